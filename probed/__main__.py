@@ -1,0 +1,5 @@
+import sys
+
+from probed.cli import main
+
+sys.exit(main())

@@ -1,0 +1,179 @@
+"""Command line (DESIGN §5). Exit codes: 0 ok, 1 config or usage error, 2 runtime failure."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import typing
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from probed import __version__, logs
+from probed.config import Config, Monitor, load_config, parse_duration
+from probed.errors import ConfigError
+from probed.model import CheckResult, ProbeType
+
+EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
+
+
+def config_path(arg: str | None) -> Path:
+    return Path(arg or os.environ.get("PROBED_CONFIG") or "monitors.toml")
+
+
+def fmt_seconds(value: float) -> str:
+    value = float(value)
+    if value >= 3600 and value % 3600 == 0:
+        return f"{int(value // 3600)}h"
+    if value >= 60 and value % 60 == 0:
+        return f"{int(value // 60)}m"
+    return f"{value:g}s"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from probed.daemon import run
+
+    return run(config_path(args.config))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary_table(config))
+    return EXIT_OK
+
+
+def summary_table(config: Config) -> str:
+    rows = [("NAME", "TYPE", "EVERY", "TIMEOUT", "DOWN AFTER", "ALERT", "URL")]
+    for m in config.monitors:
+        rows.append(
+            (
+                m.name + (" (paused)" if m.paused else ""),
+                m.type.value if m.type is not ProbeType.HTTP else f"http {m.method}",
+                fmt_seconds(m.interval),
+                fmt_seconds(m.timeout),
+                str(m.down_after),
+                ",".join(m.alert) or "-",
+                m.url,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    channels = ", ".join(config.channels) or "none (state changes are only logged)"
+    lines += [
+        "",
+        f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
+        f"listen {config.settings.listen}; state in {config.settings.state_dir}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from probed.probes import make_session, run_probe
+
+    try:
+        timeout = parse_duration(args.timeout)
+        monitor = Monitor(
+            name="probe",
+            url=args.url,
+            type=ProbeType(args.type),
+            method=(args.method or ("GET" if args.type == "keyword" else "HEAD")).upper(),
+            keyword=args.keyword,
+            timeout=timeout,
+            interval=max(timeout, 1.0),
+            verify_tls=not args.insecure,
+        )
+    except ValueError as exc:
+        print(f"probed probe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if monitor.type is ProbeType.KEYWORD and not monitor.keyword:
+        print("probed probe: --type keyword needs --keyword", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def once() -> CheckResult:
+        async with make_session() as session:
+            return await run_probe(monitor, session, datetime.now(UTC))
+
+    result = asyncio.run(once())
+    print(format_result(monitor, result))
+    return EXIT_OK if result.ok else EXIT_RUNTIME
+
+
+def format_result(monitor: Monitor, result: CheckResult) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value * 1000:.1f} ms"
+
+    t = result.timings
+    lines = [
+        f"{'UP' if result.ok else 'DOWN'}  {monitor.type.value} {monitor.url}",
+        f"  reason:      {result.reason}",
+        f"  status:      {result.status_code if result.status_code is not None else '-'}",
+        f"  dns:         {ms(t.dns)}",
+        f"  connect:     {ms(t.connect)}",
+        f"  tls:         {ms(t.tls)}",
+        f"  first byte:  {ms(t.first_byte)}",
+        f"  total:       {ms(t.total)}",
+    ]
+    if result.cert_expires_at is not None:
+        days = (result.cert_expires_at - result.at).total_seconds() / 86400
+        lines.append(
+            f"  certificate: expires {result.cert_expires_at:%Y-%m-%d %H:%M:%S} UTC"
+            f" ({int(days)} days)"
+        )
+    return "\n".join(lines)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        # argparse exits 2 on usage errors; DESIGN §5 keeps 2 for runtime failures.
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="probed", description="Self-hosted uptime probe daemon")
+    parser.add_argument("--version", action="version", version=f"probed {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("PROBED_LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the daemon in the foreground")
+    p.add_argument("-c", "--config", help="monitors.toml ($PROBED_CONFIG, ./monitors.toml)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="validate the config without touching the network")
+    p.add_argument("-c", "--config")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("probe", help="check one URL now and print the result with its phases")
+    p.add_argument("url")
+    p.add_argument("--type", choices=[t.value for t in ProbeType], default="http")
+    p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
+    p.add_argument("--keyword")
+    p.add_argument("--timeout", default="30s")
+    p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
+    p.set_defaults(func=cmd_probe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.configure(args.log_level)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""The composition root: builds every part, wires them together and owns the lifecycle.
+
+Start: config → store (state restored) → pipeline → scheduler → HTTP listener → READY.
+SIGHUP reloads monitors.toml; the first SIGTERM/SIGINT drains in-flight checks within
+``shutdown_grace`` seconds, a second one stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from probed.config import Config, Monitor, load_config
+from probed.errors import ConfigError, ProbedError
+from probed.metrics import Metrics
+from probed.model import Status
+from probed.pipeline import Pipeline, Tracked
+from probed.probes import make_session
+from probed.scheduler import Scheduler
+from probed.sdnotify import Notifier, WatchdogPinger, watchdog_interval
+from probed.store import Store
+from probed.web import make_app
+
+log = structlog.get_logger("probed")
+
+CONFIG_PAUSE_REASON = "paused in monitors.toml"
+# /healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
+# (its 1 s heartbeat included) for this long.
+STALL_SECONDS = 10.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_key(monitor: Monitor) -> str:
+    return json.dumps([str(part) for part in monitor.check_key])
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        env: Mapping[str, str] | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.env = dict(os.environ if env is None else env)
+        self.now = now
+        self.metrics = Metrics()
+        self.notifier = Notifier(self.env)
+        self._stop = asyncio.Event()
+        self._force = False
+        self._reloading = False
+
+    async def run(self) -> int:
+        settings = self.config.settings
+        store = Store.open(settings.state_dir / "probed.db")
+        session = make_session()
+        self.pipeline = pipeline = Pipeline(store, self.metrics, session, self.now)
+        self.scheduler = scheduler = Scheduler(
+            pipeline, settings.max_concurrent_checks, self.now
+        )
+        runner: web.AppRunner | None = None
+        pinger: WatchdogPinger | None = None
+        try:
+            self._apply_monitors(self.config, initial=True)
+            self.metrics.config_loaded(True, time.time())
+            scheduler.start()
+            runner = web.AppRunner(make_app(self.metrics, self.healthy), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
+            except OSError as exc:
+                log.error("cannot listen", listen=settings.listen, error=str(exc))
+                return 2
+            self._install_signals()
+            if not self.config.channels:
+                log.warning("no alert channel configured: state changes are logged, not sent")
+            log.info(
+                "started",
+                monitors=len(self.config.monitors),
+                listen=settings.listen,
+                state_db=str(store.path),
+                config=str(self.config.path),
+            )
+            self.notifier.ready()
+            self.notifier.status(self.summary())
+            interval = watchdog_interval(self.env)
+            if interval is not None:
+                pinger = WatchdogPinger(self.notifier, interval, self.healthy)
+                pinger.start()
+            await self._stop.wait()
+            self.notifier.stopping()
+            log.info("stopping", in_flight=len(scheduler.in_flight))
+            grace = 0.0 if self._force else settings.shutdown_grace
+            cancelled = await scheduler.drain(grace)
+            log.info("stopped", cancelled_checks=cancelled)
+            return 0
+        finally:
+            if pinger is not None:
+                await pinger.stop()
+            if scheduler.running:
+                await scheduler.drain(0)
+            if runner is not None:
+                await runner.cleanup()
+            await session.close()
+            store.close()
+
+    def healthy(self) -> bool:
+        return (
+            self.scheduler.running
+            and time.monotonic() - self.scheduler.last_progress < STALL_SECONDS
+        )
+
+    def summary(self) -> str:
+        counts = self.pipeline.counts()
+        total = sum(counts.values())
+        parts = [f"{n} {s.label.replace('_', ' ')}" for s, n in sorted(counts.items()) if n]
+        return f"{total} monitors: " + ", ".join(parts) if parts else "0 monitors"
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            log.warning("second stop signal: stopping now")
+            self._force = True
+            for task in list(self.scheduler.in_flight):
+                task.cancel()
+        self._stop.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    async def reload(self) -> bool:
+        """Re-read monitors.toml; an invalid file changes nothing."""
+        if self._reloading:
+            log.warning("reload already in progress")
+            return False
+        self._reloading = True
+        self.notifier.reloading(time.monotonic_ns() // 1000)
+        started = time.monotonic()
+        try:
+            try:
+                new = load_config(self.config.path, self.env)
+            except ConfigError as exc:
+                self.metrics.config_loaded(False, time.time())
+                log.error(
+                    "reload failed: keeping the running configuration",
+                    problems=exc.problems,
+                )
+                return False
+            for key in ("listen", "state_dir", "max_concurrent_checks"):
+                if getattr(new.settings, key) != getattr(self.config.settings, key):
+                    log.warning("setting needs a restart to change", setting=key)
+            self._apply_monitors(new, initial=False)
+            self.config = new
+            self.metrics.config_loaded(True, time.time())
+            log.info(
+                "reloaded",
+                monitors=len(new.monitors),
+                seconds=round(time.monotonic() - started, 3),
+            )
+            return True
+        finally:
+            self._reloading = False
+            self.notifier.ready()
+            self.notifier.status(self.summary())
+
+    def _apply_monitors(self, config: Config, *, initial: bool) -> None:
+        pipeline, scheduler = self.pipeline, self.scheduler
+        stored = pipeline.store.sync_monitors(
+            ((m.name, check_key(m), m.id) for m in config.monitors), self.now()
+        )
+        wanted = {m.name for m in config.monitors}
+        for name in [n for n in pipeline.monitors if n not in wanted]:
+            scheduler.remove(name)
+            pipeline.untrack(name)
+            log.info("monitor removed", monitor=name)
+        for monitor in config.monitors:
+            row = stored[monitor.name]
+            current = pipeline.monitors.get(monitor.name)
+            if current is not None and check_key(current.monitor) == row.check_key:
+                # Same check: keep the runtime state, take the new settings.
+                old = current.monitor
+                current.monitor, current.id = monitor, row.id
+                if (old.interval, old.retry_interval) != (monitor.interval, monitor.retry_interval):
+                    scheduler.add(monitor)
+            else:
+                if current is not None:
+                    scheduler.remove(monitor.name)
+                    pipeline.untrack(monitor.name)
+                    log.info("monitor check changed: starting from pending", monitor=monitor.name)
+                elif not initial:
+                    log.info("monitor added", monitor=monitor.name)
+                last = pipeline.store.last_check(row.id)
+                pipeline.track(Tracked(monitor, row.id, row.state, last))
+                scheduler.add(monitor)
+            self._apply_config_pause(monitor)
+
+    def _apply_config_pause(self, monitor: Monitor) -> None:
+        tracked = self.pipeline.monitors[monitor.name]
+        if monitor.paused:
+            self.pipeline.pause(monitor.name, CONFIG_PAUSE_REASON)
+        elif tracked.state.status is Status.PAUSED and tracked.state.reason == CONFIG_PAUSE_REASON:
+            self.pipeline.resume(monitor.name, "unpaused in monitors.toml")
+
+
+def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
+    """Load the config and run the daemon until stopped; the process exit code."""
+    try:
+        config = load_config(config_path, env)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("invalid configuration", problem=problem)
+        return 1
+    try:
+        return asyncio.run(Daemon(config, env).run())
+    except ProbedError as exc:
+        log.error("cannot run", error=str(exc))
+        return 2

@@ -1,0 +1,35 @@
+"""The exception tree of probed.
+
+    ProbedError
+     ├── ConfigError      monitors.toml is unreadable or invalid (lists every problem)
+     ├── StoreError       the SQLite state database cannot be opened or written
+     └── NotifierError    an alert channel could not deliver (``permanent`` says whether to retry)
+
+A probe never raises for a target's failure: it returns a failed CheckResult instead.
+"""
+
+from __future__ import annotations
+
+
+class ProbedError(Exception):
+    """Base class of every error probed raises on purpose."""
+
+
+class ConfigError(ProbedError):
+    """The configuration is invalid; ``problems`` holds one line per problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class StoreError(ProbedError):
+    """The state database could not be used."""
+
+
+class NotifierError(ProbedError):
+    """An alert could not be delivered; ``permanent`` means retrying will not help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        self.permanent = permanent
+        super().__init__(message)

@@ -1,0 +1,124 @@
+"""Prometheus metrics (DESIGN §7) in a private registry, labelled by monitor only."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from probed import __version__
+from probed.model import CheckResult, Status
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    """Every metric probed exports; one instance per daemon, passed down from the root."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        Gauge("probed_build_info", "probed version", ["version"], registry=r).labels(
+            __version__
+        ).set(1)
+        m = ["monitor"]
+        self.success = Gauge("probe_success", "1 if the last check succeeded", m, registry=r)
+        self.duration = Gauge(
+            "probe_duration_seconds", "Duration of the last check in seconds", m, registry=r
+        )
+        self.http_status = Gauge(
+            "probe_http_status_code",
+            "HTTP status code of the last check, 0 when no response was read",
+            m,
+            registry=r,
+        )
+        self.cert_expiry = Gauge(
+            "probe_ssl_earliest_cert_expiry",
+            "Earliest expiry of the verified certificate chain, in unix seconds",
+            m,
+            registry=r,
+        )
+        self.status = Gauge(
+            "probed_monitor_status",
+            "Monitor state: 0 paused, 1 pending, 2 up, 8 seems down, 9 down",
+            m,
+            registry=r,
+        )
+        self.checks = Counter(
+            "probed_checks", "Checks run, by result", ["monitor", "result"], registry=r
+        )
+        self.schedule_lag = Histogram(
+            "probed_schedule_lag_seconds",
+            "Delay between a check's scheduled time and its start",
+            buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self.reload_ok = Gauge(
+            "probed_config_last_reload_successful",
+            "1 if the last configuration load succeeded",
+            registry=r,
+        )
+        self.reload_time = Gauge(
+            "probed_config_last_reload_success_timestamp_seconds",
+            "Time of the last successful configuration load, in unix seconds",
+            registry=r,
+        )
+        self._per_monitor = (self.success, self.duration, self.http_status, self.cert_expiry)
+        self._monitors: set[str] = set()
+
+    def add_monitor(self, name: str, status: Status, last: CheckResult | None) -> None:
+        """Create a monitor's series, from its restored state and last stored check if any."""
+        self._monitors.add(name)
+        self.status.labels(name).set(int(status))
+        for result in ("success", "failure"):
+            self.checks.labels(name, result)
+        if last is not None:
+            self._set_result(name, last)
+
+    def remove_monitor(self, name: str) -> None:
+        self._monitors.discard(name)
+        for gauge in (*self._per_monitor, self.status):
+            try:
+                gauge.remove(name)
+            except KeyError:
+                pass
+        for result in ("success", "failure"):
+            try:
+                self.checks.remove(name, result)
+            except KeyError:
+                pass
+
+    def observe_check(self, name: str, result: CheckResult, status: Status) -> None:
+        if name not in self._monitors:
+            return  # removed by a reload while its check was running
+        self.checks.labels(name, "success" if result.ok else "failure").inc()
+        self._set_result(name, result)
+        self.status.labels(name).set(int(status))
+
+    def set_status(self, name: str, status: Status) -> None:
+        if name in self._monitors:
+            self.status.labels(name).set(int(status))
+
+    def _set_result(self, name: str, result: CheckResult) -> None:
+        self.success.labels(name).set(1 if result.ok else 0)
+        self.duration.labels(name).set(result.duration)
+        self.http_status.labels(name).set(result.status_code or 0)
+        if result.cert_expires_at is not None:
+            self.cert_expiry.labels(name).set(result.cert_expires_at.timestamp())
+
+    def config_loaded(self, ok: bool, at: float) -> None:
+        self.reload_ok.set(1 if ok else 0)
+        if ok:
+            self.reload_time.set(at)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

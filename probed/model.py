@@ -1,0 +1,122 @@
+"""Value types shared by the pipeline. Imports nothing from probed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+class Status(IntEnum):
+    """A monitor's state, numbered as UptimeRobot numbers them."""
+
+    PAUSED = 0
+    PENDING = 1
+    UP = 2
+    SEEMS_DOWN = 8
+    DOWN = 9
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class ProbeType(StrEnum):
+    HTTP = "http"
+    KEYWORD = "keyword"
+    SSL = "ssl"
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Seconds spent in each phase of a check; None when the phase did not happen."""
+
+    dns: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    first_byte: float | None = None
+    total: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one check found out about a target."""
+
+    ok: bool
+    """True when the target met every expectation of the monitor."""
+    reason: str
+    """One line a person can read: ``HTTP 200``, ``timeout after 30s``, ``connection refused``."""
+    at: datetime
+    """When the check started (UTC)."""
+    timings: Timings = field(default_factory=Timings)
+    """Phases of the check, measured on the monotonic clock."""
+    status_code: int | None = None
+    """The final HTTP status code, when an HTTP response was read."""
+    cert_expires_at: datetime | None = None
+    """Earliest expiry in the verified certificate chain, for https targets."""
+    offline: bool = False
+    """True when the probe host itself had no network; such results never take a monitor down."""
+
+    @property
+    def duration(self) -> float:
+        return self.timings.total
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How many consecutive results it takes to change state (DESIGN §3)."""
+
+    down_after: int = 3
+    up_after: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorState:
+    """A monitor's runtime state, as the state machine sees and stores it."""
+
+    status: Status = Status.PENDING
+    since: datetime | None = None
+    """When the monitor entered ``status``."""
+    failures: int = 0
+    """Consecutive failed checks."""
+    successes: int = 0
+    """Consecutive good checks while down (counts towards ``up_after``)."""
+    outage_start: datetime | None = None
+    """Time of the first failed check of the current failure streak (backdated outage start)."""
+    reason: str = ""
+    """Reason of the last check."""
+
+
+class TransitionKind(StrEnum):
+    """Why a monitor changed state; the alert policy reads this."""
+
+    SEEMS_DOWN = "seems_down"
+    DOWN = "down"
+    UP = "up"
+    """A down monitor recovered: the end of an outage."""
+    BLIP = "blip"
+    """seems_down → up: a failure that was never confirmed."""
+    FIRST_UP = "first_up"
+    """pending → up."""
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A change of a monitor's state, recorded before anything acts on it."""
+
+    monitor: str
+    kind: TransitionKind
+    old: Status
+    new: Status
+    at: datetime
+    reason: str
+    outage_start: datetime | None = None
+    """For DOWN and UP: when the outage began (the first failed check)."""
+
+    @property
+    def outage_seconds(self) -> float | None:
+        if self.outage_start is None:
+            return None
+        return max(0.0, (self.at - self.outage_start).total_seconds())

@@ -1,0 +1,135 @@
+"""One check, end to end: probe → state machine → store → metrics → log line.
+
+``Pipeline`` holds the runtime view of every configured monitor (its id, state and last result)
+and is the only writer of monitor state, so checks, pauses and reloads never race each other
+inside the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import aiohttp
+import structlog
+
+from probed.config import Monitor
+from probed.metrics import Metrics
+from probed.model import CheckResult, MonitorState, Status, Transition
+from probed.probes import run_probe
+from probed.state import advance, pause, resume
+from probed.store import Store
+
+log = structlog.get_logger("probed")
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A configured monitor at run time."""
+
+    monitor: Monitor
+    id: int
+    state: MonitorState
+    last: CheckResult | None = None
+
+
+class TransitionSink(Protocol):
+    """Receives transitions after they are stored (the alert dispatcher, for instance)."""
+
+    def __call__(self, tracked: Tracked, transitions: Sequence[Transition]) -> None: ...
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        session: aiohttp.ClientSession,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.session = session
+        self.now = now
+        self.monitors: dict[str, Tracked] = {}
+        self.sinks: list[TransitionSink] = []
+
+    def track(self, tracked: Tracked) -> None:
+        self.monitors[tracked.monitor.name] = tracked
+        self.metrics.add_monitor(tracked.monitor.name, tracked.state.status, tracked.last)
+
+    def untrack(self, name: str) -> None:
+        self.monitors.pop(name, None)
+        self.metrics.remove_monitor(name)
+
+    async def check(self, name: str) -> Tracked | None:
+        """Run one check of a monitor and apply its result; None if it is gone or paused."""
+        tracked = self.monitors.get(name)
+        if tracked is None or tracked.state.status is Status.PAUSED:
+            return None
+        monitor = tracked.monitor
+        result = await run_probe(monitor, self.session, self.now())
+        if self.monitors.get(name) is not tracked:
+            # Removed or replaced by a reload while the check ran: its result is about a
+            # check that no longer exists.
+            return None
+        state, transitions = advance(name, tracked.state, result, monitor.policy)
+        self.store.record_check(tracked.id, result, state, transitions)
+        tracked.state, tracked.last = state, result
+        self.metrics.observe_check(name, result, state.status)
+        log.info(
+            "check",
+            monitor=name,
+            ok=result.ok,
+            reason=result.reason,
+            status_code=result.status_code,
+            duration=round(result.duration, 4),
+            state=state.status.label,
+        )
+        self._emit(tracked, transitions)
+        return tracked
+
+    def pause(self, name: str, reason: str = "paused") -> bool:
+        return self._change(name, lambda s, at: pause(name, s, at, reason))
+
+    def resume(self, name: str, reason: str = "resumed") -> bool:
+        return self._change(name, lambda s, at: resume(name, s, at, reason))
+
+    def _change(
+        self,
+        name: str,
+        step: Callable[[MonitorState, datetime], tuple[MonitorState, list[Transition]]],
+    ) -> bool:
+        tracked = self.monitors.get(name)
+        if tracked is None:
+            return False
+        state, transitions = step(tracked.state, self.now())
+        if transitions:
+            self.store.record_state_change(tracked.id, state, transitions)
+            tracked.state = state
+            self.metrics.set_status(name, state.status)
+            self._emit(tracked, transitions)
+        return True
+
+    def _emit(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
+        for t in transitions:
+            log.warning(
+                "transition",
+                monitor=t.monitor,
+                kind=str(t.kind),
+                old=t.old.label,
+                new=t.new.label,
+                reason=t.reason,
+                outage_start=t.outage_start.isoformat() if t.outage_start else None,
+            )
+        if transitions:
+            for sink in self.sinks:
+                sink(tracked, transitions)
+
+    def counts(self) -> dict[Status, int]:
+        counts: dict[Status, int] = {}
+        for tracked in self.monitors.values():
+            counts[tracked.state.status] = counts.get(tracked.state.status, 0) + 1
+        return counts

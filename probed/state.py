@@ -1,0 +1,121 @@
+"""The monitor state machine (DESIGN §3) as pure functions.
+
+``advance(state, result, policy)`` → ``(new_state, transitions)``. Nothing here reads a clock,
+touches the store or sends anything: callers persist the transitions, then act on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from probed.model import CheckResult, MonitorState, Policy, Status, Transition, TransitionKind
+
+
+def advance(
+    monitor: str, state: MonitorState, result: CheckResult, policy: Policy
+) -> tuple[MonitorState, list[Transition]]:
+    """Apply one check result to a monitor's state."""
+    if state.status is Status.PAUSED:
+        # A check that was already running when the monitor was paused must not un-pause it.
+        return state, []
+    if result.offline:
+        # The probe host had no network: this says nothing about the target.
+        return replace(state, reason=result.reason), []
+    if result.ok:
+        return _good(monitor, state, result, policy)
+    return _bad(monitor, state, result, policy)
+
+
+def _good(
+    monitor: str, state: MonitorState, result: CheckResult, policy: Policy
+) -> tuple[MonitorState, list[Transition]]:
+    at, reason = result.at, result.reason
+    if state.status is Status.UP:
+        return replace(state, failures=0, successes=0, reason=reason), []
+    if state.status is Status.DOWN:
+        successes = state.successes + 1
+        if successes < policy.up_after:
+            return replace(state, failures=0, successes=successes, reason=reason), []
+        kind = TransitionKind.UP
+    elif state.status is Status.SEEMS_DOWN:
+        kind = TransitionKind.BLIP
+    else:
+        kind = TransitionKind.FIRST_UP
+    new = MonitorState(status=Status.UP, since=at, reason=reason)
+    transition = Transition(
+        monitor=monitor,
+        kind=kind,
+        old=state.status,
+        new=Status.UP,
+        at=at,
+        reason=reason,
+        # UP carries the outage it closes and the reason the target was down for.
+        outage_start=state.outage_start if kind is not TransitionKind.FIRST_UP else None,
+    )
+    if kind is TransitionKind.UP:
+        transition = replace(transition, reason=state.reason or reason)
+    return new, [transition]
+
+
+def _bad(
+    monitor: str, state: MonitorState, result: CheckResult, policy: Policy
+) -> tuple[MonitorState, list[Transition]]:
+    at, reason = result.at, result.reason
+    failures = state.failures + 1
+    outage_start = state.outage_start or at
+    if state.status is Status.DOWN:
+        return replace(state, failures=failures, successes=0, reason=reason), []
+    if failures >= policy.down_after:
+        new_status, kind = Status.DOWN, TransitionKind.DOWN
+    elif state.status is Status.SEEMS_DOWN:
+        return replace(state, failures=failures, outage_start=outage_start, reason=reason), []
+    else:
+        new_status, kind = Status.SEEMS_DOWN, TransitionKind.SEEMS_DOWN
+    new = MonitorState(
+        status=new_status, since=at, failures=failures, outage_start=outage_start, reason=reason
+    )
+    return new, [
+        Transition(
+            monitor=monitor,
+            kind=kind,
+            old=state.status,
+            new=new_status,
+            at=at,
+            reason=reason,
+            outage_start=outage_start,
+        )
+    ]
+
+
+def pause(monitor: str, state: MonitorState, at: datetime, reason: str = "paused") -> tuple[
+    MonitorState, list[Transition]
+]:
+    """Stop checking a monitor; any outage in progress is forgotten, not alerted."""
+    if state.status is Status.PAUSED:
+        return state, []
+    new = MonitorState(status=Status.PAUSED, since=at, reason=reason)
+    return new, [Transition(monitor, TransitionKind.PAUSED, state.status, Status.PAUSED, at, reason)]
+
+
+def resume(monitor: str, state: MonitorState, at: datetime, reason: str = "resumed") -> tuple[
+    MonitorState, list[Transition]
+]:
+    """Start checking a paused monitor again, from pending."""
+    if state.status is not Status.PAUSED:
+        return state, []
+    new = MonitorState(status=Status.PENDING, since=at, reason=reason)
+    return new, [
+        Transition(monitor, TransitionKind.RESUMED, Status.PAUSED, Status.PENDING, at, reason)
+    ]
+
+
+def needs_retry_interval(state: MonitorState) -> bool:
+    """Whether the monitor should be re-checked at its shorter retry interval.
+
+    True while a failure is unconfirmed, and while a recovery from DOWN is being confirmed
+    (``up_after`` > 1), so both confirmations take seconds rather than whole intervals.
+    """
+    return state.status is Status.SEEMS_DOWN or (
+        state.status is Status.DOWN and state.successes > 0
+    )

@@ -1,0 +1,86 @@
+"""Runs ``probed run`` as a real subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DaemonProcess:
+    """``probed run -c <config>`` with its own state dir and stderr captured to a file."""
+
+    def __init__(self, config: Path, port: int, env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = config.with_suffix(".log")
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, wait_ready: bool = True) -> None:
+        log = self.log_path.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "probed", "run", "-c", str(self.config),
+            stdout=log, stderr=log, env=self.env,
+        )
+        if wait_ready:
+            await self.wait_healthy()
+
+    async def wait_healthy(self, timeout: float = 15) -> None:
+        async with aiohttp.ClientSession() as session:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                assert self.proc is not None
+                if self.proc.returncode is not None:
+                    raise AssertionError(f"probed exited {self.proc.returncode}:\n{self.logs()}")
+                try:
+                    async with session.get(self.base + "/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError(f"probed not healthy in {timeout}s:\n{self.logs()}")
+                await asyncio.sleep(0.05)
+
+    async def metrics(self) -> str:
+        async with aiohttp.ClientSession() as session, session.get(self.base + "/metrics") as r:
+            return await r.text()
+
+    async def metric(self, name: str, monitor: str) -> float | None:
+        text = await self.metrics()
+        m = re.search(rf'^{name}\{{monitor="{re.escape(monitor)}"\}} (\S+)$', text, re.M)
+        return float(m.group(1)) if m else None
+
+    def signal(self, sig: int = signal.SIGTERM) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    async def stop(self, timeout: float = 15) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+                raise AssertionError(f"probed did not stop on SIGTERM:\n{self.logs()}") from None
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,0 +1,80 @@
+"""The SQLite store: ids, state restored across reopen, history kept for removed monitors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from probed.errors import StoreError
+from probed.model import CheckResult, MonitorState, Policy, Status, Timings
+from probed.state import advance
+from probed.store import Store
+
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_a_monitor_keeps_its_id_and_state_when_the_store_is_reopened(tmp_path):
+    path = tmp_path / "probed.db"
+    store = Store.open(path)
+    rows = store.sync_monitors([("a", "k", None), ("b", "k", None)], T0)
+    a = rows["a"]
+    state = MonitorState()
+    for i in range(3):
+        result = CheckResult(ok=False, reason="HTTP 503", at=T0 + timedelta(seconds=i), status_code=503,
+                             timings=Timings(total=0.25, connect=0.01))
+        state, transitions = advance("a", state, result, Policy(3, 1))
+        store.record_check(a.id, result, state, transitions)
+    store.close()
+
+    store = Store.open(path)
+    rows2 = store.sync_monitors([("b", "k", None), ("a", "k", None)], T0 + timedelta(hours=1))
+    assert rows2["a"].id == a.id and rows2["b"].id == rows["b"].id
+    assert rows2["a"].state == state
+    assert rows2["a"].state.status is Status.DOWN
+    assert rows2["a"].state.outage_start == T0
+    last = store.last_check(a.id)
+    assert last is not None and last.status_code == 503 and last.timings.connect == 0.01
+    kinds = [t.kind.value for t in store.transitions(a.id)]
+    assert kinds == ["down", "seems_down"]
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_changed_check_starts_from_pending(tmp_path):
+    store = Store.open(tmp_path / "db")
+    a = store.sync_monitors([("a", "k1", None)], T0)["a"]
+    store.save_state(a.id, MonitorState(status=Status.DOWN, since=T0, failures=3, outage_start=T0))
+    assert store.sync_monitors([("a", "k1", None)], T0)["a"].state.status is Status.DOWN
+    again = store.sync_monitors([("a", "k2", None)], T0)["a"]
+    assert again.id == a.id and again.state.status is Status.PENDING
+
+
+def test_a_removed_monitor_keeps_its_history_and_its_id_when_it_returns(tmp_path):
+    store = Store.open(tmp_path / "db")
+    a = store.sync_monitors([("a", "k", None), ("b", "k", None)], T0)["a"]
+    store.record_check(a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), [])
+    rows = store.sync_monitors([("b", "k", None)], T0)
+    assert set(rows) == {"b"}
+    active = dict(store.db.execute("SELECT name, active FROM monitors").fetchall())
+    assert active == {"a": 0, "b": 1}
+    back = store.sync_monitors([("a", "k", None), ("b", "k", None)], T0)["a"]
+    assert back.id == a.id and store.last_check(a.id) is not None
+
+
+def test_a_pinned_id_moves_the_monitor_with_its_history(tmp_path):
+    store = Store.open(tmp_path / "db")
+    a = store.sync_monitors([("a", "k", None)], T0)["a"]
+    store.record_check(a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), [])
+    moved = store.sync_monitors([("a", "k", 777)], T0)["a"]
+    assert moved.id == 777 and moved.state.status is Status.UP
+    assert store.last_check(777) is not None and store.last_check(a.id) is None
+    store.sync_monitors([("a", "k", 777), ("b", "k", None)], T0)
+    with pytest.raises(StoreError, match="already belongs"):
+        store.sync_monitors([("a", "k", 777), ("b", "k", 777)], T0)
+
+
+def test_an_unwritable_state_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open state database"):
+        Store.open(blocker / "sub" / "probed.db")
