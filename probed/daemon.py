@@ -26,7 +26,7 @@ from probed.model import Status
 from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
 from probed.scheduler import Scheduler
-from probed.sdnotify import Notifier, WatchdogPinger, watchdog_interval
+from probed.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.store import Store
 from probed.web import make_app
 
@@ -67,11 +67,9 @@ class Daemon:
         store = Store.open(settings.state_dir / "probed.db")
         session = make_session()
         self.pipeline = pipeline = Pipeline(store, self.metrics, session, self.now)
-        self.scheduler = scheduler = Scheduler(
-            pipeline, settings.max_concurrent_checks, self.now
-        )
+        self.scheduler = scheduler = Scheduler(pipeline, settings.max_concurrent_checks, self.now)
         runner: web.AppRunner | None = None
-        pinger: WatchdogPinger | None = None
+        pinger: asyncio.Task[None] | None = None
         try:
             self._apply_monitors(self.config, initial=True)
             self.metrics.config_loaded(True, time.time())
@@ -97,8 +95,9 @@ class Daemon:
             self.notifier.status(self.summary())
             interval = watchdog_interval(self.env)
             if interval is not None:
-                pinger = WatchdogPinger(self.notifier, interval, self.healthy)
-                pinger.start()
+                pinger = asyncio.create_task(
+                    WatchdogPinger(self.notifier, interval, self.healthy).run()
+                )
             await self._stop.wait()
             self.notifier.stopping()
             log.info("stopping", in_flight=len(scheduler.in_flight))
@@ -108,7 +107,7 @@ class Daemon:
             return 0
         finally:
             if pinger is not None:
-                await pinger.stop()
+                pinger.cancel()
             if scheduler.running:
                 await scheduler.drain(0)
             if runner is not None:
@@ -148,7 +147,7 @@ class Daemon:
             log.warning("reload already in progress")
             return False
         self._reloading = True
-        self.notifier.reloading(time.monotonic_ns() // 1000)
+        self.notifier.reloading(monotonic_usec())
         started = time.monotonic()
         try:
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -87,15 +89,11 @@ class Metrics:
     def remove_monitor(self, name: str) -> None:
         self._monitors.discard(name)
         for gauge in (*self._per_monitor, self.status):
-            try:
+            with contextlib.suppress(KeyError):  # never had a result
                 gauge.remove(name)
-            except KeyError:
-                pass
         for result in ("success", "failure"):
-            try:
+            with contextlib.suppress(KeyError):
                 self.checks.remove(name, result)
-            except KeyError:
-                pass
 
     def observe_check(self, name: str, result: CheckResult, status: Status) -> None:
         if name not in self._monitors:

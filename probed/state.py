@@ -88,19 +88,21 @@ def _bad(
     ]
 
 
-def pause(monitor: str, state: MonitorState, at: datetime, reason: str = "paused") -> tuple[
-    MonitorState, list[Transition]
-]:
+def pause(
+    monitor: str, state: MonitorState, at: datetime, reason: str = "paused"
+) -> tuple[MonitorState, list[Transition]]:
     """Stop checking a monitor; any outage in progress is forgotten, not alerted."""
     if state.status is Status.PAUSED:
         return state, []
     new = MonitorState(status=Status.PAUSED, since=at, reason=reason)
-    return new, [Transition(monitor, TransitionKind.PAUSED, state.status, Status.PAUSED, at, reason)]
+    return new, [
+        Transition(monitor, TransitionKind.PAUSED, state.status, Status.PAUSED, at, reason)
+    ]
 
 
-def resume(monitor: str, state: MonitorState, at: datetime, reason: str = "resumed") -> tuple[
-    MonitorState, list[Transition]
-]:
+def resume(
+    monitor: str, state: MonitorState, at: datetime, reason: str = "resumed"
+) -> tuple[MonitorState, list[Transition]]:
     """Start checking a paused monitor again, from pending."""
     if state.status is not Status.PAUSED:
         return state, []

@@ -139,8 +139,9 @@ class Store:
                         self._move_id(row[0], pinned)
                     if row[1] != check_key:
                         self._db.execute(
-                            "UPDATE monitors SET check_key = ?, status = 1, since = ?, failures = 0,"
-                            " successes = 0, outage_start = NULL, reason = '' WHERE name = ?",
+                            "UPDATE monitors SET check_key = ?, status = 1, since = ?,"
+                            " failures = 0, successes = 0, outage_start = NULL, reason = ''"
+                            " WHERE name = ?",
                             (check_key, to_ts(now), name),
                         )
                 self._db.execute("UPDATE monitors SET active = 1 WHERE name = ?", (name,))

@@ -33,8 +33,15 @@ class DaemonProcess:
     async def start(self, wait_ready: bool = True) -> None:
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "probed", "run", "-c", str(self.config),
-            stdout=log, stderr=log, env=self.env,
+            sys.executable,
+            "-m",
+            "probed",
+            "run",
+            "-c",
+            str(self.config),
+            stdout=log,
+            stderr=log,
+            env=self.env,
         )
         if wait_ready:
             await self.wait_healthy()

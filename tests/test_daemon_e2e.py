@@ -123,9 +123,7 @@ async def test_a_restart_keeps_a_down_monitor_down_without_a_new_transition(tmp_
     )
     daemon = DaemonProcess(config, port)
     await daemon.start()
-    await wait_for(
-        lambda: _eq(daemon.metric("probed_monitor_status", "api"), 9), 10, "down"
-    )
+    await wait_for(lambda: _eq(daemon.metric("probed_monitor_status", "api"), 9), 10, "down")
     assert await daemon.stop() == 0
     daemon = DaemonProcess(config, port)
     await daemon.start()
@@ -171,7 +169,9 @@ async def test_a_broken_config_makes_run_exit_1_with_the_problem_and_no_tracebac
     config.write_text('[[monitor]]\nname = "x"\nurl = "ftp://nope"\nintervall = "1m"\n')
     proc = subprocess.run(
         [shutil.which("probed") or "probed", "run", "-c", str(config)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

@@ -21,8 +21,13 @@ def test_a_monitor_keeps_its_id_and_state_when_the_store_is_reopened(tmp_path):
     a = rows["a"]
     state = MonitorState()
     for i in range(3):
-        result = CheckResult(ok=False, reason="HTTP 503", at=T0 + timedelta(seconds=i), status_code=503,
-                             timings=Timings(total=0.25, connect=0.01))
+        result = CheckResult(
+            ok=False,
+            reason="HTTP 503",
+            at=T0 + timedelta(seconds=i),
+            status_code=503,
+            timings=Timings(total=0.25, connect=0.01),
+        )
         state, transitions = advance("a", state, result, Policy(3, 1))
         store.record_check(a.id, result, state, transitions)
     store.close()
@@ -52,7 +57,9 @@ def test_a_changed_check_starts_from_pending(tmp_path):
 def test_a_removed_monitor_keeps_its_history_and_its_id_when_it_returns(tmp_path):
     store = Store.open(tmp_path / "db")
     a = store.sync_monitors([("a", "k", None), ("b", "k", None)], T0)["a"]
-    store.record_check(a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), [])
+    store.record_check(
+        a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), []
+    )
     rows = store.sync_monitors([("b", "k", None)], T0)
     assert set(rows) == {"b"}
     active = dict(store.db.execute("SELECT name, active FROM monitors").fetchall())
@@ -64,7 +71,9 @@ def test_a_removed_monitor_keeps_its_history_and_its_id_when_it_returns(tmp_path
 def test_a_pinned_id_moves_the_monitor_with_its_history(tmp_path):
     store = Store.open(tmp_path / "db")
     a = store.sync_monitors([("a", "k", None)], T0)["a"]
-    store.record_check(a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), [])
+    store.record_check(
+        a.id, CheckResult(ok=True, reason="HTTP 200", at=T0), MonitorState(Status.UP, T0), []
+    )
     moved = store.sync_monitors([("a", "k", 777)], T0)["a"]
     assert moved.id == 777 and moved.state.status is Status.UP
     assert store.last_check(777) is not None and store.last_check(a.id) is None

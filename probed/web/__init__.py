@@ -9,7 +9,7 @@ from aiohttp import web
 from probed.metrics import CONTENT_TYPE, Metrics
 
 METRICS = web.AppKey("metrics", Metrics)
-HEALTHY = web.AppKey("healthy", Callable[[], bool])
+HEALTHY: web.AppKey[Callable[[], bool]] = web.AppKey("healthy")
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

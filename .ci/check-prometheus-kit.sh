@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Checks contrib/prometheus with Debian's promtool (package `prometheus`):
+# the example config (which loads the rules), the rules, their unit tests, and that the Grafana
+# dashboard's queries parse.
+set -euo pipefail
+cd "$(dirname "$0")/../contrib/prometheus"
+
+promtool=${PROMTOOL:-promtool}
+command -v "$promtool" >/dev/null || {
+    echo "check-prometheus-kit: promtool not found (apt-get install prometheus)" >&2
+    exit 1
+}
+echo "check-prometheus-kit: $("$promtool" --version 2>&1 | head -n 1)"
+"$promtool" check config prometheus.yml
+"$promtool" check rules probed.rules.yml
+"$promtool" test rules probed.rules.test.yml
+
+# The Grafana dashboard's queries must parse as PromQL: wrap each (with $monitor → .*) in a
+# recording rule (JSON is YAML) and let promtool check them.
+dashboard_rules=$(mktemp --suffix=.yml)
+trap 'rm -f "$dashboard_rules"' EXIT
+python3 - ../grafana/probed-dashboard.json >"$dashboard_rules" <<'PY'
+import json, sys
+panels = json.load(open(sys.argv[1]))["panels"]
+exprs = [t["expr"].replace("$monitor", ".*") for p in panels for t in p.get("targets", [])]
+rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(exprs)]
+json.dump({"groups": [{"name": "grafana-dashboard", "rules": rules}]}, sys.stdout)
+PY
+"$promtool" check rules "$dashboard_rules"
+echo "check-prometheus-kit: config, rules, rule tests and dashboard queries pass"

@@ -1,0 +1,201 @@
+"""monitors.toml → a validated, frozen Config (DESIGN §2).
+
+Every problem is collected with its file, monitor and key, and all are raised at once in one
+ConfigError; a config that loads is complete and internally consistent.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from probed.config_parse import Reader, parse_duration
+from probed.errors import ConfigError
+from probed.model import Policy, ProbeType
+
+__all__ = [
+    "BasicAuth",
+    "Config",
+    "ConfigError",
+    "EmailChannel",
+    "Monitor",
+    "Settings",
+    "StatusRange",
+    "default_state_dir",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+]
+
+DEFAULT_LISTEN = "127.0.0.1:9925"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRange:
+    """An inclusive range of accepted HTTP status codes; ``2xx`` is 200-299, ``200`` is 200-200."""
+
+    low: int
+    high: int
+    text: str
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, int) and self.low <= code <= self.high
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """One [[monitor]] table with the defaults applied. Durations are in seconds."""
+
+    name: str
+    url: str
+    type: ProbeType = ProbeType.HTTP
+    method: str = "GET"
+    expect_status: tuple[StatusRange, ...] = (StatusRange(200, 299, "2xx"),)
+    keyword: str | None = None
+    keyword_case_sensitive: bool = False
+    keyword_absent: bool = False
+    interval: float = 300.0
+    timeout: float = 30.0
+    down_after: int = 3
+    retry_interval: float = 30.0
+    up_after: int = 1
+    ssl_expiry_days: int = 30
+    remind_every: float = 0.0
+    alert: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    basic_auth: BasicAuth | None = None
+    follow_redirects: bool = True
+    max_redirects: int = 10
+    verify_tls: bool = True
+    max_body: int = 10 * 1024 * 1024
+    ca_file: str | None = None
+    paused: bool = False
+    public: bool = True
+    id: int | None = None
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(down_after=self.down_after, up_after=self.up_after)
+
+    @property
+    def check_key(self) -> tuple[object, ...]:
+        """What the check itself is: when this changes on reload, past state no longer applies."""
+        return (self.type, self.url, self.method, self.keyword, self.keyword_absent)
+
+    def expected_status_text(self) -> str:
+        return ", ".join(r.text for r in self.expect_status)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChannel:
+    """[alerts.email]: SMTP delivery."""
+
+    host: str
+    to: tuple[str, ...]
+    sender: str
+    """The ``from`` key (a Python keyword, hence the rename)."""
+    port: int = 587
+    security: str = "starttls"
+    """``starttls`` | ``tls`` | ``none``."""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    ca_file: str | None = None
+    """PEM bundle to trust for the SMTP server's certificate instead of the system store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """[probed]: daemon settings."""
+
+    listen: str = DEFAULT_LISTEN
+    state_dir: Path = Path("/var/lib/probed")
+    api_token: str | None = field(default=None, repr=False)
+    status_page_title: str = "probed status"
+    max_concurrent_checks: int = 64
+    """Global cap on checks running at the same time."""
+    shutdown_grace: float = 10.0
+    """Seconds SIGTERM waits for in-flight checks and the outbox before exiting anyway."""
+
+    @property
+    def listen_host(self) -> str:
+        host, _, _ = self.listen.rpartition(":")
+        return host.strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: Settings
+    monitors: tuple[Monitor, ...]
+    email: EmailChannel | None = None
+
+    def monitor(self, name: str) -> Monitor | None:
+        return next((m for m in self.monitors if m.name == name), None)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return ("email",) if self.email else ()
+
+
+def default_state_dir(env: Mapping[str, str]) -> Path:
+    """$STATE_DIRECTORY (systemd's StateDirectory=), else $XDG_STATE_HOME/probed, else
+    ~/.local/state/probed."""
+    # systemd joins several StateDirectory= entries with ":"; ours is listed first.
+    if state_directory := env.get("STATE_DIRECTORY", "").split(":")[0]:
+        return Path(state_directory)
+    # The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+    if (xdg := env.get("XDG_STATE_HOME", "")) and Path(xdg).is_absolute():
+        return Path(xdg) / "probed"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".local" / "state" / "probed"
+
+
+def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a monitors.toml; ConfigError lists every problem found.
+
+    ``env`` (default ``os.environ``) supplies ``${VAR}`` values and the default state_dir.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: cannot read: not UTF-8 text ({exc.reason})"]) from None
+    return parse_config(text, path, env)
+
+
+def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Validate monitors.toml text; ConfigError lists every problem found.
+
+    ``path`` names the file in messages, and relative paths in the file (``ca_file``,
+    ``*_file``, ``state_dir``) are taken relative to its directory.
+    """
+    # Imported here because the table readers build the dataclasses above: a module-level import
+    # would be circular.
+    from probed.config_tables import read_config
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+    reader = Reader(str(path), os.environ if env is None else env, path.parent.absolute())
+    config = read_config(reader, data, path)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return config

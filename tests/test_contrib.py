@@ -1,0 +1,127 @@
+"""The Prometheus kit and Grafana dashboard in contrib/ use only the metric names of DESIGN §7."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CONTRIB = Path(__file__).resolve().parent.parent / "contrib"
+DASHBOARD = CONTRIB / "grafana" / "probed-dashboard.json"
+RULES = CONTRIB / "prometheus" / "probed.rules.yml"
+RULE_TESTS = CONTRIB / "prometheus" / "probed.rules.test.yml"
+
+METRICS = {
+    "probe_success",
+    "probe_duration_seconds",
+    "probe_http_status_code",
+    "probe_ssl_earliest_cert_expiry",
+    "probed_monitor_status",
+    "probed_checks_total",
+    "probed_uptime_ratio",
+    "probed_alerts_total",
+    "probed_alert_queue_length",
+    "probed_alert_oldest_pending_seconds",
+    "probed_schedule_lag_seconds",
+    "probed_config_last_reload_successful",
+    "probed_config_last_reload_success_timestamp_seconds",
+    "up",
+}
+
+_KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan"}
+_KEYWORDS |= {"by", "without", "on", "ignoring", "group_left", "group_right"}
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_IDENTIFIER = re.compile(r"(?<![\w.$])([a-zA-Z_:][\w:]*)(\s*\()?")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names in a PromQL expression: identifiers that are not functions or keywords."""
+    expr = _STRINGS.sub('""', expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)  # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)  # range and subquery selectors
+    expr = _GROUPING.sub("", expr)
+    expr = re.sub(r"\$\{?\w+\}?", "", expr)  # Grafana variables such as $__rate_interval
+    names = set()
+    for match in _IDENTIFIER.finditer(expr):
+        name, call = match.groups()
+        if call is None and name.lower() not in _KEYWORDS:
+            names.add(name)
+    return names
+
+
+def test_metric_names_parser_ignores_functions_labels_and_keywords() -> None:
+    expr = (
+        'sum by (monitor, result) (rate(probed_checks_total{monitor=~"$monitor"}[5m])) '
+        "and on (monitor) probe_success == bool 1 or vector(0) * 1e3"
+    )
+    assert metric_names(expr) == {"probed_checks_total", "probe_success"}
+
+
+def dashboard_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from dashboard_panels(panel.get("panels", []))  # panels inside collapsed rows
+
+
+def dashboard_exprs() -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [
+        target["expr"]
+        for panel in dashboard_panels(dashboard["panels"])
+        for target in panel.get("targets", [])
+    ]
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "query":
+            query = variable["query"]
+            text = query["query"] if isinstance(query, dict) else query
+            label_values = re.fullmatch(r"label_values\((\w+),\s*\w+\)", text)
+            exprs.append(label_values.group(1) if label_values else text)
+    return exprs
+
+
+def rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+@pytest.mark.parametrize("expr", dashboard_exprs())
+def test_dashboard_queries_use_only_design_metrics(expr: str) -> None:
+    names = metric_names(expr)
+    assert names, f"no metric in {expr!r}"
+    assert names <= METRICS, f"unknown metrics {names - METRICS} in {expr!r}"
+
+
+@pytest.mark.parametrize("rule", rules(), ids=lambda rule: str(rule.get("alert")))
+def test_alert_rules_use_only_design_metrics(rule: dict[str, Any]) -> None:
+    names = metric_names(rule["expr"])
+    assert names, f"no metric in {rule['expr']!r}"
+    assert names <= METRICS, f"unknown metrics {names - METRICS} in {rule['alert']}"
+
+
+@pytest.mark.parametrize("rule", rules(), ids=lambda rule: str(rule.get("alert")))
+def test_alert_rules_have_severity_summary_and_description(rule: dict[str, Any]) -> None:
+    assert rule["labels"]["severity"] in {"critical", "warning"}
+    assert set(rule["annotations"]) == {"summary", "description"}
+
+
+def test_every_alert_rule_is_unit_tested() -> None:
+    tests = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    tested = {case["alertname"] for test in tests for case in test["alert_rule_test"]}
+    assert tested == {rule["alert"] for rule in rules()}
+
+
+def test_dashboard_panels_have_unique_ids_and_use_the_datasource_variable() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = list(dashboard_panels(dashboard["panels"]))
+    assert len({panel["id"] for panel in panels}) == len(panels)
+    assert {variable["name"] for variable in dashboard["templating"]["list"]} >= {"datasource"}
+    for panel in panels:
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == "${datasource}", panel["title"]
