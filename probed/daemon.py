@@ -65,7 +65,7 @@ class Daemon:
     async def run(self) -> int:
         settings = self.config.settings
         store = Store.open(settings.state_dir / "probed.db")
-        session = make_session()
+        session = make_session(max_connections=settings.max_concurrent_checks)
         self.pipeline = pipeline = Pipeline(store, self.metrics, session, self.now)
         self.scheduler = scheduler = Scheduler(pipeline, settings.max_concurrent_checks, self.now)
         runner: web.AppRunner | None = None

@@ -41,6 +41,19 @@ class TransitionSink(Protocol):
     def __call__(self, tracked: Tracked, transitions: Sequence[Transition]) -> None: ...
 
 
+class RecordHook(Protocol):
+    """Runs inside the store transaction of every check (``result``) and state change
+    (``result`` None), with the new transitions and their ids: what it writes to the store
+    commits together with them. The alert policy derives the outbox from here."""
+
+    def __call__(
+        self,
+        tracked: Tracked,
+        result: CheckResult | None,
+        transitions: Sequence[tuple[int, Transition]],
+    ) -> None: ...
+
+
 class Pipeline:
     def __init__(
         self,
@@ -55,6 +68,7 @@ class Pipeline:
         self.now = now
         self.monitors: dict[str, Tracked] = {}
         self.sinks: list[TransitionSink] = []
+        self.record_hooks: list[RecordHook] = []
 
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
@@ -76,7 +90,9 @@ class Pipeline:
             # check that no longer exists.
             return None
         state, transitions = advance(name, tracked.state, result, monitor.policy)
-        self.store.record_check(tracked.id, result, state, transitions)
+        self.store.record_check(
+            tracked.id, result, state, transitions, self._hooks(tracked, result, transitions)
+        )
         tracked.state, tracked.last = state, result
         self.metrics.observe_check(name, result, state.status)
         log.info(
@@ -107,11 +123,26 @@ class Pipeline:
             return False
         state, transitions = step(tracked.state, self.now())
         if transitions:
-            self.store.record_state_change(tracked.id, state, transitions)
+            self.store.record_state_change(
+                tracked.id, state, transitions, self._hooks(tracked, None, transitions)
+            )
             tracked.state = state
             self.metrics.set_status(name, state.status)
             self._emit(tracked, transitions)
         return True
+
+    def _hooks(
+        self, tracked: Tracked, result: CheckResult | None, transitions: Sequence[Transition]
+    ) -> Callable[[list[int]], None] | None:
+        if not self.record_hooks:
+            return None
+
+        def run(ids: list[int]) -> None:
+            pairs = list(zip(ids, transitions, strict=True))
+            for hook in self.record_hooks:
+                hook(tracked, result, pairs)
+
+        return run
 
     def _emit(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
         for t in transitions:

@@ -8,7 +8,7 @@ transition without the state that produced it (or the reverse).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,8 +223,13 @@ class Store:
         result: CheckResult,
         state: MonitorState,
         transitions: Sequence[Transition],
+        then: Callable[[list[int]], None] | None = None,
     ) -> None:
-        """Store a check, the state it led to and its transitions, atomically."""
+        """Store a check, the state it led to and its transitions, atomically.
+
+        ``then`` runs inside the same transaction with the new transitions' ids, so whatever it
+        writes (the alerts they cause) is committed with them or not at all.
+        """
         with self._tx():
             tm = result.timings
             self._db.execute(
@@ -246,15 +251,23 @@ class Store:
                 ),
             )
             self.save_state(monitor_id, state)
-            self.record_transitions(monitor_id, transitions)
+            ids = self.record_transitions(monitor_id, transitions)
+            if then is not None:
+                then(ids)
 
     def record_state_change(
-        self, monitor_id: int, state: MonitorState, transitions: Sequence[Transition]
+        self,
+        monitor_id: int,
+        state: MonitorState,
+        transitions: Sequence[Transition],
+        then: Callable[[list[int]], None] | None = None,
     ) -> None:
-        """Store a state change that came from no check (pause, resume)."""
+        """Store a state change that came from no check (pause, resume), like record_check."""
         with self._tx():
             self.save_state(monitor_id, state)
-            self.record_transitions(monitor_id, transitions)
+            ids = self.record_transitions(monitor_id, transitions)
+            if then is not None:
+                then(ids)
 
     def last_check(self, monitor_id: int) -> CheckResult | None:
         row = self._db.execute(

@@ -31,18 +31,18 @@ class DaemonProcess:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, wait_ready: bool = True) -> None:
-        log = self.log_path.open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "probed",
-            "run",
-            "-c",
-            str(self.config),
-            stdout=log,
-            stderr=log,
-            env=self.env,
-        )
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "probed",
+                "run",
+                "-c",
+                str(self.config),
+                stdout=log,
+                stderr=log,
+                env=self.env,
+            )
         if wait_ready:
             await self.wait_healthy()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -168,7 +168,7 @@ async def test_a_broken_config_makes_run_exit_1_with_the_problem_and_no_tracebac
     config = tmp_path / "monitors.toml"
     config.write_text('[[monitor]]\nname = "x"\nurl = "ftp://nope"\nintervall = "1m"\n')
     proc = subprocess.run(
-        [shutil.which("probed") or "probed", "run", "-c", str(config)],
+        [sys.executable, "-m", "probed", "run", "-c", str(config)],
         capture_output=True,
         text=True,
         timeout=30,

@@ -1,0 +1,134 @@
+"""Probes: one function per check type behind one signature, and the shared work around them.
+
+The scheduler makes one session with make_session() and calls run_probe() for each check.
+run_probe() bounds the whole check with the monitor's timeout, measures it on the monotonic
+clock and turns every failure of the target into a failed CheckResult with a reason; a probe
+only says what it found (a ProbeOutcome) and notes facts on its PhaseTracker as it goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Final, Protocol
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from probed import __version__
+from probed.config import Monitor
+from probed.model import CheckResult, ProbeType
+from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
+from probed.probes.http import CertRecordingResponse, probe_http, probe_keyword
+from probed.probes.reasons import describe_error, format_duration
+from probed.probes.tls import ProbeConnector, probe_ssl
+
+__all__ = [
+    "PROBES",
+    "PhaseTracker",
+    "Probe",
+    "ProbeError",
+    "ProbeOutcome",
+    "make_session",
+    "run_probe",
+]
+
+
+class Probe(Protocol):
+    """One check of one monitor. Raises for a target's failure (run_probe words it); records
+    the status code and certificate expiry on ``tracker`` as soon as it learns them."""
+
+    async def __call__(
+        self, monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+    ) -> ProbeOutcome: ...
+
+
+PROBES: Final[Mapping[ProbeType, Probe]] = MappingProxyType(
+    {
+        ProbeType.HTTP: probe_http,
+        ProbeType.KEYWORD: probe_keyword,
+        ProbeType.SSL: probe_ssl,
+    }
+)
+
+
+async def run_probe(
+    monitor: Monitor,
+    session: aiohttp.ClientSession,
+    now: datetime,
+    clock: Callable[[], float] = time.monotonic,
+) -> CheckResult:
+    """Check ``monitor`` once; ``now`` (UTC) becomes the result's ``at``.
+
+    Never raises for the target's failure; only cancellation from outside propagates.
+    """
+    tracker = PhaseTracker(now=now, clock=clock)
+    deadline = asyncio.timeout(monitor.timeout)
+    try:
+        async with deadline:
+            outcome = await PROBES[monitor.type](monitor, session, tracker)
+    except TimeoutError as exc:
+        # Our deadline, or a timeout inside the probe (an OS-level connect timeout).
+        reason = (
+            f"timeout after {format_duration(monitor.timeout)}"
+            if deadline.expired()
+            else describe_error(exc)
+        )
+        outcome = ProbeOutcome(False, reason)
+    except Exception as exc:  # a probe's failure is the target's, never the caller's
+        outcome = ProbeOutcome(False, describe_error(exc))
+    return CheckResult(
+        ok=outcome.ok,
+        reason=outcome.reason,
+        at=now,
+        timings=tracker.timings(),
+        status_code=tracker.status_code,
+        cert_expires_at=tracker.cert_expires_at,
+    )
+
+
+def make_session(
+    *,
+    max_connections: int = 64,
+    user_agent: str = f"probed/{__version__}",
+    resolver: AbstractResolver | None = None,
+) -> aiohttp.ClientSession:
+    """The session every check shares; create it inside the running loop, close it at exit.
+
+    ``max_connections`` should be at least the scheduler's cap on concurrent checks (each
+    check holds one connection at a time), so no check waits for the pool: that wait would
+    count against its timeout and look like a slow target. ``resolver`` defaults to aiohttp's.
+    """
+    connector = ProbeConnector(
+        limit=max_connections,
+        limit_per_host=0,
+        # Every check opens a fresh connection, as a new visitor would: so it measures DNS,
+        # connect and TLS each time, notices a server that stopped accepting connections
+        # while an old keep-alive one still works, and sees the certificate served now.
+        force_close=True,
+        # Resolve every time, for the same reason: a broken DNS record must fail the next
+        # check, not the first one after a cache entry expires.
+        use_dns_cache=False,
+        resolver=resolver,
+    )
+    session = aiohttp.ClientSession(
+        connector=connector,
+        # run_probe's deadline bounds the whole check; aiohttp's own defaults (5 min total,
+        # 30 s connect) would cut in first with a different error for long timeouts.
+        timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None),
+        trace_configs=[make_trace_config()],
+        response_class=CertRecordingResponse,
+        # Cookies set by one monitor's target must not travel with another monitor's check.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers={"User-Agent": user_agent},
+        raise_for_status=False,
+    )
+    # aiohttp retries an idempotent request once when a pooled keep-alive connection turns
+    # out dead. Connections are never reused here, so that retry could only hide a target
+    # that resets connections, and double its load. (Private flag; aiohttp's test client
+    # clears it the same way.)
+    session._retry_connection = False
+    return session

@@ -1,0 +1,158 @@
+"""The ``http`` and ``keyword`` probes: one request (a HEAD refused with 405/501 is retried once
+as GET), judged on the status code and, for keyword monitors, on a bounded read of the body."""
+
+from __future__ import annotations
+
+import base64
+import codecs
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import aiohttp
+from aiohttp.connector import Connection
+
+from probed.config import Monitor
+from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.reasons import format_size
+from probed.probes.tls import tls_contexts, transport_cert_expiry
+
+_CHUNK = 64 * 1024
+"""Bytes asked of the body stream per read: aiohttp's own read buffer size."""
+_HEAD_REFUSED = frozenset({405, 501})
+
+
+class CertRecordingResponse(aiohttp.ClientResponse):
+    """A response that notes its connection's certificate expiry the moment it starts.
+
+    By the time a caller holds the response the connection may be gone: aiohttp releases it as
+    soon as an empty body ends (always, for HEAD), and the probe connector closes what is released.
+    """
+
+    cert_expires_at: datetime | None = None
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        self.cert_expires_at = transport_cert_expiry(connection.transport)
+        return await super().start(connection)
+
+
+async def probe_http(
+    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+) -> ProbeOutcome:
+    """Up when the status code is expected; the body is never read."""
+    method = monitor.method.upper()
+    async with _request(monitor, session, tracker, method) as response:
+        status = response.status
+    if method == "HEAD" and status in _HEAD_REFUSED:
+        # Plenty of servers refuse HEAD; the question is whether the page is served.
+        async with _request(monitor, session, tracker, "GET") as response:
+            status = response.status
+    return _judge_status(monitor, status)
+
+
+async def probe_keyword(
+    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+) -> ProbeOutcome:
+    """GET; up when the status is expected and the keyword is in (or, with ``keyword_absent``,
+    not in) the first ``max_body`` bytes of the body."""
+    keyword = monitor.keyword
+    if not keyword:
+        raise ProbeError("no keyword configured")
+    async with _request(monitor, session, tracker, "GET") as response:
+        if not _status_ok(monitor, response.status):
+            return _judge_status(monitor, response.status)
+        found, truncated = await search_body(
+            response,
+            keyword,
+            case_sensitive=monitor.keyword_case_sensitive,
+            limit=monitor.max_body,
+        )
+    shown = f'keyword "{keyword}"'
+    within = f" in first {format_size(monitor.max_body)}" if truncated else ""
+    if monitor.keyword_absent:
+        return ProbeOutcome(not found, f"{shown} found" if found else f"{shown} not found{within}")
+    return ProbeOutcome(found, f"{shown} found" if found else f"{shown} not found{within}")
+
+
+async def search_body(
+    response: aiohttp.ClientResponse, keyword: str, *, case_sensitive: bool, limit: int
+) -> tuple[bool, bool]:
+    """(found, truncated): stream at most ``limit`` bytes of the body, decoded as it arrives,
+    stopping at the first match. ``truncated``: the limit was reached with body left unread.
+
+    Memory stays at one chunk plus ``len(keyword)`` characters carried over, so that a keyword
+    split across two chunks (or a multi-byte character split across two reads) is still found.
+    """
+    fold: Callable[[str], str] = (lambda text: text) if case_sensitive else str.casefold
+    needle = fold(keyword)
+    # casefold never shortens text, so a match spans at most len(needle) original characters.
+    keep = len(needle) - 1
+    decoder = codecs.getincrementaldecoder(_charset(response))(errors="replace")
+    tail = ""
+    left = limit
+    while left > 0:
+        chunk = await response.content.read(min(_CHUNK, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+        text = tail + decoder.decode(chunk)
+        if needle in fold(text):
+            return True, False
+        tail = text[-keep:] if keep else ""
+    if needle in fold(tail + decoder.decode(b"", final=True)):
+        return True, False
+    return False, left <= 0 and not response.content.at_eof()
+
+
+def _charset(response: aiohttp.ClientResponse) -> str:
+    try:
+        return codecs.lookup(response.charset or "utf-8").name
+    except LookupError:  # a charset Python does not know: UTF-8 is the likeliest truth
+        return "utf-8"
+
+
+@asynccontextmanager
+async def _request(
+    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker, method: str
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    response = await session.request(
+        method,
+        monitor.url,
+        headers=_headers(monitor),
+        data=monitor.body,
+        # Explicit for every method: aiohttp follows by default for GET but not for HEAD.
+        # aiohttp reads max_redirects=0 as "no limit"; here it means "follow none".
+        allow_redirects=monitor.follow_redirects and monitor.max_redirects > 0,
+        max_redirects=monitor.max_redirects,
+        ssl=tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file),
+        trace_request_ctx=tracker,
+    )
+    try:
+        tracker.status_code = response.status
+        for hop in (*response.history, response):
+            tracker.record_cert_expiry(getattr(hop, "cert_expires_at", None))
+        yield response
+    finally:
+        # close, not release: the unread rest of the body is of no use, and closing never
+        # waits to drain it.
+        response.close()
+
+
+def _headers(monitor: Monitor) -> list[tuple[str, str]]:
+    headers = list(monitor.headers)
+    has_authorization = any(name.lower() == "authorization" for name, _ in headers)
+    if monitor.basic_auth is not None and not has_authorization:
+        auth = monitor.basic_auth
+        token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
+        headers.append(("Authorization", f"Basic {token}"))
+    return headers
+
+
+def _status_ok(monitor: Monitor, status: int) -> bool:
+    return any(status in accepted for accepted in monitor.expect_status)
+
+
+def _judge_status(monitor: Monitor, status: int) -> ProbeOutcome:
+    if _status_ok(monitor, status):
+        return ProbeOutcome(True, f"HTTP {status}")
+    return ProbeOutcome(False, f"HTTP {status}, expected {monitor.expected_status_text()}")

@@ -1,0 +1,110 @@
+"""Words for check results: exceptions become short reasons a person can read.
+
+The reasons are part of the contract (alert emails, API, status page), so they name what went
+wrong at the target and leave library detail (host:port, class names, tracebacks) out.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import ssl
+
+import aiohttp
+
+from probed.probes.check import ProbeError
+
+_ERRNO_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EPIPE: "connection reset",
+    errno.ETIMEDOUT: "connection timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """The reason for a check that ended with ``exc`` (timeouts are the caller's to word)."""
+    if isinstance(exc, ProbeError):
+        return str(exc)
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return describe_error(exc.certificate_error)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "DNS lookup failed"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return describe_error(exc.os_error)
+    if isinstance(exc, aiohttp.ServerFingerprintMismatch):
+        return "certificate fingerprint mismatch"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection without a response"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "invalid HTTP response body"
+    if isinstance(exc, aiohttp.RedirectClientError):
+        return "invalid redirect location"
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return "invalid URL"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Raised while parsing the status line and headers (we never raise_for_status).
+        return "invalid HTTP response"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {_sentence_part(exc.verify_message or exc.reason)}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {_ssl_reason(exc)}"
+    if isinstance(exc, socket.gaierror):
+        return "DNS lookup failed"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _ERRNO_REASONS.get(exc.errno) or _sentence_part(os.strerror(exc.errno))
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return _sentence_part(str(exc)) or type(exc).__name__
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    # OpenSSL's reason codes (WRONG_VERSION_NUMBER) read well once lower-cased; the message
+    # text around them repeats the library, the function and the source line.
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason.lower().replace("_", " ")
+    return _sentence_part(str(exc)) or type(exc).__name__
+
+
+def _sentence_part(text: str | None) -> str:
+    """``Hostname mismatch, … 'x'.`` → ``hostname mismatch, … 'x'``: a clause in our reasons."""
+    text = (text or "").strip().rstrip(".")
+    if text[:1].isupper() and not text[1:2].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def format_duration(seconds: float) -> str:
+    """``30`` → ``30s``, ``1.5`` → ``1.5s``, ``120`` → ``2m``, ``5400`` → ``1h30m``."""
+    if seconds != int(seconds) or seconds < 60:
+        return f"{seconds:g}s"
+    rest = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def format_size(size: int) -> str:
+    """``10485760`` → ``10 MiB``, ``1536`` → ``1.5 KiB``, ``100`` → ``100 bytes``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.4g} {unit}"
+    return f"{size} bytes"
+
+
+def format_days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"

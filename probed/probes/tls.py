@@ -1,0 +1,202 @@
+"""Certificates: the ``ssl`` probe, the earliest expiry of a connection's chain, and the TLS
+contexts every probe shares (cached on the session's connector)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import ssl
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from cryptography import x509
+
+from probed.config import Monitor
+from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.reasons import format_days
+
+_CacheKey = tuple[str | None, bool]
+_FileStamp = tuple[int, int, int] | None
+
+
+class TLSContexts:
+    """SSLContexts by (ca_file, verify_tls), rebuilt when the ca_file changes on disk.
+
+    Building a context reads and parses a trust store, which costs more than a whole check
+    against a nearby target; doing it once per configuration keeps checks cheap.
+    """
+
+    def __init__(self) -> None:
+        self._contexts: dict[_CacheKey, tuple[_FileStamp, ssl.SSLContext]] = {}
+
+    def get(self, *, verify: bool, ca_file: str | None) -> ssl.SSLContext:
+        """Raises ProbeError when ``ca_file`` cannot be read or holds no certificate."""
+        key: _CacheKey = (ca_file, True) if verify else (None, False)
+        stamp = _stamp(ca_file) if verify and ca_file else None
+        cached = self._contexts.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        context = _build_context(verify=verify, ca_file=ca_file)
+        self._contexts[key] = (stamp, context)
+        return context
+
+
+def _stamp(path: str) -> _FileStamp:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ProbeError(f"cannot read ca_file {path}: {exc.strerror}") from exc
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _build_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        # With a cafile, create_default_context trusts only that bundle, not the system store.
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProbeError(f"cannot load ca_file {ca_file}: {exc}") from exc
+
+
+class ProbeConnector(aiohttp.TCPConnector):
+    """A TCPConnector that also owns the TLS contexts of the checks made through it.
+
+    The connector is the one long-lived object every check already receives (through the
+    session), so the context cache lives here rather than in a module global.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tls_contexts = TLSContexts()
+
+
+def tls_contexts(session: aiohttp.ClientSession) -> TLSContexts:
+    connector = session.connector
+    if isinstance(connector, ProbeConnector):
+        return connector.tls_contexts
+    return TLSContexts()  # a session not made by make_session: correct, only uncached
+
+
+def earliest_expiry(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> datetime | None:
+    """Earliest notAfter (UTC) in the peer's chain: the verified chain (trust anchor included)
+    when the context verifies, else the chain the peer sent; the leaf alone as a last resort."""
+    verifying = ssl_object.context.verify_mode != ssl.CERT_NONE
+    name = "get_verified_chain" if verifying else "get_unverified_chain"
+    # Public on SSLObject from Python 3.13; on 3.11/3.12 only the private _sslobj has it.
+    getter = getattr(ssl_object, name, None) or getattr(
+        getattr(ssl_object, "_sslobj", None), name, None
+    )
+    chain: list[Any] = list(getter() or ()) if callable(getter) else []
+    certs = [_load_cert(cert) for cert in chain]
+    if not certs:
+        leaf = ssl_object.getpeercert(binary_form=True)
+        certs = [x509.load_der_x509_certificate(leaf)] if leaf else []
+    return min((cert.not_valid_after_utc for cert in certs), default=None)
+
+
+def _load_cert(cert: Any) -> x509.Certificate:
+    if isinstance(cert, bytes):  # 3.13+: DER
+        return x509.load_der_x509_certificate(cert)
+    pem: str = cert.public_bytes()  # 3.11/3.12: _ssl.Certificate, PEM by default
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def transport_cert_expiry(transport: asyncio.BaseTransport | None) -> datetime | None:
+    """Earliest expiry of a TLS transport's chain; None for plain TCP. Call it while the
+    connection is open: a closed transport no longer offers its ``ssl_object``."""
+    if transport is None:
+        return None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return None
+    try:
+        return earliest_expiry(ssl_object)
+    except ValueError:
+        # A certificate cryptography cannot parse is no reason to fail an HTTP check.
+        return None
+
+
+async def probe_ssl(
+    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+) -> ProbeOutcome:
+    """TLS handshake with the URL's host; judged on the earliest expiry in the chain."""
+    host, port = _target(monitor.url)
+    context = tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file)
+    sock = await _connect(host, port, tracker)
+    with tracker.phase(Phase.TLS):
+        try:
+            _, writer = await asyncio.open_connection(sock=sock, ssl=context, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+    try:
+        expires_at = earliest_expiry(writer.get_extra_info("ssl_object"))
+    finally:
+        # abort, not close: a graceful TLS shutdown waits for the peer's close_notify, and
+        # a peer that never sends it would turn a good check into a timeout.
+        writer.transport.abort()
+    if expires_at is None:
+        raise ProbeError("no certificate presented")
+    tracker.record_cert_expiry(expires_at)
+    return judge_expiry(expires_at, tracker.now, monitor.ssl_expiry_days)
+
+
+def judge_expiry(expires_at: datetime, now: datetime, warn_days: int) -> ProbeOutcome:
+    """Down when expired or when fewer than ``warn_days`` whole days are left."""
+    remaining = expires_at - now
+    if remaining <= timedelta(0):
+        return ProbeOutcome(False, f"certificate expired {format_days((-remaining).days)} ago")
+    days = remaining.days  # whole days, rounded down
+    if days < warn_days:
+        return ProbeOutcome(False, f"certificate expires in {format_days(days)}")
+    return ProbeOutcome(True, f"certificate valid for {format_days(days)}")
+
+
+def _target(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ProbeError("invalid URL") from exc
+    if not parts.hostname:
+        raise ProbeError("invalid URL")
+    return parts.hostname, port or 443
+
+
+async def _connect(host: str, port: int, tracker: PhaseTracker) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        with tracker.phase(Phase.DNS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    else:  # an address literal: no lookup, hence no DNS phase
+        infos = await loop.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+        )
+    error: OSError | None = None
+    with tracker.phase(Phase.CONNECT):
+        for family, type_, proto, _, address in infos:
+            sock = socket.socket(family, type_, proto)
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, address)
+            except OSError as exc:
+                sock.close()
+                error = exc  # try the next address, as browsers do
+            except BaseException:
+                sock.close()
+                raise
+            else:
+                return sock
+    if error is None:
+        raise ProbeError("DNS lookup failed")  # the resolver answered with no address
+    raise error

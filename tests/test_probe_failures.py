@@ -1,0 +1,208 @@
+"""Targets that fail: each failure becomes a down result with a reason, never an exception."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from probe_servers import StaticResolver, Target, closed_port, raw_server, read_request, serve
+from probe_servers import reset_connection as reset
+
+from probed.config import Monitor
+from probed.model import ProbeType
+from probed.probes import make_session, run_probe
+from probed.probes.reasons import format_duration, format_size
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def target() -> AsyncIterator[Target]:
+    async with serve(Target()) as started:
+        yield started
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with make_session() as probe_session:
+        yield probe_session
+
+
+def monitor(url: str, type: ProbeType = ProbeType.HTTP, **options: object) -> Monitor:
+    options.setdefault("timeout", 5)
+    return Monitor(name="target", url=url, type=type, **options)  # type: ignore[arg-type]
+
+
+async def test_a_server_that_never_answers_times_out_after_the_configured_timeout(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    started = time.monotonic()
+
+    result = await run_probe(monitor(target.url("/hang"), timeout=1), session, NOW)
+
+    elapsed = time.monotonic() - started
+    assert (result.ok, result.reason) == (False, "timeout after 1s")
+    assert 1 <= elapsed < 1.8
+    assert 1 <= result.timings.total < 1.8
+    assert result.status_code is None
+
+
+async def test_the_timeout_bounds_reading_the_body_of_a_slow_drip(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    started = time.monotonic()
+    slow = monitor(target.url("/drip"), ProbeType.KEYWORD, keyword="never", timeout=1)
+
+    result = await run_probe(slow, session, NOW)
+
+    assert (result.ok, result.reason) == (False, "timeout after 1s")
+    assert time.monotonic() - started < 1.8
+    assert result.status_code == 200  # what was learned before the deadline is kept
+    assert result.timings.first_byte is not None and result.timings.first_byte < 0.5
+
+
+async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
+    session: aiohttp.ClientSession,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # swallow the ClientHello, never answer
+
+    async with raw_server(silent) as port:
+        result = await run_probe(
+            monitor(f"https://127.0.0.1:{port}/", ProbeType.SSL, timeout=0.5), session, NOW
+        )
+
+    assert (result.ok, result.reason) == (False, "timeout after 0.5s")
+    assert result.timings.tls is not None and 0.4 < result.timings.tls < 0.8
+
+
+async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSession) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/"
+    for type_ in (ProbeType.HTTP, ProbeType.SSL):
+        result = await run_probe(monitor(url, type_), session, NOW)
+        assert (result.ok, result.reason) == (False, "connection refused")
+        assert result.timings.connect is not None
+
+
+async def test_a_server_that_resets_the_connection_is_connection_reset(
+    session: aiohttp.ClientSession,
+) -> None:
+    async def accept_then_reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await reset(writer)
+
+    async with raw_server(accept_then_reset) as port:
+        result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
+
+    assert (result.ok, result.reason) == (False, "connection reset")
+
+
+async def test_garbage_instead_of_http_is_an_invalid_http_response(
+    session: aiohttp.ClientSession,
+) -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HELLO\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with raw_server(garbage) as port:
+        result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
+
+    assert (result.ok, result.reason) == (False, "invalid HTTP response")
+
+
+async def test_a_server_that_closes_without_answering_is_down(
+    session: aiohttp.ClientSession,
+) -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.close()
+
+    async with raw_server(hang_up) as port:
+        result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
+
+    assert (result.ok, result.reason) == (False, "server closed the connection without a response")
+
+
+async def test_a_name_that_does_not_resolve_is_dns_lookup_failed(target: Target) -> None:
+    assert target.server is not None
+    url = f"http://nowhere.test:{target.server.port}/status/200"
+    async with make_session(resolver=StaticResolver("probed.test")) as session:
+        result = await run_probe(monitor(url), session, NOW)
+
+    assert (result.ok, result.reason) == (False, "DNS lookup failed")
+    assert result.timings.dns is not None
+
+
+async def test_tls_spoken_to_a_plain_http_server_is_a_tls_error(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    assert target.server is not None
+    url = f"https://127.0.0.1:{target.server.port}/status/200"
+    for type_ in (ProbeType.HTTP, ProbeType.SSL):
+        result = await run_probe(monitor(url, type_), session, NOW)
+        assert not result.ok
+        assert result.reason.startswith("TLS error: "), result.reason
+
+
+async def test_a_missing_ca_file_is_reported_as_the_reason(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    result = await run_probe(
+        monitor(target.url("/status/200"), ca_file="/nonexistent/ca.pem"), session, NOW
+    )
+
+    assert (result.ok, result.reason) == (
+        False,
+        "cannot read ca_file /nonexistent/ca.pem: No such file or directory",
+    )
+
+
+async def test_a_url_without_a_host_is_an_invalid_url(session: aiohttp.ClientSession) -> None:
+    for type_ in ProbeType:
+        result = await run_probe(monitor("http:///nohost", type_, keyword="x"), session, NOW)
+        assert (result.ok, result.reason) == (False, "invalid URL")
+
+
+async def test_cancellation_from_outside_propagates_instead_of_becoming_a_result(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    check = asyncio.create_task(run_probe(monitor(target.url("/hang")), session, NOW))
+    await asyncio.sleep(0.2)
+    check.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await check
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (30, "30s"),
+        (1.5, "1.5s"),
+        (1, "1s"),
+        (0.25, "0.25s"),
+        (120, "2m"),
+        (90, "1m30s"),
+        (3600, "1h"),
+        (5400, "1h30m"),
+        (172800, "2d"),
+    ],
+)
+def test_timeouts_are_written_the_way_the_config_writes_durations(
+    seconds: float, text: str
+) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(10 * 1024 * 1024, "10 MiB"), (1536, "1.5 KiB"), (100, "100 bytes"), (1 << 30, "1 GiB")],
+)
+def test_body_limits_are_written_in_binary_units(size: int, text: str) -> None:
+    assert format_size(size) == text
