@@ -198,3 +198,27 @@ async def test_promtool_accepts_the_real_metrics_output(tmp_path, target):
         ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+async def test_a_second_sigterm_stops_at_once_without_waiting_for_the_grace_period(
+    tmp_path, target
+):
+    port = free_port()
+    target.hang = True
+    config = write_config(
+        tmp_path,
+        port,
+        f'[[monitor]]\nname = "slow"\nurl = "{target.url}"\ninterval = "8s"\ntimeout = "8s"\n',
+    )
+    config.write_text(config.read_text().replace('shutdown_grace = "3s"', 'shutdown_grace = "60s"'))
+    daemon = DaemonProcess(config, port)
+    await daemon.start()
+    await wait_for(lambda: _true(target.hits > 0), 12, "a check in flight")
+    started = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    await asyncio.sleep(0.3)
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.stop(timeout=10) == 0
+    # The hanging check had up to 8 s left and the grace period 60 s.
+    assert time.monotonic() - started < 3
+    assert "second stop signal" in daemon.logs()
