@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -64,7 +65,7 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
         await scheduler.drain(2)
         await session.close()
     ats = checks_of(store, "healthy")
-    gaps = [b - a for a, b in zip(ats, ats[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ats)]
     assert len(ats) >= 3, ats
     assert all(0.8 < g < 1.2 for g in gaps), gaps
     assert pipeline.monitors["hanging"].last is not None
@@ -109,7 +110,7 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
 async def test_drain_waits_for_checks_in_flight_and_cancels_what_outlasts_the_bound(tmp_path):
     async with serve(Target()) as target:
         m = Monitor(name="hang", url=target.url("/hang"), interval=30, timeout=30)
-        store, session, pipeline, scheduler = await build(tmp_path, [m], schedule=False)
+        store, session, _, scheduler = await build(tmp_path, [m], schedule=False)
         scheduler.start()
         task = asyncio.create_task(scheduler._run("hang"))
         await asyncio.sleep(0.2)
