@@ -101,7 +101,8 @@ async def bench_probed(n: int, interval: int, duration: float, url: str, tmp: Pa
         sampler = Sampler(proc.pid)
         await sample_for(sampler, duration)
         done = await checks_done(port) - before
-        return {"checks": done, "cpu": sampler.cpu(), "rss": sampler.peak}
+        lag = await schedule_lag(port)
+        return {"checks": done, "cpu": sampler.cpu(), "rss": sampler.peak, "lag": lag}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -114,6 +115,20 @@ async def checks_done(port: int) -> int:
     ):
         text = await r.text()
     return int(sum(float(v) for v in re.findall(r"^probed_checks_total\{.*\} (\S+)$", text, re.M)))
+
+
+async def schedule_lag(port: int) -> tuple[float, float]:
+    """Mean schedule lag and the smallest histogram bucket holding 99% of checks, in seconds."""
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(f"http://127.0.0.1:{port}/metrics") as r,
+    ):
+        text = await r.text()
+    total = float(re.search(r"^probed_schedule_lag_seconds_sum (\S+)$", text, re.M)[1])  # type: ignore[index]
+    count = float(re.search(r"^probed_schedule_lag_seconds_count (\S+)$", text, re.M)[1])  # type: ignore[index]
+    buckets = re.findall(r'^probed_schedule_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)
+    p99 = next(float(le) for le, n in buckets if float(n) >= 0.99 * count)
+    return total / count if count else 0.0, p99
 
 
 async def bench_blackbox(n: int, interval: int, duration: float, url: str, tmp: Path) -> dict:
@@ -181,6 +196,8 @@ async def main(n: int, interval: int, duration: float) -> None:
             continue
         per = r["cpu"] / r["checks"] * 1000 if r["checks"] else float("nan")
         print(f"{name:24}{r['checks']:>10}{per:>24.2f}{r['rss'] / 2**20:>16.1f}")
+    mean, p99 = probed["lag"]
+    print(f"probed schedule lag: mean {mean * 1000:.1f} ms, 99% within {p99 * 1000:.0f} ms")
     print("(blackbox_exporter's figure leaves out the Prometheus server that would drive it;")
     print(" probed's includes its SQLite writes, state machine and metrics.)")
 
