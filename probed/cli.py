@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from probed import __version__, logs
+from probed import __version__, api_client, logs
 from probed.config import Config, Monitor, load_config, parse_duration
 from probed.errors import ConfigError
 from probed.model import CheckResult, ProbeType
@@ -74,6 +74,35 @@ def summary_table(config: Config) -> str:
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
     return "\n".join(lines)
+
+
+def cmd_test_alert(args: argparse.Namespace) -> int:
+    from probed.alerts.channels import send_test
+
+    path = config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.channel is not None and args.channel not in config.channels:
+        configured = ", ".join(config.channels) or "none"
+        print(
+            f"probed test-alert: channel {args.channel!r} is not configured (configured:"
+            f" {configured})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not config.channels:
+        print(f"probed test-alert: {path} configures no alert channel", file=sys.stderr)
+        return EXIT_USAGE
+    outcomes = asyncio.run(send_test(config, datetime.now(UTC), args.channel))
+    for outcome in outcomes:
+        status = "OK" if outcome.ok else "FAILED"
+        print(f"{outcome.channel}: {status}: {outcome.answer}")
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_RUNTIME
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -164,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", default="30s")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.set_defaults(func=cmd_probe)
+
+    api_client.add_commands(sub)
+
+    p = sub.add_parser("test-alert", help="send a test message through each alert channel now")
+    p.add_argument("-c", "--config")
+    p.add_argument("--channel", help="only this channel (e.g. email)")
+    p.set_defaults(func=cmd_test_alert)
     return parser
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from probed.config_parse import Reader, parse_duration
 from probed.errors import ConfigError
+from probed.maintenance import MaintenanceWindow
 from probed.model import Policy, ProbeType
 
 __all__ = [
@@ -126,6 +127,17 @@ class Settings:
     """Global cap on checks running at the same time."""
     shutdown_grace: float = 10.0
     """Seconds SIGTERM waits for in-flight checks and the outbox before exiting anyway."""
+    alert_max_age: float = 86400.0
+    """Seconds an undeliverable alert is retried before it is given up (loudly)."""
+    storm_threshold: int = 3
+    """Alerts of one kind sent singly within ``storm_window``; the rest go into one digest."""
+    storm_window: float = 60.0
+    connectivity_check: tuple[str, ...] = ()
+    raw_retention: float = 48 * 3600.0
+    """Seconds every check result is kept before only its hourly roll-up remains."""
+    history_retention: float = 400 * 86400.0
+    """Seconds hourly roll-ups, transitions and incidents are kept."""
+    """``host:port`` addresses; a failed check counts only if one of them accepts a connection."""
 
     @property
     def listen_host(self) -> str:
@@ -143,6 +155,7 @@ class Config:
     settings: Settings
     monitors: tuple[Monitor, ...]
     email: EmailChannel | None = None
+    maintenance: tuple[MaintenanceWindow, ...] = ()
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)

@@ -31,11 +31,14 @@ from probed.config_parse import (
     parse_status,
     url_problem,
 )
+from probed.maintenance import read_maintenance
 from probed.model import ProbeType
 
-TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor")
+TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
 SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
+SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
+SETTINGS_KEYS += ("raw_retention", "history_retention")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 MONITOR_KEYS = tuple(f.name for f in fields(Monitor))
@@ -85,7 +88,9 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     names: dict[str, int] = {}
     ids: dict[int, int] = {}
     monitors = [_monitor(reader, i, item, defaults, names, ids) for i, item in enumerate(raw, 1)]
-    return Config(path, settings, tuple(m for m in monitors if m is not None), email)
+    maintenance = read_maintenance(reader, data.get("maintenance"), names)
+    kept = tuple(m for m in monitors if m is not None)
+    return Config(path, settings, kept, email, maintenance=maintenance)
 
 
 def _pick(value: _T | None, default: _T) -> _T:
@@ -120,7 +125,25 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
             sec.integer("max_concurrent_checks", 1), base.max_concurrent_checks
         ),
         shutdown_grace=_pick(sec.duration("shutdown_grace"), base.shutdown_grace),
+        alert_max_age=_pick(sec.duration("alert_max_age", positive=True), base.alert_max_age),
+        storm_threshold=_pick(sec.integer("storm_threshold", 1), base.storm_threshold),
+        storm_window=_pick(sec.duration("storm_window", positive=True), base.storm_window),
+        connectivity_check=_addresses(sec, "connectivity_check"),
+        # An hour at least: an hour's raw results are rolled up only once it has ended.
+        raw_retention=_pick(sec.duration("raw_retention", minimum=3600), base.raw_retention),
+        history_retention=_pick(
+            sec.duration("history_retention", minimum=86400), base.history_retention
+        ),
     )
+
+
+def _addresses(sec: Section, key: str) -> tuple[str, ...]:
+    """A list of ``host:port`` strings, each checked like ``listen``."""
+    addresses = sec.strings(key) or ()
+    for address in addresses:
+        if problem := listen_problem(address):
+            sec.problem(key, problem)
+    return addresses
 
 
 def _email(sec: Section) -> EmailChannel:

@@ -19,16 +19,25 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from probed.alerts.channels import ChannelSet
+from probed.alerts.dispatcher import Dispatcher
+from probed.alerts.outbox import Outbox
+from probed.alerts.recorder import AlertRecorder
 from probed.config import Config, Monitor, load_config
+from probed.connectivity import ConnectivityCheck
 from probed.errors import ConfigError, ProbedError
+from probed.history import History, Retention
+from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import Status
+from probed.pauses import Pauses
 from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
 from probed.scheduler import Scheduler
 from probed.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.store import Store
 from probed.web import make_app
+from probed.web.context import Api
 
 log = structlog.get_logger("probed")
 
@@ -68,13 +77,23 @@ class Daemon:
         session = make_session(max_connections=settings.max_concurrent_checks)
         self.pipeline = pipeline = Pipeline(store, self.metrics, session, self.now)
         self.scheduler = scheduler = Scheduler(pipeline, settings.max_concurrent_checks, self.now)
+        self.dispatcher = dispatcher = self._wire_alerts(store, pipeline)
+        api = self._wire_history(store, pipeline)
+        history_tasks: list[asyncio.Task[None]] = []
         runner: web.AppRunner | None = None
         pinger: asyncio.Task[None] | None = None
         try:
             self._apply_monitors(self.config, initial=True)
+            # Before the first check: a monitor inside a maintenance window is never checked.
+            self.pauses.tick()
             self.metrics.config_loaded(True, time.time())
             scheduler.start()
-            runner = web.AppRunner(make_app(self.metrics, self.healthy), access_log=None)
+            dispatcher.start()
+            history_tasks = [
+                asyncio.create_task(Housekeeping(self.history, pipeline, self.metrics).run()),
+                asyncio.create_task(self.pauses.run()),
+            ]
+            runner = web.AppRunner(make_app(self.metrics, self.healthy, api), access_log=None)
             await runner.setup()
             try:
                 await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
@@ -102,7 +121,10 @@ class Daemon:
             self.notifier.stopping()
             log.info("stopping", in_flight=len(scheduler.in_flight))
             grace = 0.0 if self._force else settings.shutdown_grace
+            draining = time.monotonic()
             cancelled = await scheduler.drain(grace)
+            # The outbox gets what is left of the grace to deliver the alerts of the last checks.
+            await dispatcher.stop(0.0 if self._force else grace - (time.monotonic() - draining))
             log.info("stopped", cancelled_checks=cancelled)
             return 0
         finally:
@@ -110,9 +132,14 @@ class Daemon:
                 pinger.cancel()
             if scheduler.running:
                 await scheduler.drain(0)
+            await dispatcher.stop(0)
             if runner is not None:
                 await runner.cleanup()
             await session.close()
+            for task in history_tasks:
+                task.cancel()
+            await asyncio.gather(*history_tasks, return_exceptions=True)
+            self.history.stop_run()
             store.close()
 
     def healthy(self) -> bool:
@@ -133,7 +160,50 @@ class Daemon:
             self._force = True
             for task in list(self.scheduler.in_flight):
                 task.cancel()
+            self.dispatcher.cancel()
         self._stop.set()
+
+    def _wire_alerts(self, store: Store, pipeline: Pipeline) -> Dispatcher:
+        """Outbox rows are written inside each check's transaction; the dispatcher, woken when
+        there are new ones, delivers them."""
+        outbox = Outbox(store)
+        dispatcher = Dispatcher(
+            outbox,
+            ChannelSet(lambda: self.config),
+            self.metrics,
+            self.now,
+            max_age=lambda: self.config.settings.alert_max_age,
+        )
+        recorder = AlertRecorder(
+            outbox,
+            lambda: self.config,
+            self.now,
+            monitors=lambda: pipeline.monitors.values(),
+            wake=dispatcher.wake,
+        )
+        dispatcher.remind = recorder.remind
+        pipeline.record_hooks.append(recorder)
+        for channel in self.config.channels:
+            self.metrics.add_alert_channel(channel)
+        if addresses := self.config.settings.connectivity_check:
+            pipeline.connectivity = ConnectivityCheck(addresses)
+        return dispatcher
+
+    def _wire_history(self, store: Store, pipeline: Pipeline) -> Api:
+        """History (this run recorded from now on), operator pauses and maintenance windows,
+        and the API over them."""
+
+        # Read at each use, so a reload's retention, windows and token apply.
+        def retention() -> Retention:
+            settings = self.config.settings
+            return Retention(settings.raw_retention, settings.history_retention)
+
+        self.history = History(store, self.now, retention)
+        self.history.start_run()
+        self.pauses = Pauses(pipeline, store, lambda: self.config.maintenance, self.now)
+        return Api(
+            pipeline, self.history, self.pauses, lambda: self.config.settings.api_token, self.now
+        )
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -159,7 +229,7 @@ class Daemon:
                     problems=exc.problems,
                 )
                 return False
-            for key in ("listen", "state_dir", "max_concurrent_checks"):
+            for key in ("listen", "state_dir", "max_concurrent_checks", "connectivity_check"):
                 if getattr(new.settings, key) != getattr(self.config.settings, key):
                     log.warning("setting needs a restart to change", setting=key)
             self._apply_monitors(new, initial=False)

@@ -19,6 +19,8 @@ from probed import __version__
 from probed.model import CheckResult, Status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+UPTIME_WINDOWS = {"1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
+"""probed_uptime_ratio's window label values and their lengths in seconds."""
 
 
 class Metrics:
@@ -74,6 +76,26 @@ class Metrics:
             "Time of the last successful configuration load, in unix seconds",
             registry=r,
         )
+        self.alerts = Counter(
+            "probed_alerts",
+            "Alert deliveries that ended, by channel, kind and outcome",
+            ["channel", "kind", "outcome"],
+            registry=r,
+        )
+        self.alert_queue_length = Gauge(
+            "probed_alert_queue_length", "Alerts in the outbox waiting to be delivered", registry=r
+        )
+        self.alert_oldest_pending = Gauge(
+            "probed_alert_oldest_pending_seconds",
+            "Age of the oldest alert waiting in the outbox, 0 when none",
+            registry=r,
+        )
+        self.uptime = Gauge(
+            "probed_uptime_ratio",
+            "Share of monitored time the monitor was up, over the window (0-1)",
+            ["monitor", "window"],
+            registry=r,
+        )
         self._per_monitor = (self.success, self.duration, self.http_status, self.cert_expiry)
         self._monitors: set[str] = set()
 
@@ -94,6 +116,9 @@ class Metrics:
         for result in ("success", "failure"):
             with contextlib.suppress(KeyError):
                 self.checks.remove(name, result)
+        for window in UPTIME_WINDOWS:
+            with contextlib.suppress(KeyError):
+                self.uptime.remove(name, window)
 
     def observe_check(self, name: str, result: CheckResult, status: Status) -> None:
         if name not in self._monitors:
@@ -106,12 +131,35 @@ class Metrics:
         if name in self._monitors:
             self.status.labels(name).set(int(status))
 
+    def set_uptime(self, name: str, window: str, ratio: float | None) -> None:
+        """A monitor's uptime over one of UPTIME_WINDOWS; None (nothing monitored) drops it."""
+        if name not in self._monitors:
+            return
+        if ratio is None:
+            with contextlib.suppress(KeyError):
+                self.uptime.remove(name, window)
+        else:
+            self.uptime.labels(name, window).set(ratio)
+
     def _set_result(self, name: str, result: CheckResult) -> None:
         self.success.labels(name).set(1 if result.ok else 0)
         self.duration.labels(name).set(result.duration)
         self.http_status.labels(name).set(result.status_code or 0)
         if result.cert_expires_at is not None:
             self.cert_expiry.labels(name).set(result.cert_expires_at.timestamp())
+
+    def add_alert_channel(self, channel: str) -> None:
+        """Create a channel's alert counters at 0, so rates work from the first alert."""
+        for kind in ("down", "up", "ssl", "reminder", "digest", "test"):
+            for outcome in ("sent", "failed"):
+                self.alerts.labels(channel, kind, outcome)
+
+    def alert_outcome(self, channel: str, kind: str, outcome: str) -> None:
+        self.alerts.labels(channel, kind, outcome).inc()
+
+    def alert_queue(self, length: int, oldest_seconds: float) -> None:
+        self.alert_queue_length.set(length)
+        self.alert_oldest_pending.set(oldest_seconds)
 
     def config_loaded(self, ok: bool, at: float) -> None:
         self.reload_ok.set(1 if ok else 0)

@@ -16,6 +16,7 @@ import aiohttp
 import structlog
 
 from probed.config import Monitor
+from probed.connectivity import ConnectivityCheck
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
 from probed.probes import run_probe
@@ -69,6 +70,8 @@ class Pipeline:
         self.monitors: dict[str, Tracked] = {}
         self.sinks: list[TransitionSink] = []
         self.record_hooks: list[RecordHook] = []
+        self.connectivity: ConnectivityCheck | None = None
+        """When set, a failed check only counts if the probe host itself is online."""
 
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
@@ -85,6 +88,8 @@ class Pipeline:
             return None
         monitor = tracked.monitor
         result = await run_probe(monitor, self.session, self.now())
+        if self.connectivity is not None:
+            result = await self.connectivity.confirm(result)
         if self.monitors.get(name) is not tracked:
             # Removed or replaced by a reload while the check ran: its result is about a
             # check that no longer exists.

@@ -20,10 +20,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from probed.config import Monitor
-from probed.pipeline import Pipeline
+from probed.pipeline import Pipeline, Tracked
 from probed.state import needs_retry_interval
 
 log = structlog.get_logger("probed")
+
+RETRY_GAP = 0.05
 
 
 def phase_offset(name: str, interval: float) -> float:
@@ -117,7 +119,7 @@ class Scheduler:
                     self.pipeline.metrics.schedule_lag.observe(max(0.0, lag))
                 tracked = await self.pipeline.check(name)
             if tracked is not None and self.running:
-                self._adjust(tracked.monitor, needs_retry_interval(tracked.state))
+                self._after_check(tracked)
         except Exception:
             # A bug in one check must not take the scheduler down; log it with its traceback.
             log.exception("check crashed", monitor=name)
@@ -125,20 +127,27 @@ class Scheduler:
             self.in_flight.discard(task)
             self.last_progress = self.monotonic()
 
-    def _adjust(self, monitor: Monitor, retry: bool) -> None:
-        name = monitor.name
-        if retry == (name in self._retrying) or self._aps.get_job(name) is None:
+    def _after_check(self, tracked: Tracked) -> None:
+        """Re-check at the retry interval while a change is unconfirmed, else at the phase."""
+        monitor, name = tracked.monitor, tracked.monitor.name
+        if self._aps.get_job(name) is None:
             return
-        if retry:
-            self._retrying.add(name)
-            trigger = IntervalTrigger(
-                seconds=monitor.retry_interval,
-                start_date=self.now() + timedelta(seconds=monitor.retry_interval),
-                timezone=UTC,
+        if needs_retry_interval(tracked.state) and tracked.last is not None:
+            # Anchored at the start of the check just done, so a slow or hanging target costs
+            # its timeout once, not timeout + retry_interval per retry. Never sooner than
+            # RETRY_GAP from now, so the finishing run is not counted as still running
+            # (max_instances) when the next one fires.
+            due = max(
+                tracked.last.at + timedelta(seconds=monitor.retry_interval),
+                self.now() + timedelta(seconds=RETRY_GAP),
             )
-        else:
+            self._retrying.add(name)
+            trigger = IntervalTrigger(seconds=monitor.retry_interval, start_date=due, timezone=UTC)
+        elif name in self._retrying:
             self._retrying.discard(name)
             trigger = phased_trigger(name, monitor.interval)
+        else:
+            return
         self._aps.reschedule_job(name, trigger=trigger)
 
     async def drain(self, timeout: float) -> int:

@@ -314,6 +314,10 @@ class Store:
             )
         return out
 
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT."""
+        return _Transaction(self._db)
+
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
 

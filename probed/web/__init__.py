@@ -1,4 +1,5 @@
-"""The aiohttp application: /metrics, /healthz (and, later, the API and status page)."""
+"""The aiohttp application: /metrics, /healthz, the JSON API (/api/v1) and the UptimeRobot
+v2 API (/v2) (and, later, the status page)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from probed.metrics import CONTENT_TYPE, Metrics
+from probed.web.api import make_api_app
+from probed.web.context import Api
+from probed.web.uptimerobot import make_uptimerobot_app
 
 METRICS = web.AppKey("metrics", Metrics)
 HEALTHY: web.AppKey[Callable[[], bool]] = web.AppKey("healthy")
@@ -23,10 +27,16 @@ async def healthz_handler(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable"}, status=503)
 
 
-def make_app(metrics: Metrics, healthy: Callable[[], bool]) -> web.Application:
+def make_app(
+    metrics: Metrics, healthy: Callable[[], bool], api: Api | None = None
+) -> web.Application:
+    """The whole HTTP surface; the APIs are mounted when ``api`` is given."""
     app = web.Application()
     app[METRICS] = metrics
     app[HEALTHY] = healthy
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
+    if api is not None:
+        app.add_subapp("/api/v1", make_api_app(api))
+        app.add_subapp("/v2", make_uptimerobot_app(api))
     return app

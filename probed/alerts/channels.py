@@ -1,0 +1,85 @@
+"""The alert channels: one small interface, a name → channel map built from the config, and
+``send_test`` behind ``probed test-alert``.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from probed.alerts.email import EmailNotifier
+from probed.alerts.messages import Message, render
+from probed.alerts.policy import AlertKind
+from probed.config import Config
+from probed.errors import NotifierError
+
+
+class Channel(Protocol):
+    """Delivers messages; ``send`` returns the server's answer or raises NotifierError."""
+
+    name: str
+
+    async def send(self, message: Message) -> str: ...
+
+
+def make_channels(config: Config) -> dict[str, Channel]:
+    """Every channel the config sets up, by the name monitors use in ``alert``."""
+    channels: dict[str, Channel] = {}
+    if config.email is not None:
+        channels["email"] = EmailNotifier(config.email)
+    return channels
+
+
+class ChannelSet:
+    """The channels of the current config, rebuilt only when the config object changes
+    (a reload), so TLS contexts are not re-created for every message."""
+
+    def __init__(self, config: Callable[[], Config]) -> None:
+        self._config = config
+        self._built: tuple[Config, dict[str, Channel]] | None = None
+
+    def __call__(self) -> Mapping[str, Channel]:
+        config = self._config()
+        if self._built is None or self._built[0] is not config:
+            self._built = (config, make_channels(config))
+        return self._built[1]
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    channel: str
+    ok: bool
+    answer: str
+    """The server's answer, or the error with it."""
+
+
+async def send_test(
+    config: Config, now: datetime, only: str | None = None, message_id: str | None = None
+) -> list[TestOutcome]:
+    """Send one test message through each configured channel (or ``only``) now."""
+    host = socket.gethostname()
+    payload = {
+        "text": f"alerts from probed on {host} reach you",
+        "fields": [
+            ["Sent from", host],
+            ["Config", str(config.path)],
+            ["Monitors", str(len(config.monitors))],
+        ],
+    }
+    message_id = message_id or f"<test-{int(now.timestamp())}@{host}>"
+    message = render(AlertKind.TEST, [payload], message_id, now)
+    outcomes = []
+    for name, channel in make_channels(config).items():
+        if only is not None and name != only:
+            continue
+        try:
+            answer = await channel.send(message)
+        except NotifierError as exc:
+            kind = "permanent" if exc.permanent else "transient"
+            outcomes.append(TestOutcome(name, False, f"{exc} ({kind} failure)"))
+        else:
+            outcomes.append(TestOutcome(name, True, answer))
+    return outcomes

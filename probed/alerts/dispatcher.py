@@ -1,0 +1,240 @@
+"""The dispatcher: delivers the outbox, retries with backoff, gives up loudly, sends digests.
+
+Each round (``run_once``) it queues due reminders, expires alerts older than ``max_age``, sends
+every due storm digest as one message, then every due single alert in order. A row is marked
+sent only after its channel returned the server's acceptance. A transient failure backs the row
+off (5 s, doubling, at most 5 min) and pauses its channel until then; a permanent one marks the
+row failed. A monitor's alerts never overtake each other: a row waits while an older row of
+the same monitor and channel is pending. ``run`` loops until ``stop``, which gives it one last
+bounded round to flush (held digests included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+
+from probed.alerts.channels import Channel
+from probed.alerts.messages import Message, render
+from probed.alerts.outbox import AlertStatus, Outbox, OutboxRow
+from probed.alerts.policy import AlertKind
+from probed.errors import NotifierError
+from probed.metrics import Metrics
+
+log = structlog.get_logger("probed")
+
+FIRST_RETRY = 5.0
+MAX_RETRY = 300.0
+IDLE_ROUND = 60.0
+"""Longest wait between rounds when nothing is due (expiry and pruning still need rounds)."""
+KEEP_FINISHED = timedelta(days=30)
+"""Sent, failed and expired rows are kept this long for inspection, then pruned."""
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number ``attempts``: 5, 10, 20, … at most 300."""
+    return min(MAX_RETRY, FIRST_RETRY * 2.0 ** max(0, attempts - 1))
+
+
+class Dispatcher:
+    """Delivers the outbox through the current channels."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: Callable[[], Mapping[str, Channel]],
+        metrics: Metrics,
+        now: Callable[[], datetime],
+        max_age: Callable[[], float] = lambda: 86400.0,
+        remind: Callable[[datetime], datetime | None] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.channels = channels
+        self.metrics = metrics
+        self.now = now
+        self.max_age = max_age
+        self.remind = remind
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._first = True
+        self._paused: dict[str, datetime] = {}
+        """Channels backing off after a transient failure, until when."""
+        self._pruned: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run the delivery loop in a task of the running event loop."""
+        self._task = asyncio.create_task(self.run(), name="alert dispatcher")
+
+    def wake(self) -> None:
+        """Start a round now (new alerts were committed)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until ``stop``; the last round flushes whatever it can."""
+        while True:
+            self._wake.clear()
+            flush = self._stopping
+            try:
+                delay = await self.run_once(flush=flush)
+            except Exception:
+                # A bug or a database error must not end alerting for good.
+                log.exception("alert dispatcher round failed")
+                delay = FIRST_RETRY
+            if flush:
+                return
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    def cancel(self) -> None:
+        """End the loop now (a second stop signal): no more flushing."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def stop(self, grace: float) -> None:
+        """Let the loop flush for at most ``grace`` seconds, then end it; rows left pending
+        stay in the outbox for the next start."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, grace))
+        if not done:
+            task.cancel()
+            await asyncio.wait({task})
+            log.warning("alert flush cut short by the shutdown grace", **self._queue_fields())
+        elif pending := self.outbox.queue(self.now())[0]:
+            log.info("alerts left in the outbox for the next start", pending=pending)
+
+    async def run_once(self, *, flush: bool = False) -> float:
+        """One delivery round; seconds until the next one is needed."""
+        now = self.now()
+        next_reminder = self.remind(now) if self.remind is not None else None
+        self._expire(now)
+        # After a restart, and when flushing, pending alerts are tried at once.
+        eager, self._first = flush or self._first, False
+        groups: dict[str, list[OutboxRow]] = {}
+        for row in self.outbox.pending():
+            if row.digest is not None:
+                groups.setdefault(row.digest, []).append(row)
+        for members in groups.values():
+            if (flush or members[0].next_attempt_at <= now) and self._open(members[0], now):
+                await self._deliver(members, digest=True)
+        blocked: set[tuple[str, str]] = set()
+        for row in self.outbox.pending():
+            key = (row.monitor, row.channel)
+            if key in blocked:
+                continue
+            due = eager or row.next_attempt_at <= now
+            if row.digest is not None or not due or not self._open(row, now):
+                blocked.add(key)  # later rows of this monitor wait for this one
+            elif not await self._deliver([row], digest=False):
+                blocked.add(key)
+        self._prune(now)
+        return self._next_round(now, next_reminder)
+
+    def _open(self, row: OutboxRow, now: datetime) -> bool:
+        until = self._paused.get(row.channel)
+        return until is None or until <= now
+
+    async def _deliver(self, rows: Sequence[OutboxRow], *, digest: bool) -> bool:
+        """Try to send ``rows`` as one message; False if they stay pending for a retry."""
+        first = rows[0]
+        kind = AlertKind.DIGEST if digest else first.kind
+        ids = [r.id for r in rows]
+        fields = {"channel": first.channel, "kind": str(kind), "alerts": len(rows)}
+        fields["monitor"] = first.monitor if not digest else f"{len(rows)} monitors"
+        channel = self.channels().get(first.channel)
+        if channel is None:
+            error = f'alert channel "{first.channel}" is no longer configured'
+            self.outbox.mark_given_up(ids, AlertStatus.FAILED, error)
+            self.metrics.alert_outcome(first.channel, str(kind), "failed")
+            log.error("alert dropped", error=error, **fields)
+            return True
+        try:
+            answer = await channel.send(self._message(rows, digest))
+        except NotifierError as exc:
+            if exc.permanent:
+                self.outbox.mark_given_up(ids, AlertStatus.FAILED, str(exc))
+                self.metrics.alert_outcome(first.channel, str(kind), "failed")
+                log.error("alert refused for good: not retried", answer=str(exc), **fields)
+                return True
+            retry_at = self.now() + timedelta(seconds=backoff(first.attempts + 1))
+            attempts = self.outbox.retry_later(ids, retry_at, str(exc))
+            self._paused[first.channel] = retry_at
+            log.warning(
+                "alert delivery failed: will retry",
+                error=str(exc),
+                attempts=attempts,
+                retry_in=round((retry_at - self.now()).total_seconds(), 1),
+                **fields,
+            )
+            return False
+        self._paused.pop(first.channel, None)
+        self.outbox.mark_sent(ids, self.now())
+        self.metrics.alert_outcome(first.channel, str(kind), "sent")
+        log.info("alert sent", answer=answer, message_id=self._message_id(rows, digest), **fields)
+        return True
+
+    def _message(self, rows: Sequence[OutboxRow], digest: bool) -> Message:
+        first = rows[0]
+        if not digest:
+            return render(first.kind, [first.payload], first.message_id, first.created_at)
+        payloads = [r.payload for r in rows]
+        return render(
+            AlertKind.DIGEST, payloads, self._message_id(rows, True), first.created_at, first.kind
+        )
+
+    @staticmethod
+    def _message_id(rows: Sequence[OutboxRow], digest: bool) -> str:
+        # A digest takes its first member's id, so a resend of the same digest keeps it.
+        mid = rows[0].message_id
+        return mid.replace("<alert-", "<digest-", 1) if digest else mid
+
+    def _expire(self, now: datetime) -> None:
+        max_age = self.max_age()
+        stale = self.outbox.older_than(now - timedelta(seconds=max_age))
+        for row in stale:
+            error = f"undeliverable for {max_age:g}s: {row.last_error or 'never tried'}"
+            self.outbox.mark_given_up([row.id], AlertStatus.EXPIRED, error)
+            self.metrics.alert_outcome(row.channel, str(row.kind), "failed")
+            log.error(
+                "alert given up: undeliverable for too long",
+                monitor=row.monitor,
+                channel=row.channel,
+                kind=str(row.kind),
+                attempts=row.attempts,
+                created_at=row.created_at.isoformat(),
+                last_error=row.last_error,
+            )
+
+    def _prune(self, now: datetime) -> None:
+        if self._pruned is None or now - self._pruned > timedelta(hours=1):
+            self._pruned = now
+            self.outbox.prune(now - KEEP_FINISHED)
+
+    def _next_round(self, now: datetime, next_reminder: datetime | None) -> float:
+        """Update the queue metrics; seconds until a row, reminder or expiry is due."""
+        length, oldest = self.outbox.queue(now)
+        self.metrics.alert_queue(length, oldest)
+        times = [t for t in (next_reminder,) if t is not None]
+        if length:
+            times.append(now + timedelta(seconds=self.max_age() - oldest))
+        heads: set[tuple[str, str]] = set()
+        for row in self.outbox.pending():
+            if (row.monitor, row.channel) not in heads:  # only a monitor's oldest row can go
+                heads.add((row.monitor, row.channel))
+                times.append(max(row.next_attempt_at, self._paused.get(row.channel, now)))
+        delay = min(((t - now).total_seconds() for t in times), default=IDLE_ROUND)
+        return min(IDLE_ROUND, max(0.05, delay))
+
+    def _queue_fields(self) -> dict[str, object]:
+        length, oldest = self.outbox.queue(self.now())
+        return {"pending": length, "oldest_seconds": round(oldest, 1)}

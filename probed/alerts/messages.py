@@ -1,0 +1,162 @@
+"""Outbox rows → the message a person reads: subject, plain text and HTML (DESIGN §4).
+
+Rendering reads only the stored payloads, so a message rendered after a restart is the same
+as the one that would have gone out before it. Everything that comes from a target or the
+config (names, URLs, reasons) is HTML-escaped in the HTML part.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from probed.alerts.policy import AlertKind
+
+_PHASES = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("first_byte", "first byte"))
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One alert message, ready for any channel."""
+
+    kind: AlertKind
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    """Stable per alert (or per digest), so a resend after a crash can be deduplicated."""
+    date: datetime
+
+
+def format_span(seconds: float) -> str:
+    """A duration as its two largest units: ``12m 30s``, ``1h 5m``, ``2d 3h``, ``45s``."""
+    rest = max(0, round(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        parts.append((count, unit))
+    first = next((i for i, (count, _) in enumerate(parts) if count), len(parts) - 1)
+    shown = [p for i, p in enumerate(parts[first : first + 2]) if i == 0 or p[0]]
+    return " ".join(f"{count}{unit}" for count, unit in shown)
+
+
+def format_time(value: datetime | str | None) -> str:
+    """``YYYY-MM-DD HH:MM:SS UTC``; ``-`` for None."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def subject(
+    kind: AlertKind, payloads: Sequence[Mapping[str, Any]], digest_of: AlertKind | None = None
+) -> str:
+    """The subject line; a digest counts its monitors (``[probed] DOWN: 17 monitors``)."""
+    p = payloads[0]
+    name = p.get("monitor", "")
+    if kind is AlertKind.DIGEST:
+        names = {q.get("monitor") for q in payloads}
+        word = "UP" if digest_of is AlertKind.UP else "DOWN"
+        return f"[probed] {word}: {len(names)} monitors"
+    if kind is AlertKind.DOWN:
+        return f"[probed] DOWN: {name}"
+    if kind is AlertKind.UP:
+        return f"[probed] UP: {name} (down {format_span(p.get('outage_seconds') or 0)})"
+    if kind is AlertKind.REMINDER:
+        return f"[probed] STILL DOWN: {name} (down {format_span(p.get('outage_seconds') or 0)})"
+    if kind is AlertKind.SSL:
+        days = int(p.get("days_left", 0))
+        return f"[probed] SSL: {name} certificate expires in {days} day{'s' * (days != 1)}"
+    return f"[probed] TEST: {p.get('text', 'alert channel test')}"
+
+
+def render(
+    kind: AlertKind,
+    payloads: Sequence[Mapping[str, Any]],
+    message_id: str,
+    date: datetime,
+    digest_of: AlertKind | None = None,
+) -> Message:
+    """The message for one alert, or for a digest (``kind`` DIGEST) of DOWN or UP alerts."""
+    if kind is AlertKind.DIGEST:
+        sections = [_digest_section(p, digest_of) for p in payloads]
+        intro = f"{len(sections)} alerts arrived together and are sent as one message."
+        fields: list[tuple[str, str]] = []
+    else:
+        sections, (intro, fields) = [], _fields(kind, payloads[0])
+    text = [intro, ""] + [f"{label + ':':<15}{value}" for label, value in fields]
+    rows = "".join(
+        f"<tr><th align='left'>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in fields
+    )
+    body = [f"<p>{_e(intro)}</p>", f"<table>{rows}</table>" if rows else ""]
+    for heading, lines in sections or _checks(payloads[0]):
+        text += ["", heading, *(f"  {line}" for line in lines)]
+        items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+        body.append(f"<h4>{_e(heading)}</h4><ul>{items}</ul>")
+    footer = "Sent by probed. Message-ID " + message_id
+    text += ["", "-- ", footer]
+    page = "<html><body>" + "".join(body) + f"<hr><small>{_e(footer)}</small></body></html>"
+    title = subject(kind, payloads, digest_of)
+    return Message(kind, title, "\n".join(text) + "\n", page, message_id, date)
+
+
+def _fields(kind: AlertKind, p: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    name, url = p.get("monitor", ""), ("URL", str(p.get("url", "")))
+    start = ("Outage start", format_time(p.get("outage_start")))
+    if kind is AlertKind.DOWN:
+        intro = f"{name} is DOWN."
+        confirmed = ("Confirmed at", format_time(p.get("at")))
+        return intro, [url, ("Reason", p.get("reason", "")), start, confirmed]
+    if kind is AlertKind.UP:
+        span = format_span(p.get("outage_seconds") or 0)
+        intro = f"{name} is UP again after {span} down."
+        recovered = ("Recovered at", format_time(p.get("at")))
+        because = ("Down because", p.get("reason", ""))
+        return intro, [url, ("Downtime", span), because, start, recovered]
+    if kind is AlertKind.REMINDER:
+        span = format_span(p.get("outage_seconds") or 0)
+        intro = f"{name} is still DOWN, for {span} now."
+        return intro, [url, ("Reason", p.get("reason", "")), start]
+    if kind is AlertKind.SSL:
+        intro = f"The TLS certificate of {name} expires in {p.get('days_left')} days."
+        expires = ("Expires at", format_time(p.get("cert_expires_at")))
+        return intro, [url, expires, ("Last check", p.get("reason", ""))]
+    return str(p.get("text", "")), [(k, str(v)) for k, v in p.get("fields", [])]
+
+
+def _checks(p: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    checks = p.get("checks") or []
+    if not checks:
+        return []
+    heading = "Failed checks" if not checks[-1].get("ok") else "Last check"
+    return [(heading, [_check_line(c) for c in checks])]
+
+
+def _check_line(c: Mapping[str, Any]) -> str:
+    t = c.get("timings") or {}
+    parts = [format_time(c.get("at")), str(c.get("reason", ""))]
+    if c.get("status_code") is not None:
+        parts.append(f"status {c['status_code']}")
+    parts += [f"{label} {_ms(t.get(key))}" for key, label in _PHASES if t.get(key) is not None]
+    parts.append(f"total {_ms(t.get('total'))}")
+    return " · ".join(parts)
+
+
+def _digest_section(p: Mapping[str, Any], digest_of: AlertKind | None) -> tuple[str, list[str]]:
+    lines = [f"URL: {p.get('url', '')}", f"Reason: {p.get('reason', '')}"]
+    lines.append(f"Outage start: {format_time(p.get('outage_start'))}")
+    if digest_of is AlertKind.UP:
+        lines.insert(0, f"UP again after {format_span(p.get('outage_seconds') or 0)} down")
+    return str(p.get("monitor", "")), lines
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)

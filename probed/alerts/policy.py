@@ -1,0 +1,195 @@
+"""The alert policy (DESIGN §3–§4): which events alert, in one pure function.
+
+``alerts_for(event, marks)`` → ``Decision``. An event is a stored check with the transitions it
+caused, a pause/resume, or a reminder tick (no result, no transitions). Nothing here reads a
+clock, touches the store or sends anything: the recorder writes the alerts to the outbox in the
+same transaction as the transitions, and the dispatcher delivers them later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from probed.config import Monitor
+from probed.model import CheckResult, MonitorState, ProbeType, Status, Transition, TransitionKind
+
+SSL_THRESHOLDS = (30, 14, 7, 1)
+"""Days before expiry at which an ssl monitor warns, below its own ``ssl_expiry_days``."""
+
+Payload = dict[str, object]
+
+
+class AlertKind(StrEnum):
+    """What an alert says; also the ``kind`` label of ``probed_alerts_total``."""
+
+    DOWN = "down"
+    UP = "up"
+    SSL = "ssl"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    """Several DOWN (or UP) alerts of one alert storm, sent as one message."""
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert to write to the outbox; ``payload`` (JSON-ready) holds all a message shows."""
+
+    kind: AlertKind
+    monitor: str
+    payload: Payload
+    outage_start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertMarks:
+    """The expiry thresholds a monitor's current certificate has passed (warned or silenced)."""
+
+    expires_at: datetime | None = None
+    passed: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to a monitor, with what the policy needs to judge it."""
+
+    monitor: Monitor
+    now: datetime
+    state: MonitorState
+    """The monitor's state before the event (for a reminder tick: its current state)."""
+    result: CheckResult | None = None
+    """The check just stored; None for a pause/resume or a reminder tick."""
+    transitions: Sequence[Transition] = ()
+    failed_checks: Sequence[CheckResult] = ()
+    """The failed checks of the current failure streak, oldest first (shown in DOWN alerts)."""
+    last_alert_at: datetime | None = None
+    """When the current outage was last alerted (DOWN or REMINDER), for reminders."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    alerts: tuple[Alert, ...] = ()
+    marks: CertMarks = field(default_factory=CertMarks)
+
+
+def alerts_for(event: Event, marks: CertMarks) -> Decision:
+    """The alerts an event causes, and the certificate marks to keep for the next one.
+
+    DOWN on entering down; UP (with duration and reason) when a down monitor recovers; nothing
+    for blips, seems-down, first-up, pause or resume; for ssl monitors one SSL warning per
+    certificate at each threshold below ``ssl_expiry_days``; a REMINDER on a tick every
+    ``remind_every`` while down.
+    """
+    monitor, alerts = event.monitor, []
+    for t in event.transitions:
+        if t.kind is TransitionKind.DOWN:
+            alerts.append(_down(event, t))
+        elif t.kind is TransitionKind.UP:
+            alerts.append(_up(event, t))
+    if event.result is None and not event.transitions:
+        due = reminder_due_at(monitor, event.state, event.last_alert_at)
+        if due is not None and event.now >= due:
+            alerts.append(_reminder(event))
+    if monitor.type is ProbeType.SSL and event.result and event.result.cert_expires_at:
+        ssl_alert, marks = _certificate(monitor, event.result, event.result.cert_expires_at, marks)
+        alerts.extend(ssl_alert)
+    return Decision(tuple(alerts), marks)
+
+
+def reminder_due_at(
+    monitor: Monitor, state: MonitorState, last_alert_at: datetime | None
+) -> datetime | None:
+    """When the next REMINDER of a down monitor is due; None when none will be."""
+    if state.status is not Status.DOWN or monitor.remind_every <= 0 or not monitor.alert:
+        return None
+    base = last_alert_at or state.since
+    return None if base is None else base + timedelta(seconds=monitor.remind_every)
+
+
+def _certificate(
+    monitor: Monitor, result: CheckResult, expires_at: datetime, marks: CertMarks
+) -> tuple[list[Alert], CertMarks]:
+    if marks.expires_at != expires_at:
+        marks = CertMarks(expires_at)  # a renewed certificate starts with no warnings given
+    days = (expires_at - result.at).days  # whole days, rounded down, as the ssl probe counts
+    # The first threshold is ssl_expiry_days itself: crossing it makes the probe fail and the
+    # monitor go DOWN, which is that level's alert. Each lower threshold then warns once.
+    levels = {monitor.ssl_expiry_days, *(t for t in SSL_THRESHOLDS if t < monitor.ssl_expiry_days)}
+    passed = frozenset(t for t in levels if days < monitor.ssl_expiry_days and days <= t)
+    new = passed - marks.passed
+    if not new:
+        return [], marks
+    marks = CertMarks(expires_at, marks.passed | passed)
+    if monitor.ssl_expiry_days in new:
+        # First seen already inside the warning range: the DOWN alert covers every level
+        # passed so far; only later thresholds warn.
+        return [], marks
+    payload = _base(monitor) | {
+        "reason": result.reason,
+        "at": _iso(result.at),
+        "days_left": days,
+        "cert_expires_at": _iso(expires_at),
+    }
+    return [Alert(AlertKind.SSL, monitor.name, payload)], marks
+
+
+def _down(event: Event, t: Transition) -> Alert:
+    checks = list(event.failed_checks) or ([event.result] if event.result else [])
+    payload = _base(event.monitor) | {
+        "reason": t.reason,
+        "at": _iso(t.at),
+        "outage_start": _iso(t.outage_start),
+        "checks": [_check(c) for c in checks[-10:]],
+    }
+    return Alert(AlertKind.DOWN, t.monitor, payload, t.outage_start)
+
+
+def _up(event: Event, t: Transition) -> Alert:
+    payload = _base(event.monitor) | {
+        "reason": t.reason,
+        "at": _iso(t.at),
+        "outage_start": _iso(t.outage_start),
+        "outage_seconds": t.outage_seconds,
+        "checks": [_check(event.result)] if event.result else [],
+    }
+    return Alert(AlertKind.UP, t.monitor, payload, t.outage_start)
+
+
+def _reminder(event: Event) -> Alert:
+    state = event.state
+    start = state.outage_start or state.since
+    payload = _base(event.monitor) | {
+        "reason": state.reason,
+        "at": _iso(event.now),
+        "outage_start": _iso(start),
+        "outage_seconds": (event.now - start).total_seconds() if start else None,
+    }
+    return Alert(AlertKind.REMINDER, event.monitor.name, payload, start)
+
+
+def _base(monitor: Monitor) -> Payload:
+    return {"monitor": monitor.name, "url": monitor.url, "type": str(monitor.type)}
+
+
+def _check(result: CheckResult) -> Payload:
+    t = result.timings
+    return {
+        "at": _iso(result.at),
+        "ok": result.ok,
+        "reason": result.reason,
+        "status_code": result.status_code,
+        "timings": {
+            "dns": t.dns,
+            "connect": t.connect,
+            "tls": t.tls,
+            "first_byte": t.first_byte,
+            "total": t.total,
+        },
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()

@@ -1,0 +1,119 @@
+"""The bridge from the pipeline to the outbox: runs the policy on every stored event and
+writes the alerts it decides in the same transaction (a ``RecordHook``).
+
+``AlertRecorder.__call__`` runs inside the store transaction of each check and state change,
+so a transition and its alerts commit together or not at all. ``AlertRecorder.remind`` runs
+the policy's reminder tick for every down monitor (the dispatcher calls it each round).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from email.utils import parseaddr
+
+from probed.alerts.outbox import Outbox, StormRule
+from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
+from probed.config import Config, Monitor
+from probed.model import CheckResult, Status, Transition
+from probed.pipeline import Tracked
+
+STREAK_KEPT = 10
+"""Failed checks of a streak remembered for the DOWN message; older ones are dropped."""
+
+
+class AlertRecorder:
+    """Turns stored events into outbox rows, for the channels each monitor alerts."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        config: Callable[[], Config],
+        now: Callable[[], datetime],
+        monitors: Callable[[], Iterable[Tracked]] = tuple,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.outbox = outbox
+        self.config = config
+        self.now = now
+        self.monitors = monitors
+        self.wake = wake
+        """Called after rows were written. Safe inside the transaction: it only sets an event,
+        and the dispatcher cannot run before this synchronous commit has finished."""
+        self._streaks: dict[str, list[CheckResult]] = {}
+
+    def __call__(
+        self,
+        tracked: Tracked,
+        result: CheckResult | None,
+        transitions: Sequence[tuple[int, Transition]],
+    ) -> None:
+        monitor = tracked.monitor
+        streak = self._remember(monitor.name, result)
+        if not self._channels(monitor):
+            return  # no channel: the policy writes nothing (the daemon logs that alerts are off)
+        if not transitions and (result is None or result.cert_expires_at is None):
+            return  # the policy alerts on transitions and certificates only: skip the lookup
+        marks = self.outbox.cert_marks(monitor.name) if result is not None else CertMarks()
+        event = Event(
+            monitor=monitor,
+            now=self.now(),
+            state=tracked.state,
+            result=result,
+            transitions=[t for _, t in transitions],
+            failed_checks=streak,
+        )
+        decision = alerts_for(event, marks)
+        self._write(monitor, decision.alerts, event.now)
+        if decision.marks != marks:
+            self.outbox.save_cert_marks(monitor.name, decision.marks)
+
+    def remind(self, now: datetime) -> datetime | None:
+        """Queue the REMINDERs due now; when the next one will be due (None: none pending)."""
+        upcoming: list[datetime] = []
+        for tracked in list(self.monitors()):
+            monitor, state = tracked.monitor, tracked.state
+            if state.status is not Status.DOWN or not self._channels(monitor):
+                continue
+            last = self.outbox.last_outage_alert(monitor.name, state.outage_start)
+            if reminder_due_at(monitor, state, last) is None:
+                continue
+            event = Event(monitor=monitor, now=now, state=state, last_alert_at=last)
+            alerts = alerts_for(event, CertMarks()).alerts
+            with self.outbox.store.transaction():
+                self._write(monitor, alerts, now)
+            due = reminder_due_at(monitor, state, now if alerts else last)
+            if due is not None:
+                upcoming.append(due)
+        return min(upcoming, default=None)
+
+    def _remember(self, name: str, result: CheckResult | None) -> list[CheckResult]:
+        """The current failure streak of a monitor, including ``result``."""
+        if result is None or result.offline:
+            return self._streaks.get(name, [])
+        if result.ok:
+            self._streaks.pop(name, None)
+            return []
+        streak = self._streaks.setdefault(name, [])
+        streak.append(result)
+        del streak[:-STREAK_KEPT]
+        return streak
+
+    def _channels(self, monitor: Monitor) -> tuple[str, ...]:
+        configured = self.config().channels
+        return tuple(c for c in monitor.alert if c in configured)
+
+    def _write(self, monitor: Monitor, alerts: Sequence[Alert], now: datetime) -> None:
+        if not alerts:
+            return
+        config = self.config()
+        settings = config.settings
+        storm = StormRule(settings.storm_threshold, settings.storm_window)
+        domain = "probed"
+        if config.email is not None:
+            # Message-IDs on the sender's domain look less like spam than a bare "@probed".
+            domain = parseaddr(config.email.sender)[1].rpartition("@")[2] or domain
+        for alert in alerts:
+            for channel in self._channels(monitor):
+                self.outbox.add(alert, channel, now, storm, domain)
+        self.wake()

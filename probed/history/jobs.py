@@ -1,0 +1,84 @@
+"""The daemon's periodic history work, as one asyncio task: the run heartbeat and the uptime
+metrics every minute, roll-up and pruning every ten minutes (sooner while catching up)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import structlog
+
+from probed.history import History
+from probed.metrics import UPTIME_WINDOWS, Metrics
+from probed.pipeline import Pipeline
+
+log = structlog.get_logger("probed")
+
+MAX_STEPS = 24
+"""Roll-up hours and prune batches per maintenance round; each is one short transaction and the
+event loop runs checks between them."""
+
+
+class Housekeeping:
+    """Keeps history bounded and the uptime metrics fresh; ``run()`` until cancelled."""
+
+    def __init__(
+        self,
+        history: History,
+        pipeline: Pipeline,
+        metrics: Metrics,
+        every: float = 60.0,
+        maintain_every: float = 600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.history = history
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.every = every
+        self.maintain_every = maintain_every
+        self.monotonic = monotonic
+
+    async def run(self) -> None:
+        due = self.monotonic()  # catch up at once after the daemon was stopped
+        while True:
+            try:
+                self.history.heartbeat()
+                self.refresh_uptime()
+                if self.monotonic() >= due:
+                    more = await self.maintain()
+                    due = self.monotonic() + (self.every if more else self.maintain_every)
+            except Exception:
+                # A failing round (disk full, say) must not end housekeeping for good.
+                log.exception("history housekeeping failed")
+            await asyncio.sleep(self.every)
+
+    async def maintain(self) -> bool:
+        """One bounded round of roll-up and pruning; True when work is left for another."""
+        rolled = pruned = False
+        for _ in range(MAX_STEPS):
+            rolled = self.history.rollup_step()
+            await asyncio.sleep(0)
+            if not rolled:
+                break
+        for _ in range(MAX_STEPS):
+            pruned = self.history.prune_step()
+            await asyncio.sleep(0)
+            if not pruned:
+                break
+        return rolled or pruned
+
+    def refresh_uptime(self) -> None:
+        """Set probed_uptime_ratio for every monitor and window from its transitions."""
+        tracked = list(self.pipeline.monitors.values())
+        now = self.history.now()
+        longest = max(UPTIME_WINDOWS.values())
+        timelines = self.history.timelines(
+            [t.id for t in tracked], now - timedelta(seconds=longest)
+        )
+        for t in tracked:
+            _, line = timelines[t.id]
+            for window, seconds in UPTIME_WINDOWS.items():
+                ratio = line.ratio(now - timedelta(seconds=seconds), now)
+                self.metrics.set_uptime(t.monitor.name, window, ratio)

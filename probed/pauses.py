@@ -1,0 +1,173 @@
+"""Who wants a monitor paused, and until when: operators (API, CLI, UptimeRobot API) and
+maintenance windows, reconciled onto the pipeline.
+
+An operator's pause or resume is stored as an *override* (paused or not, optionally until a
+time), so it survives a restart and a timed pause ends on time even across one. Without an
+override a monitor is paused exactly while a maintenance window covering it is open. Monitors
+with ``paused = true`` in monitors.toml belong to the daemon's config handling and are left
+alone. ``tick()`` is level-triggered: it makes every monitor's state match what is wanted, so a
+restart, a reload or a missed tick never leaves a monitor paused by a window that has closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from probed.config_parse import format_duration
+from probed.errors import ProbedError
+from probed.maintenance import MaintenanceWindow, covering, open_windows
+from probed.model import Status
+from probed.pipeline import Pipeline, Tracked
+from probed.store import Store, from_ts, to_ts
+
+log = structlog.get_logger("probed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pause_overrides (
+    monitor_id INTEGER PRIMARY KEY REFERENCES monitors(id) ON UPDATE CASCADE,
+    paused INTEGER NOT NULL,
+    until REAL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """An operator's wish for one monitor."""
+
+    paused: bool
+    until: datetime | None
+    """When the wish lapses; None = until the operator changes it."""
+    reason: str
+
+
+class ConfigPaused(ProbedError):
+    """The monitor has ``paused = true`` in monitors.toml: only the file can change that."""
+
+
+class Pauses:
+    """Operator pauses and maintenance windows, applied through ``pipeline.pause/resume``."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        store: Store,
+        windows: Callable[[], Sequence[MaintenanceWindow]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.pipeline = pipeline
+        self.store = store
+        self.windows = windows
+        """Called at each tick, so a reload's windows apply at once."""
+        self.now = now
+        store.db.executescript(SCHEMA)
+        self.overrides: dict[int, Override] = {
+            mid: Override(bool(paused), from_ts(until), reason)
+            for mid, paused, until, reason in store.db.execute(
+                "SELECT monitor_id, paused, until, reason FROM pause_overrides"
+            )
+        }
+
+    def pause(self, tracked: Tracked, for_seconds: float | None, via: str) -> None:
+        """Pause a monitor now, indefinitely or for ``for_seconds``; ConfigPaused if the file
+        owns its pause."""
+        self._not_config_paused(tracked)
+        now = self.now()
+        until = None if for_seconds is None else now + timedelta(seconds=for_seconds)
+        reason = f"paused via {via}"
+        if for_seconds is not None:
+            reason += f" for {format_duration(for_seconds)}"
+        self._set(tracked.id, Override(True, until, reason), now)
+        self._reconcile(tracked, now, open_windows(self.windows(), now))
+
+    def resume(self, tracked: Tracked, via: str) -> None:
+        """Resume a monitor now, also inside an open maintenance window (until it closes)."""
+        self._not_config_paused(tracked)
+        now = self.now()
+        window = covering(open_windows(self.windows(), now), tracked.monitor.name)
+        if window is None:
+            self._clear(tracked.id)
+        else:
+            self._set(tracked.id, Override(False, window[1], f"resumed via {via}"), now)
+        if tracked.state.status is Status.PAUSED:
+            self.pipeline.resume(tracked.monitor.name, f"resumed via {via}")
+
+    def paused_until(self, tracked: Tracked) -> datetime | None:
+        """When a timed operator pause ends, or a maintenance window that pauses it closes."""
+        if tracked.state.status is not Status.PAUSED or tracked.monitor.paused:
+            return None
+        override = self.overrides.get(tracked.id)
+        if override is not None:
+            return override.until if override.paused else None
+        window = covering(open_windows(self.windows(), self.now()), tracked.monitor.name)
+        return None if window is None else window[1]
+
+    def tick(self) -> None:
+        """Bring every monitor's paused state in line with overrides and open windows."""
+        now = self.now()
+        windows = open_windows(self.windows(), now)
+        for tracked in list(self.pipeline.monitors.values()):
+            self._reconcile(tracked, now, windows)
+
+    async def run(self, every: float = 1.0) -> None:
+        """Tick until cancelled; a failing tick is logged and the next one tries again."""
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("maintenance tick failed")
+            await asyncio.sleep(every)
+
+    def _reconcile(
+        self,
+        tracked: Tracked,
+        now: datetime,
+        windows: Sequence[tuple[MaintenanceWindow, datetime]],
+    ) -> None:
+        name = tracked.monitor.name
+        if tracked.monitor.paused or self.pipeline.monitors.get(name) is not tracked:
+            return
+        override = self.overrides.get(tracked.id)
+        expired = override is not None and override.until is not None and override.until <= now
+        if expired:
+            self._clear(tracked.id)
+            override = None
+        window = covering(windows, name)
+        if override is not None:
+            want, reason = override.paused, override.reason
+        elif window is not None:
+            want, reason = True, f'maintenance window "{window[0].name}"'
+        else:
+            want, reason = False, ""
+        paused = tracked.state.status is Status.PAUSED
+        if want and not paused:
+            self.pipeline.pause(name, reason)
+        elif not want and paused:
+            ended = "timed pause ended" if expired else f"{tracked.state.reason} ended"
+            self.pipeline.resume(name, ended)
+
+    def _not_config_paused(self, tracked: Tracked) -> None:
+        if tracked.monitor.paused:
+            raise ConfigPaused(
+                f'monitor "{tracked.monitor.name}" has paused = true in monitors.toml:'
+                " change it there and reload"
+            )
+
+    def _set(self, monitor_id: int, override: Override, now: datetime) -> None:
+        self.store.db.execute(
+            "INSERT OR REPLACE INTO pause_overrides (monitor_id, paused, until, reason, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (monitor_id, int(override.paused), to_ts(override.until), override.reason, to_ts(now)),
+        )
+        self.overrides[monitor_id] = override
+
+    def _clear(self, monitor_id: int) -> None:
+        self.store.db.execute("DELETE FROM pause_overrides WHERE monitor_id = ?", (monitor_id,))
+        self.overrides.pop(monitor_id, None)

@@ -1,0 +1,199 @@
+"""The JSON API under /api/v1 (DESIGN §6): monitors with state, uptime and incidents; pause and
+resume.
+
+Reading needs no token (the listener is loopback by default); changes need
+``Authorization: Bearer <api_token>``, and are refused (403) while no token is configured.
+Every error is ``{"error": "..."}`` with a fitting status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from probed.config_parse import parse_duration
+from probed.pauses import ConfigPaused
+from probed.store import from_ts
+from probed.uptime import incidents
+from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, iso
+
+RECENT_INCIDENTS = 10
+WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """aiohttp's own 404/405 answers, as JSON like every other API error."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error(exc.status, exc.reason.lower(), allow)
+
+
+async def list_monitors(request: web.Request) -> web.Response:
+    api = request.app[API]
+    return web.json_response({"monitors": monitor_views(api, api.facts(api.monitors()))})
+
+
+async def get_monitor(request: web.Request) -> web.Response:
+    api = request.app[API]
+    tracked = api.find(request.match_info["id"])
+    if tracked is None:
+        return _not_found(request)
+    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+
+
+async def pause_monitor(request: web.Request) -> web.Response:
+    api = request.app[API]
+    if (refused := _authorize(api, request)) is not None:
+        return refused
+    tracked = api.find(request.match_info["id"])
+    if tracked is None:
+        return _not_found(request)
+    try:
+        for_seconds = _pause_for(await request.read())
+    except ValueError as exc:
+        return error(400, str(exc))
+    try:
+        api.pauses.pause(tracked, for_seconds, "API")
+    except ConfigPaused as exc:
+        return error(409, str(exc))
+    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+
+
+async def resume_monitor(request: web.Request) -> web.Response:
+    api = request.app[API]
+    if (refused := _authorize(api, request)) is not None:
+        return refused
+    tracked = api.find(request.match_info["id"])
+    if tracked is None:
+        return _not_found(request)
+    try:
+        api.pauses.resume(tracked, "API")
+    except ConfigPaused as exc:
+        return error(409, str(exc))
+    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+
+
+def _not_found(request: web.Request) -> web.Response:
+    return error(404, f"no monitor with id {request.match_info['id']!r}")
+
+
+def _authorize(api: Api, request: web.Request) -> web.Response | None:
+    """None when the request carries the api_token; else the refusal to send."""
+    if api.token() is None:
+        return error(403, f"changes are disabled because no API token is configured: {TOKEN_HELP}")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not api.token_matches(given.strip()):
+        return error(
+            401,
+            "missing or wrong API token: send Authorization: Bearer <api_token>",
+            {"WWW-Authenticate": 'Bearer realm="probed"'},
+        )
+    return None
+
+
+def _pause_for(body: bytes) -> float | None:
+    """The optional ``{"for": "30m"}`` of a pause request, in seconds."""
+    if not body.strip():
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError('the body must be JSON, e.g. {"for": "30m"}') from None
+    if not isinstance(data, dict):
+        raise ValueError('the body must be a JSON object, e.g. {"for": "30m"}')
+    if unknown := sorted(set(data) - {"for"}):
+        raise ValueError(f'unknown field {unknown[0]!r} (only "for" is accepted)')
+    if data.get("for") is None:
+        return None
+    seconds = parse_duration(data["for"])
+    if seconds <= 0:
+        raise ValueError('"for" must be longer than 0')
+    return seconds
+
+
+def monitor_views(api: Api, facts: list[Facts]) -> list[dict[str, object]]:
+    """The JSON objects of several monitors, with their bulk reads done once."""
+    now = api.now()
+    ids = [f.tracked.id for f in facts]
+    means = api.history.mean_response(ids, now - DAY, now)
+    missing = [
+        f.tracked.id
+        for f in facts
+        if f.tracked.monitor.url.startswith("https:")
+        and (f.tracked.last is None or f.tracked.last.cert_expires_at is None)
+    ]
+    certs = api.history.last_cert_expiry(missing) if missing else {}
+    return [_view(api, f, now, means.get(f.tracked.id), certs.get(f.tracked.id)) for f in facts]
+
+
+def _view(
+    api: Api, facts: Facts, now: datetime, mean: float | None, cert: float | None
+) -> dict[str, object]:
+    t, state, last = facts.tracked, facts.tracked.state, facts.tracked.last
+    uptime = {key: facts.timeline.ratio(now - span, now) for key, span in WINDOWS.items()}
+    uptime["all"] = facts.timeline.ratio(EPOCH, now)
+    cert_expires = last.cert_expires_at if last and last.cert_expires_at else None
+    recent = incidents(facts.changes)[-RECENT_INCIDENTS:]
+    return {
+        "id": t.id,
+        "name": t.monitor.name,
+        "url": t.monitor.url,
+        "type": str(t.monitor.type),
+        "status": int(state.status),
+        "state": state.status.label,
+        "since": iso(state.since),
+        "reason": state.reason,
+        "paused_until": iso(api.pauses.paused_until(t)),
+        "last_check": None
+        if last is None
+        else {
+            "at": iso(last.at),
+            "ok": last.ok,
+            "reason": last.reason,
+            "status_code": last.status_code,
+            "duration_seconds": last.duration,
+            "timings": {
+                "dns": last.timings.dns,
+                "connect": last.timings.connect,
+                "tls": last.timings.tls,
+                "first_byte": last.timings.first_byte,
+                "total": last.timings.total,
+            },
+        },
+        "uptime": uptime,
+        "avg_response_seconds_24h": mean,
+        "cert_expires_at": iso(cert_expires or from_ts(cert)),
+        "incidents": [
+            {
+                "start": iso(p.start),
+                "end": iso(p.end),
+                "duration_seconds": round(p.duration(now), 3),
+                "reason": p.reason,
+            }
+            for p in reversed(recent)
+        ],
+    }
+
+
+def make_api_app(api: Api) -> web.Application:
+    """The /api/v1 sub-application."""
+    app = web.Application(middlewares=[json_errors])
+    app[API] = api
+    app.router.add_get("/monitors", list_monitors)
+    app.router.add_get("/monitors/{id}", get_monitor)
+    app.router.add_post("/monitors/{id}/pause", pause_monitor)
+    app.router.add_post("/monitors/{id}/resume", resume_monitor)
+    return app

@@ -1,0 +1,76 @@
+"""What the API handlers share: the daemon's parts, the token check and bulk monitor facts."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from probed.history import History
+from probed.pauses import Pauses
+from probed.pipeline import Pipeline, Tracked
+from probed.uptime import Change, Timeline
+
+DAY = timedelta(days=1)
+EPOCH = datetime.fromtimestamp(0, UTC)
+TOKEN_HELP = (
+    'set api_token in the [probed] table of monitors.toml (e.g. api_token = "${PROBED_API_TOKEN}")'
+    " and reload"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """One monitor with its history, as both APIs present it."""
+
+    tracked: Tracked
+    changes: list[Change]
+    timeline: Timeline
+
+
+@dataclass(slots=True)
+class Api:
+    """The daemon's parts the API handlers use; built by the composition root."""
+
+    pipeline: Pipeline
+    history: History
+    pauses: Pauses
+    token: Callable[[], str | None]
+    """The configured api_token, read at each request so a reload can change it."""
+    now: Callable[[], datetime]
+
+    def monitors(self) -> list[Tracked]:
+        """The configured monitors, by id."""
+        return sorted(self.pipeline.monitors.values(), key=lambda t: t.id)
+
+    def find(self, monitor_id: str) -> Tracked | None:
+        """The monitor with this integer id (as text), or None."""
+        try:
+            wanted = int(monitor_id)
+        except ValueError:
+            return None
+        return next((t for t in self.pipeline.monitors.values() if t.id == wanted), None)
+
+    def token_matches(self, given: str) -> bool:
+        """Whether ``given`` is the api_token, compared in constant time; False without one."""
+        token = self.token()
+        return token is not None and hmac.compare_digest(given.encode(), token.encode())
+
+    def facts(self, tracked: Sequence[Tracked], since: datetime | None = None) -> list[Facts]:
+        """Monitors with their transitions and timelines; ``since`` limits how far back (None:
+        everything kept)."""
+        loaded = self.history.timelines([t.id for t in tracked], since)
+        return [Facts(t, *loaded[t.id]) for t in tracked]
+
+
+API = web.AppKey("api", Api)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, to the second."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

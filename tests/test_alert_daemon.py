@@ -1,0 +1,233 @@
+"""Alerts end to end: ``probed run`` as a subprocess, a local HTTP target that fails on a script,
+and a real SMTP server on loopback that the test stops and starts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.alert_fixtures import report
+from tests.daemon_proc import DaemonProcess, free_port
+from tests.smtp_server import SmtpServer
+from tests.test_daemon_e2e import Target, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def target():
+    t = Target()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", t.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    t.url = str(server.make_url("/health"))  # type: ignore[attr-defined]
+    yield t
+    await server.close()
+
+
+def write_config(tmp_path: Path, port: int, smtp_port: int, monitors: str, extra: str = "") -> Path:
+    path = tmp_path / "monitors.toml"
+    path.write_text(
+        f'[probed]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{tmp_path / "state"}"\n'
+        f'shutdown_grace = "3s"\n{extra}\n'
+        f'[alerts.email]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+        'from = "probed <probed@example.test>"\nto = ["oncall@example.test"]\ntimeout = "2s"\n'
+        + monitors
+    )
+    return path
+
+
+async def gauge(daemon: DaemonProcess, name: str) -> float | None:
+    m = re.search(rf"^{name} (\S+)$", await daemon.metrics(), re.M)
+    return float(m.group(1)) if m else None
+
+
+async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none(
+    tmp_path, target, request
+):
+    smtp = SmtpServer()  # not started: the DOWN alert cannot be sent yet
+    port = free_port()
+    target.status = 500
+    config = write_config(
+        tmp_path,
+        port,
+        smtp.port,
+        f'[[monitor]]\nname = "api"\nurl = "{target.url}"\ninterval = "1s"\n'
+        'retry_interval = "1s"\ndown_after = 2\n',
+    )
+    daemon = DaemonProcess(config, port)
+    await daemon.start()
+    first_failure = time.time()
+
+    async def down_and_pending():
+        status = await daemon.metric("probed_monitor_status", "api")
+        return status == 9 and await gauge(daemon, "probed_alert_queue_length") == 1
+
+    await wait_for(down_and_pending, 10, "the DOWN transition stored with its alert pending")
+    await wait_for(
+        lambda: _true("alert delivery failed: will retry" in daemon.logs()), 5, "a failed send"
+    )
+    db = sqlite3.connect(tmp_path / "state" / "probed.db")
+    try:
+        kinds = [r[0] for r in db.execute("SELECT kind FROM transitions ORDER BY id")]
+        pending = db.execute("SELECT kind, status, message_id FROM outbox").fetchall()
+    finally:
+        db.close()
+    assert kinds == ["first_up", "seems_down", "down"] or kinds == ["seems_down", "down"]
+    assert [(k, s) for k, s, _ in pending] == [("down", "pending")]
+    daemon.signal(signal.SIGKILL)
+    assert daemon.proc is not None and await daemon.proc.wait() == -signal.SIGKILL
+
+    await smtp.start()
+    try:
+        daemon = DaemonProcess(config, port)
+        restarted = time.monotonic()
+        await daemon.start()
+        await smtp.wait_for(1, 10)
+        delivered_after_restart = time.monotonic() - restarted
+        hits = target.hits
+        await wait_for(lambda: _true(target.hits >= hits + 3), 10, "three more failed checks")
+        assert await daemon.stop() == 0
+        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert smtp.inbox[0].message_id == pending[0][2]  # the id stored before the kill
+
+        # The outage ends while the daemon is stopped: the first check after the start closes
+        # it with one UP, with the whole outage's duration.
+        target.status = 200
+        recovered = time.time()
+        daemon = DaemonProcess(config, port)
+        await daemon.start()
+        await smtp.wait_for(2, 10)
+        hits = target.hits
+        await wait_for(lambda: _true(target.hits >= hits + 2), 10, "two more good checks")
+        assert await daemon.stop() == 0
+    finally:
+        await smtp.stop()
+    subjects = smtp.subjects()
+    assert len(subjects) == 2 and subjects[0] == "[probed] DOWN: api"
+    up = re.fullmatch(r"\[probed\] UP: api \(down (\d+)s\)", subjects[1])
+    assert up, subjects[1]
+    assert abs(int(up.group(1)) - (recovered - first_failure)) <= 3
+    report_lines = [
+        "DOWN stored, send refused (SMTP down), SIGKILL, SMTP started, restart:",
+        f"  DOWN emails received: {subjects.count('[probed] DOWN: api')} "
+        f"(delivered {delivered_after_restart:.2f} s after the restart, same Message-ID)",
+        f"restart while down: 0 further DOWN emails over {3} more failed checks",
+        f"outage ended while stopped: {sum(s.startswith('[probed] UP') for s in subjects)} UP "
+        f"email ({subjects[1]!r})",
+    ]
+    report(request, "SIGKILL and restarts (probed run subprocess)", report_lines)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+# ---- a scripted fault schedule ---------------------------------------------------------------
+
+
+class Scripted:
+    """/<name> answers its script step by step ("ok", "fail" = 503, "hang"), then "ok"."""
+
+    def __init__(self, scripts: dict[str, list[str]]) -> None:
+        self.scripts = scripts
+        self.seen: dict[str, list[tuple[float, str]]] = {name: [] for name in scripts}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        script, seen = self.scripts[name], self.seen[name]
+        step = script[len(seen)] if len(seen) < len(script) else "ok"
+        seen.append((time.time(), step))
+        if step == "hang":
+            await asyncio.sleep(3600)
+        return web.Response(status=503 if step == "fail" else 200, text="ok")
+
+    def done(self) -> bool:
+        return all(len(self.seen[n]) > len(s) for n, s in self.scripts.items())
+
+    def outages(self, name: str, down_after: int) -> list[tuple[float, float]]:
+        """(first failure, first good check after it) of each run of ``down_after`` or more
+        failed checks, as the target saw them."""
+        runs, start, count = [], 0.0, 0
+        for at, step in self.seen[name]:
+            if step != "ok":
+                start, count = (at, 1) if count == 0 else (start, count + 1)
+                continue
+            if count >= down_after:
+                runs.append((start, at))
+            count = 0
+        return runs
+
+
+SCRIPTS = {
+    # Single failures and a pair, with down_after = 3: blips, never an alert.
+    "blips": ["ok", "ok", "fail", "ok", "ok", "fail", "fail", "ok", "fail", "ok"],
+    "outage": ["ok", "ok", "fail", "fail", "fail", "fail", "ok"],
+    "flapping": ["ok", "fail", "ok", "fail", "ok", "fail", "fail", "fail", "ok", "fail", "ok"],
+    # A target that stops answering: each check costs its 1 s timeout.
+    "hanging": ["ok", "hang", "hang", "hang", "ok"],
+}
+
+
+async def test_a_fault_schedule_alerts_every_outage_once_with_its_duration_and_blips_never(
+    tmp_path, request
+):
+    scripted = Scripted(SCRIPTS)
+    app = web.Application()
+    app.router.add_get("/{name}", scripted.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    smtp = await SmtpServer().start()
+    port = free_port()
+    timing = {name: ("1s", "1s") for name in SCRIPTS} | {"hanging": ("2s", "2s")}
+    monitors = "".join(
+        f'[[monitor]]\nname = "{name}"\nurl = "{server.make_url("/" + name)}"\n'
+        f'interval = "{timing[name][0]}"\nretry_interval = "{timing[name][1]}"\n'
+        'timeout = "1s"\ndown_after = 3\n'
+        for name in SCRIPTS
+    )
+    # Alert storms are tested elsewhere: a higher threshold keeps every alert a single email.
+    config = write_config(tmp_path, port, smtp.port, monitors, "storm_threshold = 10")
+    daemon = DaemonProcess(config, port)
+    try:
+        await daemon.start()
+        await wait_for(lambda: _true(scripted.done()), 40, "every script played")
+        expected = {n: scripted.outages(n, 3) for n in SCRIPTS}
+        await smtp.wait_for(2 * sum(len(o) for o in expected.values()), 10)
+        await asyncio.sleep(1.5)  # time for any alert that should not come
+        assert await daemon.stop() == 0
+    finally:
+        await smtp.stop()
+        await server.close()
+    lines = []
+    for name in SCRIPTS:
+        mails = [m for m in smtp.inbox if re.search(rf": {name}( |$)", m.subject)]
+        downs = [m for m in mails if m.subject == f"[probed] DOWN: {name}"]
+        ups = [m for m in mails if m.subject.startswith(f"[probed] UP: {name} ")]
+        outages = expected[name]
+        assert len(mails) == 2 * len(outages), [m.subject for m in mails]
+        assert len(downs) == len(ups) == len(outages)
+        retry = float(timing[name][1].rstrip("s"))
+        budget = (3 - 1) * retry + 1.0 + 2.0
+        for (start, end), down, up in zip(outages, downs, ups, strict=True):
+            latency = down.at - start
+            span = re.search(r"\(down (\d+)s\)", up.subject)
+            assert span, up.subject
+            lines.append(
+                f"{name:<9} outage {end - start:4.1f} s: DOWN {latency:.2f} s after the first "
+                f"failure (budget {budget:.0f} s), UP says {span.group(1)} s"
+            )
+            assert 0 < latency <= budget
+            assert abs(int(span.group(1)) - (end - start)) <= 1
+        if not outages:
+            lines.append(f"{name:<9} {len(scripted.seen[name])} checks with blips: 0 alerts")
+    report(request, "scripted fault schedule (probed run subprocess)", lines)
