@@ -11,6 +11,7 @@ import argparse
 import difflib
 import json
 import os
+import signal
 import sys
 import tomllib
 import urllib.error
@@ -66,8 +67,10 @@ def call(base: str, method: str, path: str, token: str | None = None, body: obje
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
-            message = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
+            answer = json.loads(exc.read())
+            message = answer.get("error", exc.reason)
+            message += "".join(f"\n  {problem}" for problem in answer.get("problems", []))
+        except (ValueError, AttributeError, TypeError):
             message = exc.reason
         raise ClientError(f"{message} (HTTP {exc.code})", 2 if exc.code >= 500 else 1) from None
     except (urllib.error.URLError, OSError) as exc:
@@ -169,6 +172,24 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return _run(resume, args)
 
 
+def cmd_reload(args: argparse.Namespace) -> int:
+    if args.pid is not None:
+        # Same as systemd's ExecReload: the daemon logs the outcome.
+        try:
+            os.kill(args.pid, signal.SIGHUP)
+        except OSError as exc:
+            print(f"probed reload: cannot signal pid {args.pid}: {exc.strerror}", file=sys.stderr)
+            return EXIT_RUNTIME
+        print(f"sent SIGHUP to {args.pid}; the daemon logs the outcome")
+        return EXIT_OK
+
+    def reload(base: str, token: str | None) -> None:
+        done = call(base, "POST", "/api/v1/reload", token, {})
+        print(f"reloaded: {done['monitors']} monitors")
+
+    return _run(reload, args)
+
+
 def _monitors(base: str) -> list[dict[str, Any]]:
     monitors: list[dict[str, Any]] = call(base, "GET", "/api/v1/monitors")["monitors"]
     return monitors
@@ -199,6 +220,12 @@ def add_commands(sub: argparse._SubParsersAction[_P]) -> None:
     p = sub.add_parser("resume", help="resume a paused monitor (token from $PROBED_API_TOKEN)")
     p.add_argument("name", help="the monitor's name")
     p.set_defaults(func=cmd_resume)
+    parsers.append(p)
+    p = sub.add_parser(
+        "reload", help="re-read monitors.toml: SIGHUP to --pid, or via the API (token)"
+    )
+    p.add_argument("--pid", type=int, help="signal this process instead of calling the API")
+    p.set_defaults(func=cmd_reload)
     parsers.append(p)
     for p in parsers:
         p.add_argument("--url", help=url_help)

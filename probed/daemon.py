@@ -202,7 +202,12 @@ class Daemon:
         self.history.start_run()
         self.pauses = Pauses(pipeline, store, lambda: self.config.maintenance, self.now)
         return Api(
-            pipeline, self.history, self.pauses, lambda: self.config.settings.api_token, self.now
+            pipeline,
+            self.history,
+            self.pauses,
+            lambda: self.config.settings.api_token,
+            self.now,
+            reload=self.reload,
         )
 
     def _install_signals(self) -> None:
@@ -211,11 +216,12 @@ class Daemon:
         loop.add_signal_handler(signal.SIGINT, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
 
-    async def reload(self) -> bool:
-        """Re-read monitors.toml; an invalid file changes nothing."""
+    async def reload(self) -> list[str]:
+        """Re-read monitors.toml; an invalid file changes nothing. Returns the problems found
+        (none when the new configuration runs)."""
         if self._reloading:
             log.warning("reload already in progress")
-            return False
+            return ["a reload is already in progress"]
         self._reloading = True
         self.notifier.reloading(monotonic_usec())
         started = time.monotonic()
@@ -228,7 +234,7 @@ class Daemon:
                     "reload failed: keeping the running configuration",
                     problems=exc.problems,
                 )
-                return False
+                return exc.problems
             for key in ("listen", "state_dir", "max_concurrent_checks", "connectivity_check"):
                 if getattr(new.settings, key) != getattr(self.config.settings, key):
                     log.warning("setting needs a restart to change", setting=key)
@@ -240,7 +246,7 @@ class Daemon:
                 monitors=len(new.monitors),
                 seconds=round(time.monotonic() - started, 3),
             )
-            return True
+            return []
         finally:
             self._reloading = False
             self.notifier.ready()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -171,5 +174,51 @@ async def test_the_daemon_tells_systemd_ready_status_reloading_watchdog_and_stop
             await receive(sock, "WATCHDOG=1")
             daemon.signal(signal.SIGTERM)
             await receive(sock, "STOPPING=1")
+        finally:
+            assert await daemon.stop() == 0
+
+
+def cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PROBED_API_TOKEN"}
+    if token is not None:
+        env["PROBED_API_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, env=env, timeout=30
+    )
+
+
+async def test_probed_reload_works_through_the_api_with_the_token_and_by_pid(tmp_path):
+    async with serve(Target()) as target:
+        port = free_port()
+        url = target.url("/status/200")
+        config = tmp_path / "monitors.toml"
+        base = header(tmp_path, port) + 'api_token = "${PROBED_API_TOKEN}"\n'
+        config.write_text(base + monitor("one", url))
+        daemon = DaemonProcess(config, port, env={"PROBED_API_TOKEN": "s3cret-token"})
+        await daemon.start()
+        api = f"http://127.0.0.1:{port}"
+        try:
+            config.write_text(base + monitor("one", url) + monitor("two", url))
+            denied = await asyncio.to_thread(cli, "reload", "--url", api, token="wrong")
+            assert denied.returncode == 1 and "wrong API token" in denied.stderr
+            done = await asyncio.to_thread(cli, "reload", "--url", api, token="s3cret-token")
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.strip() == "reloaded: 2 monitors"
+
+            config.write_text(base + monitor("one", "ftp://nope"))
+            broken = await asyncio.to_thread(cli, "reload", "--url", api, token="s3cret-token")
+            assert broken.returncode == 1
+            assert "old one keeps running" in broken.stderr and "url" in broken.stderr
+            assert await daemon.metric("probed_monitor_status", "two") is not None
+
+            config.write_text(base + monitor("one", url))
+            assert daemon.proc is not None
+            by_pid = await asyncio.to_thread(cli, "reload", "--pid", str(daemon.proc.pid))
+            assert by_pid.returncode == 0, by_pid.stderr
+            await until(
+                lambda: _is(daemon.metric("probed_monitor_status", "two"), None),
+                what="the SIGHUP reload to drop monitor two",
+            )
+            assert "s3cret-token" not in daemon.logs()
         finally:
             assert await daemon.stop() == 0

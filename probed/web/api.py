@@ -86,6 +86,25 @@ async def resume_monitor(request: web.Request) -> web.Response:
     return web.json_response(monitor_views(api, api.facts([tracked]))[0])
 
 
+async def reload_config(request: web.Request) -> web.Response:
+    """POST /api/v1/reload: re-read monitors.toml, as SIGHUP does, and say how it went."""
+    api = request.app[API]
+    if (refusal := _authorize(api, request)) is not None:
+        return refusal
+    if api.reload is None:
+        return error(501, "this server cannot reload its configuration")
+    problems = await api.reload()
+    if problems:
+        return web.json_response(
+            {
+                "error": "the new configuration is invalid; the old one keeps running",
+                "problems": problems,
+            },
+            status=422,
+        )
+    return web.json_response({"status": "reloaded", "monitors": len(api.pipeline.monitors)})
+
+
 def _not_found(request: web.Request) -> web.Response:
     return error(404, f"no monitor with id {request.match_info['id']!r}")
 
@@ -196,4 +215,5 @@ def make_api_app(api: Api) -> web.Application:
     app.router.add_get("/monitors/{id}", get_monitor)
     app.router.add_post("/monitors/{id}/pause", pause_monitor)
     app.router.add_post("/monitors/{id}/resume", resume_monitor)
+    app.router.add_post("/reload", reload_config)
     return app

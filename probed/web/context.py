@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +41,8 @@ class Api:
     token: Callable[[], str | None]
     """The configured api_token, read at each request so a reload can change it."""
     now: Callable[[], datetime]
+    reload: Callable[[], Awaitable[list[str]]] | None = None
+    """Re-read monitors.toml (the daemon's SIGHUP path); returns the problems found."""
 
     def monitors(self) -> list[Tracked]:
         """The configured monitors, by id."""
