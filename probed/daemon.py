@@ -112,6 +112,8 @@ class Daemon:
             )
             self.notifier.ready()
             self.notifier.status(self.summary())
+            # `systemctl status` shows the summary; keep it current as monitors change state.
+            pipeline.sinks.append(lambda _tracked, _t: self.notifier.status(self.summary()))
             interval = watchdog_interval(self.env)
             if interval is not None:
                 pinger = asyncio.create_task(
