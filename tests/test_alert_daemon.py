@@ -17,21 +17,11 @@ from aiohttp.test_utils import TestServer
 from tests.alert_fixtures import report
 from tests.daemon_proc import DaemonProcess, free_port
 from tests.smtp_server import SmtpServer
-from tests.test_daemon_e2e import Target, wait_for
+from tests.switchable_target import target, wait_for
+
+__all__ = ["target"]  # a fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def target():
-    t = Target()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", t.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    t.url = str(server.make_url("/health"))  # type: ignore[attr-defined]
-    yield t
-    await server.close()
 
 
 def write_config(tmp_path: Path, port: int, smtp_port: int, monitors: str, extra: str = "") -> Path:

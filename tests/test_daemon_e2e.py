@@ -11,39 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from tests.daemon_proc import DaemonProcess, free_port
+from tests.switchable_target import target, wait_for
+
+__all__ = ["target"]  # a fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-class Target:
-    """An HTTP target whose answer the test switches."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.hang = False
-        self.hits = 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.hits += 1
-        if self.hang:
-            await asyncio.sleep(3600)
-        return web.Response(status=self.status, text="status: success")
-
-
-@pytest.fixture
-async def target():
-    t = Target()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", t.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    t.url = str(server.make_url("/health"))  # type: ignore[attr-defined]
-    yield t
-    await server.close()
 
 
 def write_config(tmp_path: Path, port: int, body: str) -> Path:
@@ -53,16 +27,6 @@ def write_config(tmp_path: Path, port: int, body: str) -> Path:
         'shutdown_grace = "3s"\n' + body
     )
     return path
-
-
-async def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 async def test_metrics_follow_a_target_from_up_to_seems_down_to_down_and_back_up(tmp_path, target):
