@@ -14,6 +14,7 @@ from pathlib import Path
 from probed import __version__, api_client, logs
 from probed.config import Config, Monitor, load_config, parse_duration
 from probed.errors import ConfigError
+from probed.maintenance import describe_window
 from probed.model import CheckResult, ProbeType
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
@@ -73,6 +74,9 @@ def summary_table(config: Config) -> str:
         f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
+    for window in config.maintenance:
+        names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
+        lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
     return "\n".join(lines)
 
 

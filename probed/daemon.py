@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from probed.errors import ConfigError, ProbedError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
-from probed.model import Status
+from probed.model import Status, Transition
 from probed.pauses import Pauses
 from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
@@ -113,7 +113,7 @@ class Daemon:
             self.notifier.ready()
             self.notifier.status(self.summary())
             # `systemctl status` shows the summary; keep it current as monitors change state.
-            pipeline.sinks.append(lambda _tracked, _t: self.notifier.status(self.summary()))
+            pipeline.sinks.append(self._report_status)
             interval = watchdog_interval(self.env)
             if interval is not None:
                 pinger = asyncio.create_task(
@@ -143,6 +143,9 @@ class Daemon:
             await asyncio.gather(*history_tasks, return_exceptions=True)
             self.history.stop_run()
             store.close()
+
+    def _report_status(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
+        self.notifier.status(self.summary())
 
     def healthy(self) -> bool:
         return (

@@ -147,7 +147,11 @@ async def test_a_pause_for_a_while_resumes_by_itself(harness, client):
             'invalid duration "soon": expected e.g. "30s", "5m", "1h30m", '
             '"2d", "500ms" or integer seconds',
         ),
-        (b'{"for": 0}', '"for" must be longer than 0'),
+        (b'{"for": 0}', '"for" must be longer than 0 and at most 366d (else pause without it)'),
+        (
+            b'{"for": "9999999d"}',
+            '"for" must be longer than 0 and at most 366d (else pause without it)',
+        ),
     ],
 )
 async def test_a_bad_pause_body_is_a_400_that_says_what_is_wrong(harness, client, body, message):

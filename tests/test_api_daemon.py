@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 
 from tests.daemon_proc import DaemonProcess, free_port
-from tests.test_daemon_e2e import target, wait_for, write_config
+from tests.switchable_target import target, wait_for
+from tests.test_daemon_e2e import write_config
 
 pytestmark = pytest.mark.slow
 __all__ = ["target"]  # the fixture, imported for use here

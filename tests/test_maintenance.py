@@ -7,10 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from probed.alerts.outbox import Outbox
+from probed.alerts.recorder import AlertRecorder
+from probed.cli import summary_table
 from probed.config import load_config
 from probed.maintenance import MaintenanceWindow, describe_window
 from probed.model import Status
 from probed.pauses import ConfigPaused, Pauses
+from tests.alert_fixtures import email_channel, make_config
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
 
 SITES = '[[monitor]]\nname = "A"\nurl = "https://a.example"\n\n'
@@ -210,4 +214,35 @@ async def test_monitors_paused_in_monitors_toml_are_left_to_the_file(tmp_path, m
     assert h.tracked("a").state.reason == "paused in monitors.toml"
     with pytest.raises(ConfigPaused, match=r"paused = true in monitors\.toml"):
         h.pauses.resume(h.tracked("a"), "API")
+    h.close()
+
+
+def test_probed_check_lists_the_windows(tmp_path):
+    config = load(
+        tmp_path,
+        '[[maintenance]]\nname = "backup"\nmonitors = ["B", "A"]\ndays = ["sun"]\n'
+        'time = "02:00"\nduration = "1h"\ntimezone = "Europe/Berlin"\n',
+    )
+    assert summary_table(config).splitlines()[-1] == (
+        'maintenance "backup": weekly sun 02:00 Europe/Berlin for 60m: A, B'
+    )
+
+
+async def test_the_alert_outbox_gets_a_down_but_no_up_when_an_outage_is_paused_away(
+    tmp_path, monkeypatch
+):
+    site = monitor("a", alert=("email",))
+    h = Harness(tmp_path / "probed.db", monkeypatch, [site])
+    outbox = Outbox(h.store)
+    config = make_config(tmp_path, [site], email_channel(port=1))
+    h.pipeline.record_hooks.append(AlertRecorder(outbox, lambda: config, h.clock))
+    await h.check("a")
+    await h.check("a", ok=False)
+    await h.check("a", ok=False)  # DOWN: one alert
+    h.windows.append(MaintenanceWindow("fix", None, start=h.clock(), end=h.clock() + timedelta(1)))
+    h.pauses.tick()
+    h.clock.advance(86400)
+    h.pauses.tick()  # the window is over: resumed, pending
+    await h.check("a")
+    assert [str(row.kind) for row in outbox.rows()] == ["down"]
     h.close()

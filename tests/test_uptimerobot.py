@@ -386,3 +386,24 @@ async def test_account_details_count_monitors_by_state(harness, client):
             "paused_monitors": 0,
         },
     }
+
+
+async def test_other_uptimerobot_methods_are_refused_in_the_apis_terms(client):
+    body = await post(
+        client, "newMonitor", data=dict(FORM, friendly_name="x", url="http://x", type="1")
+    )
+    assert body["stat"] == "fail"
+    assert (
+        body["error"]["type"] == "invalid_parameter"
+        and body["error"]["passed_value"] == "newMonitor"
+    )
+    assert "monitors are configured in monitors.toml" in body["error"]["message"]
+
+
+async def test_absurd_dates_and_day_counts_are_refused_or_clamped_not_a_crash(client):
+    body = await post(client, "getMonitors", data=dict(FORM, custom_uptime_ratios="1-99999999"))
+    assert body["error"]["message"] == "custom_uptime_ratios must be whole days from 1 to 36500"
+    far = f"1_{10**15}"
+    body = await post(client, "getMonitors", data=dict(FORM, custom_uptime_ranges=far, logs="1"))
+    assert body["stat"] == "ok"
+    assert body["monitors"][0]["custom_uptime_ranges"] == "100.000"

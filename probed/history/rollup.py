@@ -54,14 +54,15 @@ def rollup_step(store: Store, now: float) -> bool:
     if hour is None or hour >= target:
         return False
     with store.transaction():
-        # Driving the join from monitors makes SQLite use the checks(monitor_id, at) index.
+        # CROSS JOIN makes monitors the outer loop, so each monitor's hour is a range of the
+        # checks(monitor_id, at) index rather than a scan of the whole table.
         rows = db.execute(
             "INSERT OR REPLACE INTO hourly"
             " (monitor_id, hour, checks, failures, rt_sum_ms, rt_min_ms, rt_max_ms)"
             " SELECT c.monitor_id, ?, COUNT(*), SUM(c.ok = 0), SUM(ms), MIN(ms), MAX(ms)"
             " FROM (SELECT c.monitor_id, c.ok,"
             "       CASE WHEN c.ok THEN CAST(ROUND(c.duration * 1000) AS INTEGER) END AS ms"
-            "       FROM monitors m JOIN checks c"
+            "       FROM monitors m CROSS JOIN checks c"
             "       ON c.monitor_id = m.id AND c.at >= ? AND c.at < ?) AS c"
             " GROUP BY c.monitor_id",
             (hour, hour, hour + HOUR),
@@ -80,12 +81,14 @@ def prune_step(store: Store, now: float, retention: Retention) -> bool:
     raw_cut = raw_horizon(db, now, retention)
     cut = now - retention.history
     full = False
+    # "A newer row exists" is an EXISTS per candidate row: as a scalar MAX() subquery SQLite
+    # would use it as an index bound and scan every monitor's rows on each call.
     with store.transaction():
         deleted = db.execute(
             "DELETE FROM checks WHERE id IN ("
-            " SELECT c.id FROM monitors m JOIN checks c ON c.monitor_id = m.id AND c.at < ?"
+            " SELECT c.id FROM monitors m CROSS JOIN checks c ON c.monitor_id = m.id AND c.at < ?"
             # Each monitor's last result stays: it is what a restart shows as its last check.
-            " WHERE c.at < (SELECT MAX(l.at) FROM checks l WHERE l.monitor_id = m.id)"
+            " WHERE EXISTS (SELECT 1 FROM checks n WHERE n.monitor_id = m.id AND n.at > c.at)"
             " LIMIT ?)",
             (raw_cut, BATCH),
         ).rowcount
@@ -93,16 +96,17 @@ def prune_step(store: Store, now: float, retention: Retention) -> bool:
         deleted = db.execute(
             "DELETE FROM hourly WHERE (monitor_id, hour) IN ("
             " SELECT h.monitor_id, h.hour FROM monitors m"
-            " JOIN hourly h ON h.monitor_id = m.id AND h.hour < ? LIMIT ?)",
+            " CROSS JOIN hourly h ON h.monitor_id = m.id AND h.hour < ? LIMIT ?)",
             (floor_hour(cut), BATCH),
         ).rowcount
         full |= deleted >= BATCH
         deleted = db.execute(
             "DELETE FROM transitions WHERE id IN ("
-            " SELECT t.id FROM monitors m JOIN transitions t ON t.monitor_id = m.id AND t.at < ?"
+            " SELECT t.id FROM monitors m CROSS JOIN transitions t"
+            " ON t.monitor_id = m.id AND t.at < ?"
             # The last transition before the cut says what state the monitor was in at the cut.
-            " WHERE t.at < (SELECT MAX(l.at) FROM transitions l"
-            "               WHERE l.monitor_id = m.id AND l.at < ?)"
+            " WHERE EXISTS (SELECT 1 FROM transitions n"
+            "               WHERE n.monitor_id = m.id AND n.at > t.at AND n.at < ?)"
             " LIMIT ?)",
             (cut, cut, BATCH),
         ).rowcount

@@ -21,6 +21,7 @@ from probed.uptime import incidents
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, iso
 
 RECENT_INCIDENTS = 10
+MAX_PAUSE = 366 * 86400.0
 WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -138,8 +139,8 @@ def _pause_for(body: bytes) -> float | None:
     if data.get("for") is None:
         return None
     seconds = parse_duration(data["for"])
-    if seconds <= 0:
-        raise ValueError('"for" must be longer than 0')
+    if not 0 < seconds <= MAX_PAUSE:
+        raise ValueError('"for" must be longer than 0 and at most 366d (else pause without it)')
     return seconds
 
 

@@ -1,0 +1,126 @@
+"""The monitor objects of the UptimeRobot v2 getMonitors answer: fields, logs, response times
+and ssl, with UptimeRobot's names, types and "unset" values (``reference/interfaces.md`` §1.2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from probed.model import ProbeType
+from probed.uptime import PeriodKind, periods
+from probed.web.context import DAY, EPOCH, Api, Facts
+
+LOG_TYPES = {PeriodKind.DOWN: 1, PeriodKind.UP: 2, PeriodKind.STARTED: 98, PeriodKind.PAUSED: 99}
+MAX_UNIX_TIME = 32503680000  # 3000-01-01: far enough, and far from datetime's limit
+_HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
+
+
+def type_code(kind: ProbeType) -> int:
+    """UptimeRobot's monitor type: 2 for keyword monitors, 1 (HTTP(s)) for http and ssl."""
+    return 2 if kind is ProbeType.KEYWORD else 1
+
+
+def utc_seconds(ts: int) -> datetime:
+    """A unix time from a request parameter, as an aware datetime (absurd ones clamped)."""
+    return EPOCH + timedelta(seconds=min(ts, MAX_UNIX_TIME))
+
+
+def percent(ratio: float | None) -> str:
+    """A 0–1 ratio as UptimeRobot's percentage string with three decimals."""
+    # No monitored time yet has seen no downtime; clients split these strings and parse floats,
+    # so a placeholder like "" would break them.
+    return f"{100.0 if ratio is None else ratio * 100:.3f}"
+
+
+def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
+    """The fields every getMonitors monitor has, ``""``/``null`` where they do not apply."""
+    monitor, state = facts.tracked.monitor, facts.tracked.state
+    keyword = monitor.type is ProbeType.KEYWORD
+    return {
+        "id": facts.tracked.id,
+        "friendly_name": monitor.name,
+        "url": monitor.url,
+        "type": type_code(monitor.type),
+        "sub_type": "",
+        # UptimeRobot's keyword_type says when the monitor is DOWN: 1 = keyword exists,
+        # 2 = keyword does not exist (probed's default, keyword_absent = false).
+        "keyword_type": (1 if monitor.keyword_absent else 2) if keyword else None,
+        "keyword_case_type": 0 if monitor.keyword_case_sensitive or not keyword else 1,
+        "keyword_value": monitor.keyword or "",
+        "http_username": monitor.basic_auth.username if monitor.basic_auth else "",
+        "http_password": "",  # never revealed
+        "port": "",
+        "interval": int(monitor.interval),
+        "timeout": int(monitor.timeout),
+        "status": int(state.status),
+        "create_datetime": int(created),
+        "monitor_group": 0,
+        "is_group_main": 0,
+    }
+
+
+def logs(
+    facts: Facts,
+    now: datetime,
+    types: list[int] | None,
+    limit: int | None,
+    between: tuple[int, int] | None,
+) -> list[dict[str, object]]:
+    """The monitor's periods as UptimeRobot logs, newest first, filtered and limited."""
+    out = []
+    for period in reversed(periods(facts.changes)):
+        kind = LOG_TYPES[period.kind]
+        at = int(period.start.timestamp())
+        if (types and kind not in types) or (between and not between[0] <= at <= between[1]):
+            continue
+        code = _HTTP_CODE.search(period.reason) if period.kind is PeriodKind.DOWN else None
+        out.append(
+            {
+                "id": period.id,
+                "type": kind,
+                "datetime": at,
+                "duration": int(period.duration(now)),
+                "reason": {
+                    "code": code.group(1) if code else "",
+                    "detail": "" if period.kind is PeriodKind.UP else period.reason,
+                },
+            }
+        )
+    return out if not limit else out[:limit]
+
+
+def response_times(
+    api: Api,
+    facts: Facts,
+    now: datetime,
+    limit: int | None,
+    average_minutes: int,
+    between: tuple[int, int] | None,
+) -> dict[str, object]:
+    """``response_times`` (newest first, milliseconds) and ``average_response_time``."""
+    start, end = (
+        (now - DAY, now) if between is None else (utc_seconds(between[0]), utc_seconds(between[1]))
+    )
+    mid = facts.tracked.id
+    series = api.history.response_series(mid, start, end, average_minutes * 60.0)
+    points = [{"datetime": int(t), "value": round(s * 1000)} for t, s in reversed(series)]
+    mean = api.history.mean_response([mid], start, end).get(mid)
+    return {
+        "response_times": points[:limit] if limit else points,
+        "average_response_time": "" if mean is None else f"{mean * 1000:.3f}",
+    }
+
+
+def ssl(api: Api, facts: Facts) -> dict[str, object]:
+    """The ``ssl`` object: the certificate expiry this monitor last recorded."""
+    last = facts.tracked.last
+    expires = last.cert_expires_at.timestamp() if last and last.cert_expires_at else None
+    if expires is None and facts.tracked.monitor.url.startswith("https:"):
+        expires = api.history.last_cert_expiry([facts.tracked.id]).get(facts.tracked.id)
+    return {
+        "brand": "",
+        "product": "",
+        "expires": "" if expires is None else int(expires),
+        "ignore_errors": 0 if facts.tracked.monitor.verify_tls else 1,
+        "disable_notifications": 0,
+    }
