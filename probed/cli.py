@@ -39,14 +39,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(config_path(args.config))
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    path = config_path(args.config)
+def load_or_report(arg: str | None) -> Config | None:
+    """The config, or None after printing every problem with it to stderr."""
+    path = config_path(arg)
     try:
-        config = load_config(path)
+        return load_config(path)
     except ConfigError as exc:
         print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_or_report(args.config)
+    if config is None:
         return EXIT_USAGE
     print(summary_table(config))
     return EXIT_OK
@@ -83,13 +90,8 @@ def summary_table(config: Config) -> str:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     from probed.alerts.channels import send_test
 
-    path = config_path(args.config)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return EXIT_USAGE
     if args.channel is not None and args.channel not in config.channels:
         configured = ", ".join(config.channels) or "none"
@@ -100,7 +102,7 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if not config.channels:
-        print(f"probed test-alert: {path} configures no alert channel", file=sys.stderr)
+        print(f"probed test-alert: {config.path} configures no alert channel", file=sys.stderr)
         return EXIT_USAGE
     outcomes = asyncio.run(send_test(config, datetime.now(UTC), args.channel))
     for outcome in outcomes:
