@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from probed.alerts.channels import ChannelSet
 from probed.alerts.dispatcher import Dispatcher
@@ -168,25 +167,3 @@ class Harness:
 
     def close(self) -> None:
         self.store.close()
-
-
-def report(request: pytest.FixtureRequest, title: str, lines: list[str]) -> None:
-    """Print measured figures: in the test's output (``-s``, ``-rP``) and, once the session is
-    over, at the end of the terminal report, so a plain ``pytest`` run shows them too."""
-    print(f"\n== {title}", *lines, sep="\n  ")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if reporter is None:
-        return
-    figures = request.config.stash.setdefault(_FIGURES, [])
-    if not figures:
-
-        def show() -> None:
-            reporter.write_sep("=", "alert figures")
-            for line in figures:
-                reporter.write_line(line)
-
-        request.config.add_cleanup(show)
-    figures += [title, *(f"  {line}" for line in lines)]
-
-
-_FIGURES = pytest.StashKey[list[str]]()

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.alert_fixtures import report
 from tests.daemon_proc import DaemonProcess, free_port
+from tests.figures import report
 from tests.smtp_server import SmtpServer
 from tests.switchable_target import target, wait_for
 

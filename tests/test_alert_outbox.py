@@ -23,8 +23,8 @@ from tests.alert_fixtures import (
     good,
     make_config,
     monitor,
-    report,
 )
+from tests.figures import report
 from tests.smtp_server import SmtpServer
 
 

@@ -12,6 +12,7 @@ from probe_servers import HUGE, PeakRss, Target, serve
 from probed.config import Monitor
 from probed.model import ProbeType
 from probed.probes import make_session, run_probe
+from tests.figures import report
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MiB = 1024 * 1024
@@ -153,14 +154,18 @@ async def test_a_keyword_check_sends_get_whatever_the_method(
 
 
 async def test_a_huge_body_is_streamed_and_only_max_body_of_it_is_read(
-    target: Target, session: aiohttp.ClientSession
+    target: Target, session: aiohttp.ClientSession, request: pytest.FixtureRequest
 ) -> None:
     monitor = keyword(target.url("/huge"), "success", max_body=10 * MiB, timeout=20)
 
     async with PeakRss() as rss:
         result = await run_probe(monitor, session, NOW)
 
-    print(f"\nRSS growth reading a {HUGE // MiB} MiB body: {rss.growth / MiB:.1f} MiB")
+    report(
+        request,
+        "huge body (keyword check, max_body 10 MiB)",
+        [f"RSS growth reading a {HUGE // MiB} MiB body: {rss.growth / MiB:.1f} MiB"],
+    )
     assert (result.ok, result.reason) == (False, 'keyword "success" not found in first 10 MiB')
     assert rss.growth < 40 * MiB
     assert result.timings.total < 5

@@ -14,6 +14,7 @@ from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
 from probed.scheduler import Scheduler, phase_offset
 from probed.store import Store
+from tests.figures import report
 from tests.probe_servers import Target, serve
 
 
@@ -54,7 +55,7 @@ def checks_of(store: Store, name: str) -> list[float]:
     return [r[0] for r in rows]
 
 
-async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_path):
+async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_path, request):
     async with serve(Target()) as target:
         hanging = Monitor(name="hanging", url=target.url("/hang"), interval=1, timeout=1)
         healthy = Monitor(name="healthy", url=target.url("/status/200"), interval=1, timeout=1)
@@ -73,7 +74,14 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
     lag = pipeline.metrics.schedule_lag.collect()[0]
     total = next(s.value for s in lag.samples if s.name.endswith("_sum"))
     count = next(s.value for s in lag.samples if s.name.endswith("_count"))
-    print(f"\nschedule lag: {count:.0f} checks, mean {total / count * 1000:.1f} ms")
+    report(
+        request,
+        "scheduling beside a hanging target (1 s intervals)",
+        [
+            f"schedule lag: {count:.0f} checks, mean {total / count * 1000:.1f} ms",
+            "healthy monitor's gaps between checks: " + ", ".join(f"{g:.3f} s" for g in gaps),
+        ],
+    )
     assert count >= len(ats)
     store.close()
 
