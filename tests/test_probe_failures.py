@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from probe_servers import StaticResolver, Target, closed_port, raw_server, read_request, serve
-from probe_servers import reset_connection as reset
 
 from probed.config import Monitor
 from probed.model import ProbeType
 from probed.probes import make_session, run_probe
 from probed.probes.reasons import format_duration, format_size
+from tests.probe_servers import (
+    StaticResolver,
+    Target,
+    closed_port,
+    raw_server,
+    read_request,
+)
+from tests.probe_servers import reset_connection as reset
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def target() -> AsyncIterator[Target]:
-    async with serve(Target()) as started:
-        yield started
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session() as probe_session:
-        yield probe_session
 
 
 def monitor(url: str, type: ProbeType = ProbeType.HTTP, **options: object) -> Monitor:

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from probe_servers import CREDENTIALS, StaticResolver, Target, serve
 
 from probed.config import BasicAuth, Monitor, StatusRange
 from probed.model import ProbeType
 from probed.probes import make_session, run_probe
-
-
-@pytest.fixture
-async def target() -> AsyncIterator[Target]:
-    async with serve(Target()) as started:
-        yield started
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session() as probe_session:
-        yield probe_session
-
+from tests.probe_servers import (
+    CREDENTIALS,
+    StaticResolver,
+    Target,
+)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

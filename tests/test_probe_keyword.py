@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from probe_servers import HUGE, PeakRss, Target, serve
 
 from probed.config import Monitor
 from probed.model import ProbeType
-from probed.probes import make_session, run_probe
+from probed.probes import run_probe
 from tests.figures import report
+from tests.probe_servers import HUGE, PeakRss, Target
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-async def target() -> AsyncIterator[Target]:
-    async with serve(Target()) as started:
-        yield started
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session() as probe_session:
-        yield probe_session
 
 
 def keyword(url: str, word: str, **options: object) -> Monitor:

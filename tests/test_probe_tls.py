@@ -10,13 +10,20 @@ from pathlib import Path
 import aiohttp
 import pytest
 import trustme
-from probe_servers import Target, chain_with_intermediate, issue, not_after, serve, server_context
-from probe_servers import write_ca as write_ca_file
 
 from probed.config import Monitor
 from probed.model import ProbeType
 from probed.probes import make_session, run_probe
 from probed.probes.tls import tls_contexts
+from tests.probe_servers import (
+    Target,
+    chain_with_intermediate,
+    issue,
+    not_after,
+    serve,
+    server_context,
+)
+from tests.probe_servers import write_ca as write_ca_file
 
 
 @pytest.fixture(scope="module")

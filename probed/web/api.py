@@ -16,6 +16,7 @@ from aiohttp import web
 
 from probed.config_parse import parse_duration
 from probed.pauses import ConfigPaused
+from probed.pipeline import Tracked
 from probed.store import from_ts
 from probed.uptime import incidents
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, iso
@@ -55,13 +56,20 @@ async def get_monitor(request: web.Request) -> web.Response:
     return web.json_response(monitor_views(api, api.facts([tracked]))[0])
 
 
-async def pause_monitor(request: web.Request) -> web.Response:
+def _change_target(request: web.Request) -> Tracked | web.Response:
+    """The monitor a change request names, or the refusal to send (token, unknown id)."""
     api = request.app[API]
     if (refused := _authorize(api, request)) is not None:
         return refused
     tracked = api.find(request.match_info["id"])
-    if tracked is None:
-        return _not_found(request)
+    return _not_found(request) if tracked is None else tracked
+
+
+async def pause_monitor(request: web.Request) -> web.Response:
+    api = request.app[API]
+    tracked = _change_target(request)
+    if isinstance(tracked, web.Response):
+        return tracked
     try:
         for_seconds = _pause_for(await request.read())
     except ValueError as exc:
@@ -75,11 +83,9 @@ async def pause_monitor(request: web.Request) -> web.Response:
 
 async def resume_monitor(request: web.Request) -> web.Response:
     api = request.app[API]
-    if (refused := _authorize(api, request)) is not None:
-        return refused
-    tracked = api.find(request.match_info["id"])
-    if tracked is None:
-        return _not_found(request)
+    tracked = _change_target(request)
+    if isinstance(tracked, web.Response):
+        return tracked
     try:
         api.pauses.resume(tracked, "API")
     except ConfigPaused as exc:
