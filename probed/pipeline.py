@@ -151,7 +151,9 @@ class Pipeline:
 
     def _emit(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
         for t in transitions:
-            log.warning(
+            # A monitor failing is worth a warning in the journal; recoveries and pauses are not.
+            emit = log.warning if t.new in (Status.SEEMS_DOWN, Status.DOWN) else log.info
+            emit(
                 "transition",
                 monitor=t.monitor,
                 kind=str(t.kind),
