@@ -3,8 +3,6 @@ TLS with a certificate made in the test, AUTH, refusals, and ``probed test-alert
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from probed.alerts.outbox import AlertStatus
 from probed.alerts.policy import AlertKind
 from probed.errors import NotifierError
 from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, make_config, monitor
+from tests.daemon_proc import run_cli
 from tests.smtp_server import SmtpServer, make_tls
 
 MESSAGE = render(AlertKind.TEST, [{"text": "hello", "fields": []}], "<test-1@example.test>", T0)
@@ -157,20 +156,6 @@ def write_config(tmp_path: Path, port: int, extra: str = "") -> Path:
         '[[monitor]]\nname = "api"\nurl = "http://127.0.0.1:9/"\n'
     )
     return path
-
-
-async def run_cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "probed",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_test_alert_sends_now_and_prints_the_servers_answer(tmp_path):

@@ -3,9 +3,7 @@ the real API app, with its output and exit code."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 
 from probed.api_client import default_url
 from probed.model import Status
+from tests.daemon_proc import run_cli
 from tests.history_fixtures import TOKEN, FakeClock, Harness, api_client, monitor
 
 
@@ -20,18 +19,7 @@ async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PROBED_API_TOKEN", "PROBED_LISTEN")}
     if token is not None:
         env["PROBED_API_TOKEN"] = token
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "probed",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.daemon_proc import DaemonProcess, free_port, run_cli
 from tests.probe_servers import Target, serve
 
 pytestmark = pytest.mark.slow
@@ -180,13 +179,12 @@ async def test_the_daemon_tells_systemd_ready_status_reloading_watchdog_and_stop
             assert await daemon.stop() == 0
 
 
-def cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+async def cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PROBED_API_TOKEN"}
     if token is not None:
         env["PROBED_API_TOKEN"] = token
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, env=env, timeout=30
-    )
+    code, out, err = await run_cli(*args, env=env, timeout=30)
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 async def test_probed_reload_works_through_the_api_with_the_token_and_by_pid(tmp_path):
@@ -201,21 +199,21 @@ async def test_probed_reload_works_through_the_api_with_the_token_and_by_pid(tmp
         api = f"http://127.0.0.1:{port}"
         try:
             config.write_text(base + monitor("one", url) + monitor("two", url))
-            denied = await asyncio.to_thread(cli, "reload", "--url", api, token="wrong")
+            denied = await cli("reload", "--url", api, token="wrong")
             assert denied.returncode == 1 and "wrong API token" in denied.stderr
-            done = await asyncio.to_thread(cli, "reload", "--url", api, token="s3cret-token")
+            done = await cli("reload", "--url", api, token="s3cret-token")
             assert done.returncode == 0, done.stderr
             assert done.stdout.strip() == "reloaded: 2 monitors"
 
             config.write_text(base + monitor("one", "ftp://nope"))
-            broken = await asyncio.to_thread(cli, "reload", "--url", api, token="s3cret-token")
+            broken = await cli("reload", "--url", api, token="s3cret-token")
             assert broken.returncode == 1
             assert "old one keeps running" in broken.stderr and "url" in broken.stderr
             assert await daemon.metric("probed_monitor_status", "two") is not None
 
             config.write_text(base + monitor("one", url))
             assert daemon.proc is not None
-            by_pid = await asyncio.to_thread(cli, "reload", "--pid", str(daemon.proc.pid))
+            by_pid = await cli("reload", "--pid", str(daemon.proc.pid))
             assert by_pid.returncode == 0, by_pid.stderr
             await until(
                 lambda: _is(daemon.metric("probed_monitor_status", "two"), None),
