@@ -33,13 +33,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from probed.config import Monitor
+from probed.engine.pauses import Pauses
+from probed.engine.pipeline import Pipeline, Tracked
+from probed.engine.state import advance
 from probed.history import History
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Timings
-from probed.pauses import Pauses
-from probed.pipeline import Pipeline, Tracked
-from probed.state import advance
 from probed.store import Store
 from probed.web import make_app
 from probed.web.context import Api

@@ -19,10 +19,10 @@ from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox, OutboxRow
 from probed.alerts.recorder import AlertRecorder
 from probed.config import Config, EmailChannel, Monitor, Settings
+from probed.engine.pipeline import Pipeline, Tracked
+from probed.engine.state import advance, pause
 from probed.metrics import Metrics
 from probed.model import CheckResult, Timings
-from probed.pipeline import Pipeline, Tracked
-from probed.state import advance, pause
 from probed.store import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -14,12 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from probed.config import Monitor
+from probed.config.maintenance import MaintenanceWindow
+from probed.engine.pauses import Pauses
+from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History, Retention
-from probed.maintenance import MaintenanceWindow
 from probed.metrics import Metrics
 from probed.model import CheckResult, Timings
-from probed.pauses import Pauses
-from probed.pipeline import Pipeline, Tracked
 from probed.store import Store
 from probed.web import make_app
 from probed.web.context import Api
@@ -63,7 +63,7 @@ class Harness:
             assert self._next is not None, "check() sets the result"
             return self._next
 
-        monkeypatch.setattr("probed.pipeline.run_probe", probe)
+        monkeypatch.setattr("probed.engine.pipeline.run_probe", probe)
         rows = self.store.sync_monitors([(m.name, "k", m.id) for m in monitors], self.clock())
         for m in monitors:
             row = rows[m.name]

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from probed.config import load_config
-from probed.connectivity import OFFLINE_REASON, ConnectivityCheck
+from probed.engine.connectivity import OFFLINE_REASON, ConnectivityCheck
 from probed.model import Status
 from probed.probes import make_session
 from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, make_config, monitor

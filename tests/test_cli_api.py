@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from probed.api_client import default_url
+from probed.cli.api_client import default_url
 from probed.model import Status
 from tests.daemon_proc import run_cli
 from tests.history_fixtures import TOKEN, FakeClock, Harness, api_client, monitor

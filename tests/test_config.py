@@ -16,7 +16,7 @@ from probed.config import (
     parse_config,
     parse_duration,
 )
-from probed.config_parse import format_duration
+from probed.config.reader import format_duration
 from probed.errors import ConfigError
 from probed.model import ProbeType
 

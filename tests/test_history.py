@@ -11,8 +11,8 @@ import pytest
 from probed.history import Retention, rollup
 from probed.history.jobs import Housekeeping
 from probed.history.rollup import HOUR, floor_hour, rolled_up_to
+from probed.history.uptime import timeline
 from probed.model import Status
-from probed.uptime import timeline
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
 
 

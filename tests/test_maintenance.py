@@ -11,9 +11,9 @@ from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
 from probed.cli import summary_table
 from probed.config import load_config
-from probed.maintenance import MaintenanceWindow, describe_window
+from probed.config.maintenance import MaintenanceWindow, describe_window
+from probed.engine.pauses import ConfigPaused, Pauses
 from probed.model import Status
-from probed.pauses import ConfigPaused, Pauses
 from tests.alert_fixtures import email_channel, make_config
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
 

@@ -8,11 +8,11 @@ import time
 from datetime import UTC, datetime
 
 from probed.config import Monitor
+from probed.engine.pipeline import Pipeline, Tracked
+from probed.engine.scheduler import Scheduler, phase_offset
 from probed.metrics import Metrics
 from probed.model import MonitorState, Status
-from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
-from probed.scheduler import Scheduler, phase_offset
 from probed.store import Store
 from tests.figures import report
 from tests.probe_servers import Target, serve

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from probed.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
+from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 
 
 class FakeSystemd:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from probed.engine.state import advance, needs_retry_interval, pause, resume
 from probed.model import CheckResult, MonitorState, Policy, Status, TransitionKind
-from probed.state import advance, needs_retry_interval, pause, resume
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 S = Status

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from probed.engine.state import advance
 from probed.errors import StoreError
 from probed.model import CheckResult, MonitorState, Policy, Status, Timings
-from probed.state import advance
 from probed.store import Store
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)

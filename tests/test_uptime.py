@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from probed.history.uptime import Change, PeriodKind, incidents, periods, ratio, timeline
 from probed.model import Status
 from probed.model import TransitionKind as K
-from probed.uptime import Change, PeriodKind, incidents, periods, ratio, timeline
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ALWAYS = [(T0 - timedelta(days=400), None)]

@@ -15,8 +15,8 @@ from email.utils import parseaddr
 from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
 from probed.config import Config, Monitor
+from probed.engine.pipeline import Tracked
 from probed.model import CheckResult, Status, Transition
-from probed.pipeline import Tracked
 
 STREAK_KEPT = 10
 """Failed checks of a streak remembered for the DOWN message; older ones are dropped."""

@@ -14,8 +14,8 @@ from datetime import datetime
 from probed.history import reads
 from probed.history.rollup import Retention, prune_step, raw_horizon, rolled_up_to, rollup_step
 from probed.history.schema import ensure_schema
+from probed.history.uptime import Change, Run, Timeline, timeline
 from probed.store import Store
-from probed.uptime import Change, Run, Timeline, timeline
 
 __all__ = ["History", "Retention"]
 
@@ -83,7 +83,7 @@ class History:
     def timelines(
         self, ids: Sequence[int], since: datetime | None = None
     ) -> dict[int, tuple[list[Change], Timeline]]:
-        """Each monitor's changes and observed timeline until now (see probed.uptime)."""
+        """Each monitor's changes and observed timeline until now (see probed.history.uptime)."""
         now, runs = self.now(), self.runs()
         changes = self.changes(ids, since)
         return {

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import structlog
 
+from probed.engine.pipeline import Pipeline
 from probed.history import History
 from probed.metrics import UPTIME_WINDOWS, Metrics
-from probed.pipeline import Pipeline
 
 log = structlog.get_logger("probed")
 

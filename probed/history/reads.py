@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from probed.history.rollup import HOUR, floor_hour
+from probed.history.uptime import Change, Run, utc
 from probed.model import Status, TransitionKind
 from probed.store import from_ts
-from probed.uptime import Change, Run, utc
 
 
 def _ids_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[object]]:

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from aiohttp import web
 
-from probed.config_parse import parse_duration
-from probed.pauses import ConfigPaused
-from probed.pipeline import Tracked
+from probed.config.reader import parse_duration
+from probed.engine.pauses import ConfigPaused
+from probed.engine.pipeline import Tracked
+from probed.history.uptime import incidents
 from probed.store import from_ts
-from probed.uptime import incidents
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, iso
 
 RECENT_INCIDENTS = 10

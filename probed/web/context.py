@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from probed.engine.pauses import Pauses
+from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
-from probed.pauses import Pauses
-from probed.pipeline import Pipeline, Tracked
-from probed.uptime import Change, Timeline
+from probed.history.uptime import Change, Timeline
 
 DAY = timedelta(days=1)
 EPOCH = datetime.fromtimestamp(0, UTC)

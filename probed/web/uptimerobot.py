@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from probed.engine.pauses import ConfigPaused
 from probed.model import Status
-from probed.pauses import ConfigPaused
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api
 from probed.web.uptimerobot_monitor import (
     LOG_TYPES,

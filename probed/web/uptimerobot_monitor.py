@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from probed.history.uptime import PeriodKind, periods
 from probed.model import ProbeType
-from probed.uptime import PeriodKind, periods
 from probed.web.context import DAY, EPOCH, Api, Facts
 
 LOG_TYPES = {PeriodKind.DOWN: 1, PeriodKind.UP: 2, PeriodKind.STARTED: 98, PeriodKind.PAUSED: 99}

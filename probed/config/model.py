@@ -1,35 +1,16 @@
-"""monitors.toml → a validated, frozen Config (DESIGN §2).
+"""The validated configuration: frozen dataclasses that describe monitors.toml (DESIGN §2).
 
-Every problem is collected with its file, monitor and key, and all are raised at once in one
-ConfigError; a config that loads is complete and internally consistent.
+Config types describe input; runtime state lives in the engine. Durations are in seconds.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probed.config_parse import Reader, parse_duration
-from probed.errors import ConfigError
-from probed.maintenance import MaintenanceWindow
+from probed.config.maintenance import MaintenanceWindow
 from probed.model import Policy, ProbeType
-
-__all__ = [
-    "BasicAuth",
-    "Config",
-    "ConfigError",
-    "EmailChannel",
-    "Monitor",
-    "Settings",
-    "StatusRange",
-    "default_state_dir",
-    "load_config",
-    "parse_config",
-    "parse_duration",
-]
 
 DEFAULT_LISTEN = "127.0.0.1:9925"
 
@@ -176,39 +157,3 @@ def default_state_dir(env: Mapping[str, str]) -> Path:
         return Path(xdg) / "probed"
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     return home / ".local" / "state" / "probed"
-
-
-def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a monitors.toml; ConfigError lists every problem found.
-
-    ``env`` (default ``os.environ``) supplies ``${VAR}`` values and the default state_dir.
-    """
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: cannot read: not UTF-8 text ({exc.reason})"]) from None
-    return parse_config(text, path, env)
-
-
-def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Validate monitors.toml text; ConfigError lists every problem found.
-
-    ``path`` names the file in messages, and relative paths in the file (``ca_file``,
-    ``*_file``, ``state_dir``) are taken relative to its directory.
-    """
-    # Imported here because the table readers build the dataclasses above: a module-level import
-    # would be circular.
-    from probed.config_tables import read_config
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
-    reader = Reader(str(path), os.environ if env is None else env, path.parent.absolute())
-    config = read_config(reader, data, path)
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    return config

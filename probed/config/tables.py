@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from probed.config import (
+from probed.config.maintenance import read_maintenance
+from probed.config.model import (
     BasicAuth,
     Config,
     EmailChannel,
@@ -21,7 +22,7 @@ from probed.config import (
     StatusRange,
     default_state_dir,
 )
-from probed.config_parse import (
+from probed.config.reader import (
     Reader,
     Section,
     address_problem,
@@ -31,7 +32,6 @@ from probed.config_parse import (
     parse_status,
     url_problem,
 )
-from probed.maintenance import read_maintenance
 from probed.model import ProbeType
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")

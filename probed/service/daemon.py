@@ -24,17 +24,17 @@ from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
 from probed.config import Config, Monitor, load_config
-from probed.connectivity import ConnectivityCheck
+from probed.engine.connectivity import ConnectivityCheck
+from probed.engine.pauses import Pauses
+from probed.engine.pipeline import Pipeline, Tracked
+from probed.engine.scheduler import Scheduler
 from probed.errors import ConfigError, ProbedError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import Status, Transition
-from probed.pauses import Pauses
-from probed.pipeline import Pipeline, Tracked
 from probed.probes import make_session
-from probed.scheduler import Scheduler
-from probed.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
+from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.store import Store
 from probed.web import make_app
 from probed.web.context import Api

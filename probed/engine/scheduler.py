@@ -20,8 +20,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from probed.config import Monitor
-from probed.pipeline import Pipeline, Tracked
-from probed.state import needs_retry_interval
+from probed.engine.pipeline import Pipeline, Tracked
+from probed.engine.state import needs_retry_interval
 
 log = structlog.get_logger("probed")
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from probed.config_parse import parse_duration
+from probed.config.reader import parse_duration
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
 DEFAULT_URL = "http://127.0.0.1:9925"

@@ -16,11 +16,11 @@ import aiohttp
 import structlog
 
 from probed.config import Monitor
-from probed.connectivity import ConnectivityCheck
+from probed.engine.connectivity import ConnectivityCheck
+from probed.engine.state import advance, pause, resume
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
 from probed.probes import run_probe
-from probed.state import advance, pause, resume
 from probed.store import Store
 
 log = structlog.get_logger("probed")

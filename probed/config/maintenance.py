@@ -1,7 +1,8 @@
 """Maintenance windows: the ``[[maintenance]]`` tables of monitors.toml and when they are open.
 
 A window is one-off (``start``/``end``, timezone-aware) or weekly (``days``, local ``time``,
-``duration``, ``timezone``). While a window is open its monitors are paused (see probed.pauses).
+``duration``, ``timezone``). While a window is open its monitors are paused (see
+``probed.engine.pauses``).
 Reading collects problems like the rest of the config; ``occurrence(now)`` is pure.
 """
 
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probed.config_parse import Reader, Section, describe
+from probed.config.reader import Reader, Section, describe
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_KEYS = ("name", "monitors", "start", "end", "days", "time", "duration", "timezone")

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from probed.config_parse import format_duration
+from probed.config.maintenance import MaintenanceWindow, covering, open_windows
+from probed.config.reader import format_duration
+from probed.engine.pipeline import Pipeline, Tracked
 from probed.errors import ProbedError
-from probed.maintenance import MaintenanceWindow, covering, open_windows
 from probed.model import Status
-from probed.pipeline import Pipeline, Tracked
 from probed.store import Store, from_ts, to_ts
 
 log = structlog.get_logger("probed")

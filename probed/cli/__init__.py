@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from probed import __version__, api_client, logs
+from probed import __version__, logs
+from probed.cli import api_client
 from probed.config import Config, Monitor, load_config, parse_duration
+from probed.config.maintenance import describe_window
 from probed.errors import ConfigError
-from probed.maintenance import describe_window
 from probed.model import CheckResult, ProbeType
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
@@ -34,7 +35,7 @@ def fmt_seconds(value: float) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from probed.daemon import run
+    from probed.service.daemon import run
 
     return run(config_path(args.config))
 

@@ -1,0 +1,71 @@
+"""monitors.toml → a validated, frozen Config (DESIGN §2).
+
+Every problem is collected with its file, monitor and key, and all are raised at once in one
+ConfigError; a config that loads is complete and internally consistent.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from probed.config.model import (
+    BasicAuth,
+    Config,
+    EmailChannel,
+    Monitor,
+    Settings,
+    StatusRange,
+    default_state_dir,
+)
+from probed.config.reader import Reader, parse_duration
+from probed.config.tables import read_config
+from probed.errors import ConfigError
+
+__all__ = [
+    "BasicAuth",
+    "Config",
+    "ConfigError",
+    "EmailChannel",
+    "Monitor",
+    "Settings",
+    "StatusRange",
+    "default_state_dir",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+]
+
+
+def load_config(path: Path | str, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a monitors.toml; ConfigError lists every problem found.
+
+    ``env`` (default ``os.environ``) supplies ``${VAR}`` values and the default state_dir.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: cannot read: not UTF-8 text ({exc.reason})"]) from None
+    return parse_config(text, path, env)
+
+
+def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Validate monitors.toml text; ConfigError lists every problem found.
+
+    ``path`` names the file in messages, and relative paths in the file (``ca_file``,
+    ``*_file``, ``state_dir``) are taken relative to its directory.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+    reader = Reader(str(path), os.environ if env is None else env, path.parent.absolute())
+    config = read_config(reader, data, path)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return config

@@ -1,0 +1,1 @@
+"""Running probed as a service: the composition root, the daemon lifecycle and sd_notify."""
