@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from probed.alerts.messages import format_span, render, subject
+from probed.alerts.messages import render, subject
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
 from probed.model import MonitorState, Transition, TransitionKind
+from probed.units import format_span
 from tests.alert_fixtures import T0, failed, good, monitor
 
 

@@ -16,9 +16,9 @@ from probed.config import (
     parse_config,
     parse_duration,
 )
-from probed.config.reader import format_duration
 from probed.errors import ConfigError
 from probed.model import ProbeType
+from probed.units import format_duration
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

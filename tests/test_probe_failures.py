@@ -12,7 +12,8 @@ import pytest
 from probed.config import Monitor
 from probed.model import ProbeType
 from probed.probes import make_session, run_probe
-from probed.probes.reasons import format_duration, format_size
+from probed.probes.reasons import format_size
+from probed.units import format_duration
 from tests.probe_servers import (
     StaticResolver,
     Target,
@@ -69,7 +70,7 @@ async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
             monitor(f"https://127.0.0.1:{port}/", ProbeType.SSL, timeout=0.5), session, NOW
         )
 
-    assert (result.ok, result.reason) == (False, "timeout after 0.5s")
+    assert (result.ok, result.reason) == (False, "timeout after 500ms")
     assert result.timings.tls is not None and 0.4 < result.timings.tls < 0.8
 
 
@@ -179,7 +180,7 @@ async def test_cancellation_from_outside_propagates_instead_of_becoming_a_result
         (30, "30s"),
         (1.5, "1.5s"),
         (1, "1s"),
-        (0.25, "0.25s"),
+        (0.25, "250ms"),
         (120, "2m"),
         (90, "1m30s"),
         (3600, "1h"),

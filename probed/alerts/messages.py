@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from probed.alerts.policy import AlertKind
+from probed.units import format_span
 
 _PHASES = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("first_byte", "first byte"))
 
@@ -29,18 +30,6 @@ class Message:
     message_id: str
     """Stable per alert (or per digest), so a resend after a crash can be deduplicated."""
     date: datetime
-
-
-def format_span(seconds: float) -> str:
-    """A duration as its two largest units: ``12m 30s``, ``1h 5m``, ``2d 3h``, ``45s``."""
-    rest = max(0, round(seconds))
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, rest = divmod(rest, size)
-        parts.append((count, unit))
-    first = next((i for i, (count, _) in enumerate(parts) if count), len(parts) - 1)
-    shown = [p for i, p in enumerate(parts[first : first + 2]) if i == 0 or p[0]]
-    return " ".join(f"{count}{unit}" for count, unit in shown)
 
 
 def format_time(value: datetime | str | None) -> str:

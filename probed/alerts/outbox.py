@@ -20,7 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 from probed.alerts.policy import Alert, AlertKind, CertMarks, Payload
-from probed.store import Store, from_ts, to_ts
+from probed.store import Store
+from probed.units import from_ts, to_ts, utc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -159,8 +160,8 @@ class Outbox:
             (channel, str(kind), to_ts(now)),
         ).fetchone()
         if open_group is not None:
-            return True, str(open_group[0]), _dt(open_group[1])
-        return True, None, _dt(first) + timedelta(seconds=storm.window)
+            return True, str(open_group[0]), utc(open_group[1])
+        return True, None, utc(first) + timedelta(seconds=storm.window)
 
     def pending(self) -> list[OutboxRow]:
         """Every row not yet sent, failed or expired, oldest first."""
@@ -207,7 +208,7 @@ class Outbox:
         count, oldest = self.db.execute(
             "SELECT count(*), min(created_at) FROM outbox WHERE status = 'pending'"
         ).fetchone()
-        age = 0.0 if oldest is None else max(0.0, (now - _dt(oldest)).total_seconds())
+        age = 0.0 if oldest is None else max(0.0, (now - utc(oldest)).total_seconds())
         return int(count), age
 
     def prune(self, before: datetime) -> int:
@@ -242,24 +243,18 @@ class Outbox:
             )
 
 
-def _dt(ts: float) -> datetime:
-    value = from_ts(ts)
-    assert value is not None
-    return value
-
-
 def _row(r: Sequence[Any]) -> OutboxRow:
     return OutboxRow(
         id=r[0],
         monitor=r[1],
         kind=AlertKind(r[2]),
         channel=r[3],
-        created_at=_dt(r[4]),
+        created_at=utc(r[4]),
         payload=json.loads(r[5]),
         message_id=r[6],
         status=AlertStatus(r[7]),
         digest=r[8],
         attempts=r[9],
-        next_attempt_at=_dt(r[10]),
+        next_attempt_at=utc(r[10]),
         last_error=r[11],
     )

@@ -17,21 +17,13 @@ from probed.config import Config, Monitor, load_config, parse_duration
 from probed.config.maintenance import describe_window
 from probed.errors import ConfigError
 from probed.model import CheckResult, ProbeType
+from probed.units import format_duration
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
 
 
 def config_path(arg: str | None) -> Path:
     return Path(arg or os.environ.get("PROBED_CONFIG") or "monitors.toml")
-
-
-def fmt_seconds(value: float) -> str:
-    value = float(value)
-    if value >= 3600 and value % 3600 == 0:
-        return f"{int(value // 3600)}h"
-    if value >= 60 and value % 60 == 0:
-        return f"{int(value // 60)}m"
-    return f"{value:g}s"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -67,8 +59,8 @@ def summary_table(config: Config) -> str:
             (
                 m.name + (" (paused)" if m.paused else ""),
                 m.type.value if m.type is not ProbeType.HTTP else f"http {m.method}",
-                fmt_seconds(m.interval),
-                fmt_seconds(m.timeout),
+                format_duration(m.interval),
+                format_duration(m.timeout),
                 str(m.down_after),
                 ",".join(m.alert) or "-",
                 m.url,

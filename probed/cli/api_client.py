@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from probed.config.reader import parse_duration
+from probed.units import format_span, parse_iso
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
 DEFAULT_URL = "http://127.0.0.1:9925"
@@ -97,15 +98,9 @@ def find(monitors: list[dict[str, Any]], name: str) -> dict[str, Any]:
 def ago(since: str | None, now: datetime) -> str:
     if since is None:
         return "-"
-    seconds = int((now - datetime.fromisoformat(since)).total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)}s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts[:2])
+    seconds = max(0, int((now - parse_iso(since)).total_seconds()))
+    # Whole minutes past the first one: the table's column stays short.
+    return format_span(seconds - seconds % 60 if seconds >= 60 else seconds)
 
 
 def status_table(monitors: list[dict[str, Any]], now: datetime) -> str:
@@ -120,7 +115,7 @@ def status_table(monitors: list[dict[str, Any]], now: datetime) -> str:
         duration = last.get("duration_seconds")
         cert = "-"
         if m.get("cert_expires_at"):
-            days = (datetime.fromisoformat(m["cert_expires_at"]) - now).total_seconds() / 86400
+            days = (parse_iso(m["cert_expires_at"]) - now).total_seconds() / 86400
             cert = f"{int(days)}d" if days >= 0 else "expired"
         rows.append(
             (

@@ -16,6 +16,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from probed.units import format_duration
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d))+")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
@@ -46,21 +48,6 @@ def parse_duration(value: object) -> float:
     if not _DURATION.fullmatch(text):
         raise ValueError(f'invalid duration "{value}": {_DURATION_HELP}')
     return sum(float(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(text))
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest duration string that parse_duration reads back: 90 → ``"1m30s"``."""
-    if 0 < seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    whole, frac = divmod(seconds, 1)
-    parts, rest = [], int(whole)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        count, rest = divmod(rest, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    if rest or frac or not parts:
-        parts.append(f"{rest + frac:g}s")
-    return "".join(parts)
 
 
 def describe(value: object) -> str:

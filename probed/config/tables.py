@@ -27,12 +27,12 @@ from probed.config.reader import (
     Section,
     address_problem,
     describe,
-    format_duration,
     listen_problem,
     parse_status,
     url_problem,
 )
 from probed.model import ProbeType
+from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
 SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")

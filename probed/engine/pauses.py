@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 import structlog
 
 from probed.config.maintenance import MaintenanceWindow, covering, open_windows
-from probed.config.reader import format_duration
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.errors import ProbedError
 from probed.model import Status
-from probed.store import Store, from_ts, to_ts
+from probed.store import Store
+from probed.units import format_duration, from_ts, to_ts
 
 log = structlog.get_logger("probed")
 

@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from probed.history.rollup import HOUR, floor_hour
-from probed.history.uptime import Change, Run, utc
+from probed.history.uptime import Change, Run
 from probed.model import Status, TransitionKind
-from probed.store import from_ts
+from probed.units import from_ts, utc
 
 
 def _ids_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[object]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from probed.model import Status, TransitionKind
@@ -156,10 +156,6 @@ def periods(changes: Sequence[Change]) -> list[Period]:
 def incidents(changes: Sequence[Change]) -> list[Period]:
     """Confirmed outages, oldest first: start (backdated), end (None while down) and reason."""
     return [p for p in periods(changes) if p.kind is PeriodKind.DOWN]
-
-
-def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 def _union(spans: Iterable[Span]) -> list[Span]:

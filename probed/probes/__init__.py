@@ -23,8 +23,9 @@ from probed.config import Monitor
 from probed.model import CheckResult, ProbeType
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
 from probed.probes.http import CertRecordingResponse, probe_http, probe_keyword
-from probed.probes.reasons import describe_error, format_duration
+from probed.probes.reasons import describe_error
 from probed.probes.tls import ProbeConnector, probe_ssl
+from probed.units import format_duration
 
 __all__ = [
     "PROBES",

@@ -85,19 +85,6 @@ def _sentence_part(text: str | None) -> str:
     return text
 
 
-def format_duration(seconds: float) -> str:
-    """``30`` → ``30s``, ``1.5`` → ``1.5s``, ``120`` → ``2m``, ``5400`` → ``1h30m``."""
-    if seconds != int(seconds) or seconds < 60:
-        return f"{seconds:g}s"
-    rest = int(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, rest = divmod(rest, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
-
-
 def format_size(size: int) -> str:
     """``10485760`` → ``10 MiB``, ``1536`` → ``1.5 KiB``, ``100`` → ``100 bytes``."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):

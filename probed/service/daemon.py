@@ -13,7 +13,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -36,6 +36,7 @@ from probed.model import Status, Transition
 from probed.probes import make_session
 from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.store import Store
+from probed.units import utcnow
 from probed.web import make_app
 from probed.web.context import Api
 
@@ -45,10 +46,6 @@ CONFIG_PAUSE_REASON = "paused in monitors.toml"
 # /healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
 # (its 1 s heartbeat included) for this long.
 STALL_SECONDS = 10.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_key(monitor: Monitor) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from probed.errors import StoreError
@@ -22,6 +22,7 @@ from probed.model import (
     Transition,
     TransitionKind,
 )
+from probed.units import from_ts, to_ts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS monitors (
@@ -61,14 +62,6 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE INDEX IF NOT EXISTS checks_monitor_at ON checks(monitor_id, at);
 """
-
-
-def to_ts(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
-def from_ts(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from probed.config.reader import parse_duration
 from probed.engine.pauses import ConfigPaused
 from probed.engine.pipeline import Tracked
 from probed.history.uptime import incidents
-from probed.store import from_ts
-from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, iso
+from probed.units import from_ts, iso
+from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts
 
 RECENT_INCIDENTS = 10
 MAX_PAUSE = 366 * 86400.0

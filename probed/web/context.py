@@ -69,10 +69,3 @@ class Api:
 
 
 API = web.AppKey("api", Api)
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, to the second."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
