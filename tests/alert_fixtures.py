@@ -1,29 +1,22 @@
 """What the alert tests share: a fake clock, configs pointing at the test SMTP server, and a
-harness that runs the real store → recorder → outbox → dispatcher path in-process.
-
-The harness feeds check results the way ``Pipeline.check`` applies them (state machine, then
-``store.record_check`` with the recorder inside the transaction), minus the probe, so policy and
-delivery tests take milliseconds and control time completely.
+harness around ``build()`` that runs the real pipeline → store → recorder → outbox → dispatcher
+path in-process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 
-from probed.alerts.channels import ChannelSet
-from probed.alerts.dispatcher import Dispatcher
-from probed.alerts.outbox import Outbox, OutboxRow
-from probed.alerts.recorder import AlertRecorder
+from probed.alerts.outbox import OutboxRow
 from probed.config import Config, EmailChannel, Monitor, Settings
-from probed.engine.pipeline import Pipeline, Tracked
-from probed.engine.state import advance, pause
-from probed.metrics import Metrics
-from probed.model import CheckResult, Timings
-from probed.store import Store
+from probed.engine.pipeline import Tracked
+from probed.model import CheckResult, Timings, Transition
+from probed.service.build import build
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -94,69 +87,58 @@ def good(at: datetime, **overrides: object) -> CheckResult:
 
 
 class Harness:
-    """Store, outbox, recorder and dispatcher on one SQLite file, driven by a fake clock."""
+    """A probed made by ``build()`` on one state directory, driven by a fake clock.
 
-    def __init__(self, path: Path, config: Config, clock: FakeClock) -> None:
+    With no ``session`` the probe is replaced: ``feed()`` hands the pipeline a chosen result,
+    so policy and delivery tests take milliseconds and control time completely. With a
+    ``session`` the real probes run against the test's targets.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        config: Config,
+        clock: FakeClock,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         self.path, self.config, self.clock = path, config, clock
-        self.store = Store.open(path)
-        self.metrics = Metrics()
-        self.outbox = Outbox(self.store)
-        rows = self.store.sync_monitors(((m.name, "k", None) for m in config.monitors), clock())
-        self.tracked = {
-            m.name: Tracked(m, rows[m.name].id, rows[m.name].state) for m in config.monitors
-        }
-        self.dispatcher = Dispatcher(
-            self.outbox,
-            ChannelSet(lambda: self.config),
-            self.metrics,
+        self._next: CheckResult | None = None
+        self._seen: list[Transition] = []
+        settings = replace(config.settings, state_dir=path.parent)
+        self.parts = build(
+            replace(config, settings=settings),
             clock,
-            max_age=lambda: self.config.settings.alert_max_age,
+            probe=None if session is not None else self._probe,
+            session=session,
+            sinks=[self._record],
         )
-        self.recorder = AlertRecorder(
-            self.outbox,
-            lambda: self.config,
-            clock,
-            monitors=lambda: self.tracked.values(),
-            wake=self.dispatcher.wake,
-        )
-        self.dispatcher.remind = self.recorder.remind
+        self.store, self.metrics = self.parts.store, self.parts.metrics
+        self.outbox, self.recorder = self.parts.outbox, self.parts.recorder
+        self.dispatcher, self.pipeline = self.parts.dispatcher, self.parts.pipeline
+        self.tracked = self.pipeline.monitors
 
-    def pipeline(self, session: aiohttp.ClientSession) -> Pipeline:
-        """A real Pipeline on this harness's store, monitors, recorder and clock."""
-        pipeline = Pipeline(self.store, self.metrics, session, self.clock)
-        for tracked in self.tracked.values():
-            pipeline.track(tracked)
-        pipeline.record_hooks.append(self.recorder)
-        return pipeline
+    async def _probe(self, monitor: Monitor, now: datetime) -> CheckResult:
+        assert self._next is not None, "feed() sets the result"
+        return self._next
 
-    def feed(self, name: str, result: CheckResult) -> list[str]:
-        """Apply one check result as Pipeline.check does; the transition kinds it caused."""
-        tracked = self.tracked[name]
-        state, transitions = advance(name, tracked.state, result, tracked.monitor.policy)
+    def _record(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
+        self._seen.extend(transitions)
 
-        def hook(ids: list[int]) -> None:
-            self.recorder(tracked, result, list(zip(ids, transitions, strict=True)))
-
-        self.store.record_check(tracked.id, result, state, transitions, hook)
-        tracked.state, tracked.last = state, result
-        return [str(t.kind) for t in transitions]
+    async def feed(self, name: str, result: CheckResult) -> list[str]:
+        """Apply one check result through the real pipeline; the transition kinds it caused."""
+        self._next, self._seen = result, []
+        await self.pipeline.check(name)
+        return [str(t.kind) for t in self._seen]
 
     def pause(self, name: str) -> None:
-        tracked = self.tracked[name]
-        state, transitions = pause(name, tracked.state, self.clock())
+        self.pipeline.pause(name)
 
-        def hook(ids: list[int]) -> None:
-            self.recorder(tracked, None, list(zip(ids, transitions, strict=True)))
-
-        self.store.record_state_change(tracked.id, state, transitions, hook)
-        tracked.state = state
-
-    def go_down(self, name: str, *, every: float = 1.0) -> None:
+    async def go_down(self, name: str, *, every: float = 1.0) -> None:
         """``down_after`` failed checks, ``every`` seconds apart, ending at the clock's time."""
         down_after = self.tracked[name].monitor.down_after
         start = self.clock() - timedelta(seconds=every * (down_after - 1))
         for i in range(down_after):
-            self.feed(name, failed(start + timedelta(seconds=every * i)))
+            await self.feed(name, failed(start + timedelta(seconds=every * i)))
 
     def rows(self) -> list[OutboxRow]:
         return self.outbox.rows()
@@ -165,5 +147,5 @@ class Harness:
         value = self.metrics.registry.get_sample_value(name, labels)
         return 0.0 if value is None else value
 
-    def close(self) -> None:
-        self.store.close()
+    async def close(self) -> None:
+        await self.parts.aclose()

@@ -1,6 +1,6 @@
-"""What the history, pause and API tests share: a real store and pipeline on a fake clock, fed
-check results through ``Pipeline.check`` with only the probe replaced, and the API app on a real
-aiohttp test server."""
+"""What the history, pause and API tests share: a probed made by ``build()`` on a fake clock,
+fed check results through ``Pipeline.check`` with only the probe replaced, and its aiohttp app
+on a real test server."""
 
 from __future__ import annotations
 
@@ -13,16 +13,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from probed.config import Monitor
+from probed.config import Config, EmailChannel, Monitor, Settings
 from probed.config.maintenance import MaintenanceWindow
-from probed.engine.pauses import Pauses
-from probed.engine.pipeline import Pipeline, Tracked
-from probed.history import History, Retention
-from probed.metrics import Metrics
+from probed.engine.pipeline import Tracked
+from probed.history import Retention
 from probed.model import CheckResult, Timings
-from probed.store import Store
-from probed.web import make_app
-from probed.web.context import Api
+from probed.service.build import build
 from tests.alert_fixtures import T0, FakeClock
 
 TOKEN = "s3cret-token"
@@ -35,39 +31,52 @@ def monitor(name: str, **overrides: object) -> Monitor:
 
 
 class Harness:
-    """Store, history, pipeline and pauses of one daemon, on ``clock``; ``check()`` applies a
-    result through the real pipeline."""
+    """A probed made by ``build()`` on a fake clock, its probe replaced: ``check()`` hands the
+    real pipeline a chosen result. ``db``'s directory is the state directory."""
 
     def __init__(
         self,
-        path: Path,
+        db: Path,
         monkeypatch: pytest.MonkeyPatch,
         monitors: Sequence[Monitor],
         clock: FakeClock | None = None,
         windows: Sequence[MaintenanceWindow] = (),
         retention: Retention | None = None,
+        email: EmailChannel | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
-        self.store = Store.open(path)
-        self.metrics = Metrics()
-        self.pipeline = Pipeline(self.store, self.metrics, None, self.clock)  # type: ignore[arg-type]
-        self.history = History(self.store, self.clock, lambda: retention or Retention())
-        self.history.start_run()
-        self.windows = list(windows)
-        self.pauses = Pauses(self.pipeline, self.store, lambda: self.windows, self.clock)
-        self.token: str | None = TOKEN
-        self.api = Api(self.pipeline, self.history, self.pauses, lambda: self.token, self.clock)
+        retention = retention or Retention()
+        settings = Settings(
+            state_dir=db.parent,
+            api_token=TOKEN,
+            raw_retention=retention.raw,
+            history_retention=retention.history,
+        )
+        self.config = Config(
+            db.parent / "monitors.toml", settings, tuple(monitors), email, tuple(windows)
+        )
         self._next: CheckResult | None = None
+        self.parts = build(self.config, self.clock, probe=self._probe)
+        self.store, self.metrics = self.parts.store, self.parts.metrics
+        self.pipeline, self.history = self.parts.pipeline, self.parts.history
+        self.pauses, self.api = self.parts.pauses, self.parts.api
 
-        async def probe(monitor: Monitor, session: object, now: datetime) -> CheckResult:
-            assert self._next is not None, "check() sets the result"
-            return self._next
+    async def _probe(self, monitor: Monitor, now: datetime) -> CheckResult:
+        assert self._next is not None, "check() sets the result"
+        return self._next
 
-        monkeypatch.setattr("probed.engine.pipeline.run_probe", probe)
-        rows = self.store.sync_monitors([(m.name, "k", m.id) for m in monitors], self.clock())
-        for m in monitors:
-            row = rows[m.name]
-            self.pipeline.track(Tracked(m, row.id, row.state, self.store.last_check(row.id)))
+    @property
+    def token(self) -> str | None:
+        return self.api.token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self.api.token = value
+
+    def add_window(self, window: MaintenanceWindow) -> None:
+        """Reload with one more maintenance window."""
+        self.config = replace(self.config, maintenance=(*self.config.maintenance, window))
+        self.parts.apply(self.config)
 
     def tracked(self, name: str) -> Tracked:
         return self.pipeline.monitors[name]
@@ -95,12 +104,11 @@ class Harness:
         """The monitor's transition kinds, oldest first."""
         return [t.kind.value for t in reversed(self.store.transitions(self.tracked(name).id))]
 
-    def close(self) -> None:
-        self.store.close()
+    async def close(self) -> None:
+        await self.parts.aclose()
 
 
 async def api_client(harness: Harness) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """A client of the real aiohttp app (with both APIs) on a real local server."""
-    app = make_app(harness.metrics, lambda: True, harness.api)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with TestClient(TestServer(harness.parts.app, host="127.0.0.1")) as client:
         yield client

@@ -93,9 +93,9 @@ async def test_while_the_probe_host_is_offline_no_monitor_goes_down_and_nothing_
     dead = f"http://127.0.0.1:{closed_port()}/"
     mon = monitor("api", url=dead, down_after=1, timeout=2.0)
     config = make_config(tmp_path, [mon], email_channel(closed_port()))
-    h = Harness(tmp_path / "db", config, FakeClock())
     async with make_session() as session:
-        pipeline = h.pipeline(session)
+        h = Harness(tmp_path / "db", config, FakeClock(), session)
+        pipeline = h.pipeline
         pipeline.connectivity = ConnectivityCheck([f"127.0.0.1:{closed_port()}"], ttl=0)
         for _ in range(3):
             tracked = await pipeline.check("api")
@@ -108,7 +108,7 @@ async def test_while_the_probe_host_is_offline_no_monitor_goes_down_and_nothing_
         await pipeline.check("api")
         assert tracked.state.status is Status.DOWN
         assert [r.kind for r in h.rows()] == ["down"]
-    h.close()
+    await h.close()
 
 
 def test_connectivity_check_is_read_from_the_probed_table(tmp_path):

@@ -99,7 +99,7 @@ async def test_a_wrong_password_fails_for_good_is_logged_with_the_answer_counted
     )
     clock = FakeClock()
     h = Harness(tmp_path / "db", make_config(tmp_path, [monitor("api")], channel), clock)
-    h.go_down("api")
+    await h.go_down("api")
     with capture_logs() as logs:
         await h.dispatcher.run_once()
     (row,) = h.rows()
@@ -119,7 +119,7 @@ async def test_a_wrong_password_fails_for_good_is_logged_with_the_answer_counted
     await h.dispatcher.run_once()
     assert starttls_server.auth_attempts == tried  # never tried again
     assert starttls_server.inbox == []
-    h.close()
+    await h.close()
 
 
 async def test_a_rejected_recipient_is_a_permanent_failure():

@@ -46,7 +46,7 @@ async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
 ):
     await smtp.stop()  # the SMTP server goes away before the outage
     h = harness(tmp_path, smtp)
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     delays = []
     for _ in range(8):
@@ -80,7 +80,7 @@ async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
             f"{len(smtp.inbox)} email",
         ],
     )
-    h.close()
+    await h.close()
 
 
 async def test_pending_alerts_are_sent_at_once_after_a_restart_with_their_stored_message_id(
@@ -88,75 +88,75 @@ async def test_pending_alerts_are_sent_at_once_after_a_restart_with_their_stored
 ):
     await smtp.stop()
     h = harness(tmp_path, smtp)
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     (pending,) = h.rows()
     assert pending.attempts == 1
-    h.close()  # the daemon stops (or is killed) with the alert unsent
+    await h.close()  # the daemon stops (or is killed) with the alert unsent
     await smtp.start()
     h = harness(tmp_path, smtp)
     assert h.tracked["api"].state.status is Status.DOWN
     await h.dispatcher.run_once()  # before the stored retry time: a restart tries at once
     (mail,) = smtp.inbox
     assert mail.message_id == pending.message_id
-    h.close()
+    await h.close()
 
 
 async def test_a_monitors_alerts_arrive_in_order(tmp_path, smtp):
     await smtp.stop()
     h = harness(tmp_path, smtp)
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     h.clock.advance(30)
-    assert h.feed("api", good(h.clock())) == ["up"]
+    assert await h.feed("api", good(h.clock())) == ["up"]
     await smtp.start()
     h.clock.advance(5)
     await h.dispatcher.run_once()
     assert smtp.subjects() == ["[probed] DOWN: api", "[probed] UP: api (down 32s)"]
-    h.close()
+    await h.close()
 
 
 async def test_blips_first_checks_and_pauses_write_no_alert(tmp_path, smtp):
     h = harness(tmp_path, smtp, names=("a", "b"))
     t = h.clock()
-    assert h.feed("a", good(t)) == ["first_up"]
-    assert h.feed("a", failed(t)) == ["seems_down"]
-    assert h.feed("a", good(t)) == ["blip"]
+    assert await h.feed("a", good(t)) == ["first_up"]
+    assert await h.feed("a", failed(t)) == ["seems_down"]
+    assert await h.feed("a", good(t)) == ["blip"]
     for _ in range(2):
-        h.feed("a", failed(t))
-    assert h.feed("a", good(t)) == ["blip"]
-    h.go_down("b")
+        await h.feed("a", failed(t))
+    assert await h.feed("a", good(t)) == ["blip"]
+    await h.go_down("b")
     h.pause("b")
     assert [r.kind for r in h.rows()] == ["down"]  # only b's outage
-    h.close()
+    await h.close()
 
 
 async def test_without_a_channel_nothing_is_written(tmp_path):
     config = make_config(tmp_path, [monitor("api")], None)
     h = Harness(tmp_path / "db", config, FakeClock())
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     assert h.rows() == []
-    h.close()
+    await h.close()
 
 
 async def test_a_restart_while_down_writes_no_second_down(tmp_path, smtp):
     h = harness(tmp_path, smtp)
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
-    h.close()
+    await h.close()
     h = harness(tmp_path, smtp, clock=FakeClock(T0 + timedelta(minutes=5)))
     for _ in range(5):
-        assert h.feed("api", failed(h.clock.advance(1))) == []
+        assert await h.feed("api", failed(h.clock.advance(1))) == []
     await h.dispatcher.run_once()
     assert smtp.subjects() == ["[probed] DOWN: api"]
-    h.close()
+    await h.close()
 
 
 async def test_an_undeliverable_alert_is_given_up_after_alert_max_age_loudly(tmp_path, smtp):
     await smtp.stop()
     h = harness(tmp_path, smtp, alert_max_age=3600.0)
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     h.clock.advance(3599)
     await h.dispatcher.run_once()
@@ -170,7 +170,7 @@ async def test_an_undeliverable_alert_is_given_up_after_alert_max_age_loudly(tmp
     assert event["event"] == "alert given up: undeliverable for too long"
     assert h.metric("probed_alerts_total", channel="email", kind="down", outcome="failed") == 1
     assert h.metric("probed_alert_queue_length") == 0
-    h.close()
+    await h.close()
 
 
 @pytest.fixture
@@ -196,9 +196,9 @@ async def test_twenty_monitors_failing_in_the_same_second_send_three_emails_and_
     names = [f"site-{i:02}" for i in range(20)]
     monitors = [monitor(n, url=f"{base}/{n}", down_after=1, timeout=2.0) for n in names]
     config = make_config(tmp_path, monitors, email_channel(smtp.port))
-    h = Harness(tmp_path / "db", config, FakeClock())
     async with make_session() as session:
-        pipeline = h.pipeline(session)
+        h = Harness(tmp_path / "db", config, FakeClock(), session)
+        pipeline = h.pipeline
         await asyncio.gather(*(pipeline.check(n) for n in names))  # all up
         state["down"] = True
         await asyncio.gather(*(pipeline.check(n) for n in names))
@@ -238,7 +238,7 @@ async def test_twenty_monitors_failing_in_the_same_second_send_three_emails_and_
             f"emails in total: {len(smtp.inbox)} (instead of 40)",
         ],
     )
-    h.close()
+    await h.close()
 
 
 async def test_a_held_digest_survives_a_restart_and_goes_out_at_the_end_of_its_window(
@@ -247,17 +247,17 @@ async def test_a_held_digest_survives_a_restart_and_goes_out_at_the_end_of_its_w
     names = [f"m{i}" for i in range(6)]
     h = harness(tmp_path, smtp, names=names)
     for name in names:
-        h.go_down(name)
+        await h.go_down(name)
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 3
-    h.close()
+    await h.close()
     h = harness(tmp_path, smtp, names=names, clock=FakeClock(T0 + timedelta(seconds=10)))
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 3
     h.clock.advance(50)
     await h.dispatcher.run_once()
     assert smtp.subjects()[3:] == ["[probed] DOWN: 3 monitors"]
-    h.close()
+    await h.close()
 
 
 async def test_stopping_flushes_what_is_due_and_held_digests_within_the_grace(tmp_path, smtp):
@@ -265,18 +265,18 @@ async def test_stopping_flushes_what_is_due_and_held_digests_within_the_grace(tm
     h = harness(tmp_path, smtp, names=names)
     h.dispatcher.start()
     for name in names:
-        h.go_down(name)
+        await h.go_down(name)
     await h.dispatcher.stop(5.0)
     assert sorted(smtp.subjects())[-1] == "[probed] DOWN: m2"
     assert "[probed] DOWN: 2 monitors" in smtp.subjects() and len(smtp.inbox) == 4
     assert [r for r in h.rows() if r.status is not AlertStatus.SENT] == []
-    h.close()
+    await h.close()
 
 
 async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_restart(tmp_path, smtp):
     config = make_config(tmp_path, [monitor("api", remind_every=3600.0)], email_channel(smtp.port))
     h = Harness(tmp_path / "db", config, FakeClock())
-    h.go_down("api")
+    await h.go_down("api")
     await h.dispatcher.run_once()
     h.clock.advance(3599)
     await h.dispatcher.run_once()
@@ -285,14 +285,14 @@ async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_rest
     await h.dispatcher.run_once()
     await h.dispatcher.run_once()
     assert smtp.subjects() == ["[probed] DOWN: api", "[probed] STILL DOWN: api (down 1h)"]
-    h.close()
+    await h.close()
     h = Harness(tmp_path / "db", config, FakeClock(T0 + timedelta(seconds=3700)))
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 2  # the restart does not remind again early
     h.clock.advance(3500)
     await h.dispatcher.run_once()
     assert smtp.subjects()[-1] == "[probed] STILL DOWN: api (down 2h)"
-    h.close()
+    await h.close()
 
 
 async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_path, smtp):
@@ -300,23 +300,23 @@ async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_
     cert = monitor("cert", type=ProbeType.SSL, ssl_expiry_days=30)
     config = make_config(tmp_path, [cert], email_channel(smtp.port))
 
-    def check(h: Harness, days_left: float) -> None:
+    async def check(h: Harness, days_left: float) -> None:
         at = expires - timedelta(days=days_left)
         h.clock.t = at
-        h.feed("cert", good(at, cert_expires_at=expires))
+        await h.feed("cert", good(at, cert_expires_at=expires))
 
     h = Harness(tmp_path / "db", config, FakeClock())
     for days in (35, 29, 15, 14.5):
-        check(h, days)
+        await check(h, days)
         await h.dispatcher.run_once()
-    h.close()
+    await h.close()
     h = Harness(tmp_path / "db", config, FakeClock())
     for days in (14.2, 13, 7.5, 3):
-        check(h, days)
+        await check(h, days)
         await h.dispatcher.run_once()
     assert smtp.subjects() == [
         "[probed] SSL: cert certificate expires in 14 days",
         "[probed] SSL: cert certificate expires in 7 days",
     ]
     assert "expires in 14 days" in smtp.inbox[0].part("plain")
-    h.close()
+    await h.close()

@@ -13,7 +13,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     h = Harness(
         tmp_path / "probed.db",
         monkeypatch,
@@ -23,7 +23,7 @@ def harness(tmp_path, monkeypatch):
         ],
     )
     yield h
-    h.close()
+    await h.close()
 
 
 @pytest.fixture
@@ -192,4 +192,4 @@ async def test_a_monitor_paused_in_monitors_toml_is_a_409(tmp_path, monkeypatch)
         resp = await client.post("/api/v1/monitors/3/resume", headers=AUTH)
         assert resp.status == 409
         assert "paused = true in monitors.toml" in (await resp.json())["error"]
-    h.close()
+    await h.close()

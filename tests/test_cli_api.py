@@ -23,7 +23,7 @@ async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     # The CLI compares times with the real clock: the fake one starts two hours ago.
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=2))
     h = Harness(
@@ -33,7 +33,7 @@ def harness(tmp_path, monkeypatch):
         clock,
     )
     yield h
-    h.close()
+    await h.close()
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from tests.history_fixtures import T0, FakeClock, Harness, monitor
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a"), monitor("b")])
     yield h
-    h.close()
+    await h.close()
 
 
 async def every_minute(h: Harness, name: str, minutes: int, **check: object) -> None:
@@ -96,7 +96,7 @@ async def test_raw_results_are_pruned_after_raw_retention_but_only_once_rolled_u
     # now is 6h: raw older than 3h goes; hours 3-5 stay
     assert h.store.db.execute(count, (T0.timestamp(),)).fetchone() == (180, 3 * HOUR)
     assert [row[1] for row in hourly(h, "a")] == [60] * 5
-    h.close()
+    await h.close()
 
 
 async def test_pruning_keeps_each_monitors_last_result_and_works_in_bounded_batches(
@@ -121,7 +121,7 @@ async def test_pruning_keeps_each_monitors_last_result_and_works_in_bounded_batc
         calls += 1
     assert calls + 1 == 3  # 120 old results, 50 at a time (the newest stays): 50, 50, 20
     assert h.store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 1
-    h.close()
+    await h.close()
 
 
 async def test_history_retention_prunes_rollups_transitions_and_runs_but_keeps_the_state(
@@ -149,7 +149,7 @@ async def test_history_retention_prunes_rollups_transitions_and_runs_but_keeps_t
     assert len(h.history.runs()) == 1
     line = timeline(h.history.changes(None)[h.tracked("a").id], h.history.runs(), clock())
     assert line.ratio(T0, clock()) == 1.0
-    h.close()
+    await h.close()
 
 
 async def test_mean_response_combines_rollups_and_raw_results(harness):
@@ -183,10 +183,12 @@ async def test_response_series_are_per_check_where_raw_results_are_kept_and_hour
     assert series[-1] == (T0.timestamp() + 149 * 60, 0.4)
     per_half_hour = h.history.response_series(mid, T0, h.clock(), bucket=1800)
     assert [round(v, 3) for _, v in per_half_hour] == [0.2, 0.2, 0.2, 0.4]
-    h.close()
+    await h.close()
 
 
-def test_a_crashed_run_ends_at_its_last_heartbeat_and_the_current_one_at_now(tmp_path, monkeypatch):
+async def test_a_crashed_run_ends_at_its_last_heartbeat_and_the_current_one_at_now(
+    tmp_path, monkeypatch
+):
     clock = FakeClock()
     h = Harness(tmp_path / "db", monkeypatch, [], clock)
     clock.advance(120)
@@ -201,7 +203,7 @@ def test_a_crashed_run_ends_at_its_last_heartbeat_and_the_current_one_at_now(tmp
     ]
     h.history.stop_run()
     assert h.history.runs()[-1] == (T0 + timedelta(seconds=150), clock())
-    h.close()
+    await h.close()
 
 
 async def test_a_pinned_id_takes_the_rollups_along(harness):

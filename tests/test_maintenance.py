@@ -7,14 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from probed.alerts.outbox import Outbox
-from probed.alerts.recorder import AlertRecorder
 from probed.cli import summary_table
 from probed.config import load_config
 from probed.config.maintenance import MaintenanceWindow, describe_window
 from probed.engine.pauses import ConfigPaused, Pauses
 from probed.model import Status
-from tests.alert_fixtures import email_channel, make_config
+from tests.alert_fixtures import email_channel
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
 
 SITES = '[[monitor]]\nname = "A"\nurl = "https://a.example"\n\n'
@@ -100,13 +98,13 @@ def test_a_weekly_window_can_run_past_midnight_into_the_next_day():
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     window = MaintenanceWindow(
         "backup", frozenset({"a"}), start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
     )
     h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a"), monitor("b")], windows=[window])
     yield h
-    h.close()
+    await h.close()
 
 
 async def test_a_window_pauses_its_monitors_and_resumes_them_to_pending_when_it_ends(harness):
@@ -179,7 +177,7 @@ async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(ha
     h.clock.advance(60)
     h.pauses.tick()
     assert a.state.status is Status.PENDING  # not paused again by the same window
-    h.windows.append(
+    h.add_window(
         MaintenanceWindow("later", None, start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=4))
     )
     h.clock.t = T0 + timedelta(hours=3)
@@ -193,7 +191,7 @@ async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkey
     h.pauses.pause(h.tracked("a"), 1800, "API")
     assert h.tracked("a").state.reason == "paused via API for 30m"
     assert h.pauses.paused_until(h.tracked("a")) == T0 + timedelta(minutes=30)
-    h.close()
+    await h.close()
 
     clock.advance(3600)  # the daemon was down when the pause ran out
     h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a")], clock)
@@ -201,20 +199,20 @@ async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkey
     h.pauses.tick()
     assert h.tracked("a").state.status is Status.PENDING
     assert h.tracked("a").state.reason == "timed pause ended"
-    assert Pauses(h.pipeline, h.store, list, clock).overrides == {}
-    h.close()
+    assert Pauses(h.pipeline, h.store, (), clock).overrides == {}
+    await h.close()
 
 
 async def test_monitors_paused_in_monitors_toml_are_left_to_the_file(tmp_path, monkeypatch):
     h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a", paused=True)])
     h.pipeline.pause("a", "paused in monitors.toml")
-    h.windows.append(MaintenanceWindow("w", None, start=T0, end=T0 + timedelta(hours=1)))
+    h.add_window(MaintenanceWindow("w", None, start=T0, end=T0 + timedelta(hours=1)))
     h.clock.advance(7200)
     h.pauses.tick()
     assert h.tracked("a").state.reason == "paused in monitors.toml"
     with pytest.raises(ConfigPaused, match=r"paused = true in monitors\.toml"):
         h.pauses.resume(h.tracked("a"), "API")
-    h.close()
+    await h.close()
 
 
 def test_probed_check_lists_the_windows(tmp_path):
@@ -232,17 +230,15 @@ async def test_the_alert_outbox_gets_a_down_but_no_up_when_an_outage_is_paused_a
     tmp_path, monkeypatch
 ):
     site = monitor("a", alert=("email",))
-    h = Harness(tmp_path / "probed.db", monkeypatch, [site])
-    outbox = Outbox(h.store)
-    config = make_config(tmp_path, [site], email_channel(port=1))
-    h.pipeline.record_hooks.append(AlertRecorder(outbox, lambda: config, h.clock))
+    h = Harness(tmp_path / "probed.db", monkeypatch, [site], email=email_channel(port=1))
+    outbox = h.parts.outbox
     await h.check("a")
     await h.check("a", ok=False)
     await h.check("a", ok=False)  # DOWN: one alert
-    h.windows.append(MaintenanceWindow("fix", None, start=h.clock(), end=h.clock() + timedelta(1)))
+    h.add_window(MaintenanceWindow("fix", None, start=h.clock(), end=h.clock() + timedelta(1)))
     h.pauses.tick()
     h.clock.advance(86400)
     h.pauses.tick()  # the window is over: resumed, pending
     await h.check("a")
     assert [str(row.kind) for row in outbox.rows()] == ["down"]
-    h.close()
+    await h.close()

@@ -7,12 +7,10 @@ import itertools
 import time
 from datetime import UTC, datetime
 
-from probed.config import Monitor
-from probed.engine.pipeline import Pipeline, Tracked
-from probed.engine.scheduler import Scheduler, phase_offset
-from probed.metrics import Metrics
-from probed.model import MonitorState, Status
-from probed.probes import make_session
+from probed.config import Config, Monitor, Settings
+from probed.engine.scheduler import phase_offset
+from probed.model import Status
+from probed.service.build import Parts, build
 from probed.store import Store
 from tests.figures import report
 from tests.probe_servers import Target, serve
@@ -33,17 +31,13 @@ def test_phase_offsets_are_stable_and_spread_over_the_interval():
     assert all(60 <= n <= 140 for n in slots), slots
 
 
-async def build(tmp_path, monitors: list[Monitor], max_concurrent: int = 8, schedule=True):
-    store = Store.open(tmp_path / "probed.db")
-    session = make_session()
-    pipeline = Pipeline(store, Metrics(), session, now)
-    rows = store.sync_monitors(((m.name, "k", None) for m in monitors), now())
-    for m in monitors:
-        pipeline.track(Tracked(m, rows[m.name].id, MonitorState()))
-    scheduler = Scheduler(pipeline, max_concurrent, now)
-    for m in monitors if schedule else ():
-        scheduler.add(m)
-    return store, session, pipeline, scheduler
+def start(tmp_path, monitors: list[Monitor], max_concurrent: int = 8, schedule=True) -> Parts:
+    """probed as ``build()`` makes it, on the real clock; unscheduled when ``schedule`` is off."""
+    settings = Settings(state_dir=tmp_path, max_concurrent_checks=max_concurrent)
+    parts = build(Config(tmp_path / "monitors.toml", settings, tuple(monitors)), now)
+    for m in monitors if not schedule else ():
+        parts.scheduler.remove(m.name)
+    return parts
 
 
 def checks_of(store: Store, name: str) -> list[float]:
@@ -60,11 +54,11 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
         hanging = Monitor(name="hanging", url=target.url("/hang"), interval=1, timeout=1)
         healthy = Monitor(name="healthy", url=target.url("/status/200"), interval=1, timeout=1)
         # One concurrent slot per monitor: the cap must not let the hang starve the other.
-        store, session, pipeline, scheduler = await build(tmp_path, [hanging, healthy], 2)
+        parts = start(tmp_path, [hanging, healthy], 2)
+        store, pipeline, scheduler = parts.store, parts.pipeline, parts.scheduler
         scheduler.start()
         await asyncio.sleep(4.2)
         await scheduler.drain(2)
-        await session.close()
     ats = checks_of(store, "healthy")
     gaps = [b - a for a, b in itertools.pairwise(ats)]
     assert len(ats) >= 3, ats
@@ -83,7 +77,7 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
         ],
     )
     assert count >= len(ats)
-    store.close()
+    await parts.aclose()
 
 
 async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path):
@@ -96,7 +90,8 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
             retry_interval=1,
             down_after=3,
         )
-        store, session, pipeline, scheduler = await build(tmp_path, [m])
+        parts = start(tmp_path, [m])
+        store, pipeline, scheduler = parts.store, parts.pipeline, parts.scheduler
         scheduler.start()
         # Run the first check now instead of waiting for its phase in the 30 s interval.
         await scheduler._run("flaky")
@@ -110,15 +105,15 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
         assert next_run is not None
         assert abs(next_run.timestamp() % 3600 - phase_offset("flaky", 3600)) < 0.01
         await scheduler.drain(1)
-        await session.close()
     assert len(checks_of(store, "flaky")) == 3
-    store.close()
+    await parts.aclose()
 
 
 async def test_drain_waits_for_checks_in_flight_and_cancels_what_outlasts_the_bound(tmp_path):
     async with serve(Target()) as target:
         m = Monitor(name="hang", url=target.url("/hang"), interval=30, timeout=30)
-        store, session, _, scheduler = await build(tmp_path, [m], schedule=False)
+        parts = start(tmp_path, [m], schedule=False)
+        scheduler = parts.scheduler
         scheduler.start()
         task = asyncio.create_task(scheduler._run("hang"))
         await asyncio.sleep(0.2)
@@ -128,5 +123,4 @@ async def test_drain_waits_for_checks_in_flight_and_cancels_what_outlasts_the_bo
         assert cancelled == 1
         assert 0.4 < time.monotonic() - started < 2
         await asyncio.gather(task, return_exceptions=True)
-        await session.close()
-    store.close()
+    await parts.aclose()

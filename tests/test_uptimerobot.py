@@ -33,7 +33,7 @@ FORM = {"api_key": TOKEN, "format": "json"}
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     h = Harness(
         tmp_path / "probed.db",
         monkeypatch,
@@ -51,7 +51,7 @@ def harness(tmp_path, monkeypatch):
         ],
     )
     yield h
-    h.close()
+    await h.close()
 
 
 @pytest.fixture
@@ -315,7 +315,7 @@ async def test_filters_and_pagination(tmp_path, monkeypatch):
         ids = f"{h.tracked('site-09').id}-{h.tracked('site-01').id}"
         body = await post(client, "getMonitors", data=dict(FORM, monitors=ids))
         assert [m["friendly_name"] for m in body["monitors"]] == ["site-01", "site-09"]
-    h.close()
+    await h.close()
 
 
 async def test_edit_monitor_pauses_with_status_0_and_resumes_with_status_1(harness, client):

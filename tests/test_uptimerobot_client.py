@@ -18,11 +18,11 @@ from tests.history_fixtures import TOKEN, Harness, api_client, monitor
 
 
 @pytest.fixture
-def harness(tmp_path, monkeypatch):
+async def harness(tmp_path, monkeypatch):
     monitors = [monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(55)]
     h = Harness(tmp_path / "probed.db", monkeypatch, monitors)
     yield h
-    h.close()
+    await h.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -31,21 +30,6 @@ def make_channels(config: Config) -> dict[str, Channel]:
     if config.email is not None:
         channels["email"] = EmailNotifier(config.email)
     return channels
-
-
-class ChannelSet:
-    """The channels of the current config, rebuilt only when the config object changes
-    (a reload), so TLS contexts are not re-created for every message."""
-
-    def __init__(self, config: Callable[[], Config]) -> None:
-        self._config = config
-        self._built: tuple[Config, dict[str, Channel]] | None = None
-
-    def __call__(self) -> Mapping[str, Channel]:
-        config = self._config()
-        if self._built is None or self._built[0] is not config:
-            self._built = (config, make_channels(config))
-        return self._built[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,19 +45,22 @@ class Dispatcher:
     def __init__(
         self,
         outbox: Outbox,
-        channels: Callable[[], Mapping[str, Channel]],
+        channels: Mapping[str, Channel],
         metrics: Metrics,
         now: Callable[[], datetime],
-        max_age: Callable[[], float] = lambda: 86400.0,
+        max_age: float = 86400.0,
         remind: Callable[[datetime], datetime | None] | None = None,
+        bell: asyncio.Event | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
+        """Replaced by a reload (``Parts.apply``), together with ``max_age``."""
         self.metrics = metrics
         self.now = now
         self.max_age = max_age
         self.remind = remind
-        self._wake = asyncio.Event()
+        self._wake = bell or asyncio.Event()
+        """Set when new rows were committed (the recorder rings it) or on stop."""
         self._stopping = False
         self._first = True
         self._paused: dict[str, datetime] = {}
@@ -151,7 +154,7 @@ class Dispatcher:
         ids = [r.id for r in rows]
         fields = {"channel": first.channel, "kind": str(kind), "alerts": len(rows)}
         fields["monitor"] = first.monitor if not digest else f"{len(rows)} monitors"
-        channel = self.channels().get(first.channel)
+        channel = self.channels.get(first.channel)
         if channel is None:
             error = f'alert channel "{first.channel}" is no longer configured'
             self.outbox.mark_given_up(ids, AlertStatus.FAILED, error)
@@ -199,7 +202,7 @@ class Dispatcher:
         return mid.replace("<alert-", "<digest-", 1) if digest else mid
 
     def _expire(self, now: datetime) -> None:
-        max_age = self.max_age()
+        max_age = self.max_age
         stale = self.outbox.older_than(now - timedelta(seconds=max_age))
         for row in stale:
             error = f"undeliverable for {max_age:g}s: {row.last_error or 'never tried'}"
@@ -226,7 +229,7 @@ class Dispatcher:
         self.metrics.alert_queue(length, oldest)
         times = [t for t in (next_reminder,) if t is not None]
         if length:
-            times.append(now + timedelta(seconds=self.max_age() - oldest))
+            times.append(now + timedelta(seconds=self.max_age - oldest))
         heads: set[tuple[str, str]] = set()
         for row in self.outbox.pending():
             if (row.monitor, row.channel) not in heads:  # only a monitor's oldest row can go

@@ -8,7 +8,7 @@ the policy's reminder tick for every down monitor (the dispatcher calls it each 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parseaddr
 
@@ -28,15 +28,18 @@ class AlertRecorder:
     def __init__(
         self,
         outbox: Outbox,
-        config: Callable[[], Config],
+        config: Config,
         now: Callable[[], datetime],
-        monitors: Callable[[], Iterable[Tracked]] = tuple,
+        monitors: Mapping[str, Tracked],
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.outbox = outbox
         self.config = config
+        """Replaced by a reload (``Parts.apply``): the channels and storm rule it names apply
+        from the next event on."""
         self.now = now
         self.monitors = monitors
+        """The pipeline's live view of the configured monitors, for reminders."""
         self.wake = wake
         """Called after rows were written. Safe inside the transaction: it only sets an event,
         and the dispatcher cannot run before this synchronous commit has finished."""
@@ -71,7 +74,7 @@ class AlertRecorder:
     def remind(self, now: datetime) -> datetime | None:
         """Queue the REMINDERs due now; when the next one will be due (None: none pending)."""
         upcoming: list[datetime] = []
-        for tracked in list(self.monitors()):
+        for tracked in list(self.monitors.values()):
             monitor, state = tracked.monitor, tracked.state
             if state.status is not Status.DOWN or not self._channels(monitor):
                 continue
@@ -100,13 +103,13 @@ class AlertRecorder:
         return streak
 
     def _channels(self, monitor: Monitor) -> tuple[str, ...]:
-        configured = self.config().channels
+        configured = self.config.channels
         return tuple(c for c in monitor.alert if c in configured)
 
     def _write(self, monitor: Monitor, alerts: Sequence[Alert], now: datetime) -> None:
         if not alerts:
             return
-        config = self.config()
+        config = self.config
         settings = config.settings
         storm = StormRule(settings.storm_threshold, settings.storm_window)
         domain = "probed"

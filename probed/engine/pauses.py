@@ -59,13 +59,13 @@ class Pauses:
         self,
         pipeline: Pipeline,
         store: Store,
-        windows: Callable[[], Sequence[MaintenanceWindow]],
+        windows: Sequence[MaintenanceWindow],
         now: Callable[[], datetime],
     ) -> None:
         self.pipeline = pipeline
         self.store = store
         self.windows = windows
-        """Called at each tick, so a reload's windows apply at once."""
+        """Replaced by a reload (``Parts.apply``); the next tick applies them."""
         self.now = now
         store.db.executescript(SCHEMA)
         self.overrides: dict[int, Override] = {
@@ -85,13 +85,13 @@ class Pauses:
         if for_seconds is not None:
             reason += f" for {format_duration(for_seconds)}"
         self._set(tracked.id, Override(True, until, reason), now)
-        self._reconcile(tracked, now, open_windows(self.windows(), now))
+        self._reconcile(tracked, now, open_windows(self.windows, now))
 
     def resume(self, tracked: Tracked, via: str) -> None:
         """Resume a monitor now, also inside an open maintenance window (until it closes)."""
         self._not_config_paused(tracked)
         now = self.now()
-        window = covering(open_windows(self.windows(), now), tracked.monitor.name)
+        window = covering(open_windows(self.windows, now), tracked.monitor.name)
         if window is None:
             self._clear(tracked.id)
         else:
@@ -106,13 +106,13 @@ class Pauses:
         override = self.overrides.get(tracked.id)
         if override is not None:
             return override.until if override.paused else None
-        window = covering(open_windows(self.windows(), self.now()), tracked.monitor.name)
+        window = covering(open_windows(self.windows, self.now()), tracked.monitor.name)
         return None if window is None else window[1]
 
     def tick(self) -> None:
         """Bring every monitor's paused state in line with overrides and open windows."""
         now = self.now()
-        windows = open_windows(self.windows(), now)
+        windows = open_windows(self.windows, now)
         for tracked in list(self.pipeline.monitors.values()):
             self._reconcile(tracked, now, windows)
 

@@ -7,12 +7,11 @@ inside the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-import aiohttp
 import structlog
 
 from probed.config import Monitor
@@ -20,7 +19,6 @@ from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.state import advance, pause, resume
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
-from probed.probes import run_probe
 from probed.store import Store
 
 log = structlog.get_logger("probed")
@@ -34,6 +32,10 @@ class Tracked:
     id: int
     state: MonitorState
     last: CheckResult | None = None
+
+
+Probe = Callable[[Monitor, datetime], Awaitable[CheckResult]]
+"""Checks a monitor now (the start time is given); the composition root binds the session."""
 
 
 class TransitionSink(Protocol):
@@ -60,18 +62,24 @@ class Pipeline:
         self,
         store: Store,
         metrics: Metrics,
-        session: aiohttp.ClientSession,
+        probe: Probe,
         now: Callable[[], datetime],
+        *,
+        record: RecordHook | None = None,
+        sinks: Sequence[TransitionSink] = (),
+        connectivity: ConnectivityCheck | None = None,
+        monitors: dict[str, Tracked] | None = None,
     ) -> None:
         self.store = store
         self.metrics = metrics
-        self.session = session
+        self.probe = probe
         self.now = now
-        self.monitors: dict[str, Tracked] = {}
-        self.sinks: list[TransitionSink] = []
-        self.record_hooks: list[RecordHook] = []
-        self.connectivity: ConnectivityCheck | None = None
+        self.record = record
+        self.sinks = tuple(sinks)
+        self.connectivity = connectivity
         """When set, a failed check only counts if the probe host itself is online."""
+        self.monitors: dict[str, Tracked] = {} if monitors is None else monitors
+        """By name; given when parts built before the pipeline (the alert recorder) share it."""
 
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
@@ -87,7 +95,7 @@ class Pipeline:
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
         monitor = tracked.monitor
-        result = await run_probe(monitor, self.session, self.now())
+        result = await self.probe(monitor, self.now())
         if self.connectivity is not None:
             result = await self.connectivity.confirm(result)
         if self.monitors.get(name) is not tracked:
@@ -139,13 +147,12 @@ class Pipeline:
     def _hooks(
         self, tracked: Tracked, result: CheckResult | None, transitions: Sequence[Transition]
     ) -> Callable[[list[int]], None] | None:
-        if not self.record_hooks:
+        record = self.record
+        if record is None:
             return None
 
         def run(ids: list[int]) -> None:
-            pairs = list(zip(ids, transitions, strict=True))
-            for hook in self.record_hooks:
-                hook(tracked, result, pairs)
+            record(tracked, result, list(zip(ids, transitions, strict=True)))
 
         return run
 
@@ -167,7 +174,12 @@ class Pipeline:
                 sink(tracked, transitions)
 
     def counts(self) -> dict[Status, int]:
-        counts: dict[Status, int] = {}
-        for tracked in self.monitors.values():
-            counts[tracked.state.status] = counts.get(tracked.state.status, 0) + 1
-        return counts
+        return count_states(self.monitors.values())
+
+
+def count_states(monitors: Iterable[Tracked]) -> dict[Status, int]:
+    """How many monitors are in each state."""
+    counts: dict[Status, int] = {}
+    for tracked in monitors:
+        counts[tracked.state.status] = counts.get(tracked.state.status, 0) + 1
+    return counts

@@ -27,12 +27,12 @@ class History:
         self,
         store: Store,
         now: Callable[[], datetime],
-        retention: Callable[[], Retention] = Retention,
+        retention: Retention | None = None,
     ) -> None:
         self.store = store
         self.now = now
-        self.retention = retention
-        """Called at each use, so a reload's new retention applies from the next prune."""
+        self.retention = retention or Retention()
+        """Replaced by a reload (``Parts.apply``); applies from the next prune."""
         self.run_id: int | None = None
         ensure_schema(store.db)
 
@@ -67,7 +67,7 @@ class History:
         return rollup_step(self.store, self.now().timestamp())
 
     def prune_step(self) -> bool:
-        return prune_step(self.store, self.now().timestamp(), self.retention())
+        return prune_step(self.store, self.now().timestamp(), self.retention)
 
     # Reads.
 
@@ -102,7 +102,7 @@ class History:
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> list[tuple[float, float]]:
         """(unix time, seconds) of good checks in [start, end), oldest first."""
-        horizon = raw_horizon(self.store.db, self.now().timestamp(), self.retention())
+        horizon = raw_horizon(self.store.db, self.now().timestamp(), self.retention)
         return reads.response_series(
             self.store.db, monitor_id, start.timestamp(), end.timestamp(), bucket, horizon
         )

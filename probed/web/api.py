@@ -118,7 +118,7 @@ def _not_found(request: web.Request) -> web.Response:
 
 def _authorize(api: Api, request: web.Request) -> web.Response | None:
     """None when the request carries the api_token; else the refusal to send."""
-    if api.token() is None:
+    if api.token is None:
         return error(403, f"changes are disabled because no API token is configured: {TOKEN_HELP}")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not api.token_matches(given.strip()):

@@ -38,8 +38,8 @@ class Api:
     pipeline: Pipeline
     history: History
     pauses: Pauses
-    token: Callable[[], str | None]
-    """The configured api_token, read at each request so a reload can change it."""
+    token: str | None
+    """The configured api_token; replaced by a reload (``Parts.apply``)."""
     now: Callable[[], datetime]
     reload: Callable[[], Awaitable[list[str]]] | None = None
     """Re-read monitors.toml (the daemon's SIGHUP path); returns the problems found."""
@@ -58,7 +58,7 @@ class Api:
 
     def token_matches(self, given: str) -> bool:
         """Whether ``given`` is the api_token, compared in constant time; False without one."""
-        token = self.token()
+        token = self.token
         return token is not None and hmac.compare_digest(given.encode(), token.encode())
 
     def facts(self, tracked: Sequence[Tracked], since: datetime | None = None) -> list[Facts]:

@@ -49,7 +49,7 @@ EDIT_FIELDS = (
 
 
 def _authorize(api: Api, params: Mapping[str, str]) -> None:
-    if api.token() is None:
+    if api.token is None:
         raise UptimeRobotError(
             "not_authorized", message=f"the UptimeRobot API needs an API token: {TOKEN_HELP}"
         )

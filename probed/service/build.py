@@ -1,0 +1,275 @@
+"""The composition root: ``build(config, clock) -> Parts`` creates every part with its
+collaborators passed in, and ``Parts.apply(config)`` is the one place a new configuration
+reaches them (start and reload alike).
+
+The daemon, the tests and the benchmarks all build probed this way, so what they exercise is
+wired exactly as what runs in production. Only this module (and the daemon's lifecycle around
+it) knows every part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from probed.alerts.channels import make_channels
+from probed.alerts.dispatcher import Dispatcher
+from probed.alerts.outbox import Outbox
+from probed.alerts.recorder import AlertRecorder
+from probed.config import Config, Monitor, Settings
+from probed.engine.connectivity import ConnectivityCheck
+from probed.engine.pauses import Pauses
+from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
+from probed.engine.scheduler import Scheduler
+from probed.history import History, Retention
+from probed.history.jobs import Housekeeping
+from probed.metrics import Metrics
+from probed.model import CheckResult, Status, Transition
+from probed.probes import make_session, run_probe
+from probed.service.sdnotify import Notifier
+from probed.store import Store
+from probed.units import utcnow
+from probed.web import make_app
+from probed.web.context import Api
+
+log = structlog.get_logger("probed")
+
+CONFIG_PAUSE_REASON = "paused in monitors.toml"
+STALL_SECONDS = 10.0
+"""/healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
+(its 1 s heartbeat included) for this long."""
+RESTART_SETTINGS = ("listen", "state_dir", "max_concurrent_checks", "connectivity_check")
+"""Settings a running daemon cannot change; a reload keeps the old value and says so."""
+
+
+def check_key(monitor: Monitor) -> str:
+    """What the check is, as stored: when it changes, past state no longer applies."""
+    return json.dumps([str(part) for part in monitor.check_key])
+
+
+def retention(settings: Settings) -> Retention:
+    return Retention(settings.raw_retention, settings.history_retention)
+
+
+def alive(scheduler: Scheduler) -> bool:
+    """The scheduler runs and showed a sign of life within ``STALL_SECONDS``."""
+    return scheduler.running and time.monotonic() - scheduler.last_progress < STALL_SECONDS
+
+
+def summary(counts: dict[Status, int]) -> str:
+    """``3 monitors: 2 up, 1 down``: what ``systemctl status`` shows."""
+    total = sum(counts.values())
+    parts = [f"{n} {s.label.replace('_', ' ')}" for s, n in sorted(counts.items()) if n]
+    return f"{total} monitors: " + ", ".join(parts) if parts else "0 monitors"
+
+
+@dataclass(slots=True)
+class Changes:
+    """What ``Parts.apply`` changed, by monitor name."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    """The check itself changed (URL, type, keyword …): started again from pending."""
+    rescheduled: list[str] = field(default_factory=list)
+    """Same check with a new interval or retry interval."""
+    needs_restart: list[str] = field(default_factory=list)
+    """Settings (``RESTART_SETTINGS``) that changed but only take effect after a restart."""
+
+
+@dataclass(slots=True)
+class Parts:
+    """Everything a running probed consists of, wired."""
+
+    config: Config
+    metrics: Metrics
+    store: Store
+    pipeline: Pipeline
+    scheduler: Scheduler
+    outbox: Outbox
+    recorder: AlertRecorder
+    dispatcher: Dispatcher
+    history: History
+    pauses: Pauses
+    housekeeping: Housekeeping
+    api: Api
+    app: web.Application
+    session: aiohttp.ClientSession | None
+    """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
+    now: Callable[[], datetime]
+
+    def healthy(self) -> bool:
+        return alive(self.scheduler)
+
+    def summary(self) -> str:
+        return summary(self.pipeline.counts())
+
+    def apply(self, config: Config, *, initial: bool = False) -> Changes:
+        """Make ``config`` the running configuration: monitors registered in the store,
+        tracked and scheduled, and every part's settings replaced. What changed is returned."""
+        changes = Changes()
+        if not initial:
+            old, new = self.config.settings, config.settings
+            changes.needs_restart = [
+                k for k in RESTART_SETTINGS if getattr(old, k) != getattr(new, k)
+            ]
+        self._apply_monitors(config, changes, initial=initial)
+        self.config = config
+        settings = config.settings
+        self.recorder.config = config
+        self.dispatcher.channels = make_channels(config)
+        self.dispatcher.max_age = settings.alert_max_age
+        self.history.retention = retention(settings)
+        self.pauses.windows = config.maintenance
+        self.api.token = settings.api_token
+        for channel in config.channels:
+            self.metrics.add_alert_channel(channel)
+        return changes
+
+    def _apply_monitors(self, config: Config, changes: Changes, *, initial: bool) -> None:
+        pipeline, scheduler = self.pipeline, self.scheduler
+        stored = self.store.sync_monitors(
+            ((m.name, check_key(m), m.id) for m in config.monitors), self.now()
+        )
+        wanted = {m.name for m in config.monitors}
+        for name in [n for n in pipeline.monitors if n not in wanted]:
+            scheduler.remove(name)
+            pipeline.untrack(name)
+            changes.removed.append(name)
+        for monitor in config.monitors:
+            row = stored[monitor.name]
+            current = pipeline.monitors.get(monitor.name)
+            if current is not None and check_key(current.monitor) == row.check_key:
+                # Same check: keep the runtime state, take the new settings.
+                old = current.monitor
+                current.monitor, current.id = monitor, row.id
+                if (old.interval, old.retry_interval) != (monitor.interval, monitor.retry_interval):
+                    scheduler.add(monitor)
+                    changes.rescheduled.append(monitor.name)
+            else:
+                if current is not None:
+                    scheduler.remove(monitor.name)
+                    pipeline.untrack(monitor.name)
+                    changes.restarted.append(monitor.name)
+                elif not initial:
+                    changes.added.append(monitor.name)
+                pipeline.track(Tracked(monitor, row.id, row.state, self.store.last_check(row.id)))
+                scheduler.add(monitor)
+            self._apply_config_pause(monitor)
+
+    def _apply_config_pause(self, monitor: Monitor) -> None:
+        tracked = self.pipeline.monitors[monitor.name]
+        if monitor.paused:
+            self.pipeline.pause(monitor.name, CONFIG_PAUSE_REASON)
+        elif tracked.state.status is Status.PAUSED and tracked.state.reason == CONFIG_PAUSE_REASON:
+            self.pipeline.resume(monitor.name, "unpaused in monitors.toml")
+
+    async def aclose(self) -> None:
+        """Close what ``build`` opened: the probe session and the store."""
+        self.history.stop_run()
+        if self.session is not None:
+            await self.session.close()
+        self.store.close()
+
+
+def build(
+    config: Config,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    metrics: Metrics | None = None,
+    probe: Probe | None = None,
+    session: aiohttp.ClientSession | None = None,
+    notifier: Notifier | None = None,
+    sinks: Sequence[TransitionSink] = (),
+    reload: Callable[[], Awaitable[list[str]]] | None = None,
+) -> Parts:
+    """Open the store, build every part around it and apply ``config``; call inside the loop.
+
+    ``probe`` replaces the real probes (a benchmark or a test feeding chosen results);
+    otherwise checks go through ``session``, or a session made here. ``notifier`` gets the
+    monitors' summary as ``STATUS=`` after every change; ``reload`` is what
+    ``POST /api/v1/reload`` runs.
+    """
+    settings = config.settings
+    metrics = metrics or Metrics()
+    store = Store.open(settings.state_dir / "probed.db")
+    own_session = None
+    if probe is None:
+        if session is None:
+            session = own_session = make_session(max_connections=settings.max_concurrent_checks)
+        probe = _real_probe(session)
+
+    outbox = Outbox(store)
+    bell = asyncio.Event()
+    monitors: dict[str, Tracked] = {}
+    recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
+    dispatcher = Dispatcher(
+        outbox,
+        make_channels(config),
+        metrics,
+        clock,
+        max_age=settings.alert_max_age,
+        remind=recorder.remind,
+        bell=bell,
+    )
+    all_sinks = list(sinks)
+    if notifier is not None:
+
+        def report_status(tracked: Tracked, transitions: Sequence[Transition]) -> None:
+            notifier.status(summary(count_states(monitors.values())))
+
+        all_sinks.append(report_status)
+    connectivity = None
+    if settings.connectivity_check:
+        connectivity = ConnectivityCheck(settings.connectivity_check)
+    pipeline = Pipeline(
+        store,
+        metrics,
+        probe,
+        clock,
+        record=recorder,
+        sinks=all_sinks,
+        connectivity=connectivity,
+        monitors=monitors,
+    )
+    scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
+    history = History(store, clock, retention(settings))
+    history.start_run()
+    pauses = Pauses(pipeline, store, config.maintenance, clock)
+    api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
+
+    parts = Parts(
+        config=config,
+        metrics=metrics,
+        store=store,
+        pipeline=pipeline,
+        scheduler=scheduler,
+        outbox=outbox,
+        recorder=recorder,
+        dispatcher=dispatcher,
+        history=history,
+        pauses=pauses,
+        housekeeping=Housekeeping(history, pipeline, metrics),
+        api=api,
+        app=make_app(metrics, functools.partial(alive, scheduler), api),
+        session=own_session,
+        now=clock,
+    )
+    parts.apply(config, initial=True)
+    return parts
+
+
+def _real_probe(session: aiohttp.ClientSession) -> Probe:
+    async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+        return await run_probe(monitor, session, now)
+
+    return probe
