@@ -11,13 +11,14 @@ from structlog.testing import capture_logs
 from probed.alerts.email import EmailNotifier
 from probed.alerts.messages import render
 from probed.alerts.outbox import AlertStatus
+from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
 from probed.errors import NotifierError
 from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, make_config, monitor
 from tests.daemon_proc import run_cli
 from tests.smtp_server import SmtpServer, make_tls
 
-MESSAGE = render(AlertKind.TEST, [{"text": "hello", "fields": []}], "<test-1@example.test>", T0)
+MESSAGE = render(AlertKind.TEST, [Payload(text="hello")], "<test-1@example.test>", T0)
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from probed.alerts.messages import render, subject
+from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
 from probed.model import MonitorState, Transition, TransitionKind
 from probed.units import format_span
@@ -46,12 +48,12 @@ def test_subjects_are_exactly_as_documented():
     assert subject(*wrap(payloads(TransitionKind.DOWN))) == "[probed] DOWN: DutyCall API"
     up = subject(*wrap(payloads(TransitionKind.UP)))
     assert up == "[probed] UP: DutyCall API (down 12m 30s)"
-    ssl = {"monitor": "DutyCall SSL", "days_left": 14}
+    ssl = Payload(monitor="DutyCall SSL", days_left=14)
     expected = "[probed] SSL: DutyCall SSL certificate expires in 14 days"
     assert subject(AlertKind.SSL, [ssl]) == expected
-    still = {"monitor": "DutyCall API", "outage_seconds": 3900}
+    still = Payload(monitor="DutyCall API", outage_seconds=3900)
     assert subject(AlertKind.REMINDER, [still]) == "[probed] STILL DOWN: DutyCall API (down 1h 5m)"
-    many = [{"monitor": f"m{i}"} for i in range(17)]
+    many = [Payload(monitor=f"m{i}") for i in range(17)]
     assert subject(AlertKind.DIGEST, many, AlertKind.DOWN) == "[probed] DOWN: 17 monitors"
     assert subject(AlertKind.DIGEST, many, AlertKind.UP) == "[probed] UP: 17 monitors"
 
@@ -85,7 +87,7 @@ def test_everything_from_the_target_is_escaped_in_html():
     name = "<script>alert(1)</script> & co"
     reason = 'keyword "<b>success</b>" not found'
     kind, payload = payloads(TransitionKind.DOWN, name=name, reason=reason)
-    payload["url"] = "https://x.test/?a=1&b=<i>"
+    payload = replace(payload, url="https://x.test/?a=1&b=<i>")
     message = render(kind, [payload], "<alert-3-ab@example.test>", T0)
     assert "<script>" not in message.html and "<b>success" not in message.html
     assert "<i>" not in message.html

@@ -51,10 +51,10 @@ def test_the_up_alert_carries_the_outage_duration_from_the_first_failure_and_its
     up = transition(K.UP, reason="timeout after 30s", outage_start=start)
     (alert,) = alerts_for(Event(M, T0, MonitorState(), good(T0), [up]), CertMarks()).alerts
     assert alert.kind is AlertKind.UP
-    assert alert.payload["outage_seconds"] == 750.0
-    assert alert.payload["reason"] == "timeout after 30s"
-    assert alert.payload["outage_start"] == start.isoformat()
-    assert alert.payload["url"] == M.url
+    assert alert.payload.outage_seconds == 750.0
+    assert alert.payload.reason == "timeout after 30s"
+    assert alert.payload.outage_start == start
+    assert alert.payload.url == M.url
 
 
 def test_the_down_alert_lists_the_failed_checks_of_the_streak_with_their_timings():
@@ -62,9 +62,9 @@ def test_the_down_alert_lists_the_failed_checks_of_the_streak_with_their_timings
     down = transition(K.DOWN, at=checks[-1].at, outage_start=T0)
     event = Event(M, T0, MonitorState(), checks[-1], [down], failed_checks=checks)
     (alert,) = alerts_for(event, CertMarks()).alerts
-    listed = alert.payload["checks"]
-    assert isinstance(listed, list) and len(listed) == 3
-    assert listed[0]["timings"]["connect"] == 0.002
+    listed = alert.payload.checks
+    assert len(listed) == 3
+    assert listed[0].timings.connect == 0.002
     assert alert.outage_start == T0
 
 
@@ -82,7 +82,7 @@ def run_days(mon, days_left: list[float], expires=T0 + timedelta(days=400), mark
         result = replace(good(at), cert_expires_at=expires)
         decision = alerts_for(Event(mon, at, MonitorState(status=Status.UP), result), marks)
         marks = decision.marks
-        warned += [int(a.payload["days_left"]) for a in decision.alerts]  # type: ignore[call-overload]
+        warned += [a.payload.days_left for a in decision.alerts]
     return warned, marks
 
 
@@ -149,7 +149,7 @@ def test_a_reminder_is_due_every_remind_every_while_down(
     alerts = alerts_for(Event(mon, now, state, last_alert_at=last), CertMarks()).alerts
     assert [a.kind for a in alerts] == [AlertKind.REMINDER] * expected
     if alerts:
-        assert alerts[0].payload["outage_seconds"] == minutes * 60
+        assert alerts[0].payload.outage_seconds == minutes * 60
 
 
 def test_a_monitor_without_channels_gets_no_reminder():

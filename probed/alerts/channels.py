@@ -11,6 +11,7 @@ from typing import Protocol
 
 from probed.alerts.email import EmailNotifier
 from probed.alerts.messages import Message, render
+from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
 from probed.config import Config
 from probed.errors import NotifierError
@@ -45,14 +46,14 @@ async def send_test(
 ) -> list[TestOutcome]:
     """Send one test message through each configured channel (or ``only``) now."""
     host = socket.gethostname()
-    payload = {
-        "text": f"alerts from probed on {host} reach you",
-        "fields": [
-            ["Sent from", host],
-            ["Config", str(config.path)],
-            ["Monitors", str(len(config.monitors))],
-        ],
-    }
+    payload = Payload(
+        text=f"alerts from probed on {host} reach you",
+        fields=(
+            ("Sent from", host),
+            ("Config", str(config.path)),
+            ("Monitors", str(len(config.monitors))),
+        ),
+    )
     message_id = message_id or f"<test-{int(now.timestamp())}@{host}>"
     message = render(AlertKind.TEST, [payload], message_id, now)
     outcomes = []

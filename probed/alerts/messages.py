@@ -8,11 +8,11 @@ config (names, URLs, reasons) is HTML-escaped in the HTML part.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from probed.alerts.payload import CheckFacts, Payload
 from probed.alerts.policy import AlertKind
 from probed.units import format_span
 
@@ -32,40 +32,38 @@ class Message:
     date: datetime
 
 
-def format_time(value: datetime | str | None) -> str:
+def format_time(value: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM:SS UTC``; ``-`` for None."""
     if value is None:
         return "-"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def subject(
-    kind: AlertKind, payloads: Sequence[Mapping[str, Any]], digest_of: AlertKind | None = None
+    kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind | None = None
 ) -> str:
     """The subject line; a digest counts its monitors (``[probed] DOWN: 17 monitors``)."""
     p = payloads[0]
-    name = p.get("monitor", "")
+    name = p.monitor
     if kind is AlertKind.DIGEST:
-        names = {q.get("monitor") for q in payloads}
+        names = {q.monitor for q in payloads}
         word = "UP" if digest_of is AlertKind.UP else "DOWN"
         return f"[probed] {word}: {len(names)} monitors"
     if kind is AlertKind.DOWN:
         return f"[probed] DOWN: {name}"
     if kind is AlertKind.UP:
-        return f"[probed] UP: {name} (down {format_span(p.get('outage_seconds') or 0)})"
+        return f"[probed] UP: {name} (down {format_span(p.outage_seconds or 0)})"
     if kind is AlertKind.REMINDER:
-        return f"[probed] STILL DOWN: {name} (down {format_span(p.get('outage_seconds') or 0)})"
+        return f"[probed] STILL DOWN: {name} (down {format_span(p.outage_seconds or 0)})"
     if kind is AlertKind.SSL:
-        days = int(p.get("days_left", 0))
+        days = p.days_left or 0
         return f"[probed] SSL: {name} certificate expires in {days} day{'s' * (days != 1)}"
-    return f"[probed] TEST: {p.get('text', 'alert channel test')}"
+    return f"[probed] TEST: {p.text or 'alert channel test'}"
 
 
 def render(
     kind: AlertKind,
-    payloads: Sequence[Mapping[str, Any]],
+    payloads: Sequence[Payload],
     message_id: str,
     date: datetime,
     digest_of: AlertKind | None = None,
@@ -93,54 +91,55 @@ def render(
     return Message(kind, title, "\n".join(text) + "\n", page, message_id, date)
 
 
-def _fields(kind: AlertKind, p: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
-    name, url = p.get("monitor", ""), ("URL", str(p.get("url", "")))
-    start = ("Outage start", format_time(p.get("outage_start")))
+def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
+    name, url = p.monitor, ("URL", p.url)
+    start = ("Outage start", format_time(p.outage_start))
     if kind is AlertKind.DOWN:
         intro = f"{name} is DOWN."
-        confirmed = ("Confirmed at", format_time(p.get("at")))
-        return intro, [url, ("Reason", p.get("reason", "")), start, confirmed]
+        confirmed = ("Confirmed at", format_time(p.at))
+        return intro, [url, ("Reason", p.reason), start, confirmed]
     if kind is AlertKind.UP:
-        span = format_span(p.get("outage_seconds") or 0)
+        span = format_span(p.outage_seconds or 0)
         intro = f"{name} is UP again after {span} down."
-        recovered = ("Recovered at", format_time(p.get("at")))
-        because = ("Down because", p.get("reason", ""))
+        recovered = ("Recovered at", format_time(p.at))
+        because = ("Down because", p.reason)
         return intro, [url, ("Downtime", span), because, start, recovered]
     if kind is AlertKind.REMINDER:
-        span = format_span(p.get("outage_seconds") or 0)
+        span = format_span(p.outage_seconds or 0)
         intro = f"{name} is still DOWN, for {span} now."
-        return intro, [url, ("Reason", p.get("reason", "")), start]
+        return intro, [url, ("Reason", p.reason), start]
     if kind is AlertKind.SSL:
-        intro = f"The TLS certificate of {name} expires in {p.get('days_left')} days."
-        expires = ("Expires at", format_time(p.get("cert_expires_at")))
-        return intro, [url, expires, ("Last check", p.get("reason", ""))]
-    return str(p.get("text", "")), [(k, str(v)) for k, v in p.get("fields", [])]
+        intro = f"The TLS certificate of {name} expires in {p.days_left} days."
+        expires = ("Expires at", format_time(p.cert_expires_at))
+        return intro, [url, expires, ("Last check", p.reason)]
+    return p.text, list(p.fields)
 
 
-def _checks(p: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    checks = p.get("checks") or []
+def _checks(p: Payload) -> list[tuple[str, list[str]]]:
+    checks = p.checks
     if not checks:
         return []
-    heading = "Failed checks" if not checks[-1].get("ok") else "Last check"
+    heading = "Failed checks" if not checks[-1].ok else "Last check"
     return [(heading, [_check_line(c) for c in checks])]
 
 
-def _check_line(c: Mapping[str, Any]) -> str:
-    t = c.get("timings") or {}
-    parts = [format_time(c.get("at")), str(c.get("reason", ""))]
-    if c.get("status_code") is not None:
-        parts.append(f"status {c['status_code']}")
-    parts += [f"{label} {_ms(t.get(key))}" for key, label in _PHASES if t.get(key) is not None]
-    parts.append(f"total {_ms(t.get('total'))}")
+def _check_line(c: CheckFacts) -> str:
+    t = c.timings
+    parts = [format_time(c.at), c.reason]
+    if c.status_code is not None:
+        parts.append(f"status {c.status_code}")
+    phases = [(label, getattr(t, key)) for key, label in _PHASES]
+    parts += [f"{label} {_ms(value)}" for label, value in phases if value is not None]
+    parts.append(f"total {_ms(t.total)}")
     return " · ".join(parts)
 
 
-def _digest_section(p: Mapping[str, Any], digest_of: AlertKind | None) -> tuple[str, list[str]]:
-    lines = [f"URL: {p.get('url', '')}", f"Reason: {p.get('reason', '')}"]
-    lines.append(f"Outage start: {format_time(p.get('outage_start'))}")
+def _digest_section(p: Payload, digest_of: AlertKind | None) -> tuple[str, list[str]]:
+    lines = [f"URL: {p.url}", f"Reason: {p.reason}"]
+    lines.append(f"Outage start: {format_time(p.outage_start)}")
     if digest_of is AlertKind.UP:
-        lines.insert(0, f"UP again after {format_span(p.get('outage_seconds') or 0)} down")
-    return str(p.get("monitor", "")), lines
+        lines.insert(0, f"UP again after {format_span(p.outage_seconds or 0)} down")
+    return p.monitor, lines
 
 
 def _ms(seconds: float | None) -> str:

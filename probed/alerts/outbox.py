@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from probed.alerts.policy import Alert, AlertKind, CertMarks, Payload
+from probed.alerts.payload import Payload
+from probed.alerts.policy import Alert, AlertKind, CertMarks
 from probed.store import Store
 from probed.units import from_ts, to_ts, utc
 
@@ -124,7 +125,7 @@ class Outbox:
                     channel,
                     to_ts(now),
                     to_ts(alert.outage_start),
-                    json.dumps(alert.payload),
+                    json.dumps(alert.payload.to_json()),
                     digest,
                     to_ts(due),
                 ),
@@ -250,7 +251,7 @@ def _row(r: Sequence[Any]) -> OutboxRow:
         kind=AlertKind(r[2]),
         channel=r[3],
         created_at=utc(r[4]),
-        payload=json.loads(r[5]),
+        payload=Payload.from_json(json.loads(r[5])),
         message_id=r[6],
         status=AlertStatus(r[7]),
         digest=r[8],

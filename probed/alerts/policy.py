@@ -9,17 +9,16 @@ same transaction as the transitions, and the dispatcher delivers them later.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from probed.alerts.payload import CheckFacts, Payload
 from probed.config import Monitor
 from probed.model import CheckResult, MonitorState, ProbeType, Status, Transition, TransitionKind
 
 SSL_THRESHOLDS = (30, 14, 7, 1)
 """Days before expiry at which an ssl monitor warns, below its own ``ssl_expiry_days``."""
-
-Payload = dict[str, object]
 
 
 class AlertKind(StrEnum):
@@ -36,7 +35,7 @@ class AlertKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One alert to write to the outbox; ``payload`` (JSON-ready) holds all a message shows."""
+    """One alert to write to the outbox; ``payload`` holds all a message shows."""
 
     kind: AlertKind
     monitor: str
@@ -127,69 +126,52 @@ def _certificate(
         # First seen already inside the warning range: the DOWN alert covers every level
         # passed so far; only later thresholds warn.
         return [], marks
-    payload = _base(monitor) | {
-        "reason": result.reason,
-        "at": _iso(result.at),
-        "days_left": days,
-        "cert_expires_at": _iso(expires_at),
-    }
+    payload = replace(
+        _base(monitor),
+        reason=result.reason,
+        at=result.at,
+        days_left=days,
+        cert_expires_at=expires_at,
+    )
     return [Alert(AlertKind.SSL, monitor.name, payload)], marks
 
 
 def _down(event: Event, t: Transition) -> Alert:
     checks = list(event.failed_checks) or ([event.result] if event.result else [])
-    payload = _base(event.monitor) | {
-        "reason": t.reason,
-        "at": _iso(t.at),
-        "outage_start": _iso(t.outage_start),
-        "checks": [_check(c) for c in checks[-10:]],
-    }
+    payload = replace(
+        _base(event.monitor),
+        reason=t.reason,
+        at=t.at,
+        outage_start=t.outage_start,
+        checks=tuple(CheckFacts.of(c) for c in checks[-10:]),
+    )
     return Alert(AlertKind.DOWN, t.monitor, payload, t.outage_start)
 
 
 def _up(event: Event, t: Transition) -> Alert:
-    payload = _base(event.monitor) | {
-        "reason": t.reason,
-        "at": _iso(t.at),
-        "outage_start": _iso(t.outage_start),
-        "outage_seconds": t.outage_seconds,
-        "checks": [_check(event.result)] if event.result else [],
-    }
+    payload = replace(
+        _base(event.monitor),
+        reason=t.reason,
+        at=t.at,
+        outage_start=t.outage_start,
+        outage_seconds=t.outage_seconds,
+        checks=(CheckFacts.of(event.result),) if event.result else (),
+    )
     return Alert(AlertKind.UP, t.monitor, payload, t.outage_start)
 
 
 def _reminder(event: Event) -> Alert:
     state = event.state
     start = state.outage_start or state.since
-    payload = _base(event.monitor) | {
-        "reason": state.reason,
-        "at": _iso(event.now),
-        "outage_start": _iso(start),
-        "outage_seconds": (event.now - start).total_seconds() if start else None,
-    }
+    payload = replace(
+        _base(event.monitor),
+        reason=state.reason,
+        at=event.now,
+        outage_start=start,
+        outage_seconds=(event.now - start).total_seconds() if start else None,
+    )
     return Alert(AlertKind.REMINDER, event.monitor.name, payload, start)
 
 
 def _base(monitor: Monitor) -> Payload:
-    return {"monitor": monitor.name, "url": monitor.url, "type": str(monitor.type)}
-
-
-def _check(result: CheckResult) -> Payload:
-    t = result.timings
-    return {
-        "at": _iso(result.at),
-        "ok": result.ok,
-        "reason": result.reason,
-        "status_code": result.status_code,
-        "timings": {
-            "dns": t.dns,
-            "connect": t.connect,
-            "tls": t.tls,
-            "first_byte": t.first_byte,
-            "total": t.total,
-        },
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
+    return Payload(monitor=monitor.name, url=monitor.url, type=str(monitor.type))

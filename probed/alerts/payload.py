@@ -1,0 +1,125 @@
+"""What an alert says, as a typed value: written to the outbox as JSON with the alert, read
+back to render it, so a message rendered after a restart is the one that would have gone out.
+
+The JSON keys are those 0.1.0 stored; ``from_json`` reads rows written by any release, so a
+pending alert survives an upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from probed.model import CheckResult, Timings
+from probed.units import iso, parse_iso
+
+PHASES = ("dns", "connect", "tls", "first_byte")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFacts:
+    """One check as an alert shows it."""
+
+    at: datetime | None
+    ok: bool
+    reason: str
+    status_code: int | None = None
+    timings: Timings = field(default_factory=Timings)
+
+    @classmethod
+    def of(cls, result: CheckResult) -> CheckFacts:
+        return cls(result.at, result.ok, result.reason, result.status_code, result.timings)
+
+    def to_json(self) -> dict[str, object]:
+        t = self.timings
+        timings = {"dns": t.dns, "connect": t.connect, "tls": t.tls, "first_byte": t.first_byte}
+        return {
+            "at": iso(self.at),
+            "ok": self.ok,
+            "reason": self.reason,
+            "status_code": self.status_code,
+            "timings": timings | {"total": t.total},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckFacts:
+        t = data.get("timings") or {}
+        return cls(
+            at=_time(data.get("at")),
+            ok=bool(data.get("ok")),
+            reason=str(data.get("reason", "")),
+            status_code=data.get("status_code"),
+            timings=Timings(
+                dns=t.get("dns"),
+                connect=t.get("connect"),
+                tls=t.get("tls"),
+                first_byte=t.get("first_byte"),
+                total=float(t.get("total") or 0.0),
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """Everything one alert message shows; which fields are set depends on its kind."""
+
+    monitor: str = ""
+    url: str = ""
+    type: str = ""
+    """The monitor's kind (``http``, ``keyword``, ``ssl`` …)."""
+    reason: str = ""
+    at: datetime | None = None
+    """When it happened: confirmed down, recovered, reminded, or the certificate check."""
+    outage_start: datetime | None = None
+    outage_seconds: float | None = None
+    checks: tuple[CheckFacts, ...] = ()
+    """DOWN: the failed checks of the streak, oldest first; UP: the good check."""
+    days_left: int | None = None
+    cert_expires_at: datetime | None = None
+    text: str = ""
+    """TEST: the message's one line."""
+    fields: tuple[tuple[str, str], ...] = ()
+    """TEST: label and value pairs."""
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object stored in the outbox; unset fields are left out."""
+        out: dict[str, object] = {}
+        for key in ("monitor", "url", "type", "reason", "text"):
+            if value := getattr(self, key):
+                out[key] = value
+        for key in ("at", "outage_start", "cert_expires_at"):
+            if (value := getattr(self, key)) is not None:
+                out[key] = iso(value)
+        if self.outage_seconds is not None:
+            out["outage_seconds"] = self.outage_seconds
+        if self.days_left is not None:
+            out["days_left"] = self.days_left
+        if self.checks:
+            out["checks"] = [c.to_json() for c in self.checks]
+        if self.fields:
+            out["fields"] = [list(pair) for pair in self.fields]
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Payload:
+        days_left = data.get("days_left")
+        return cls(
+            monitor=str(data.get("monitor", "")),
+            url=str(data.get("url", "")),
+            type=str(data.get("type", "")),
+            reason=str(data.get("reason", "")),
+            at=_time(data.get("at")),
+            outage_start=_time(data.get("outage_start")),
+            outage_seconds=data.get("outage_seconds"),
+            checks=tuple(CheckFacts.from_json(c) for c in data.get("checks") or ()),
+            days_left=None if days_left is None else int(days_left),
+            cert_expires_at=_time(data.get("cert_expires_at")),
+            text=str(data.get("text", "")),
+            fields=tuple((str(k), str(v)) for k, v in data.get("fields") or ()),
+        )
+
+
+def _time(value: object) -> datetime | None:
+    return parse_iso(value) if isinstance(value, str) and value else None
