@@ -103,6 +103,15 @@ def test_a_renewed_certificate_resets_the_warnings():
     assert marks.expires_at == renewed
 
 
+def test_a_certificate_replaced_by_one_expiring_sooner_warns_at_the_threshold_it_sits_under():
+    first = T0 + timedelta(days=400)
+    _, marks = run_days(SSL, [20], expires=first)  # under 30: the DOWN alert's threshold
+    sooner = first - timedelta(days=10)  # at the same moment, 10 days left instead of 20
+    warned, marks = run_days(SSL, [10, 9.5], expires=sooner, marks=marks)
+    assert warned == [10]  # 14 passed: warned once, not taken for a renewal's fresh start
+    assert marks.expires_at == sooner and 30 in marks.passed
+
+
 def test_a_certificate_first_seen_late_warns_only_at_the_thresholds_still_ahead():
     warned, _ = run_days(SSL, [5.5, 5, 3, 1.5])  # 30, 14 and 7 already passed: DOWN says so
     assert warned == [1]

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from probed.history import Retention, rollup
-from probed.history.jobs import Housekeeping
 from probed.history.rollup import HOUR, floor_hour, rolled_up_to
 from probed.history.uptime import timeline
 from probed.model import Status
@@ -234,7 +233,7 @@ async def test_housekeeping_refreshes_uptime_ratio_metrics_and_keeps_history_bou
     h = harness
     await every_minute(h, "a", 90)  # a: up 1h30m …
     await every_minute(h, "a", 30, ok=False)  # … then down 30 min: 75% in every window
-    jobs = Housekeeping(h.history, h.pipeline, h.metrics)
+    jobs = h.parts.housekeeping
     jobs.refresh_uptime()
     sample = h.metrics.registry.get_sample_value
     for window in ("1d", "7d", "30d"):
@@ -252,3 +251,16 @@ async def test_housekeeping_refreshes_uptime_ratio_metrics_and_keeps_history_bou
     assert [row[1] for row in hourly(h, "a")] == [60, 60]
     h.pipeline.untrack("a")
     assert b'probed_uptime_ratio{monitor="a"' not in h.metrics.render()
+
+
+async def test_a_new_monitor_has_its_uptime_ratio_from_its_first_check(harness):
+    sample = harness.metrics.registry.get_sample_value
+    assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) is None
+    await harness.check("a")  # pending → up, the very first check: no time observed yet
+    for window in ("1d", "7d", "30d"):
+        assert sample("probed_uptime_ratio", {"monitor": "a", "window": window}) == 1.0
+    harness.clock.advance(60)
+    await harness.check("a", ok=False)
+    harness.clock.advance(60)
+    await harness.check("a", ok=False)  # down (down_after 2), backdated a minute
+    assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) == 0.5

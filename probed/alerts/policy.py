@@ -111,8 +111,12 @@ def reminder_due_at(
 def _certificate(
     monitor: Monitor, result: CheckResult, expires_at: datetime, marks: CertMarks
 ) -> tuple[list[Alert], CertMarks]:
-    if marks.expires_at != expires_at:
+    if marks.expires_at is None or expires_at > marks.expires_at:
         marks = CertMarks(expires_at)  # a renewed certificate starts with no warnings given
+    elif expires_at < marks.expires_at:
+        # Replaced by one that expires sooner: not a renewal. The warnings given stay given,
+        # and a threshold the new expiry already sits under is warned now.
+        marks = CertMarks(expires_at, marks.passed)
     days = (expires_at - result.at).days  # whole days, rounded down, as the ssl probe counts
     # The first threshold is ssl_expiry_days itself: crossing it makes the probe fail and the
     # monitor go DOWN, which is that level's alert. Each lower threshold then warns once.

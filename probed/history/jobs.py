@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 
 import structlog
 
-from probed.engine.pipeline import Pipeline
+from probed.engine.pipeline import Tracked
 from probed.history import History
 from probed.metrics import UPTIME_WINDOWS, Metrics
+from probed.model import Status, Transition
 
 log = structlog.get_logger("probed")
 
+_CHECKED = (Status.UP, Status.SEEMS_DOWN, Status.DOWN)
 MAX_STEPS = 24
 """Roll-up hours and prune batches per maintenance round; each is one short transaction and the
 event loop runs checks between them."""
@@ -27,14 +29,15 @@ class Housekeeping:
     def __init__(
         self,
         history: History,
-        pipeline: Pipeline,
+        monitors: Mapping[str, Tracked],
         metrics: Metrics,
         every: float = 60.0,
         maintain_every: float = 600.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.history = history
-        self.pipeline = pipeline
+        self.monitors = monitors
+        """The pipeline's live view of the configured monitors."""
         self.metrics = metrics
         self.every = every
         self.maintain_every = maintain_every
@@ -69,9 +72,9 @@ class Housekeeping:
                 break
         return rolled or pruned
 
-    def refresh_uptime(self) -> None:
-        """Set probed_uptime_ratio for every monitor and window from its transitions."""
-        tracked = list(self.pipeline.monitors.values())
+    def refresh_uptime(self, tracked: Iterable[Tracked] | None = None) -> None:
+        """Set probed_uptime_ratio for every monitor (or those given) and window."""
+        tracked = list(self.monitors.values() if tracked is None else tracked)
         now = self.history.now()
         longest = max(UPTIME_WINDOWS.values())
         timelines = self.history.timelines(
@@ -81,4 +84,13 @@ class Housekeeping:
             _, line = timelines[t.id]
             for window, seconds in UPTIME_WINDOWS.items():
                 ratio = line.ratio(now - timedelta(seconds=seconds), now)
+                if ratio is None and t.state.status in _CHECKED:
+                    # Checked this very moment: no time observed yet, but the state is known,
+                    # and a new monitor should not be missing from uptime alerts and panels.
+                    ratio = 0.0 if t.state.status is Status.DOWN else 1.0
                 self.metrics.set_uptime(t.monitor.name, window, ratio)
+
+    def on_transitions(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
+        """A pipeline sink: a monitor's ratios change with its state, so refresh them now
+        rather than at the next minute (a new monitor gets its series at its first check)."""
+        self.refresh_uptime([tracked])

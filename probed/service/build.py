@@ -221,7 +221,10 @@ def build(
         remind=recorder.remind,
         bell=bell,
     )
-    all_sinks = list(sinks)
+    history = History(store, clock, retention(settings))
+    history.start_run()
+    housekeeping = Housekeeping(history, monitors, metrics)
+    all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:
 
         def report_status(tracked: Tracked, transitions: Sequence[Transition]) -> None:
@@ -242,8 +245,6 @@ def build(
         monitors=monitors,
     )
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
-    history = History(store, clock, retention(settings))
-    history.start_run()
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
 
@@ -258,7 +259,7 @@ def build(
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,
-        housekeeping=Housekeeping(history, pipeline, metrics),
+        housekeeping=housekeeping,
         api=api,
         app=make_app(metrics, functools.partial(alive, scheduler), api),
         session=own_session,
