@@ -35,6 +35,7 @@ from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Transition
 from probed.probes import make_session, run_probe
+from probed.service.listener import ConnectionGuard
 from probed.service.sdnotify import Notifier
 from probed.store import Store
 from probed.units import utcnow
@@ -103,6 +104,8 @@ class Parts:
     housekeeping: Housekeeping
     api: Api
     app: web.Application
+    guard: ConnectionGuard
+    """Bounds the app's inbound connections (see ``probed.service.listener``)."""
     session: aiohttp.ClientSession | None
     """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
     now: Callable[[], datetime]
@@ -247,6 +250,9 @@ def build(
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
+    guard = ConnectionGuard()
+    app = make_app(metrics, functools.partial(alive, scheduler), api)
+    app.middlewares.append(guard.middleware)
 
     parts = Parts(
         config=config,
@@ -261,7 +267,8 @@ def build(
         pauses=pauses,
         housekeeping=housekeeping,
         api=api,
-        app=make_app(metrics, functools.partial(alive, scheduler), api),
+        app=app,
+        guard=guard,
         session=own_session,
         now=clock,
     )

@@ -21,6 +21,7 @@ from aiohttp import web
 from probed.config import Config, load_config
 from probed.errors import ConfigError, ProbedError
 from probed.service.build import Parts, build
+from probed.service.listener import KEEPALIVE_TIMEOUT, listen
 from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.units import utcnow
 
@@ -53,6 +54,7 @@ class Daemon:
         scheduler, dispatcher = parts.scheduler, parts.dispatcher
         background: list[asyncio.Task[None]] = []
         runner: web.AppRunner | None = None
+        listener: asyncio.Server | None = None
         pinger: asyncio.Task[None] | None = None
         try:
             # Before the first check: a monitor inside a maintenance window is never checked.
@@ -64,10 +66,12 @@ class Daemon:
                 asyncio.create_task(parts.housekeeping.run()),
                 asyncio.create_task(parts.pauses.run()),
             ]
-            runner = web.AppRunner(parts.app, access_log=None)
+            runner = web.AppRunner(parts.app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
             await runner.setup()
             try:
-                await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
+                listener = await listen(
+                    runner, parts.guard, settings.listen_host, settings.listen_port
+                )
             except OSError as exc:
                 log.error("cannot listen", listen=settings.listen, error=str(exc))
                 return 2
@@ -104,6 +108,8 @@ class Daemon:
             if scheduler.running:
                 await scheduler.drain(0)
             await dispatcher.stop(0)
+            if listener is not None:
+                listener.close()
             if runner is not None:
                 await runner.cleanup()
             for task in background:
