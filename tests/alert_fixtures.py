@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -24,6 +25,7 @@ from probed.engine.state import advance, pause
 from probed.metrics import Metrics
 from probed.model import CheckResult, Timings
 from probed.store import Store
+from tests.monitors import make_monitor
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -69,11 +71,9 @@ def make_config(
     )
 
 
-def monitor(name: str, **overrides: object) -> Monitor:
-    return replace(  # type: ignore[arg-type]
-        Monitor(name=name, url=f"https://{name}.example.test/health", down_after=3),
-        **overrides,
-    )
+def monitor(name: str, kind: str = "http", **settings: Any) -> Monitor:
+    settings = {"url": f"https://{name}.example.test/health", "down_after": 3} | settings
+    return make_monitor(kind, name=name, **settings)
 
 
 def failed(at: datetime, reason: str = "HTTP 503, expected 2xx") -> CheckResult:
