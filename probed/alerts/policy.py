@@ -173,7 +173,7 @@ def _reminder(event: Event) -> Alert:
 
 
 def _base(monitor: Monitor) -> Payload:
-    return {"monitor": monitor.name, "url": monitor.url, "type": str(monitor.type)}
+    return {"monitor": monitor.name, "url": monitor.url, "type": monitor.type}
 
 
 def _check(result: CheckResult) -> Payload:
