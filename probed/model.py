@@ -21,12 +21,6 @@ class Status(IntEnum):
         return self.name.lower()
 
 
-class ProbeType(StrEnum):
-    HTTP = "http"
-    KEYWORD = "keyword"
-    SSL = "ssl"
-
-
 @dataclass(frozen=True, slots=True)
 class Timings:
     """Seconds spent in each phase of a check; None when the phase did not happen."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -17,6 +18,7 @@ from probed.config import Config, EmailChannel, Monitor, Settings
 from probed.engine.pipeline import Tracked
 from probed.model import CheckResult, Timings, Transition
 from probed.service.build import build
+from tests.monitors import make_monitor
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -62,11 +64,9 @@ def make_config(
     )
 
 
-def monitor(name: str, **overrides: object) -> Monitor:
-    return replace(  # type: ignore[arg-type]
-        Monitor(name=name, url=f"https://{name}.example.test/health", down_after=3),
-        **overrides,
-    )
+def monitor(name: str, kind: str = "http", **settings: Any) -> Monitor:
+    settings = {"url": f"https://{name}.example.test/health", "down_after": 3} | settings
+    return make_monitor(kind, name=name, **settings)
 
 
 def failed(at: datetime, reason: str = "HTTP 503, expected 2xx") -> CheckResult:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -20,14 +21,15 @@ from probed.history import Retention
 from probed.model import CheckResult, Timings
 from probed.service.build import build
 from tests.alert_fixtures import T0, FakeClock
+from tests.monitors import make_monitor
 
 TOKEN = "s3cret-token"
 __all__ = ["T0", "TOKEN", "FakeClock", "Harness", "api_client", "monitor"]
 
 
-def monitor(name: str, **overrides: object) -> Monitor:
-    base = Monitor(name=name, url=f"https://{name}.example.test/health", down_after=2)
-    return replace(base, **overrides)  # type: ignore[arg-type]
+def monitor(name: str, kind: str = "http", **settings: Any) -> Monitor:
+    settings = {"url": f"https://{name}.example.test/health", "down_after": 2} | settings
+    return make_monitor(kind, name=name, **settings)
 
 
 class Harness:

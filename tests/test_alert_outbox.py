@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 from structlog.testing import capture_logs
 
 from probed.alerts.outbox import AlertStatus
-from probed.model import ProbeType, Status
+from probed.model import Status
 from probed.probes import make_session
 from tests.alert_fixtures import (
     T0,
@@ -297,7 +297,7 @@ async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_rest
 
 async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_path, smtp):
     expires = T0 + timedelta(days=40)
-    cert = monitor("cert", type=ProbeType.SSL, ssl_expiry_days=30)
+    cert = monitor("cert", "ssl", ssl_expiry_days=30)
     config = make_config(tmp_path, [cert], email_channel(smtp.port))
 
     async def check(h: Harness, days_left: float) -> None:

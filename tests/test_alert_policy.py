@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
-from probed.model import MonitorState, ProbeType, Status, Transition, TransitionKind
+from probed.config import HttpCheck, SslCheck
+from probed.model import MonitorState, Status, Transition, TransitionKind
 from tests.alert_fixtures import T0, failed, good, monitor
 
 M = monitor("api", alert=("email",))
@@ -70,7 +71,7 @@ def test_the_down_alert_lists_the_failed_checks_of_the_streak_with_their_timings
 
 # ---- SSL certificate expiry -------------------------------------------------------------------
 
-SSL = monitor("cert", type=ProbeType.SSL, ssl_expiry_days=30, alert=("email",))
+SSL = monitor("cert", "ssl", ssl_expiry_days=30, alert=("email",))
 
 
 def run_days(mon, days_left: list[float], expires=T0 + timedelta(days=400), marks=None):
@@ -123,12 +124,14 @@ def test_several_thresholds_passed_between_two_checks_give_one_warning():
 
 
 def test_a_lower_ssl_expiry_days_caps_the_thresholds():
-    warned, _ = run_days(replace(SSL, ssl_expiry_days=10), [40, 20, 14.5, 9.5, 7.5, 1.5])
+    warned, _ = run_days(
+        replace(SSL, check=SslCheck(ssl_expiry_days=10)), [40, 20, 14.5, 9.5, 7.5, 1.5]
+    )
     assert warned == [7, 1]
 
 
 def test_http_monitors_only_record_certificate_expiry():
-    warned, _ = run_days(replace(SSL, type=ProbeType.HTTP), [29, 14.5, 7.5, 1.5])
+    warned, _ = run_days(replace(SSL, check=HttpCheck()), [29, 14.5, 7.5, 1.5])
     assert warned == []
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from probed.model import ProbeType, Status
+from probed.model import Status
 from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -19,7 +19,7 @@ async def harness(tmp_path, monkeypatch):
         monkeypatch,
         [
             monitor("web", id=7),
-            monitor("db", type=ProbeType.KEYWORD, keyword="ok", url="http://db.test/"),
+            monitor("db", "keyword", keyword="ok", url="http://db.test/"),
         ],
     )
     yield h

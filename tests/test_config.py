@@ -10,6 +10,9 @@ import trustme
 from probed.config import (
     BasicAuth,
     Config,
+    HttpCheck,
+    KeywordCheck,
+    SslCheck,
     StatusRange,
     default_state_dir,
     load_config,
@@ -17,7 +20,6 @@ from probed.config import (
     parse_duration,
 )
 from probed.errors import ConfigError
-from probed.model import ProbeType
 from probed.units import format_duration
 
 DATA = Path(__file__).parent / "data"
@@ -86,10 +88,12 @@ def test_a_directory_or_a_binary_file_cannot_be_read(tmp_path: Path) -> None:
 def test_a_minimal_monitor_gets_the_documented_defaults(tmp_path: Path) -> None:
     config = load_text(tmp_path, SITE)
     site = config.monitors[0]
-    assert (site.name, site.url, site.type, site.method) == (
+    check = site.check
+    assert isinstance(check, HttpCheck)
+    assert (site.name, site.url, site.type, check.method) == (
         "Site",
         "https://example.com",
-        ProbeType.HTTP,
+        "http",
         "GET",
     )
     assert (site.interval, site.timeout, site.retry_interval, site.remind_every) == (
@@ -98,12 +102,12 @@ def test_a_minimal_monitor_gets_the_documented_defaults(tmp_path: Path) -> None:
         30.0,
         0.0,
     )
-    assert (site.down_after, site.up_after, site.ssl_expiry_days) == (3, 1, 30)
-    assert site.expect_status == (StatusRange(200, 299, "2xx"),)
-    assert (site.follow_redirects, site.max_redirects, site.verify_tls) == (True, 10, True)
-    assert site.max_body == 10 * 1024 * 1024
+    assert (site.down_after, site.up_after, site.verify_tls) == (3, 1, True)
+    assert check.expect_status == (StatusRange(200, 299, "2xx"),)
+    assert (check.follow_redirects, check.max_redirects) == (True, 10)
+    assert check.max_body == 10 * 1024 * 1024
     assert (site.paused, site.public, site.id) == (False, True, None)
-    assert (site.alert, site.headers, site.basic_auth, site.ca_file) == ((), (), None, None)
+    assert (site.alert, check.headers, check.basic_auth, site.ca_file) == ((), (), None, None)
     assert config.settings.listen == "127.0.0.1:9925"
     assert (config.settings.max_concurrent_checks, config.settings.shutdown_grace) == (64, 10.0)
     assert config.email is None
@@ -122,25 +126,32 @@ def test_defaults_apply_unless_a_monitor_sets_its_own(tmp_path: Path) -> None:
         'expect_status = ["2xx", "3xx"]\n\n'
         + SITE
         + '\n[[monitor]]\nname = "Own"\nurl = "https://example.org"\ninterval = "2m"\n'
-        'timeout = "1m"\ndown_after = 5\nexpect_status = [204]\n',
+        'timeout = "1m"\ndown_after = 5\nexpect_status = [204]\n'
+        '\n[[monitor]]\nname = "Cert"\nurl = "https://example.net"\ntype = "ssl"\n',
     )
-    site, own = config.monitors
+    site, own, cert = config.monitors
     assert (site.interval, site.timeout, site.retry_interval) == (60.0, 10.0, 15.0)
-    assert (site.down_after, site.up_after, site.ssl_expiry_days, site.remind_every) == (
+    assert (site.down_after, site.up_after, site.remind_every, site.verify_tls) == (
         2,
         2,
-        14,
         3600.0,
-    )
-    assert (site.follow_redirects, site.max_redirects, site.verify_tls, site.max_body) == (
         False,
-        3,
-        False,
-        4096,
     )
-    assert site.expected_status_text() == "2xx, 3xx"
+    assert site.check == HttpCheck(
+        follow_redirects=False,
+        max_redirects=3,
+        max_body=4096,
+        expect_status=(StatusRange(200, 299, "2xx"), StatusRange(300, 399, "3xx")),
+    )
     assert (own.interval, own.timeout, own.down_after, own.up_after) == (120.0, 60.0, 5, 2)
-    assert own.expected_status_text() == "204"
+    assert isinstance(own.check, HttpCheck)
+    assert own.check.expected_status_text() == "204"
+    # Each kind takes the defaults of its own keys and no others.
+    assert (cert.check, cert.down_after, cert.verify_tls) == (
+        SslCheck(ssl_expiry_days=14),
+        2,
+        False,
+    )
 
 
 def test_a_short_interval_shrinks_the_default_timeout_and_retry_interval(tmp_path: Path) -> None:
@@ -214,9 +225,9 @@ def test_environment_variables_are_substituted_in_any_string(tmp_path: Path) -> 
     )
     site = config.monitors[0]
     assert (site.name, site.url) == ("Site on example.com", "https://example.com/health")
-    assert site.headers == (("Authorization", "Bearer s3cret"),)
-    assert site.body == "${NOT_A_VAR} costs $5"
-    assert site.expected_status_text() == "2xx"
+    assert site.check == HttpCheck(
+        headers=(("Authorization", "Bearer s3cret"),), body="${NOT_A_VAR} costs $5"
+    )
 
 
 def test_load_config_reads_os_environ_by_default(
@@ -244,7 +255,7 @@ def test_secrets_can_come_from_files_next_to_the_config(tmp_path: Path) -> None:
     )
     assert config.settings.api_token == "t0ken"
     assert config.email is not None and config.email.password == "smtp-pw"
-    assert config.monitors[0].basic_auth == BasicAuth("me", "site-pw")
+    assert config.monitors[0].check == HttpCheck(basic_auth=BasicAuth("me", "site-pw"))
 
 
 def test_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
@@ -288,7 +299,9 @@ def test_expect_status_accepts_codes_classes_and_ranges(
     tmp_path: Path, expect: list[object], inside: list[int], outside: list[int]
 ) -> None:
     items = ", ".join(f'"{e}"' if isinstance(e, str) else str(e) for e in expect)
-    statuses = load_text(tmp_path, SITE + f"expect_status = [{items}]\n").monitors[0].expect_status
+    check = load_text(tmp_path, SITE + f"expect_status = [{items}]\n").monitors[0].check
+    assert isinstance(check, HttpCheck)
+    statuses = check.expect_status
     assert all(any(code in r for r in statuses) for code in inside)
     assert not any(any(code in r for r in statuses) for code in outside)
 
@@ -307,8 +320,8 @@ def test_methods_are_case_insensitive_and_keyword_checks_get(tmp_path: Path) -> 
         + 'keyword = "ok"\nmethod = "get"\nkeyword_absent = true\n',
     )
     site, keyword = config.monitors
-    assert (site.method, site.body) == ("POST", "{}")
-    assert (keyword.method, keyword.keyword, keyword.keyword_absent) == ("GET", "ok", True)
+    assert site.check == HttpCheck(method="POST", body="{}")
+    assert keyword.check == KeywordCheck(method="GET", keyword="ok", keyword_absent=True)
 
 
 def test_alerts_default_to_every_configured_channel(tmp_path: Path) -> None:
@@ -339,11 +352,9 @@ def test_headers_from_defaults_merge_case_insensitively(tmp_path: Path) -> None:
         + SITE
         + 'headers = { "authorization" = "b", "X-Extra" = "c" }\n',
     )
-    assert config.monitors[0].headers == (
-        ("User-Agent", "probed"),
-        ("authorization", "b"),
-        ("X-Extra", "c"),
-    )
+    check = config.monitors[0].check
+    assert isinstance(check, HttpCheck)
+    assert check.headers == (("User-Agent", "probed"), ("authorization", "b"), ("X-Extra", "c"))
 
 
 def test_a_ca_file_must_be_a_pem_bundle(tmp_path: Path) -> None:
@@ -380,23 +391,24 @@ def test_the_dutycall_example_loads_without_network() -> None:
     assert config.email.password == "smtp-pw"
     frontend, backend, database, certificate = config.monitors
     api = "https://dutycall-production.up.railway.app/api/check-users"
-    assert (frontend.name, frontend.method, frontend.url) == (
+    assert (frontend.name, frontend.check, frontend.url) == (
         "DutyCall Frontend (Production)",
-        "HEAD",
+        HttpCheck(method="HEAD"),
         "https://dutycall.vercel.app",
     )
-    assert (backend.name, backend.method, backend.url) == ("DutyCall Backend API", "HEAD", api)
-    assert (database.name, database.type, database.method, database.url, database.keyword) == (
-        "DutyCall Database Health",
-        ProbeType.KEYWORD,
-        "GET",
+    assert (backend.name, backend.check, backend.url) == (
+        "DutyCall Backend API",
+        HttpCheck(method="HEAD"),
         api,
-        "success",
     )
-    assert (certificate.name, certificate.type, certificate.ssl_expiry_days) == (
+    assert (database.name, database.check, database.url) == (
+        "DutyCall Database Health",
+        KeywordCheck(keyword="success"),
+        api,
+    )
+    assert (certificate.name, certificate.check) == (
         "DutyCall SSL Certificate",
-        ProbeType.SSL,
-        30,
+        SslCheck(ssl_expiry_days=30),
     )
     assert {m.interval for m in config.monitors} == {300.0}
     assert {m.alert for m in config.monitors} == {("email",)}
@@ -415,15 +427,14 @@ def test_the_starter_monitors_toml_loads_with_an_empty_environment() -> None:
     assert config.settings.listen == "127.0.0.1:9925"
     assert config.email is None
     healthz, metrics = config.monitors
-    assert (healthz.name, healthz.method, healthz.url, healthz.interval) == (
+    assert (healthz.name, healthz.check, healthz.url, healthz.interval) == (
         "probed self (healthz)",
-        "HEAD",
+        HttpCheck(method="HEAD"),
         "http://127.0.0.1:9925/healthz",
         60.0,
     )
-    assert (metrics.type, metrics.keyword, metrics.url, metrics.interval) == (
-        ProbeType.KEYWORD,
-        "probed_monitor_status",
+    assert (metrics.check, metrics.url, metrics.interval) == (
+        KeywordCheck(keyword="probed_monitor_status"),
         "http://127.0.0.1:9925/metrics",
         60.0,
     )

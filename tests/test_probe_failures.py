@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from probed.config import Monitor
-from probed.model import ProbeType
+from probed.config import KINDS, Monitor
 from probed.probes import make_session, run_probe
 from probed.probes.reasons import format_size
 from probed.units import format_duration
+from tests.monitors import make_monitor
 from tests.probe_servers import (
     StaticResolver,
     Target,
@@ -26,9 +26,9 @@ from tests.probe_servers import reset_connection as reset
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def monitor(url: str, type: ProbeType = ProbeType.HTTP, **options: object) -> Monitor:
+def monitor(url: str, kind: str = "http", **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return Monitor(name="target", url=url, type=type, **options)  # type: ignore[arg-type]
+    return make_monitor(kind, url, **options)
 
 
 async def test_a_server_that_never_answers_times_out_after_the_configured_timeout(
@@ -49,7 +49,7 @@ async def test_the_timeout_bounds_reading_the_body_of_a_slow_drip(
     target: Target, session: aiohttp.ClientSession
 ) -> None:
     started = time.monotonic()
-    slow = monitor(target.url("/drip"), ProbeType.KEYWORD, keyword="never", timeout=1)
+    slow = monitor(target.url("/drip"), "keyword", keyword="never", timeout=1)
 
     result = await run_probe(slow, session, NOW)
 
@@ -67,7 +67,7 @@ async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
 
     async with raw_server(silent) as port:
         result = await run_probe(
-            monitor(f"https://127.0.0.1:{port}/", ProbeType.SSL, timeout=0.5), session, NOW
+            monitor(f"https://127.0.0.1:{port}/", "ssl", timeout=0.5), session, NOW
         )
 
     assert (result.ok, result.reason) == (False, "timeout after 500ms")
@@ -76,8 +76,8 @@ async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
 
 async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSession) -> None:
     url = f"http://127.0.0.1:{closed_port()}/"
-    for type_ in (ProbeType.HTTP, ProbeType.SSL):
-        result = await run_probe(monitor(url, type_), session, NOW)
+    for kind in ("http", "ssl"):
+        result = await run_probe(monitor(url, kind), session, NOW)
         assert (result.ok, result.reason) == (False, "connection refused")
         assert result.timings.connect is not None
 
@@ -138,8 +138,8 @@ async def test_tls_spoken_to_a_plain_http_server_is_a_tls_error(
 ) -> None:
     assert target.server is not None
     url = f"https://127.0.0.1:{target.server.port}/status/200"
-    for type_ in (ProbeType.HTTP, ProbeType.SSL):
-        result = await run_probe(monitor(url, type_), session, NOW)
+    for kind in ("http", "ssl"):
+        result = await run_probe(monitor(url, kind), session, NOW)
         assert not result.ok
         assert result.reason.startswith("TLS error: "), result.reason
 
@@ -158,8 +158,9 @@ async def test_a_missing_ca_file_is_reported_as_the_reason(
 
 
 async def test_a_url_without_a_host_is_an_invalid_url(session: aiohttp.ClientSession) -> None:
-    for type_ in ProbeType:
-        result = await run_probe(monitor("http:///nohost", type_, keyword="x"), session, NOW)
+    for kind in KINDS.values():
+        required = dict.fromkeys(kind.required, "x")
+        result = await run_probe(monitor("http:///nohost", kind.name, **required), session, NOW)
         assert (result.ok, result.reason) == (False, "invalid URL")
 
 

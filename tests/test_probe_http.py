@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from probed.config import BasicAuth, Monitor, StatusRange
-from probed.model import ProbeType
 from probed.probes import make_session, run_probe
+from tests.monitors import make_monitor
 from tests.probe_servers import (
     CREDENTIALS,
     StaticResolver,
@@ -22,7 +22,7 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 def http(url: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return Monitor(name="target", url=url, type=ProbeType.HTTP, **options)  # type: ignore[arg-type]
+    return make_monitor("http", url, **options)
 
 
 async def test_a_200_is_up_with_the_status_as_reason(

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from probed.config import Monitor
-from probed.model import ProbeType
 from probed.probes import run_probe
 from tests.figures import report
+from tests.monitors import make_monitor
 from tests.probe_servers import HUGE, PeakRss, Target
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ MiB = 1024 * 1024
 
 def keyword(url: str, word: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return Monitor(name="target", url=url, type=ProbeType.KEYWORD, keyword=word, **options)  # type: ignore[arg-type]
+    return make_monitor("keyword", url, keyword=word, **options)
 
 
 async def test_a_page_containing_the_keyword_is_up(

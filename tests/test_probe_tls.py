@@ -12,9 +12,9 @@ import pytest
 import trustme
 
 from probed.config import Monitor
-from probed.model import ProbeType
 from probed.probes import make_session, run_probe
 from probed.probes.tls import tls_contexts
+from tests.monitors import make_monitor
 from tests.probe_servers import (
     Target,
     chain_with_intermediate,
@@ -42,9 +42,9 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield probe_session
 
 
-def check(url: str, type: ProbeType, **options: object) -> Monitor:
+def check(url: str, kind: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return Monitor(name="target", url=url, type=type, **options)  # type: ignore[arg-type]
+    return make_monitor(kind, url, **options)
 
 
 async def test_a_certificate_expiring_within_the_warning_window_is_down(
@@ -53,7 +53,7 @@ async def test_a_certificate_expiring_within_the_warning_window_is_down(
     cert = issue(ca, expires_in=timedelta(days=10))
     async with serve(Target(), server_context(cert)) as target:
         now = datetime.now(UTC)
-        monitor = check(target.url("/"), ProbeType.SSL, ca_file=ca_file, ssl_expiry_days=30)
+        monitor = check(target.url("/"), "ssl", ca_file=ca_file, ssl_expiry_days=30)
         result = await run_probe(monitor, session, now)
 
     # notAfter is stored in whole seconds, so "10 days from now" may be a hair under 10 days.
@@ -69,9 +69,7 @@ async def test_a_certificate_with_plenty_of_time_left_is_up(
     cert = issue(ca, expires_in=timedelta(days=90))
     async with serve(Target(), server_context(cert)) as target:
         now = datetime.now(UTC)
-        result = await run_probe(
-            check(target.url("/"), ProbeType.SSL, ca_file=ca_file), session, now
-        )
+        result = await run_probe(check(target.url("/"), "ssl", ca_file=ca_file), session, now)
 
     days = (not_after(cert) - now).days
     assert days in (89, 90)
@@ -86,8 +84,8 @@ async def test_an_expired_certificate_fails_verification(
     cert = issue(ca, expires_in=timedelta(days=-3))
     async with serve(Target(), server_context(cert)) as target:
         now = datetime.now(UTC)
-        ssl_check = check(target.url("/"), ProbeType.SSL, ca_file=ca_file)
-        unverified = check(target.url("/"), ProbeType.SSL, ca_file=ca_file, verify_tls=False)
+        ssl_check = check(target.url("/"), "ssl", ca_file=ca_file)
+        unverified = check(target.url("/"), "ssl", ca_file=ca_file, verify_tls=False)
         verified_result = await run_probe(ssl_check, session, now)
         unverified_result = await run_probe(unverified, session, now)
 
@@ -112,8 +110,8 @@ async def test_a_certificate_from_an_untrusted_ca_fails_verification(
     async with serve(Target(), server_context(cert)) as target:
         now = datetime.now(UTC)
         results = [
-            await run_probe(check(target.url("/status/200"), type_, ca_file=ca_file), session, now)
-            for type_ in (ProbeType.SSL, ProbeType.HTTP)
+            await run_probe(check(target.url("/status/200"), kind, ca_file=ca_file), session, now)
+            for kind in ("ssl", "http")
         ]
 
     for result in results:
@@ -130,8 +128,8 @@ async def test_verify_tls_false_accepts_a_certificate_from_an_untrusted_ca(
     async with serve(Target(), server_context(cert)) as target:
         now = datetime.now(UTC)
         url = target.url("/status/200")
-        ssl_result = await run_probe(check(url, ProbeType.SSL, verify_tls=False), session, now)
-        http_result = await run_probe(check(url, ProbeType.HTTP, verify_tls=False), session, now)
+        ssl_result = await run_probe(check(url, "ssl", verify_tls=False), session, now)
+        http_result = await run_probe(check(url, "http", verify_tls=False), session, now)
 
     assert ssl_result.ok and ssl_result.reason.startswith("certificate valid for ")
     assert (http_result.ok, http_result.reason) == (True, "HTTP 200")
@@ -145,9 +143,7 @@ async def test_a_certificate_for_another_name_is_a_hostname_mismatch(
     async with serve(Target(), server_context(cert)) as target:
         assert target.server is not None
         url = f"https://localhost:{target.server.port}/"  # localhost comes from /etc/hosts
-        result = await run_probe(
-            check(url, ProbeType.SSL, ca_file=ca_file), session, datetime.now(UTC)
-        )
+        result = await run_probe(check(url, "ssl", ca_file=ca_file), session, datetime.now(UTC))
 
     assert (result.ok, result.reason) == (
         False,
@@ -162,9 +158,7 @@ async def test_an_ssl_check_times_dns_connect_and_handshake_separately(
     async with serve(Target(), server_context(cert)) as target:
         assert target.server is not None
         url = f"https://localhost:{target.server.port}/"
-        result = await run_probe(
-            check(url, ProbeType.SSL, ca_file=ca_file), session, datetime.now(UTC)
-        )
+        result = await run_probe(check(url, "ssl", ca_file=ca_file), session, datetime.now(UTC))
 
     timings = result.timings
     assert result.ok
@@ -173,13 +167,14 @@ async def test_an_ssl_check_times_dns_connect_and_handshake_separately(
     assert timings.dns + timings.connect + timings.tls <= timings.total
 
 
-@pytest.mark.parametrize("type_", [ProbeType.HTTP, ProbeType.KEYWORD])
+@pytest.mark.parametrize("kind", ["http", "keyword"])
 async def test_an_http_check_on_https_records_the_certificate_expiry(
-    ca: trustme.CA, ca_file: str, session: aiohttp.ClientSession, type_: ProbeType
+    ca: trustme.CA, ca_file: str, session: aiohttp.ClientSession, kind: str
 ) -> None:
     cert = issue(ca, expires_in=timedelta(days=5))
     async with serve(Target(), server_context(cert)) as target:
-        monitor = check(target.url("/parts"), type_, ca_file=ca_file, keyword="hello")
+        keyword = {"keyword": "hello"} if kind == "keyword" else {}
+        monitor = check(target.url("/parts"), kind, ca_file=ca_file, **keyword)
         result = await run_probe(monitor, session, datetime.now(UTC))
 
     # Recorded only: an expiring certificate does not fail an http or keyword check.
@@ -193,7 +188,7 @@ async def test_a_head_check_on_https_records_the_expiry_though_its_connection_cl
 ) -> None:
     cert = issue(ca, expires_in=timedelta(days=40))
     async with serve(Target(), server_context(cert)) as target:
-        monitor = check(target.url("/moved"), ProbeType.HTTP, method="HEAD", ca_file=ca_file)
+        monitor = check(target.url("/moved"), "http", method="HEAD", ca_file=ca_file)
         result = await run_probe(monitor, session, datetime.now(UTC))
 
     assert (result.ok, result.reason) == (True, "HTTP 200")
@@ -211,8 +206,8 @@ async def test_the_earliest_expiry_in_the_chain_wins_even_when_it_is_an_intermed
     async with serve(Target(), context) as target:
         now = datetime.now(UTC)
         url = target.url("/status/200")
-        ssl_result = await run_probe(check(url, ProbeType.SSL, ca_file=ca_file), session, now)
-        http_result = await run_probe(check(url, ProbeType.HTTP, ca_file=ca_file), session, now)
+        ssl_result = await run_probe(check(url, "ssl", ca_file=ca_file), session, now)
+        http_result = await run_probe(check(url, "http", ca_file=ca_file), session, now)
 
     days = (chain.intermediate_expires - now).days
     assert chain.intermediate_expires < chain.leaf_expires
@@ -230,7 +225,7 @@ async def test_tls_contexts_are_built_once_per_ca_file_and_again_when_it_changes
 
     cert = issue(ca, expires_in=timedelta(days=90))
     async with serve(Target(), server_context(cert)) as target:
-        monitor = check(target.url("/status/200"), ProbeType.HTTP, ca_file=ca_file)
+        monitor = check(target.url("/status/200"), "http", ca_file=ca_file)
         trusted = await run_probe(monitor, session, datetime.now(UTC))
         trustme.CA().cert_pem.write_to_path(ca_file)  # the operator rotates the CA bundle
         rotated = await run_probe(monitor, session, datetime.now(UTC))

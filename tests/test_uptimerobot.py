@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from probed.model import ProbeType, Status
+from probed.model import Status
 from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
 
 # The official getMonitors example (reference §1.2), for its field names and value types.
@@ -41,9 +41,9 @@ async def harness(tmp_path, monkeypatch):
             monitor("Google", id=GOOGLE, url="http://www.google.com", interval=900, timeout=30),
             monitor(
                 "My Web Page",
+                "keyword",
                 id=PAGE,
                 url="https://mywebpage.com/",
-                type=ProbeType.KEYWORD,
                 keyword="Welcome",
                 interval=60,
                 timeout=10,

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from probed.alerts.payload import CheckFacts, Payload
-from probed.config import Monitor
-from probed.model import CheckResult, MonitorState, ProbeType, Status, Transition, TransitionKind
+from probed.config import Monitor, SslCheck
+from probed.model import CheckResult, MonitorState, Status, Transition, TransitionKind
 
 SSL_THRESHOLDS = (30, 14, 7, 1)
 """Days before expiry at which an ssl monitor warns, below its own ``ssl_expiry_days``."""
@@ -92,8 +92,9 @@ def alerts_for(event: Event, marks: CertMarks) -> Decision:
         due = reminder_due_at(monitor, event.state, event.last_alert_at)
         if due is not None and event.now >= due:
             alerts.append(_reminder(event))
-    if monitor.type is ProbeType.SSL and event.result and event.result.cert_expires_at:
-        ssl_alert, marks = _certificate(monitor, event.result, event.result.cert_expires_at, marks)
+    check, result = monitor.check, event.result
+    if isinstance(check, SslCheck) and result and result.cert_expires_at:
+        ssl_alert, marks = _certificate(monitor, check, result, result.cert_expires_at, marks)
         alerts.extend(ssl_alert)
     return Decision(tuple(alerts), marks)
 
@@ -109,7 +110,7 @@ def reminder_due_at(
 
 
 def _certificate(
-    monitor: Monitor, result: CheckResult, expires_at: datetime, marks: CertMarks
+    monitor: Monitor, check: SslCheck, result: CheckResult, expires_at: datetime, marks: CertMarks
 ) -> tuple[list[Alert], CertMarks]:
     if marks.expires_at is None or expires_at > marks.expires_at:
         marks = CertMarks(expires_at)  # a renewed certificate starts with no warnings given
@@ -120,13 +121,14 @@ def _certificate(
     days = (expires_at - result.at).days  # whole days, rounded down, as the ssl probe counts
     # The first threshold is ssl_expiry_days itself: crossing it makes the probe fail and the
     # monitor go DOWN, which is that level's alert. Each lower threshold then warns once.
-    levels = {monitor.ssl_expiry_days, *(t for t in SSL_THRESHOLDS if t < monitor.ssl_expiry_days)}
-    passed = frozenset(t for t in levels if days < monitor.ssl_expiry_days and days <= t)
+    warn_days = check.ssl_expiry_days
+    levels = {warn_days, *(t for t in SSL_THRESHOLDS if t < warn_days)}
+    passed = frozenset(t for t in levels if days < warn_days and days <= t)
     new = passed - marks.passed
     if not new:
         return [], marks
     marks = CertMarks(expires_at, marks.passed | passed)
-    if monitor.ssl_expiry_days in new:
+    if warn_days in new:
         # First seen already inside the warning range: the DOWN alert covers every level
         # passed so far; only later thresholds warn.
         return [], marks

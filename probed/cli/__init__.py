@@ -13,10 +13,19 @@ from pathlib import Path
 
 from probed import __version__, logs
 from probed.cli import api_client
-from probed.config import Config, Monitor, load_config, parse_duration
+from probed.config import (
+    KINDS,
+    Check,
+    Config,
+    HttpCheck,
+    KeywordCheck,
+    Monitor,
+    load_config,
+    parse_duration,
+)
 from probed.config.maintenance import describe_window
 from probed.errors import ConfigError
-from probed.model import CheckResult, ProbeType
+from probed.model import CheckResult
 from probed.units import format_duration
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
@@ -58,7 +67,7 @@ def summary_table(config: Config) -> str:
         rows.append(
             (
                 m.name + (" (paused)" if m.paused else ""),
-                m.type.value if m.type is not ProbeType.HTTP else f"http {m.method}",
+                kind_label(m.check),
                 format_duration(m.interval),
                 format_duration(m.timeout),
                 str(m.down_after),
@@ -78,6 +87,11 @@ def summary_table(config: Config) -> str:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
     return "\n".join(lines)
+
+
+def kind_label(check: Check) -> str:
+    # http monitors differ by method; every other kind is said by its name alone.
+    return f"http {check.method}" if type(check) is HttpCheck else check.kind
 
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
@@ -107,24 +121,22 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
 def cmd_probe(args: argparse.Namespace) -> int:
     from probed.probes import make_session, run_probe
 
+    if args.type == "keyword" and not args.keyword:
+        print("probed probe: --type keyword needs --keyword", file=sys.stderr)
+        return EXIT_USAGE
     try:
         timeout = parse_duration(args.timeout)
-        monitor = Monitor(
-            name="probe",
-            url=args.url,
-            type=ProbeType(args.type),
-            method=(args.method or ("GET" if args.type == "keyword" else "HEAD")).upper(),
-            keyword=args.keyword,
-            timeout=timeout,
-            interval=max(timeout, 1.0),
-            verify_tls=not args.insecure,
-        )
     except ValueError as exc:
         print(f"probed probe: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if monitor.type is ProbeType.KEYWORD and not monitor.keyword:
-        print("probed probe: --type keyword needs --keyword", file=sys.stderr)
-        return EXIT_USAGE
+    monitor = Monitor(
+        name="probe",
+        url=args.url,
+        check=probe_check(args),
+        timeout=timeout,
+        interval=max(timeout, 1.0),
+        verify_tls=not args.insecure,
+    )
 
     async def once() -> CheckResult:
         async with make_session() as session:
@@ -135,13 +147,24 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_RUNTIME
 
 
+def probe_check(args: argparse.Namespace) -> Check:
+    """The check ``probed probe`` runs: its kind's defaults and the flags that apply to it."""
+    if args.type == "keyword":
+        return KeywordCheck(keyword=args.keyword)
+    if args.type == "http":
+        # HEAD: a one-off look at a URL has no use for its body.
+        return HttpCheck(method=(args.method or "HEAD").upper())
+    check: Check = KINDS[args.type].check()
+    return check
+
+
 def format_result(monitor: Monitor, result: CheckResult) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value * 1000:.1f} ms"
 
     t = result.timings
     lines = [
-        f"{'UP' if result.ok else 'DOWN'}  {monitor.type.value} {monitor.url}",
+        f"{'UP' if result.ok else 'DOWN'}  {monitor.type} {monitor.url}",
         f"  reason:      {result.reason}",
         f"  status:      {result.status_code if result.status_code is not None else '-'}",
         f"  dns:         {ms(t.dns)}",
@@ -186,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("probe", help="check one URL now and print the result with its phases")
     p.add_argument("url")
-    p.add_argument("--type", choices=[t.value for t in ProbeType], default="http")
+    p.add_argument("--type", choices=list(KINDS), default="http")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
     p.add_argument("--keyword")
     p.add_argument("--timeout", default="30s")

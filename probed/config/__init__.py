@@ -11,26 +11,27 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from probed.config.model import (
-    BasicAuth,
-    Config,
-    EmailChannel,
-    Monitor,
-    Settings,
-    StatusRange,
-    default_state_dir,
-)
+from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
+from probed.config.kinds import KINDS, Kind
+from probed.config.model import Check, Config, EmailChannel, Monitor, Settings, default_state_dir
 from probed.config.reader import Reader, parse_duration
 from probed.config.tables import read_config
+from probed.config.tls import SslCheck
 from probed.errors import ConfigError
 
 __all__ = [
+    "KINDS",
     "BasicAuth",
+    "Check",
     "Config",
     "ConfigError",
     "EmailChannel",
+    "HttpCheck",
+    "KeywordCheck",
+    "Kind",
     "Monitor",
     "Settings",
+    "SslCheck",
     "StatusRange",
     "default_state_dir",
     "load_config",

@@ -8,62 +8,62 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
+from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
-from probed.model import Policy, ProbeType
+from probed.model import Policy
 
 DEFAULT_LISTEN = "127.0.0.1:9925"
 
 
-@dataclass(frozen=True, slots=True)
-class StatusRange:
-    """An inclusive range of accepted HTTP status codes; ``2xx`` is 200-299, ``200`` is 200-200."""
+class Check(Protocol):
+    """A monitor's kind-specific settings: one frozen dataclass per kind (probed.config.kinds).
 
-    low: int
-    high: int
-    text: str
+    Code that needs a kind's own fields narrows with isinstance; everything else goes by
+    ``kind``, the ``type`` written in monitors.toml.
+    """
 
-    def __contains__(self, code: object) -> bool:
-        return isinstance(code, int) and self.low <= code <= self.high
+    kind: ClassVar[str]
+    # Every kind is a dataclass: its fields are the keys it accepts (probed.config.kinds).
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
-
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
-    username: str
-    password: str = field(repr=False)
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What of these settings makes it a different check (see Monitor.check_key)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class Monitor:
-    """One [[monitor]] table with the defaults applied. Durations are in seconds."""
+    """One [[monitor]] table with the defaults applied: what every kind shares, and its check.
+
+    Durations are in seconds.
+    """
 
     name: str
     url: str
-    type: ProbeType = ProbeType.HTTP
-    method: str = "GET"
-    expect_status: tuple[StatusRange, ...] = (StatusRange(200, 299, "2xx"),)
-    keyword: str | None = None
-    keyword_case_sensitive: bool = False
-    keyword_absent: bool = False
+    # Frozen, so one shared default instance is as safe as a shared tuple.
+    check: Check = HttpCheck()  # noqa: RUF009
     interval: float = 300.0
     timeout: float = 30.0
     down_after: int = 3
     retry_interval: float = 30.0
     up_after: int = 1
-    ssl_expiry_days: int = 30
     remind_every: float = 0.0
     alert: tuple[str, ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str | None = None
-    basic_auth: BasicAuth | None = None
-    follow_redirects: bool = True
-    max_redirects: int = 10
     verify_tls: bool = True
-    max_body: int = 10 * 1024 * 1024
+    """Every kind so far talks TLS to https targets: http and keyword for the request, ssl for
+    the handshake it judges."""
     ca_file: str | None = None
     paused: bool = False
     public: bool = True
     id: int | None = None
+
+    @property
+    def type(self) -> str:
+        """The kind's name, as ``type`` in monitors.toml, the API and alert payloads."""
+        return self.check.kind
 
     @property
     def policy(self) -> Policy:
@@ -72,10 +72,7 @@ class Monitor:
     @property
     def check_key(self) -> tuple[object, ...]:
         """What the check itself is: when this changes on reload, past state no longer applies."""
-        return (self.type, self.url, self.method, self.keyword, self.keyword_absent)
-
-    def expected_status_text(self) -> str:
-        return ", ".join(r.text for r in self.expect_status)
+        return (self.type, self.url, *self.check.key)
 
 
 @dataclass(frozen=True, slots=True)

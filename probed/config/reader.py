@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from probed.units import format_duration
@@ -28,6 +29,12 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"([0-9]{3})\s*-\s*([0-9]{3})")
 _STATUS_HELP = 'expected a code like 200, a class like "2xx" or a range like "200-399"'
+_T = TypeVar("_T")
+
+
+def pick(value: _T | None, default: _T) -> _T:
+    """value, or default when a getter found the key absent or wrong."""
+    return default if value is None else value
 
 
 def parse_duration(value: object) -> float:

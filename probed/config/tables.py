@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TypeVar
-from urllib.parse import urlsplit
 
+from probed.config.kinds import KIND_KEYS, KINDS, Kind
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
-    BasicAuth,
+    Check,
     Config,
     EmailChannel,
     Monitor,
     Settings,
-    StatusRange,
     default_state_dir,
 )
 from probed.config.reader import (
@@ -28,10 +26,9 @@ from probed.config.reader import (
     address_problem,
     describe,
     listen_problem,
-    parse_status,
+    pick,
     url_problem,
 )
-from probed.model import ProbeType
 from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
@@ -41,26 +38,19 @@ SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectiv
 SETTINGS_KEYS += ("raw_retention", "history_retention")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
-MONITOR_KEYS = tuple(f.name for f in fields(Monitor))
+COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
+MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRY_INTERVAL = 30.0
 
-_KEYWORD_ONLY = ("keyword", "keyword_case_sensitive", "keyword_absent")
-_NOT_FOR_SSL = (
-    *("method", "expect_status", "body", "headers", "basic_auth", "follow_redirects"),
-    *("max_redirects", "max_body", *_KEYWORD_ONLY),
-)
-_MISPLACED = {ProbeType.HTTP: _KEYWORD_ONLY, ProbeType.KEYWORD: (), ProbeType.SSL: _NOT_FOR_SSL}
 _AUTH_HINT = 'belongs in basic_auth = {username = "...", password = "..."}'
 _MONITOR_ELSEWHERE = dict.fromkeys(("username", "password", "password_file"), _AUTH_HINT)
 _PER_MONITOR = set(MONITOR_KEYS) - set(DEFAULTS_KEYS)
 _DEFAULTS_ELSEWHERE = dict.fromkeys(_PER_MONITOR, "only allowed per monitor, not in [defaults]")
-_T = TypeVar("_T")
 
 
 def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Config:
@@ -93,10 +83,6 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     return Config(path, settings, kept, email, maintenance=maintenance)
 
 
-def _pick(value: _T | None, default: _T) -> _T:
-    return default if value is None else value
-
-
 def _top_table(top: Section, key: str) -> Section:
     """A top-level table; absent or not a table reads as empty so its defaults still apply."""
     table = top.table(key)
@@ -117,21 +103,21 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
         listen = env_listen
     state_dir = sec.string("state_dir", nonempty=True)
     return Settings(
-        listen=_pick(listen, base.listen),
+        listen=pick(listen, base.listen),
         state_dir=sec.reader.base_dir / state_dir if state_dir else default_state_dir(env),
         api_token=sec.secret("api_token"),
-        status_page_title=_pick(sec.string("status_page_title"), base.status_page_title),
-        max_concurrent_checks=_pick(
+        status_page_title=pick(sec.string("status_page_title"), base.status_page_title),
+        max_concurrent_checks=pick(
             sec.integer("max_concurrent_checks", 1), base.max_concurrent_checks
         ),
-        shutdown_grace=_pick(sec.duration("shutdown_grace"), base.shutdown_grace),
-        alert_max_age=_pick(sec.duration("alert_max_age", positive=True), base.alert_max_age),
-        storm_threshold=_pick(sec.integer("storm_threshold", 1), base.storm_threshold),
-        storm_window=_pick(sec.duration("storm_window", positive=True), base.storm_window),
+        shutdown_grace=pick(sec.duration("shutdown_grace"), base.shutdown_grace),
+        alert_max_age=pick(sec.duration("alert_max_age", positive=True), base.alert_max_age),
+        storm_threshold=pick(sec.integer("storm_threshold", 1), base.storm_threshold),
+        storm_window=pick(sec.duration("storm_window", positive=True), base.storm_window),
         connectivity_check=_addresses(sec, "connectivity_check"),
         # An hour at least: an hour's raw results are rolled up only once it has ended.
-        raw_retention=_pick(sec.duration("raw_retention", minimum=3600), base.raw_retention),
-        history_retention=_pick(
+        raw_retention=pick(sec.duration("raw_retention", minimum=3600), base.raw_retention),
+        history_retention=pick(
             sec.duration("history_retention", minimum=86400), base.history_retention
         ),
     )
@@ -149,7 +135,7 @@ def _addresses(sec: Section, key: str) -> tuple[str, ...]:
 def _email(sec: Section) -> EmailChannel:
     sec.reject_unknown(EMAIL_KEYS)
     base = EmailChannel(host="", to=(), sender="")
-    security = _pick(sec.choice("security", SECURITY_PORTS), base.security)
+    security = pick(sec.choice("security", SECURITY_PORTS), base.security)
     username = sec.string("username", nonempty=True)
     password = sec.secret("password")
     if password is not None and username is None and "username" not in sec.failed:
@@ -163,14 +149,14 @@ def _email(sec: Section) -> EmailChannel:
         for problem in filter(None, map(address_problem, addresses)):
             sec.problem(key, problem)
     return EmailChannel(
-        host=_pick(sec.string("host", required=True, nonempty=True), ""),
-        to=_pick(to, ()),
-        sender=_pick(sender, ""),
-        port=_pick(sec.integer("port", 1, 65535), SECURITY_PORTS[security]),
+        host=pick(sec.string("host", required=True, nonempty=True), ""),
+        to=pick(to, ()),
+        sender=pick(sender, ""),
+        port=pick(sec.integer("port", 1, 65535), SECURITY_PORTS[security]),
         security=security,
         username=username,
         password=password,
-        timeout=_pick(sec.duration("timeout", positive=True), base.timeout),
+        timeout=pick(sec.duration("timeout", positive=True), base.timeout),
         ca_file=_str_path(sec.path("ca_file", certificates=True)),
     )
 
@@ -184,23 +170,34 @@ class _Defaults:
     """Every configured alert channel: what ``alert`` may name."""
     timeout: float | None
     retry_interval: float | None
-    headers: dict[str, str]
+    kind_data: Mapping[str, object]
+    """The valid kind keys of [defaults], as written: merged under each monitor's own."""
 
 
 def _defaults(sec: Section, channels: tuple[str, ...]) -> _Defaults:
     sec.reject_unknown(DEFAULTS_KEYS, _DEFAULTS_ELSEWHERE)
     base = Monitor(name="", url="", alert=channels)
-    interval = _pick(sec.duration("interval", minimum=1), base.interval)
+    interval = pick(sec.duration("interval", minimum=1), base.interval)
     timeout = sec.duration("timeout", positive=True)
     if timeout is not None and timeout > interval and "interval" not in sec.failed:
         sec.problem("timeout", _exceeds(interval, timeout))
     common = _common(sec, base, channels)
+    # Each kind reader validates the keys it owns, and each key once: http and keyword share
+    # most, and a problem in [defaults] is one problem however many kinds use the key.
+    checked: set[str] = set()
+    for kind in KINDS.values():
+        keys = [k for k in sec.data if k in DEFAULTS_KEYS and k in kind.keys and k not in checked]
+        if keys:
+            part = Section(sec.reader, sec.prefix, {k: sec.data[k] for k in keys})
+            kind.read(part, "")
+            sec.failed |= part.failed
+            checked.update(keys)
     return _Defaults(
         monitor=replace(common, interval=interval),
         channels=channels,
         timeout=timeout,
         retry_interval=sec.duration("retry_interval", minimum=1),
-        headers=_pick(sec.headers("headers"), {}),
+        kind_data={k: v for k, v in sec.data.items() if k in checked and k not in sec.failed},
     )
 
 
@@ -212,34 +209,12 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
     return replace(
         base,
-        down_after=_pick(sec.integer("down_after", 1), base.down_after),
-        up_after=_pick(sec.integer("up_after", 1), base.up_after),
-        ssl_expiry_days=_pick(sec.integer("ssl_expiry_days", 0, 3650), base.ssl_expiry_days),
-        remind_every=_pick(sec.duration("remind_every"), base.remind_every),
-        alert=_pick(alert, base.alert),
-        follow_redirects=_pick(sec.boolean("follow_redirects"), base.follow_redirects),
-        max_redirects=_pick(sec.integer("max_redirects", 0, 50), base.max_redirects),
-        verify_tls=_pick(sec.boolean("verify_tls"), base.verify_tls),
-        max_body=_pick(sec.integer("max_body", 1), base.max_body),
-        expect_status=_pick(_statuses(sec, "expect_status"), base.expect_status),
+        down_after=pick(sec.integer("down_after", 1), base.down_after),
+        up_after=pick(sec.integer("up_after", 1), base.up_after),
+        remind_every=pick(sec.duration("remind_every"), base.remind_every),
+        alert=pick(alert, base.alert),
+        verify_tls=pick(sec.boolean("verify_tls"), base.verify_tls),
     )
-
-
-def _statuses(sec: Section, key: str) -> tuple[StatusRange, ...] | None:
-    if key not in sec.data:
-        return None
-    raw = sec.data[key]
-    ranges: list[StatusRange] = []
-    for item in raw if isinstance(raw, list) else [raw]:
-        value = sec.expand(key, item) if isinstance(item, str) else item
-        try:
-            if value is not None:
-                ranges.append(StatusRange(*parse_status(value)))
-        except ValueError as exc:
-            sec.problem(key, str(exc))
-    if raw == []:
-        sec.problem(key, 'must list at least one status (the default is ["2xx"])')
-    return None if key in sec.failed else tuple(ranges)
 
 
 def _exceeds(interval: float, timeout: float) -> str:
@@ -273,31 +248,15 @@ def _monitor(
             sec.problem("name", f"duplicate name, already used by monitor #{names[name]}")
         names.setdefault(name, index)
     sec.reject_unknown(MONITOR_KEYS, _MONITOR_ELSEWHERE)
-    kind = ProbeType(_pick(sec.choice("type", [t.value for t in ProbeType]), ProbeType.HTTP))
-    url = _pick(sec.string("url", required=True), "")
+    kind = KINDS[pick(sec.choice("type", list(KINDS)), next(iter(KINDS)))]
+    url = pick(sec.string("url", required=True), "")
     if url and (problem := url_problem(url)):
         sec.problem("url", problem)
-    elif url and kind is ProbeType.SSL and urlsplit(url).scheme != "https":
-        sec.problem("url", f'type "ssl" needs an https:// URL, got "{url}"')
-    misplaced = () if "type" in sec.failed else _MISPLACED[kind]
-    for key in (k for k in misplaced if k in raw):
-        sec.problem(key, f'not used by type "{kind}"')
-    # Misplaced keys are reported once above, not again by the readers below.
-    sec.data = {k: v for k, v in raw.items() if k not in misplaced}
-    keyword = sec.string("keyword", nonempty=True)
-    if kind is ProbeType.KEYWORD and keyword is None and "keyword" not in sec.failed:
-        sec.problem("keyword", 'missing (required for type "keyword")')
-    method = sec.string("method")
-    if method is not None:
-        method = method.upper()
-        if kind is ProbeType.KEYWORD and method != "GET":
-            sec.problem("method", f'keyword checks always use GET, got "{method}"')
-        elif method not in HTTP_METHODS:
-            sec.problem("method", f'must be one of {", ".join(HTTP_METHODS)}; got "{method}"')
+    check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
     base = _common(sec, defaults.monitor, defaults.channels)
-    interval = _pick(sec.duration("interval", minimum=1), base.interval)
+    interval = pick(sec.duration("interval", minimum=1), base.interval)
     own_timeout = sec.duration("timeout", positive=True)
-    timeout = _pick(own_timeout, defaults.timeout)
+    timeout = pick(own_timeout, defaults.timeout)
     if timeout is None:
         # A 30s default timeout must not make a 10s interval invalid: shrink it to fit.
         timeout = min(DEFAULT_TIMEOUT, interval)
@@ -309,16 +268,8 @@ def _monitor(
         origin = "" if own_timeout is not None else " (from [defaults])"
         sec.problem("timeout", _exceeds(interval, timeout) + origin)
     # Like the timeout, the default retry interval shrinks to fit a short interval.
-    retry_default = _pick(defaults.retry_interval, min(DEFAULT_RETRY_INTERVAL, interval))
+    retry_default = pick(defaults.retry_interval, min(DEFAULT_RETRY_INTERVAL, interval))
     retry = sec.duration("retry_interval", minimum=1)
-    basic_auth = None
-    if (auth := sec.table("basic_auth")) is not None:
-        auth.reject_unknown(("username", "password", "password_file"))
-        username = _pick(auth.string("username", required=True, nonempty=True), "")
-        basic_auth = BasicAuth(username, _pick(auth.secret("password", required=True), ""))
-    headers = {k.lower(): (k, v) for k, v in defaults.headers.items()}
-    # Header names are case-insensitive: a monitor's "authorization" replaces a default's.
-    headers |= {k.lower(): (k, v) for k, v in _pick(sec.headers("headers"), {}).items()}
     id_ = sec.integer("id", 1)
     if id_ is not None and id_ in ids:
         sec.problem("id", f"duplicate id {id_}, already used by monitor #{ids[id_]}")
@@ -326,21 +277,39 @@ def _monitor(
         ids[id_] = index
     return replace(
         base,
-        name=_pick(name, ""),
+        name=pick(name, ""),
         url=url,
-        type=kind,
-        method=_pick(method, "GET"),
-        keyword=keyword,
-        keyword_case_sensitive=_pick(sec.boolean("keyword_case_sensitive"), False),
-        keyword_absent=_pick(sec.boolean("keyword_absent"), False),
+        check=check,
         interval=interval,
         timeout=timeout,
-        retry_interval=_pick(retry, retry_default),
-        headers=tuple(headers.values()),
-        body=sec.string("body"),
-        basic_auth=basic_auth,
+        retry_interval=pick(retry, retry_default),
         ca_file=_str_path(sec.path("ca_file", certificates=True)),
-        paused=_pick(sec.boolean("paused"), False),
-        public=_pick(sec.boolean("public"), True),
+        paused=pick(sec.boolean("paused"), False),
+        public=pick(sec.boolean("public"), True),
         id=id_,
     )
+
+
+def _check(sec: Section, kind: Kind[Check], url: str, defaults: _Defaults) -> Check:
+    """The monitor's settings of its kind; keys of other kinds are reported, not read."""
+    # An unknown type reads as the default kind; its keys are then not worth a second problem.
+    misplaced = [] if "type" in sec.failed else [k for k in KIND_KEYS if k not in kind.keys]
+    for key in (k for k in misplaced if k in sec.data):
+        sec.problem(key, f'not used by type "{kind.name}"')
+    data = {k: v for k, v in defaults.kind_data.items() if k in kind.keys}
+    own = {k: v for k, v in sec.data.items() if k in kind.keys}
+    data |= own
+    if isinstance(shared := data.get("headers"), dict) and isinstance(
+        inherited := defaults.kind_data.get("headers"), dict
+    ):
+        # Header names are case-insensitive: a monitor's "authorization" replaces a default's.
+        headers = {name.lower(): (name, value) for name, value in inherited.items()}
+        headers |= {name.lower(): (name, value) for name, value in shared.items()}
+        data["headers"] = dict(headers.values())
+    table = Section(sec.reader, sec.prefix, data)
+    check = kind.read(table, url)
+    for key in kind.required:
+        if key not in data:
+            sec.problem(key, f'missing (required for type "{kind.name}")')
+    sec.failed |= table.failed
+    return check

@@ -10,50 +10,53 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from types import MappingProxyType
-from typing import Final, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from probed import __version__
-from probed.config import Monitor
-from probed.model import CheckResult, ProbeType
+from probed.config import KINDS, Kind, Monitor
+from probed.model import CheckResult
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
-from probed.probes.http import CertRecordingResponse, probe_http, probe_keyword
+from probed.probes.http import CertRecordingResponse
 from probed.probes.reasons import describe_error
-from probed.probes.tls import ProbeConnector, probe_ssl
+from probed.probes.tls import ProbeConnector
 from probed.units import format_duration
 
 __all__ = [
-    "PROBES",
     "PhaseTracker",
     "Probe",
     "ProbeError",
     "ProbeOutcome",
     "make_session",
+    "probe_of",
     "run_probe",
 ]
 
+_C_contra = TypeVar("_C_contra", contravariant=True)
 
-class Probe(Protocol):
-    """One check of one monitor. Raises for a target's failure (run_probe words it); records
-    the status code and certificate expiry on ``tracker`` as soon as it learns them."""
+
+class Probe(Protocol[_C_contra]):
+    """One check of one monitor of one kind (``check`` is ``monitor.check``, narrowed to the
+    kind's type). Raises for a target's failure (run_probe words it); records the status code
+    and certificate expiry on ``tracker`` as soon as it learns them."""
 
     async def __call__(
-        self, monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+        self,
+        monitor: Monitor,
+        check: _C_contra,
+        session: aiohttp.ClientSession,
+        tracker: PhaseTracker,
     ) -> ProbeOutcome: ...
 
 
-PROBES: Final[Mapping[ProbeType, Probe]] = MappingProxyType(
-    {
-        ProbeType.HTTP: probe_http,
-        ProbeType.KEYWORD: probe_keyword,
-        ProbeType.SSL: probe_ssl,
-    }
-)
+def probe_of(kind: Kind[Any]) -> Probe[Any]:
+    """The kind's probe; its module is imported on first use."""
+    probe: Probe[Any] = kind.load_probe()
+    return probe
 
 
 async def run_probe(
@@ -70,7 +73,8 @@ async def run_probe(
     deadline = asyncio.timeout(monitor.timeout)
     try:
         async with deadline:
-            outcome = await PROBES[monitor.type](monitor, session, tracker)
+            probe = probe_of(KINDS[monitor.type])
+            outcome = await probe(monitor, monitor.check, session, tracker)
     except TimeoutError as exc:
         # Our deadline, or a timeout inside the probe (an OS-level connect timeout).
         reason = (

@@ -12,8 +12,8 @@ from datetime import datetime
 import aiohttp
 from aiohttp.connector import Connection
 
-from probed.config import Monitor
-from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
+from probed.config import HttpCheck, KeywordCheck, Monitor
+from probed.probes.check import PhaseTracker, ProbeOutcome
 from probed.probes.reasons import format_size
 from probed.probes.tls import tls_contexts, transport_cert_expiry
 
@@ -37,39 +37,37 @@ class CertRecordingResponse(aiohttp.ClientResponse):
 
 
 async def probe_http(
-    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+    monitor: Monitor, check: HttpCheck, session: aiohttp.ClientSession, tracker: PhaseTracker
 ) -> ProbeOutcome:
     """Up when the status code is expected; the body is never read."""
-    method = monitor.method.upper()
-    async with _request(monitor, session, tracker, method) as response:
+    method = check.method.upper()
+    async with _request(monitor, check, session, tracker, method) as response:
         status = response.status
     if method == "HEAD" and status in _HEAD_REFUSED:
         # Plenty of servers refuse HEAD; the question is whether the page is served.
-        async with _request(monitor, session, tracker, "GET") as response:
+        async with _request(monitor, check, session, tracker, "GET") as response:
             status = response.status
-    return _judge_status(monitor, status)
+    return _judge_status(check, status)
 
 
 async def probe_keyword(
-    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+    monitor: Monitor, check: KeywordCheck, session: aiohttp.ClientSession, tracker: PhaseTracker
 ) -> ProbeOutcome:
     """GET; up when the status is expected and the keyword is in (or, with ``keyword_absent``,
     not in) the first ``max_body`` bytes of the body."""
-    keyword = monitor.keyword
-    if not keyword:
-        raise ProbeError("no keyword configured")
-    async with _request(monitor, session, tracker, "GET") as response:
-        if not _status_ok(monitor, response.status):
-            return _judge_status(monitor, response.status)
+    keyword = check.keyword
+    async with _request(monitor, check, session, tracker, "GET") as response:
+        if not _status_ok(check, response.status):
+            return _judge_status(check, response.status)
         found, truncated = await search_body(
             response,
             keyword,
-            case_sensitive=monitor.keyword_case_sensitive,
-            limit=monitor.max_body,
+            case_sensitive=check.keyword_case_sensitive,
+            limit=check.max_body,
         )
     shown = f'keyword "{keyword}"'
-    within = f" in first {format_size(monitor.max_body)}" if truncated else ""
-    if monitor.keyword_absent:
+    within = f" in first {format_size(check.max_body)}" if truncated else ""
+    if check.keyword_absent:
         return ProbeOutcome(not found, f"{shown} found" if found else f"{shown} not found{within}")
     return ProbeOutcome(found, f"{shown} found" if found else f"{shown} not found{within}")
 
@@ -113,17 +111,21 @@ def _charset(response: aiohttp.ClientResponse) -> str:
 
 @asynccontextmanager
 async def _request(
-    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker, method: str
+    monitor: Monitor,
+    check: HttpCheck,
+    session: aiohttp.ClientSession,
+    tracker: PhaseTracker,
+    method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     response = await session.request(
         method,
         monitor.url,
-        headers=_headers(monitor),
-        data=monitor.body,
+        headers=_headers(check),
+        data=check.body,
         # Explicit for every method: aiohttp follows by default for GET but not for HEAD.
         # aiohttp reads max_redirects=0 as "no limit"; here it means "follow none".
-        allow_redirects=monitor.follow_redirects and monitor.max_redirects > 0,
-        max_redirects=monitor.max_redirects,
+        allow_redirects=check.follow_redirects and check.max_redirects > 0,
+        max_redirects=check.max_redirects,
         ssl=tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file),
         trace_request_ctx=tracker,
     )
@@ -138,21 +140,21 @@ async def _request(
         response.close()
 
 
-def _headers(monitor: Monitor) -> list[tuple[str, str]]:
-    headers = list(monitor.headers)
+def _headers(check: HttpCheck) -> list[tuple[str, str]]:
+    headers = list(check.headers)
     has_authorization = any(name.lower() == "authorization" for name, _ in headers)
-    if monitor.basic_auth is not None and not has_authorization:
-        auth = monitor.basic_auth
+    if check.basic_auth is not None and not has_authorization:
+        auth = check.basic_auth
         token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
         headers.append(("Authorization", f"Basic {token}"))
     return headers
 
 
-def _status_ok(monitor: Monitor, status: int) -> bool:
-    return any(status in accepted for accepted in monitor.expect_status)
+def _status_ok(check: HttpCheck, status: int) -> bool:
+    return any(status in accepted for accepted in check.expect_status)
 
 
-def _judge_status(monitor: Monitor, status: int) -> ProbeOutcome:
-    if _status_ok(monitor, status):
+def _judge_status(check: HttpCheck, status: int) -> ProbeOutcome:
+    if _status_ok(check, status):
         return ProbeOutcome(True, f"HTTP {status}")
-    return ProbeOutcome(False, f"HTTP {status}, expected {monitor.expected_status_text()}")
+    return ProbeOutcome(False, f"HTTP {status}, expected {check.expected_status_text()}")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from cryptography import x509
 
-from probed.config import Monitor
+from probed.config import Monitor, SslCheck
 from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_days
 
@@ -125,7 +125,7 @@ def transport_cert_expiry(transport: asyncio.BaseTransport | None) -> datetime |
 
 
 async def probe_ssl(
-    monitor: Monitor, session: aiohttp.ClientSession, tracker: PhaseTracker
+    monitor: Monitor, check: SslCheck, session: aiohttp.ClientSession, tracker: PhaseTracker
 ) -> ProbeOutcome:
     """TLS handshake with the URL's host; judged on the earliest expiry in the chain."""
     host, port = _target(monitor.url)
@@ -146,7 +146,7 @@ async def probe_ssl(
     if expires_at is None:
         raise ProbeError("no certificate presented")
     tracker.record_cert_expiry(expires_at)
-    return judge_expiry(expires_at, tracker.now, monitor.ssl_expiry_days)
+    return judge_expiry(expires_at, tracker.now, check.ssl_expiry_days)
 
 
 def judge_expiry(expires_at: datetime, now: datetime, warn_days: int) -> ProbeOutcome:

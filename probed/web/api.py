@@ -177,7 +177,7 @@ def _view(
         "id": t.id,
         "name": t.monitor.name,
         "url": t.monitor.url,
-        "type": str(t.monitor.type),
+        "type": t.monitor.type,
         "status": int(state.status),
         "state": state.status.label,
         "since": iso(state.since),

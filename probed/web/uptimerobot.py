@@ -100,7 +100,7 @@ def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
         t
         for t in api.monitors()
         if (ids is None or t.id in ids)
-        and (types is None or type_code(t.monitor.type) in types)
+        and (types is None or type_code(t.monitor.check) in types)
         and (statuses is None or int(t.state.status) in statuses)
         and (not search or search in t.monitor.name.lower() or search in t.monitor.url.lower())
     ]

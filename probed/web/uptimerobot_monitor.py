@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from probed.config import Check, HttpCheck, KeywordCheck
 from probed.history.uptime import PeriodKind, periods
-from probed.model import ProbeType
 from probed.web.context import DAY, EPOCH, Api, Facts
 
 LOG_TYPES = {PeriodKind.DOWN: 1, PeriodKind.UP: 2, PeriodKind.STARTED: 98, PeriodKind.PAUSED: 99}
@@ -15,9 +15,9 @@ MAX_UNIX_TIME = 32503680000  # 3000-01-01: far enough, and far from datetime's l
 _HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
 
 
-def type_code(kind: ProbeType) -> int:
+def type_code(check: Check) -> int:
     """UptimeRobot's monitor type: 2 for keyword monitors, 1 (HTTP(s)) for http and ssl."""
-    return 2 if kind is ProbeType.KEYWORD else 1
+    return 2 if isinstance(check, KeywordCheck) else 1
 
 
 def utc_seconds(ts: int) -> datetime:
@@ -35,19 +35,21 @@ def percent(ratio: float | None) -> str:
 def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
     """The fields every getMonitors monitor has, ``""``/``null`` where they do not apply."""
     monitor, state = facts.tracked.monitor, facts.tracked.state
-    keyword = monitor.type is ProbeType.KEYWORD
+    check = monitor.check
+    keyword = check if isinstance(check, KeywordCheck) else None
+    auth = check.basic_auth if isinstance(check, HttpCheck) else None
     return {
         "id": facts.tracked.id,
         "friendly_name": monitor.name,
         "url": monitor.url,
-        "type": type_code(monitor.type),
+        "type": type_code(check),
         "sub_type": "",
         # UptimeRobot's keyword_type says when the monitor is DOWN: 1 = keyword exists,
         # 2 = keyword does not exist (probed's default, keyword_absent = false).
-        "keyword_type": (1 if monitor.keyword_absent else 2) if keyword else None,
-        "keyword_case_type": 0 if monitor.keyword_case_sensitive or not keyword else 1,
-        "keyword_value": monitor.keyword or "",
-        "http_username": monitor.basic_auth.username if monitor.basic_auth else "",
+        "keyword_type": None if keyword is None else 1 if keyword.keyword_absent else 2,
+        "keyword_case_type": 0 if keyword is None or keyword.keyword_case_sensitive else 1,
+        "keyword_value": "" if keyword is None else keyword.keyword,
+        "http_username": auth.username if auth else "",
         "http_password": "",  # never revealed
         "port": "",
         "interval": int(monitor.interval),

@@ -1,0 +1,69 @@
+"""The monitor kinds: each ``type`` of monitors.toml with its settings, reader and probe.
+
+A new kind is its check type and reader (``probed/config/<kind>.py``), its probe
+(``probed/probes/<kind>.py``) and one line in KINDS. Probes are named here, not imported:
+they load aiohttp, which validating a config (``probed check``) has no use for; probed.probes
+imports them on the first check of their kind.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from types import MappingProxyType
+from typing import Any, Final, Generic, TypeVar
+
+from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
+from probed.config.model import Check
+from probed.config.reader import Section
+from probed.config.tls import SslCheck, read_ssl
+
+C = TypeVar("C", bound=Check)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind(Generic[C]):
+    check: type[C]
+    """The kind's settings; its fields are the monitor keys the kind accepts."""
+    read: Callable[[Section, str], C]
+    """(table, url) → settings: reads the keys present (``[defaults]`` merged in), reports
+    wrong values on the table and never a missing key; ``url`` is valid, or "" if not known."""
+    probe: str
+    """``module:function`` of the probe, an ``async (monitor, check, session, tracker)``."""
+
+    @property
+    def name(self) -> str:
+        return self.check.kind
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self.check))
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Keys without a default: a monitor of this kind must set them."""
+        return tuple(
+            f.name
+            for f in fields(self.check)
+            if f.default is MISSING and f.default_factory is MISSING
+        )
+
+    def load_probe(self) -> Any:
+        module, _, function = self.probe.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+def _by_name(*kinds: Kind[Any]) -> Mapping[str, Kind[Any]]:
+    return MappingProxyType({kind.name: kind for kind in kinds})
+
+
+KINDS: Final = _by_name(
+    Kind(HttpCheck, read_http, "probed.probes.http:probe_http"),
+    Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword"),
+    Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
+)
+"""Every kind by name; the first is the default ``type``."""
+
+KIND_KEYS: Final = tuple(dict.fromkeys(key for kind in KINDS.values() for key in kind.keys))
+"""Every key that belongs to some kind: on a monitor of another kind it is misplaced."""

@@ -1,0 +1,128 @@
+"""The kind registry's contract: every kind has a check type, a reader and a probe, and
+monitors.toml reaches each of them by its ``type``."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import get_type_hints
+
+import pytest
+
+from probed.config import KINDS, Kind, Monitor, load_config
+from probed.config.kinds import KIND_KEYS
+from probed.errors import ConfigError
+from probed.probes import probe_of
+
+KIND_NAMES = list(KINDS)
+# A key of another kind, per kind: every pair the registry defines.
+MISPLACED = [(kind, key) for kind in KINDS for key in KIND_KEYS if key not in KINDS[kind].keys]
+# A value for every required key of every kind: a new kind with a required key adds one here.
+TOML_VALUES = {"keyword": '"ok"'}
+
+
+def monitor_toml(kind: Kind[object], extra: str = "") -> str:
+    required = "".join(f"{key} = {TOML_VALUES[key]}\n" for key in kind.required)
+    return (
+        f'[[monitor]]\nname = "M"\nurl = "https://example.com/"\ntype = "{kind.name}"\n'
+        f"{required}{extra}"
+    )
+
+
+def load(tmp_path: Path, text: str) -> list[Monitor]:
+    path = tmp_path / "monitors.toml"
+    path.write_text(text, encoding="utf-8")
+    return list(load_config(path, {}).monitors)
+
+
+@pytest.mark.parametrize("name", KIND_NAMES)
+def test_a_kind_is_registered_under_the_name_its_check_type_gives(name: str) -> None:
+    assert KINDS[name].name == name == KINDS[name].check.kind
+
+
+@pytest.mark.parametrize("name", KIND_NAMES)
+def test_every_kind_has_a_reader_of_its_check_type(name: str) -> None:
+    kind = KINDS[name]
+    assert get_type_hints(kind.read)["return"] is kind.check
+
+
+@pytest.mark.parametrize("name", KIND_NAMES)
+def test_every_kind_has_a_probe_with_the_one_signature_taking_its_check(name: str) -> None:
+    kind = KINDS[name]
+    probe = probe_of(kind)
+    assert inspect.iscoroutinefunction(probe)
+    assert list(inspect.signature(probe).parameters) == ["monitor", "check", "session", "tracker"]
+    assert get_type_hints(probe)["check"] is kind.check
+
+
+@pytest.mark.parametrize("name", KIND_NAMES)
+def test_a_monitor_of_each_kind_loads_into_its_check_type(tmp_path: Path, name: str) -> None:
+    [monitor] = load(tmp_path, monitor_toml(KINDS[name]))
+    assert type(monitor.check) is KINDS[name].check
+    assert monitor.type == name
+
+
+@pytest.mark.parametrize(("name", "key"), MISPLACED, ids=[f"{k}-{key}" for k, key in MISPLACED])
+def test_a_key_of_another_kind_is_rejected_with_the_kind_named(
+    tmp_path: Path, name: str, key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, monitor_toml(KINDS[name], f"{key} = true\n"))
+    path = tmp_path / "monitors.toml"
+    assert caught.value.problems == [f'{path}: monitor "M" (#1) {key}: not used by type "{name}"']
+
+
+def test_a_default_shared_by_several_kinds_is_one_problem(tmp_path: Path) -> None:
+    monitors = "\n".join(
+        monitor_toml(kind).replace('"M"', f'"{kind.name}"') for kind in KINDS.values()
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, "[defaults]\nmax_body = 0\n\n" + monitors)
+    path = tmp_path / "monitors.toml"
+    assert caught.value.problems == [f"{path}: [defaults] max_body: must be at least 1, got 0"]
+
+
+def test_check_keys_keep_the_shape_0_1_stored(tmp_path: Path) -> None:
+    # The store compares these with keys written by 0.1: a different shape would send every
+    # monitor of an upgraded database back to pending.
+    url = "https://example.com/"
+    http, keyword, ssl = load(
+        tmp_path,
+        f'[[monitor]]\nname = "H"\nurl = "{url}"\nmethod = "HEAD"\n'
+        f'[[monitor]]\nname = "K"\nurl = "{url}"\ntype = "keyword"\nkeyword = "ok"\n'
+        "keyword_absent = true\n"
+        f'[[monitor]]\nname = "S"\nurl = "{url}"\ntype = "ssl"\nssl_expiry_days = 9\n',
+    )
+    assert [json.dumps([str(part) for part in m.check_key]) for m in (http, keyword, ssl)] == [
+        f'["http", "{url}", "HEAD", "None", "False"]',
+        f'["keyword", "{url}", "GET", "ok", "True"]',
+        f'["ssl", "{url}", "GET", "None", "False"]',
+    ]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("module", ["model", "reader", "http", "tls", "kinds", "tables"])
+def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
+    result = run_python(f"import probed.config.{module}")
+    assert result.returncode == 0, result.stderr
+
+
+def test_loading_a_config_with_every_kind_does_not_import_aiohttp(tmp_path: Path) -> None:
+    path = tmp_path / "monitors.toml"
+    path.write_text(
+        "\n".join(monitor_toml(k).replace('"M"', f'"{k.name}"') for k in KINDS.values())
+    )
+    result = run_python(
+        "import sys; from probed.config import load_config; "
+        f"assert len(load_config({str(path)!r}, {{}}).monitors) == {len(KINDS)}; "
+        "assert 'aiohttp' not in sys.modules, 'aiohttp imported'"
+    )
+    assert result.returncode == 0, result.stderr
