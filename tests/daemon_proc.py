@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import resource
 import signal
 import socket
 import sys
@@ -22,8 +23,16 @@ def free_port() -> int:
 class DaemonProcess:
     """``probed run -c <config>`` with its own state dir and stderr captured to a file."""
 
-    def __init__(self, config: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        port: int,
+        env: dict[str, str] | None = None,
+        open_files: int | None = None,
+    ) -> None:
         self.config = config
+        self.open_files = open_files
+        """The daemon's soft RLIMIT_NOFILE (systemd's default is 1,024); None inherits ours."""
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, **(env or {})}
@@ -42,9 +51,15 @@ class DaemonProcess:
                 stdout=log,
                 stderr=log,
                 env=self.env,
+                preexec_fn=self._limit_open_files if self.open_files else None,
             )
         if wait_ready:
             await self.wait_healthy()
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, hard))
 
     async def wait_healthy(self, timeout: float = 15) -> None:
         async with aiohttp.ClientSession() as session:

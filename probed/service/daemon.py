@@ -22,6 +22,7 @@ from probed.config import Config, load_config
 from probed.errors import ConfigError, ProbedError
 from probed.service.build import Parts, build
 from probed.service.listener import KEEPALIVE_TIMEOUT, listen
+from probed.service.loop_errors import LoopErrors
 from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, watchdog_interval
 from probed.units import utcnow
 
@@ -48,6 +49,7 @@ class Daemon:
 
     async def run(self) -> int:
         settings = self.config.settings
+        asyncio.get_running_loop().set_exception_handler(LoopErrors())
         self.parts = parts = build(
             self.config, self.now, notifier=self.notifier, reload=self.reload
         )
