@@ -49,7 +49,8 @@ class CheckResult:
     cert_expires_at: datetime | None = None
     """Earliest expiry in the verified certificate chain, for https targets."""
     offline: bool = False
-    """True when the probe host itself had no network; such results never take a monitor down."""
+    """True when the probe host itself failed (no network, out of descriptors or buffers):
+    such results never take a monitor down."""
 
     @property
     def duration(self) -> float:

@@ -201,3 +201,45 @@ def test_timeouts_are_written_the_way_the_config_writes_durations(
 )
 def test_body_limits_are_written_in_binary_units(size: int, text: str) -> None:
     assert format_size(size) == text
+
+
+async def test_running_out_of_descriptors_is_the_probe_hosts_failure_not_the_targets(target):
+    import os
+    import resource
+
+    from probed.engine.state import advance
+    from probed.model import MonitorState, Policy
+
+    m = monitor(target.url("/status/200"), timeout=2)
+    async with make_session() as session:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # A new descriptor takes the lowest free number: below it every number is in use.
+        lowest_free = os.dup(0)
+        os.close(lowest_free)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))
+        try:
+            result = await run_probe(m, session, datetime.now(UTC))
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert (result.ok, result.offline) == (False, True)
+    assert result.reason == "probe host: too many open files"
+    state, transitions = advance("api", MonitorState(), result, Policy(down_after=1))
+    assert transitions == [] and state.failures == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (OSError(24, "Too many open files"), "probe host: too many open files"),
+        (OSError(105, "No buffer space available"), "probe host: no buffer space"),
+        (OSError(101, "Network is unreachable"), "probe host: no route to the network"),
+        (OSError(111, "Connection refused"), None),
+    ],
+)
+def test_local_resource_errors_are_told_apart_from_the_targets(error, reason):
+    from probed.probes.reasons import local_failure
+
+    wrapped = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("x.test", 443, True, True, None, None, None), error
+    )
+    assert local_failure(wrapped) == reason

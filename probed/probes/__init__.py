@@ -22,7 +22,7 @@ from probed.config import KINDS, Kind, Monitor
 from probed.model import CheckResult
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
 from probed.probes.http import CertRecordingResponse
-from probed.probes.reasons import describe_error
+from probed.probes.reasons import describe_error, local_failure
 from probed.probes.tls import ProbeConnector
 from probed.units import format_duration
 
@@ -71,6 +71,7 @@ async def run_probe(
     """
     tracker = PhaseTracker(now=now, clock=clock)
     deadline = asyncio.timeout(monitor.timeout)
+    local: str | None = None
     try:
         async with deadline:
             probe = probe_of(KINDS[monitor.type])
@@ -84,7 +85,8 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, reason)
     except Exception as exc:  # a probe's failure is the target's, never the caller's
-        outcome = ProbeOutcome(False, describe_error(exc))
+        local = local_failure(exc)
+        outcome = ProbeOutcome(False, local or describe_error(exc))
     return CheckResult(
         ok=outcome.ok,
         reason=outcome.reason,
@@ -92,6 +94,7 @@ async def run_probe(
         timings=tracker.timings(),
         status_code=tracker.status_code,
         cert_expires_at=tracker.cert_expires_at,
+        offline=local is not None,
     )
 
 

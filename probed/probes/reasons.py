@@ -26,6 +26,33 @@ _ERRNO_REASONS = {
 }
 
 
+_LOCAL_ERRNOS = {
+    errno.EMFILE: "too many open files",
+    errno.ENFILE: "too many open files in the system",
+    errno.ENOBUFS: "no buffer space",
+    errno.ENOMEM: "out of memory",
+    errno.ENETUNREACH: "no route to the network",
+    errno.EADDRNOTAVAIL: "no local address available",
+}
+"""Failures of the probe host's own resources or routing: they say nothing about the target."""
+
+
+def local_failure(exc: BaseException) -> str | None:
+    """``probe host: …`` when ``exc`` came from the probe host itself (descriptors, buffers,
+    memory, its routing table), else None: such a check must not count against the target."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _LOCAL_ERRNOS:
+            return f"probe host: {_LOCAL_ERRNOS[current.errno]}"
+        if isinstance(current, aiohttp.ClientConnectorError):
+            current = current.os_error
+        else:
+            current = current.__cause__ or current.__context__
+    return None
+
+
 def describe_error(exc: BaseException) -> str:
     """The reason for a check that ended with ``exc`` (timeouts are the caller's to word)."""
     if isinstance(exc, ProbeError):
