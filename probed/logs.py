@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-# user:password@ in URLs, and values of keys that hold secrets, never reach a log line.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]*@", re.I)
+from probed.redact import redact
+
+# Credentials in URLs, and values of keys that hold secrets, never reach a log line.
 _SECRET_KEYS = ("password", "token", "api_key", "secret", "authorization")
 
 
-def redact(text: str) -> str:
-    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+def _redacted(value: object) -> object:
+    """Strings redacted, also inside lists, tuples and dicts (a reload's list of problems)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
 
 
 def _redact_secrets(
@@ -25,8 +32,8 @@ def _redact_secrets(
     for key, value in list(event.items()):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event[key] = "***"
-        elif isinstance(value, str):
-            event[key] = redact(value)
+        else:
+            event[key] = _redacted(value)
     return event
 
 

@@ -42,7 +42,7 @@ def test_credentials_in_urls_and_secret_fields_are_never_logged():
     text = json.dumps(event)
     for secret in ("s3cret", "hunter2", "t0ken", '"pw"'):
         assert secret not in text
-    assert event["url"] == "https://***@example.test/health"
+    assert event["url"] == "https://alice:***@example.test/health"
 
 
 def test_the_level_filters_lines():

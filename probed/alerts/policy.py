@@ -180,4 +180,4 @@ def _reminder(event: Event) -> Alert:
 
 
 def _base(monitor: Monitor) -> Payload:
-    return Payload(monitor=monitor.name, url=monitor.url, type=str(monitor.type))
+    return Payload(monitor=monitor.name, url=monitor.display_url, type=str(monitor.type))

@@ -72,7 +72,7 @@ def summary_table(config: Config) -> str:
                 format_duration(m.timeout),
                 str(m.down_after),
                 ",".join(m.alert) or "-",
-                m.url,
+                m.display_url,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -164,7 +164,7 @@ def format_result(monitor: Monitor, result: CheckResult) -> str:
 
     t = result.timings
     lines = [
-        f"{'UP' if result.ok else 'DOWN'}  {monitor.type} {monitor.url}",
+        f"{'UP' if result.ok else 'DOWN'}  {monitor.type} {monitor.display_url}",
         f"  reason:      {result.reason}",
         f"  status:      {result.status_code if result.status_code is not None else '-'}",
         f"  dns:         {ms(t.dns)}",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
 from probed.model import Policy
+from probed.redact import redact
 
 DEFAULT_LISTEN = "127.0.0.1:9925"
 
@@ -68,6 +69,11 @@ class Monitor:
     @property
     def policy(self) -> Policy:
         return Policy(down_after=self.down_after, up_after=self.up_after)
+
+    @property
+    def display_url(self) -> str:
+        """The URL as people and clients see it: a password or token in it shown as ``***``."""
+        return redact(self.url)
 
     @property
     def check_key(self) -> tuple[object, ...]:

@@ -35,6 +35,7 @@ from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Transition
 from probed.probes import make_session, run_probe
+from probed.redact import redact
 from probed.service.listener import ConnectionGuard
 from probed.service.sdnotify import Notifier
 from probed.store import Store
@@ -54,7 +55,8 @@ RESTART_SETTINGS = ("listen", "state_dir", "max_concurrent_checks", "connectivit
 
 def check_key(monitor: Monitor) -> str:
     """What the check is, as stored: when it changes, past state no longer applies."""
-    return json.dumps([str(part) for part in monitor.check_key])
+    # Stored in the database: a credential in the URL is not, and changing it alone keeps state.
+    return redact(json.dumps([str(part) for part in monitor.check_key]))
 
 
 def retention(settings: Settings) -> Retention:

@@ -176,7 +176,7 @@ def _view(
     return {
         "id": t.id,
         "name": t.monitor.name,
-        "url": t.monitor.url,
+        "url": t.monitor.display_url,
         "type": t.monitor.type,
         "status": int(state.status),
         "state": state.status.label,

@@ -102,7 +102,11 @@ def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
         if (ids is None or t.id in ids)
         and (types is None or type_code(t.monitor.check) in types)
         and (statuses is None or int(t.state.status) in statuses)
-        and (not search or search in t.monitor.name.lower() or search in t.monitor.url.lower())
+        and (
+            not search
+            or search in t.monitor.name.lower()
+            or search in t.monitor.display_url.lower()
+        )
     ]
     page = chosen[offset : offset + limit]
     now = api.now()

@@ -41,7 +41,7 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
     return {
         "id": facts.tracked.id,
         "friendly_name": monitor.name,
-        "url": monitor.url,
+        "url": monitor.display_url,
         "type": type_code(check),
         "sub_type": "",
         # UptimeRobot's keyword_type says when the monitor is DOWN: 1 = keyword exists,
