@@ -77,6 +77,7 @@ class Target:
         app.router.add_get("/parts", self._parts)
         app.router.add_route("*", "/loop", _loop)
         app.router.add_route("*", "/moved", _moved)
+        app.router.add_route("*", "/redirect", _redirect)
         app.router.add_get("/auth", _auth)
         return app
 
@@ -138,6 +139,10 @@ async def _loop(request: web.Request) -> web.Response:
 
 async def _moved(request: web.Request) -> web.Response:
     raise web.HTTPFound("/status/200")
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(request.query["to"])
 
 
 async def _auth(request: web.Request) -> web.Response:

@@ -71,7 +71,10 @@ async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
         )
 
     assert (result.ok, result.reason) == (False, "timeout after 500ms")
-    assert result.timings.tls is not None and 0.4 < result.timings.tls < 0.8
+    # The handshake phase lasts until the deadline; what comes before it (loading the system's
+    # CA bundle on a first TLS check) can take a tenth of a second on a busy machine.
+    tls = result.timings.tls
+    assert tls is not None and 0.25 < tls <= result.timings.total < 0.8
 
 
 async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSession) -> None:

@@ -15,6 +15,7 @@ from tests.probe_servers import (
     CREDENTIALS,
     StaticResolver,
     Target,
+    serve,
 )
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -230,3 +231,30 @@ async def test_the_total_time_is_measured_on_the_clock_given(
 
     assert result.timings.total > 0
     assert result.timings.total % 7 == 0
+
+
+async def test_configured_headers_follow_a_redirect_within_the_origin_but_not_to_another(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    async with serve(Target()) as elsewhere:
+        secret = (("X-Secret", "k3y"),)
+        within = target.url("/redirect") + "?to=/status/200"
+        away = target.url("/redirect") + "?to=" + elsewhere.url("/status/200")
+        for url in (within, away):
+            result = await run_probe(http(url, headers=secret), session, NOW)
+            assert (result.ok, result.status_code) == (True, 200)
+        auth = BasicAuth("alice", "pw")
+        await run_probe(http(away, basic_auth=auth), session, NOW)
+    assert [seen.headers.get("X-Secret") for seen in target.seen] == ["k3y", "k3y", "k3y", None]
+    assert [seen.headers.get("X-Secret") for seen in elsewhere.seen] == [None, None]
+    assert "Authorization" in target.seen[-1].headers
+    assert "Authorization" not in elsewhere.seen[-1].headers
+
+
+async def test_a_post_redirected_with_302_becomes_a_get_without_its_body(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    url = target.url("/redirect") + "?to=/status/200"
+    result = await run_probe(http(url, method="POST", body="payload"), session, NOW)
+    assert (result.ok, result.status_code) == (True, 200)
+    assert [(s.method, s.body) for s in target.seen] == [("POST", b"payload"), ("GET", b"")]

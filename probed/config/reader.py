@@ -318,6 +318,10 @@ class Section:
         if value == "":
             self.problem(where, "must not be empty")
             return None
+        if value is not None and not value.strip():
+            # A token of spaces is a templating accident (an unset variable padded), not a secret.
+            self.problem(where, "must not be only whitespace")
+            return None
         return value
 
     def headers(self, key: str) -> dict[str, str] | None:

@@ -11,15 +11,17 @@ from datetime import datetime
 
 import aiohttp
 from aiohttp.connector import Connection
+from yarl import URL
 
 from probed.config import HttpCheck, KeywordCheck, Monitor
-from probed.probes.check import PhaseTracker, ProbeOutcome
+from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
 from probed.probes.tls import tls_contexts, transport_cert_expiry
 
 _CHUNK = 64 * 1024
 """Bytes asked of the body stream per read: aiohttp's own read buffer size."""
 _HEAD_REFUSED = frozenset({405, 501})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class CertRecordingResponse(aiohttp.ClientResponse):
@@ -117,27 +119,54 @@ async def _request(
     tracker: PhaseTracker,
     method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
-    response = await session.request(
-        method,
-        monitor.url,
-        headers=_headers(check),
-        data=check.body,
-        # Explicit for every method: aiohttp follows by default for GET but not for HEAD.
-        # aiohttp reads max_redirects=0 as "no limit"; here it means "follow none".
-        allow_redirects=check.follow_redirects and check.max_redirects > 0,
-        max_redirects=check.max_redirects,
-        ssl=tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file),
-        trace_request_ctx=tracker,
-    )
-    try:
+    url, headers, body = URL(monitor.url), _headers(check), check.body
+    # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
+    # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
+    follow = check.follow_redirects and check.max_redirects > 0
+    hops = 0
+    while True:
+        response = await session.request(
+            method,
+            url,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            ssl=tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file),
+            trace_request_ctx=tracker,
+        )
         tracker.status_code = response.status
-        for hop in (*response.history, response):
-            tracker.record_cert_expiry(getattr(hop, "cert_expires_at", None))
+        tracker.record_cert_expiry(getattr(response, "cert_expires_at", None))
+        location = response.headers.get("Location")
+        if not follow or response.status not in _REDIRECTS or not location:
+            break
+        response.close()
+        hops += 1
+        if hops >= check.max_redirects:
+            raise ProbeError("too many redirects")
+        target = _redirect_target(url, location)
+        if target.origin() != url.origin():
+            headers = []  # the configured headers and credentials were meant for one origin
+        if (response.status == 303 and method != "HEAD") or (
+            response.status in (301, 302) and method == "POST"
+        ):
+            method, body = "GET", None
+        url = target
+    try:
         yield response
     finally:
         # close, not release: the unread rest of the body is of no use, and closing never
         # waits to drain it.
         response.close()
+
+
+def _redirect_target(url: URL, location: str) -> URL:
+    try:
+        target = url.join(URL(location)).with_fragment(None)
+    except ValueError:
+        raise ProbeError("invalid redirect location") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise ProbeError("invalid redirect location")
+    return target
 
 
 def _headers(check: HttpCheck) -> list[tuple[str, str]]:
