@@ -446,3 +446,14 @@ def test_probed_listen_in_the_environment_overrides_the_file(tmp_path):
     assert load_config(path, {"PROBED_LISTEN": "0.0.0.0:9925"}).settings.listen == "0.0.0.0:9925"
     with pytest.raises(ConfigError, match="PROBED_LISTEN='nope'"):
         load_config(path, {"PROBED_LISTEN": "nope"})
+
+
+def test_ssl_expiry_days_on_an_http_monitor_still_loads_as_it_did_in_0_1(tmp_path):
+    path = tmp_path / "monitors.toml"
+    path.write_text(
+        '[[monitor]]\nname = "Site"\nurl = "https://example.com"\nssl_expiry_days = 14\n'
+        '[[monitor]]\nname = "Words"\nurl = "https://example.com"\ntype = "keyword"\n'
+        'keyword = "ok"\nssl_expiry_days = 14\n'
+    )
+    config = load_config(path, {"HOME": str(tmp_path)})
+    assert [m.type for m in config.monitors] == ["http", "keyword"]

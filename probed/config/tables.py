@@ -294,6 +294,10 @@ def _check(sec: Section, kind: Kind[Check], url: str, defaults: _Defaults) -> Ch
     """The monitor's settings of its kind; keys of other kinds are reported, not read."""
     # An unknown type reads as the default kind; its keys are then not worth a second problem.
     misplaced = [] if "type" in sec.failed else [k for k in KIND_KEYS if k not in kind.keys]
+    if kind.name in ("http", "keyword"):
+        # 0.1 accepted ssl_expiry_days on every monitor (and used it on ssl ones only): refusing
+        # it now would stop an upgraded daemon from starting on a file that ran before.
+        misplaced = [k for k in misplaced if k != "ssl_expiry_days"]
     for key in (k for k in misplaced if k in sec.data):
         sec.problem(key, f'not used by type "{kind.name}"')
     data = {k: v for k, v in defaults.kind_data.items() if k in kind.keys}
