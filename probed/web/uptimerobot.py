@@ -17,6 +17,7 @@ from aiohttp import web
 from probed.engine.pauses import ConfigPaused
 from probed.model import Status
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api
+from probed.web.errors import json_errors
 from probed.web.uptimerobot_monitor import (
     LOG_TYPES,
     logs,
@@ -32,6 +33,7 @@ from probed.web.uptimerobot_params import (
     dash_list,
     date_pair,
     flag,
+    http_error,
     integer,
     ranges,
     read_params,
@@ -39,6 +41,8 @@ from probed.web.uptimerobot_params import (
 
 MAX_LIMIT = 50
 MAX_DAYS = 36500
+MAX_AVERAGE_MINUTES = 7 * 1440
+"""A bucket as long as the longest response_times range (7 days): longer ones change nothing."""
 TYPES = (1, 2, 3, 4, 5)
 STATUSES = tuple(int(s) for s in Status)
 EDIT_FIELDS = (
@@ -93,7 +97,7 @@ def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
     logs_limit = integer(p, "logs_limit")
     logs_range = date_pair(p, "logs")
     rt_limit = integer(p, "response_times_limit")
-    rt_average = integer(p, "response_times_average", 0) or 0
+    rt_average = integer(p, "response_times_average", 0, high=MAX_AVERAGE_MINUTES) or 0
     rt_range = date_pair(p, "response_times", max_span=7 * 86400)
 
     chosen = [
@@ -209,7 +213,7 @@ async def unsupported(request: web.Request) -> web.Response:
 
 def make_uptimerobot_app(api: Api) -> web.Application:
     """The /v2 sub-application."""
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors(http_error)])
     app[API] = api
     app.router.add_post("/getMonitors", get_monitors)
     app.router.add_post("/editMonitor", edit_monitor)
