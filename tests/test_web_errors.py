@@ -148,3 +148,27 @@ async def test_an_unexpected_failure_is_a_json_500_without_traceback_logged_once
     errors = [e for e in logged if e["log_level"] == "error"]
     assert len(errors) == 1 and errors[0]["path"] == path
     assert errors[0]["exc_info"] is True
+
+
+async def test_a_form_body_that_is_not_utf8_is_an_invalid_parameter(client):
+    for content_type in (
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=no-such-charset",
+    ):
+        resp = await client.post(
+            "/v2/getMonitors", data=b"api_key=\x80", headers={"Content-Type": content_type}
+        )
+        assert resp.status == 200
+        body = await resp.json()
+        assert body["error"] == {
+            "type": "invalid_parameter",
+            "message": "the body is not a valid form",
+        }
+
+
+async def test_a_pause_for_more_seconds_than_a_float_holds_is_a_400(client):
+    resp = await client.post(
+        "/api/v1/monitors/7/pause", data=b'{"for": %s}' % (b"9" * 400), headers=AUTH
+    )
+    assert resp.status == 400
+    assert (await resp.json())["error"].startswith('"for" must be longer than 0 and at most 366d')

@@ -131,7 +131,10 @@ def _pause_for(body: bytes) -> float | None:
         raise ValueError(f'unknown field {unknown[0]!r} (only "for" is accepted)')
     if data.get("for") is None:
         return None
-    seconds = parse_duration(data["for"])
+    try:
+        seconds = parse_duration(data["for"])
+    except OverflowError:  # integer seconds too large for a float
+        seconds = float("inf")
     if not 0 < seconds <= MAX_PAUSE:
         raise ValueError('"for" must be longer than 0 and at most 366d (else pause without it)')
     return seconds

@@ -67,7 +67,12 @@ async def read_params(request: web.Request, *, query: bool) -> dict[str, str]:
                 "invalid_parameter", message="the body is not valid JSON"
             ) from None
     else:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):  # bytes not in its charset, or an unknown charset
+            raise UptimeRobotError(
+                "invalid_parameter", message="the body is not a valid form"
+            ) from None
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
     return params
 
