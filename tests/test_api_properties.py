@@ -60,11 +60,18 @@ def raw_json(params: dict[str, Any], depth: int, huge: int) -> bytes:
     return (body + (", " if params else "") + extra + "}").encode()
 
 
+content_types = st.sampled_from(
+    [
+        *("application/json", "application/x-www-form-urlencoded", "text/plain", ""),
+        *("application/json; charset=latin-1", "application/json; charset=no-such-charset"),
+        "application/x-www-form-urlencoded; charset=no-such-charset",
+    ]
+)
 bodies = st.one_of(
     st.tuples(st.just("form"), st.dictionaries(keys, texts, max_size=8)),
     st.tuples(st.just("json"), st.dictionaries(keys, values, max_size=8)),
     st.tuples(st.just("json"), values),
-    st.tuples(st.just("bytes"), st.binary(max_size=200)),
+    st.tuples(st.just("bytes"), st.tuples(content_types, st.binary(max_size=200))),
 )
 
 
@@ -92,8 +99,9 @@ async def send(client, path: str, kind: str, body: Any, keyed: bool, **kwargs: A
         if isinstance(body, dict):
             body = with_key(body, keyed)
         return await client.post(path, json=body, **kwargs)
-    content = {"Content-Type": "application/json" if keyed else "application/x-www-form-urlencoded"}
-    return await client.post(path, data=body, headers={**content, **kwargs.pop("headers", {})})
+    content_type, data = body
+    headers = {"Content-Type": content_type, **kwargs.pop("headers", {})}
+    return await client.post(path, data=data, headers=headers)
 
 
 async def assert_json_answer(resp) -> Any:

@@ -172,3 +172,14 @@ async def test_a_pause_for_more_seconds_than_a_float_holds_is_a_400(client):
     )
     assert resp.status == 400
     assert (await resp.json())["error"].startswith('"for" must be longer than 0 and at most 366d')
+
+
+async def test_a_json_body_in_an_unknown_charset_is_an_invalid_parameter(client):
+    resp = await client.post(
+        "/v2/getMonitors",
+        data=b'{"api_key": "x"}',
+        headers={"Content-Type": "application/json; charset=no-such-charset"},
+    )
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["error"] == {"type": "invalid_parameter", "message": "the body is not valid JSON"}

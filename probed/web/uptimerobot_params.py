@@ -62,7 +62,7 @@ async def read_params(request: web.Request, *, query: bool) -> dict[str, str]:
                 )
             # str() of a value nested nearly as deep as the parser allows can recurse too far.
             params.update({str(k): _text(v) for k, v in data.items() if v is not None})
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError, LookupError):  # LookupError: an unknown charset
             raise UptimeRobotError(
                 "invalid_parameter", message="the body is not valid JSON"
             ) from None
