@@ -46,6 +46,7 @@ def configure(level: str = "info", stream: TextIO | None = None, json: bool | No
         if json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    threshold = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -55,9 +56,43 @@ def configure(level: str = "info", stream: TextIO | None = None, json: bool | No
             structlog.processors.format_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib(out, threshold, renderer)
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler ``configure`` installs, so a second call replaces it."""
+
+
+def _route_stdlib(out: TextIO, threshold: int, renderer: structlog.types.Processor) -> None:
+    """Send the standard library's records (aiohttp's "Error handling request", APScheduler's
+    skipped runs, asyncio's accept() errors) through the same redaction and renderer, instead
+    of Python's plain-text last-resort handler."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            # extra={...} of a record becomes fields, so a secret passed that way is redacted.
+            structlog.stdlib.ExtraAdder(),
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            # After format_exc_info: a traceback quotes exception messages, URLs and all.
+            _redact_secrets,
+            renderer,
+        ],
+    )
+    handler = _Handler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    # Libraries speak at INFO about routine work (APScheduler: every job run); as before (Python's
+    # last-resort handler), only their warnings and errors show, unless the level is debug.
+    root.setLevel(threshold if threshold <= logging.DEBUG else max(threshold, logging.WARNING))

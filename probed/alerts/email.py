@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import ssl
+from email.header import Header
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -39,7 +40,7 @@ class EmailNotifier:
     def build(self, message: Message) -> EmailMessage:
         """The MIME message: plain text with an HTML alternative, and the alert's Message-ID."""
         msg = EmailMessage()
-        msg["Subject"] = message.subject
+        _set_subject(msg, message.subject)
         msg["From"] = self.channel.sender
         msg["To"] = ", ".join(self.channel.to)
         msg["Date"] = email.utils.format_datetime(message.date)
@@ -97,6 +98,21 @@ class EmailNotifier:
             # always checked.
             self._tls = ssl.create_default_context(cafile=self.channel.ca_file)
         return self._tls
+
+
+def _set_subject(msg: EmailMessage, text: str) -> None:
+    """Set the Subject so that the receiver decodes exactly ``text`` (one line, see
+    ``messages.subject``) and nothing in it can become a header of its own."""
+    if text.isascii() and "=?" not in text:
+        msg["Subject"] = text
+        return
+    # The email package parses an assigned value as raw header text, decoding the RFC 2047
+    # encoded-words in it, and (Python 3.11 here) writes the decoded text back unencoded: a name
+    # like "=?utf-8?q?x=0D=0ABcc:_evil@example.com?=" became a Bcc header. Encoding the whole
+    # text ourselves and storing it raw keeps such words literal text for the reader; the lines
+    # stay under 78 characters, so the generator writes them out unchanged.
+    encoded = Header(text, "utf-8", header_name="Subject").encode(linesep="\n")
+    msg.set_raw("Subject", encoded)
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ config (names, URLs, reasons) is HTML-escaped in the HTML part.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from probed.alerts.payload import CheckFacts, Payload
 from probed.alerts.policy import AlertKind
 from probed.units import format_span
 
+# C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line and paragraph
+# separators: a subject is one line in every channel, and in email a line break starts a header.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _PHASES = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("first_byte", "first byte"))
 
 
@@ -42,7 +46,12 @@ def format_time(value: datetime | None) -> str:
 def subject(
     kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind | None = None
 ) -> str:
-    """The subject line; a digest counts its monitors (``[probed] DOWN: 17 monitors``)."""
+    """The subject line, with no line breaks or other control characters; a digest counts its
+    monitors (``[probed] DOWN: 17 monitors``)."""
+    return _BREAKS.sub(" ", _subject(kind, payloads, digest_of))
+
+
+def _subject(kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind | None) -> str:
     p = payloads[0]
     name = p.monitor
     if kind is AlertKind.DIGEST:

@@ -9,7 +9,6 @@ Every error is ``{"error": "..."}`` with a fitting status.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -20,27 +19,15 @@ from probed.engine.pipeline import Tracked
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts
+from probed.web.errors import json_errors
 
 RECENT_INCIDENTS = 10
 MAX_PAUSE = 366 * 86400.0
 WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """aiohttp's own 404/405 answers, as JSON like every other API error."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error(exc.status, exc.reason.lower(), allow)
 
 
 async def list_monitors(request: web.Request) -> web.Response:
@@ -136,7 +123,7 @@ def _pause_for(body: bytes) -> float | None:
         return None
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise ValueError('the body must be JSON, e.g. {"for": "30m"}') from None
     if not isinstance(data, dict):
         raise ValueError('the body must be a JSON object, e.g. {"for": "30m"}')
@@ -144,7 +131,10 @@ def _pause_for(body: bytes) -> float | None:
         raise ValueError(f'unknown field {unknown[0]!r} (only "for" is accepted)')
     if data.get("for") is None:
         return None
-    seconds = parse_duration(data["for"])
+    try:
+        seconds = parse_duration(data["for"])
+    except OverflowError:  # integer seconds too large for a float
+        seconds = float("inf")
     if not 0 < seconds <= MAX_PAUSE:
         raise ValueError('"for" must be longer than 0 and at most 366d (else pause without it)')
     return seconds
@@ -216,7 +206,7 @@ def _view(
 
 def make_api_app(api: Api) -> web.Application:
     """The /api/v1 sub-application."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application(middlewares=[json_errors(error)])
     app[API] = api
     app.router.add_get("/monitors", list_monitors)
     app.router.add_get("/monitors/{id}", get_monitor)

@@ -50,16 +50,24 @@ class Api:
 
     def find(self, monitor_id: str) -> Tracked | None:
         """The monitor with this integer id (as text), or None."""
+        text = monitor_id.strip()
+        # int() also reads other scripts' digits ("٧") and "1_0"; ids are ASCII digits.
+        if not (text.isascii() and text.isdigit()):
+            return None
         try:
-            wanted = int(monitor_id)
-        except ValueError:
+            wanted = int(text)
+        except ValueError:  # more digits than int() converts
             return None
         return next((t for t in self.pipeline.monitors.values() if t.id == wanted), None)
 
     def token_matches(self, given: str) -> bool:
         """Whether ``given`` is the api_token, compared in constant time; False without one."""
         token = self.token
-        return token is not None and hmac.compare_digest(given.encode(), token.encode())
+        # aiohttp hands over undecodable header bytes as lone surrogates, and a JSON body may
+        # hold them too: they cannot be UTF-8 encoded, so surrogatepass (never a match) it is.
+        return token is not None and hmac.compare_digest(
+            given.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")
+        )
 
     def facts(self, tracked: Sequence[Tracked], since: datetime | None = None) -> list[Facts]:
         """Monitors with their transitions and timelines; ``since`` limits how far back (None:

@@ -9,14 +9,17 @@ names, types and "unset" values follow UptimeRobot's own responses exactly.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from probed.engine.pauses import ConfigPaused
+from probed.history.uptime import Timeline
 from probed.model import Status
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api
+from probed.web.errors import json_errors
 from probed.web.uptimerobot_monitor import (
     LOG_TYPES,
     logs,
@@ -32,6 +35,7 @@ from probed.web.uptimerobot_params import (
     dash_list,
     date_pair,
     flag,
+    http_error,
     integer,
     ranges,
     read_params,
@@ -39,6 +43,15 @@ from probed.web.uptimerobot_params import (
 
 MAX_LIMIT = 50
 MAX_DAYS = 36500
+MAX_CUSTOM = 100
+"""Values in custom_uptime_ratios and in custom_uptime_ranges: status pages ask for 90 daily
+ranges and one overall; each value costs a pass over the monitor's history."""
+FACTS_CHUNK = 5
+"""Monitors whose history is read at once; the loop serves others between chunks."""
+RATIO_CHUNK = 20
+"""Ratios worked out between two yields to the event loop."""
+MAX_AVERAGE_MINUTES = 7 * 1440
+"""A bucket as long as the longest response_times range (7 days): longer ones change nothing."""
 TYPES = (1, 2, 3, 4, 5)
 STATUSES = tuple(int(s) for s in Status)
 EDIT_FIELDS = (
@@ -69,12 +82,12 @@ async def get_monitors(request: web.Request) -> web.Response:
     try:
         params = await read_params(request, query=True)
         _authorize(api, params)
-        return web.json_response(_get_monitors(api, params))
+        return web.json_response(await _get_monitors(api, params))
     except UptimeRobotError as exc:
         return exc.response()
 
 
-def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
+async def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
     ids, types = dash_list(p, "monitors"), dash_list(p, "types", TYPES)
     statuses = dash_list(p, "statuses", STATUSES)
     search = p.get("search", "").strip().lower()
@@ -87,13 +100,18 @@ def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
             f"custom_uptime_ratios must be whole days from 1 to {MAX_DAYS}",
         )
     custom_ranges = ranges(p, "custom_uptime_ranges")
+    for name, values in (("custom_uptime_ratios", days), ("custom_uptime_ranges", custom_ranges)):
+        if values and len(values) > MAX_CUSTOM:
+            raise UptimeRobotError(
+                "invalid_parameter", name, p[name], f"{name} takes at most {MAX_CUSTOM} values"
+            )
     offset = integer(p, "offset", 0) or 0
     limit = min(integer(p, "limit", MAX_LIMIT, low=1) or MAX_LIMIT, MAX_LIMIT)
     log_types = dash_list(p, "log_types", sorted(LOG_TYPES.values()))
     logs_limit = integer(p, "logs_limit")
     logs_range = date_pair(p, "logs")
     rt_limit = integer(p, "response_times_limit")
-    rt_average = integer(p, "response_times_average", 0) or 0
+    rt_average = integer(p, "response_times_average", 0, high=MAX_AVERAGE_MINUTES) or 0
     rt_range = date_pair(p, "response_times", max_span=7 * 86400)
 
     chosen = [
@@ -115,32 +133,47 @@ def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
     since = None if full else now - timedelta(days=max(days or [1]))
     created = api.history.created_at()
     monitors = []
-    for facts in api.facts(page, since):
-        m = monitor_fields(facts, created.get(facts.tracked.id, 0.0))
-        timeline = facts.timeline
-        if days:
-            m["custom_uptime_ratio"] = "-".join(
-                percent(timeline.ratio(now - d * DAY, now)) for d in days
-            )
-        if custom_ranges:
-            m["custom_uptime_ranges"] = "-".join(
-                percent(timeline.ratio(utc_seconds(a), min(utc_seconds(b), now)))
-                for a, b in custom_ranges
-            )
-        if flag(p, "all_time_uptime_ratio"):
-            m["all_time_uptime_ratio"] = percent(timeline.ratio(EPOCH, now))
-        if flag(p, "logs"):
-            m["logs"] = logs(facts, now, log_types, logs_limit, logs_range)
-        if flag(p, "response_times"):
-            m.update(response_times(api, facts, now, rt_limit, rt_average, rt_range))
-        if flag(p, "ssl"):
-            m["ssl"] = ssl(api, facts)
-        monitors.append(m)
+    # A page is read and built in steps (a chunk of histories, then one monitor at a time), so
+    # /healthz and the checks keep their turn on the event loop during a long answer.
+    for chunk in range(0, len(page), FACTS_CHUNK):
+        for facts in api.facts(page[chunk : chunk + FACTS_CHUNK], since):
+            await asyncio.sleep(0)
+            m = monitor_fields(facts, created.get(facts.tracked.id, 0.0))
+            timeline = facts.timeline
+            if days:
+                m["custom_uptime_ratio"] = await _percents(
+                    timeline, [(now - d * DAY, now) for d in days]
+                )
+            if custom_ranges:
+                m["custom_uptime_ranges"] = await _percents(
+                    timeline,
+                    [(utc_seconds(a), min(utc_seconds(b), now)) for a, b in custom_ranges],
+                )
+            if flag(p, "all_time_uptime_ratio"):
+                m["all_time_uptime_ratio"] = percent(timeline.ratio(EPOCH, now))
+            if flag(p, "logs"):
+                m["logs"] = logs(facts, now, log_types, logs_limit, logs_range)
+            if flag(p, "response_times"):
+                m.update(response_times(api, facts, now, rt_limit, rt_average, rt_range))
+            if flag(p, "ssl"):
+                m["ssl"] = ssl(api, facts)
+            monitors.append(m)
     return {
         "stat": "ok",
         "pagination": {"offset": offset, "limit": limit, "total": len(chosen)},
         "monitors": monitors,
     }
+
+
+async def _percents(timeline: Timeline, windows: list[tuple[datetime, datetime]]) -> str:
+    """The windows' uptime as UptimeRobot's dash-joined percentages."""
+    out = []
+    for i, (start, end) in enumerate(windows, 1):
+        out.append(percent(timeline.ratio(start, end)))
+        if i % RATIO_CHUNK == 0:
+            # Each ratio walks the whole history: a long one must not hold the loop.
+            await asyncio.sleep(0)
+    return "-".join(out)
 
 
 async def edit_monitor(request: web.Request) -> web.Response:
@@ -213,7 +246,7 @@ async def unsupported(request: web.Request) -> web.Response:
 
 def make_uptimerobot_app(api: Api) -> web.Application:
     """The /v2 sub-application."""
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors(http_error)])
     app[API] = api
     app.router.add_post("/getMonitors", get_monitors)
     app.router.add_post("/editMonitor", edit_monitor)

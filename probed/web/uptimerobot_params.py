@@ -3,9 +3,15 @@ API's error objects (``reference/interfaces.md`` §1.1, §1.4)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
 from aiohttp import web
+
+# int() also reads other scripts' digits ("٣"), superscripts pass str.isdigit() yet fail int()
+# ("²"), and "1_0" is 10: parameters are ASCII digits, with a sign where a number may have one.
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 class UptimeRobotError(Exception):
@@ -32,21 +38,41 @@ class UptimeRobotError(Exception):
         return web.json_response({"stat": "fail", "error": self.error})
 
 
+def http_error(status: int, reason: str, headers: dict[str, str] | None) -> web.Response:
+    """An HTTP-level refusal (405, 413, 500) in the API's error shape, keeping its status."""
+    error = {"type": reason.replace(" ", "_"), "message": reason}
+    return web.json_response({"stat": "fail", "error": error}, status=status, headers=headers)
+
+
+def _int(text: str, pattern: re.Pattern[str] = _INTEGER) -> int:
+    if not pattern.fullmatch(text):
+        raise ValueError(text)
+    return int(text)  # ValueError too beyond int()'s 4,300 digits
+
+
 async def read_params(request: web.Request, *, query: bool) -> dict[str, str]:
     """The request's parameters as text; ``query`` also accepts them in the URL (getMonitors)."""
     params = dict(request.query) if query else {}
     if request.content_type == "application/json":
         try:
             data = await request.json()
-        except ValueError:
+            if not isinstance(data, dict):
+                raise UptimeRobotError(
+                    "invalid_parameter", message="the body must be a JSON object"
+                )
+            # str() of a value nested nearly as deep as the parser allows can recurse too far.
+            params.update({str(k): _text(v) for k, v in data.items() if v is not None})
+        except (ValueError, RecursionError, LookupError):  # LookupError: an unknown charset
             raise UptimeRobotError(
                 "invalid_parameter", message="the body is not valid JSON"
             ) from None
-        if not isinstance(data, dict):
-            raise UptimeRobotError("invalid_parameter", message="the body must be a JSON object")
-        params.update({str(k): _text(v) for k, v in data.items() if v is not None})
     else:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):  # bytes not in its charset, or an unknown charset
+            raise UptimeRobotError(
+                "invalid_parameter", message="the body is not a valid form"
+            ) from None
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
     return params
 
@@ -64,19 +90,25 @@ def flag(params: Mapping[str, str], name: str) -> bool:
 
 
 def integer(
-    params: Mapping[str, str], name: str, default: int | None = None, low: int = 0
+    params: Mapping[str, str],
+    name: str,
+    default: int | None = None,
+    low: int = 0,
+    high: int | None = None,
 ) -> int | None:
     text = params.get(name, "").strip()
     if not text:
         return default
     try:
-        value = int(text)
+        value = _int(text)
     except ValueError:
         raise UptimeRobotError(
             "invalid_parameter", name, text, f"{name} must be an integer"
         ) from None
     if value < low:
         raise UptimeRobotError("invalid_parameter", name, text, f"{name} must be at least {low}")
+    if high is not None and value > high:
+        raise UptimeRobotError("invalid_parameter", name, text, f"{name} must be at most {high}")
     return value
 
 
@@ -88,7 +120,7 @@ def dash_list(
     if not text:
         return None
     try:
-        values = [int(part) for part in text.split("-")]
+        values = [_int(part.strip(), _DIGITS) for part in text.split("-")]
     except ValueError:
         raise UptimeRobotError(
             "invalid_parameter", name, text, f"{name} must be integers separated by -"
@@ -112,14 +144,18 @@ def ranges(params: Mapping[str, str], name: str) -> list[tuple[int, int]] | None
     out = []
     for part in text.split("-"):
         start, sep, end = part.partition("_")
-        if not (sep and start.isdigit() and end.isdigit()) or int(start) >= int(end):
+        try:
+            pair = (_int(start, _DIGITS), _int(end, _DIGITS)) if sep else None
+        except ValueError:
+            pair = None
+        if pair is None or pair[0] >= pair[1]:
             raise UptimeRobotError(
                 "invalid_parameter",
                 name,
                 text,
                 f"{name} must be start_end pairs of unix times (start before end) separated by -",
             )
-        out.append((int(start), int(end)))
+        out.append(pair)
     return out
 
 
