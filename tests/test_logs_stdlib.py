@@ -73,7 +73,7 @@ def test_stdlib_records_are_redacted_like_probeds_own():
     for secret in ("s3cret", "hunter2", "t0ken"):
         assert secret not in text
     failed, job = lines(out)
-    assert failed["event"] == "request to https://***@example.test/ failed"
+    assert failed["event"] == "request to https://bob:***@example.test/ failed"
     assert job["api_token"] == "***"
 
 
