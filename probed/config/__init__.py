@@ -34,6 +34,7 @@ __all__ = [
     "SslCheck",
     "StatusRange",
     "default_state_dir",
+    "config_from_data",
     "load_config",
     "parse_config",
     "parse_duration",
@@ -65,6 +66,14 @@ def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) ->
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+    return config_from_data(data, path, env)
+
+
+def config_from_data(
+    data: Mapping[str, object], path: Path, env: Mapping[str, str] | None = None
+) -> Config:
+    """Validate parsed monitors.toml data (what tomllib returns); ConfigError lists every
+    problem found."""
     reader = Reader(str(path), os.environ if env is None else env, path.parent.absolute())
     config = read_config(reader, data, path)
     if reader.problems:
