@@ -46,13 +46,9 @@ async def build(tmp_path, monitors: list[Monitor], max_concurrent: int = 8, sche
     return store, session, pipeline, scheduler
 
 
-def checks_of(store: Store, name: str) -> list[float]:
-    rows = store.db.execute(
-        "SELECT c.at FROM checks c JOIN monitors m ON m.id = c.monitor_id WHERE m.name = ?"
-        " ORDER BY c.at",
-        (name,),
-    ).fetchall()
-    return [r[0] for r in rows]
+def checks_of(pipeline: Pipeline, name: str) -> list[float]:
+    """When the monitor's stored checks started, in unix seconds, oldest first."""
+    return [ms / 1000 for ms in pipeline.store.checks.times(pipeline.monitors[name].id)]
 
 
 async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_path, request):
@@ -65,7 +61,7 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
         await asyncio.sleep(4.2)
         await scheduler.drain(2)
         await session.close()
-    ats = checks_of(store, "healthy")
+    ats = checks_of(pipeline, "healthy")
     gaps = [b - a for a, b in itertools.pairwise(ats)]
     assert len(ats) >= 3, ats
     assert all(0.8 < g < 1.2 for g in gaps), gaps
@@ -111,7 +107,7 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
         assert abs(next_run.timestamp() % 3600 - phase_offset("flaky", 3600)) < 0.01
         await scheduler.drain(1)
         await session.close()
-    assert len(checks_of(store, "flaky")) == 3
+    assert len(checks_of(pipeline, "flaky")) == 3
     store.close()
 
 
