@@ -255,3 +255,38 @@ async def test_housekeeping_refreshes_uptime_ratio_metrics_and_keeps_history_bou
     assert [row[1] for row in hourly(h, "a")] == [60, 60]
     h.pipeline.untrack("a")
     assert b'probed_uptime_ratio{monitor="a"' not in h.metrics.render()
+
+
+async def test_hourly_rollups_older_than_90_days_become_daily_ones_and_reads_use_them(harness):
+    h = harness
+    await every_minute(h, "a", 60, duration=0.1)
+    await every_minute(h, "a", 60, duration=0.3)
+    await every_minute(h, "a", 60, ok=False, duration=9.0)
+    h.clock.t = T0 + timedelta(days=92)
+    await every_minute(h, "a", 30, duration=0.5)
+    while h.history.rollup_step():
+        pass
+    # Hours caught up; now each call folds one day older than 90 days into a daily row.
+    steps = 1
+    while h.history.rollup_step():
+        steps += 1
+    assert steps <= 3
+    mid = h.tracked("a").id
+    day = T0_MS - 12 * HOUR * 1000  # T0 is noon
+    assert h.store.rollups.rows("daily", mid) == [(day, 180, 60, 60 * 100 + 60 * 300, 100, 300)]
+    assert [hour for hour, *_ in hourly(h, "a")] == []  # the 30 minutes on day 92 are still raw
+    means = h.history.mean_response([mid], T0, h.clock())
+    assert means[mid] == pytest.approx((60 * 0.1 + 60 * 0.3 + 30 * 0.5) / 150)
+    assert h.history.mean_response([mid], T0, T0 + timedelta(days=1))[mid] == pytest.approx(0.2)
+    series = h.history.response_series(mid, T0, T0 + timedelta(days=1))
+    assert series == [(day / 1000, pytest.approx(0.2))]
+
+
+async def test_two_checks_in_the_same_millisecond_are_both_kept(harness):
+    h = harness
+    await h.check("a", duration=0.1)
+    await h.check("a", duration=0.2)  # the clock did not move
+    times = h.store.checks.times(h.tracked("a").id)
+    assert times == [T0_MS, T0_MS + 1]
+    last = h.store.last_check(h.tracked("a").id)
+    assert last is not None and last.duration == 0.2
