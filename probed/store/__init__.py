@@ -4,7 +4,7 @@ One connection, WAL journal, used from the event loop thread only. ``Store.open`
 schema up to date (``migrations``); each table family is one module behind typed methods:
 
     monitors.py      monitors: ids, check keys, saved state
-    checks.py        raw check results
+    checks.py        raw check results and the certificate expiries they saw
     transitions.py   state changes (incidents, uptime, logs)
     reasons.py       reason and outcome lookups shared by checks and transitions
     rollups.py       hourly and daily aggregates
@@ -151,7 +151,11 @@ class Store:
     def transaction(self) -> Transaction:
         """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT;
         inside an open one it joins it."""
-        return Transaction(self._db, self._reasons.forget)
+        return Transaction(self._db, self._forget)
+
+    def _forget(self) -> None:
+        self._reasons.forget()
+        self.checks.forget()
 
     def tune_for_bulk_load(self) -> None:
         """A big page cache and no fsyncs, for the benchmarks' simulated months: the file is

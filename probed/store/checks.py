@@ -1,8 +1,9 @@
 """The ``checks`` table: raw check results, one row per check, clustered by (monitor, time).
 
-Times and durations are integer milliseconds; the reason, status code and certificate expiry
-are an outcome id (see ``reasons``). Two checks of one monitor in the same millisecond cannot
-share the key, so the later one moves on by a millisecond.
+Times and durations are integer milliseconds; ok, reason and status code are an outcome id (see
+``reasons``). The certificate expiry a check saw is in ``certs``: a row from the check on which a
+monitor's expiry changed (to another one, or to none), in force until the next. Two checks of one
+monitor in the same millisecond cannot share the key, so the later one moves on by a millisecond.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from probed.store.reasons import Reasons
 from probed.units import from_ms, to_ms
 
 _INSERT = (
-    "INSERT {} INTO checks (monitor_id, at_ms, ok, outcome_id, duration_ms, dns_ms, connect_ms,"
-    " tls_ms, first_byte_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT {} INTO checks (monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms,"
+    " tls_ms, first_byte_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _MAX_NUDGE = 1000
 
@@ -41,16 +42,35 @@ class Checks:
     def __init__(self, db: sqlite3.Connection, reasons: Reasons) -> None:
         self._db = db
         self._reasons = reasons
+        self._certs: dict[int, int | None] = {}
+        """Each monitor's certificate expiry in force, as far as this connection has seen."""
+
+    def forget(self) -> None:
+        """After a rollback: the certs rows written in it are gone."""
+        self._certs.clear()
+
+    def _cert(self, monitor_id: int, at_ms: int, cert_ms: int | None) -> None:
+        if monitor_id not in self._certs:
+            row = self._db.execute(
+                "SELECT cert_expires_ms FROM certs WHERE monitor_id = ?"
+                " ORDER BY from_ms DESC LIMIT 1",
+                (monitor_id,),
+            ).fetchone()
+            self._certs[monitor_id] = None if row is None else row[0]
+        if self._certs[monitor_id] != cert_ms:
+            self._db.execute(
+                "INSERT OR REPLACE INTO certs (monitor_id, from_ms, cert_expires_ms)"
+                " VALUES (?, ?, ?)",
+                (monitor_id, at_ms, cert_ms),
+            )
+            self._certs[monitor_id] = cert_ms
 
     def _row(self, monitor_id: int, result: CheckResult) -> tuple[object, ...]:
         tm = result.timings
         return (
             monitor_id,
             to_ms(result.at),
-            int(result.ok),
-            self._reasons.outcome_id(
-                result.reason, result.status_code, to_ms(result.cert_expires_at)
-            ),
+            self._reasons.outcome_id(result.ok, result.reason, result.status_code),
             _ms(tm.total),
             _ms(tm.dns),
             _ms(tm.connect),
@@ -66,6 +86,7 @@ class Checks:
         for nudge in range(_MAX_NUDGE):
             cur = self._db.execute(_INSERT.format("OR IGNORE"), (monitor_id, at + nudge, *row[2:]))
             if cur.rowcount:
+                self._cert(monitor_id, at + nudge, to_ms(result.cert_expires_at))
                 return
         raise StoreError(f"monitor {monitor_id}: {_MAX_NUDGE} results in the same second")
 
@@ -82,12 +103,20 @@ class Checks:
             self._db.execute("RELEASE add_many")
             for mid, result in rows:
                 self.add(mid, result)
+            return
+        for mid, result in rows:
+            at = to_ms(result.at)
+            assert at is not None
+            self._cert(mid, at, to_ms(result.cert_expires_at))
 
     def last(self, monitor_id: int) -> CheckResult | None:
         row = self._db.execute(
-            "SELECT c.at_ms, c.ok, r.text, o.status_code, c.duration_ms, c.dns_ms, c.connect_ms,"
-            " c.tls_ms, c.first_byte_ms, o.cert_expires_ms FROM checks c"
-            " JOIN outcomes o ON o.id = c.outcome_id JOIN reasons r ON r.id = o.reason_id"
+            "SELECT c.at_ms, o.ok, r.text, o.status_code, c.duration_ms, c.dns_ms, c.connect_ms,"
+            " c.tls_ms, c.first_byte_ms, (SELECT x.cert_expires_ms FROM certs x"
+            "   WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
+            "   ORDER BY x.from_ms DESC LIMIT 1)"
+            " FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
+            " JOIN reasons r ON r.id = o.reason_id"
             " WHERE c.monitor_id = ? ORDER BY c.at_ms DESC LIMIT 1",
             (monitor_id,),
         ).fetchone()
@@ -145,7 +174,7 @@ class Checks:
         rows = self._db.execute(
             "SELECT m.id, SUM(c.duration_ms), COUNT(*) FROM monitors m CROSS JOIN checks c"
             " ON c.monitor_id = m.id AND c.at_ms >= ? AND c.at_ms < ?"
-            f" WHERE c.ok = 1{where} GROUP BY m.id",
+            f" JOIN outcomes o ON o.id = c.outcome_id WHERE o.ok = 1{where} GROUP BY m.id",
             [start_ms, end_ms, *params],
         )
         return {mid: (int(total or 0), int(count)) for mid, total, count in rows}
@@ -153,8 +182,9 @@ class Checks:
     def good_series(self, monitor_id: int, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """(time ms, duration ms) of a monitor's good results in [start, end), oldest first."""
         rows = self._db.execute(
-            "SELECT at_ms, duration_ms FROM checks WHERE monitor_id = ? AND at_ms >= ?"
-            " AND at_ms < ? AND ok = 1 ORDER BY at_ms",
+            "SELECT c.at_ms, c.duration_ms FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
+            " WHERE c.monitor_id = ? AND c.at_ms >= ? AND c.at_ms < ? AND o.ok = 1"
+            " ORDER BY c.at_ms",
             (monitor_id, start_ms, end_ms),
         )
         return [(int(at), int(ms)) for at, ms in rows]
@@ -164,9 +194,8 @@ class Checks:
         out: dict[int, int] = {}
         for mid in ids:
             row = self._db.execute(
-                "SELECT o.cert_expires_ms FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
-                " WHERE c.monitor_id = ? AND o.cert_expires_ms IS NOT NULL"
-                " ORDER BY c.at_ms DESC LIMIT 1",
+                "SELECT cert_expires_ms FROM certs WHERE monitor_id = ?"
+                " AND cert_expires_ms IS NOT NULL ORDER BY from_ms DESC LIMIT 1",
                 (mid,),
             ).fetchone()
             if row is not None:
@@ -175,7 +204,18 @@ class Checks:
 
     def prune(self, before_ms: int, batch: int) -> int:
         """Delete up to ``batch`` results older than ``before_ms``, keeping each monitor's last
-        (what a restart shows as its last check); how many went."""
+        (what a restart shows as its last check), and the certs rows no longer in force for any
+        of those kept; how many results went."""
+        # The certs row in force at before_ms (or at a monitor's last result) is the newest one
+        # from before it: every older one can go.
+        self._db.execute(
+            "DELETE FROM certs WHERE (monitor_id, from_ms) IN ("
+            " SELECT x.monitor_id, x.from_ms FROM monitors m CROSS JOIN certs x"
+            " ON x.monitor_id = m.id AND x.from_ms < ?"
+            " WHERE EXISTS (SELECT 1 FROM certs n WHERE n.monitor_id = m.id"
+            "               AND n.from_ms > x.from_ms AND n.from_ms <= ?) LIMIT ?)",
+            (before_ms, before_ms, batch),
+        )
         # "A newer row exists" is an EXISTS per candidate row: as a scalar MAX() subquery SQLite
         # would use it as an index bound and scan every monitor's rows on each call.
         return self._db.execute(

@@ -1,5 +1,5 @@
-"""The lookup tables: each distinct reason text, and each distinct check outcome (reason,
-status code, certificate expiry), stored once and referenced by id."""
+"""The lookup tables: each distinct reason text, and each distinct check outcome (ok, reason,
+status code), stored once and referenced by id."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class Reasons:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._reasons: dict[str, int] = {}
-        self._outcomes: dict[tuple[int, int | None, int | None], int] = {}
+        self._outcomes: dict[tuple[int, int, int | None], int] = {}
 
     def reason_id(self, text: str) -> int:
         found = self._reasons.get(text)
@@ -26,19 +26,17 @@ class Reasons:
             self._reasons[text] = found
         return found
 
-    def outcome_id(self, reason: str, status_code: int | None, cert_expires_ms: int | None) -> int:
-        key = (self.reason_id(reason), status_code, cert_expires_ms)
+    def outcome_id(self, ok: bool, reason: str, status_code: int | None) -> int:
+        key = (int(ok), self.reason_id(reason), status_code)
         found = self._outcomes.get(key)
         if found is None:
             row = self._db.execute(
-                "SELECT id FROM outcomes WHERE reason_id = ? AND status_code IS ?"
-                " AND cert_expires_ms IS ?",
+                "SELECT id FROM outcomes WHERE ok = ? AND reason_id = ? AND status_code IS ?",
                 key,
             ).fetchone()
             if row is None:
                 cur = self._db.execute(
-                    "INSERT INTO outcomes (reason_id, status_code, cert_expires_ms)"
-                    " VALUES (?, ?, ?)",
+                    "INSERT INTO outcomes (ok, reason_id, status_code) VALUES (?, ?, ?)",
                     key,
                 )
                 found = int(cur.lastrowid or 0)

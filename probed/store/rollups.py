@@ -29,9 +29,10 @@ class Rollups:
             "INSERT OR REPLACE INTO hourly"
             " (monitor_id, hour_ms, checks, failures, rt_sum_ms, rt_min_ms, rt_max_ms)"
             " SELECT c.monitor_id, ?, COUNT(*), SUM(c.ok = 0), SUM(ms), MIN(ms), MAX(ms)"
-            " FROM (SELECT c.monitor_id, c.ok, CASE WHEN c.ok THEN c.duration_ms END AS ms"
+            " FROM (SELECT c.monitor_id, o.ok, CASE WHEN o.ok THEN c.duration_ms END AS ms"
             "       FROM monitors m CROSS JOIN checks c"
-            "       ON c.monitor_id = m.id AND c.at_ms >= ? AND c.at_ms < ?) AS c"
+            "       ON c.monitor_id = m.id AND c.at_ms >= ? AND c.at_ms < ?"
+            "       JOIN outcomes o ON o.id = c.outcome_id) AS c"
             " GROUP BY c.monitor_id",
             (hour_ms, hour_ms, hour_ms + length_ms),
         ).rowcount

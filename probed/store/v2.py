@@ -2,9 +2,10 @@
 tables clustered by (monitor, time), plus daily roll-ups for what is older than 90 days.
 
 Raw results dominate the file (a day of them at 60 s is 1,440 rows per monitor), so a row holds
-only what differs from check to check: time, ok, duration and phase timings. What repeats (the
-reason, the status code and the certificate expiry) is an *outcome*, stored once and referenced
-by id. ``WITHOUT ROWID`` tables keyed by (monitor_id, time) keep one monitor's rows together and
+only what differs from check to check: time, duration and phase timings. What repeats is stored
+once: the *outcome* (ok, reason, status code) in a lookup referenced by id, and the certificate
+expiry in ``certs``, one row each time a monitor's checks start seeing a different one (or
+none). ``WITHOUT ROWID`` tables keyed by (monitor_id, time) keep one monitor's rows together and
 need no separate index. The state tables (monitors, pauses, outbox) are small and keep 0.1.0's
 form.
 """
@@ -23,15 +24,14 @@ CREATE TABLE reasons (
 );
 CREATE TABLE outcomes (
     id INTEGER PRIMARY KEY,
+    ok INTEGER NOT NULL,
     reason_id INTEGER NOT NULL REFERENCES reasons(id),
-    status_code INTEGER,
-    cert_expires_ms INTEGER
+    status_code INTEGER
 );
-CREATE INDEX outcomes_lookup ON outcomes(reason_id, status_code, cert_expires_ms);
+CREATE INDEX outcomes_lookup ON outcomes(reason_id, status_code, ok);
 CREATE TABLE checks_v2 (
     monitor_id INTEGER NOT NULL REFERENCES monitors(id) ON UPDATE CASCADE,
     at_ms INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
     outcome_id INTEGER NOT NULL REFERENCES outcomes(id),
     duration_ms INTEGER NOT NULL,
     dns_ms INTEGER,
@@ -39,6 +39,12 @@ CREATE TABLE checks_v2 (
     tls_ms INTEGER,
     first_byte_ms INTEGER,
     PRIMARY KEY (monitor_id, at_ms)
+) WITHOUT ROWID;
+CREATE TABLE certs (
+    monitor_id INTEGER NOT NULL REFERENCES monitors(id) ON UPDATE CASCADE,
+    from_ms INTEGER NOT NULL,
+    cert_expires_ms INTEGER,
+    PRIMARY KEY (monitor_id, from_ms)
 ) WITHOUT ROWID;
 CREATE TABLE transitions_v2 (
     id INTEGER PRIMARY KEY,
@@ -87,20 +93,30 @@ _MS = "CAST(ROUND({} * 1000) AS INTEGER)"
 COPY = f"""
 INSERT INTO reasons (text)
     SELECT reason FROM checks UNION SELECT reason FROM transitions;
-INSERT INTO outcomes (reason_id, status_code, cert_expires_ms)
-    SELECT DISTINCT r.id, c.status_code, {_MS.format("c.cert_expires_at")}
-    FROM checks c JOIN reasons r ON r.text = c.reason;
-INSERT INTO checks_v2
+INSERT INTO outcomes (ok, reason_id, status_code)
+    SELECT DISTINCT c.ok, r.id, c.status_code FROM checks c JOIN reasons r ON r.text = c.reason;
+CREATE TEMP TABLE converted AS
     SELECT c.monitor_id,
         -- 0.1.0 kept microseconds: checks in the same millisecond move apart by 1 ms each.
         {_MS.format("c.at")} - 1 + ROW_NUMBER() OVER (
-            PARTITION BY c.monitor_id, {_MS.format("c.at")} ORDER BY c.id),
-        c.ok, o.id, {_MS.format("c.duration")}, {_MS.format("c.dns")},
-        {_MS.format("c.connect")}, {_MS.format("c.tls")}, {_MS.format("c.first_byte")}
+            PARTITION BY c.monitor_id, {_MS.format("c.at")} ORDER BY c.id) AS at_ms,
+        o.id AS outcome_id, {_MS.format("c.duration")} AS duration_ms,
+        {_MS.format("c.dns")} AS dns_ms, {_MS.format("c.connect")} AS connect_ms,
+        {_MS.format("c.tls")} AS tls_ms, {_MS.format("c.first_byte")} AS first_byte_ms,
+        {_MS.format("c.cert_expires_at")} AS cert_ms
     FROM checks c
     JOIN reasons r ON r.text = c.reason
-    JOIN outcomes o ON o.reason_id = r.id AND o.status_code IS c.status_code
-        AND o.cert_expires_ms IS {_MS.format("c.cert_expires_at")};
+    JOIN outcomes o ON o.ok = c.ok AND o.reason_id = r.id AND o.status_code IS c.status_code;
+INSERT INTO checks_v2
+    SELECT monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms, tls_ms, first_byte_ms
+    FROM converted;
+INSERT INTO certs
+    SELECT monitor_id, at_ms, cert_ms FROM (
+        SELECT monitor_id, at_ms, cert_ms,
+            LAG(cert_ms) OVER (PARTITION BY monitor_id ORDER BY at_ms) AS previous
+        FROM converted)
+    WHERE cert_ms IS NOT previous;
+DROP TABLE converted;
 INSERT INTO transitions_v2
     SELECT t.id, t.monitor_id, t.kind, t.old, t.new, {_MS.format("t.at")}, r.id,
         {_MS.format("t.outage_start")}
