@@ -38,6 +38,8 @@ from probed.store.transitions import ChangeRow, Transitions
 
 __all__ = ["ChangeRow", "OutboxRecord", "Store", "StoredMonitor"]
 
+PAGE_SIZE = 16384
+
 
 class Store:
     """The state database. Open with ``Store.open(path)``; close with ``close()``."""
@@ -65,6 +67,10 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open state database {path}: {exc}") from exc
         try:
+            # Only a new file takes it. Raw results are inserted at a thousand places (the end
+            # of each monitor's range): 16 KiB pages end up fuller than 4 KiB ones, about 5%
+            # less file for twice the WAL written per check.
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL under WAL stays consistent after a crash and only risks the last
             # transactions on power loss, at a fraction of FULL's fsyncs.
