@@ -139,15 +139,6 @@ class Checks:
             cert_expires_at=from_ms(row[9]),
         )
 
-    def count(self, monitor_id: int | None = None, before_ms: int | None = None) -> int:
-        """How many results are kept (of one monitor, before a time)."""
-        where, args = ids_filter("monitor_id", None if monitor_id is None else [monitor_id])
-        if before_ms is not None:
-            where, args = where + " AND at_ms < ?", [*args, before_ms]
-        return int(
-            self._db.execute(f"SELECT COUNT(*) FROM checks WHERE 1{where}", args).fetchone()[0]
-        )
-
     def times(self, monitor_id: int) -> list[int]:
         """The times (ms) of a monitor's kept results, oldest first."""
         rows = self._db.execute(
