@@ -1,9 +1,11 @@
 """The ``checks`` table: raw check results, one row per check, clustered by (monitor, time).
 
-Times and durations are integer milliseconds; ok, reason and status code are an outcome id (see
-``reasons``). The certificate expiry a check saw is in ``certs``: a row from the check on which a
-monitor's expiry changed (to another one, or to none), in force until the next. Two checks of one
-monitor in the same millisecond cannot share the key, so the later one moves on by a millisecond.
+Times and durations are integer milliseconds. The time to the first byte is stored as the time
+after it (the body's download), which is short and fits in one byte where the time to the first
+byte needs two. Ok, reason and status code are an outcome id (see ``reasons``). The certificate
+expiry a check saw is in ``certs``: a row from the check on which a monitor's expiry changed (to
+another one, or to none), in force until the next. Two checks of one monitor in the same
+millisecond cannot share the key, so the later one moves on by a millisecond.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from probed.units import from_ms, to_ms
 
 _INSERT = (
     "INSERT {} INTO checks (monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms,"
-    " tls_ms, first_byte_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " tls_ms, after_first_byte_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _MAX_NUDGE = 1000
 
@@ -67,15 +69,17 @@ class Checks:
 
     def _row(self, monitor_id: int, result: CheckResult) -> tuple[object, ...]:
         tm = result.timings
+        total, first_byte = _ms(tm.total), _ms(tm.first_byte)
+        assert total is not None
         return (
             monitor_id,
             to_ms(result.at),
             self._reasons.outcome_id(result.ok, result.reason, result.status_code),
-            _ms(tm.total),
+            total,
             _ms(tm.dns),
             _ms(tm.connect),
             _ms(tm.tls),
-            _ms(tm.first_byte),
+            None if first_byte is None else total - first_byte,
         )
 
     def add(self, monitor_id: int, result: CheckResult) -> None:
@@ -112,8 +116,8 @@ class Checks:
     def last(self, monitor_id: int) -> CheckResult | None:
         row = self._db.execute(
             "SELECT c.at_ms, o.ok, r.text, o.status_code, c.duration_ms, c.dns_ms, c.connect_ms,"
-            " c.tls_ms, c.first_byte_ms, (SELECT x.cert_expires_ms FROM certs x"
-            "   WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
+            " c.tls_ms, c.duration_ms - c.after_first_byte_ms,"
+            " (SELECT x.cert_expires_ms FROM certs x WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
             "   ORDER BY x.from_ms DESC LIMIT 1)"
             " FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
             " JOIN reasons r ON r.id = o.reason_id"

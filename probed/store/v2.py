@@ -37,7 +37,7 @@ CREATE TABLE checks_v2 (
     dns_ms INTEGER,
     connect_ms INTEGER,
     tls_ms INTEGER,
-    first_byte_ms INTEGER,
+    after_first_byte_ms INTEGER,
     PRIMARY KEY (monitor_id, at_ms)
 ) WITHOUT ROWID;
 CREATE TABLE certs (
@@ -102,13 +102,15 @@ CREATE TEMP TABLE converted AS
             PARTITION BY c.monitor_id, {_MS.format("c.at")} ORDER BY c.id) AS at_ms,
         o.id AS outcome_id, {_MS.format("c.duration")} AS duration_ms,
         {_MS.format("c.dns")} AS dns_ms, {_MS.format("c.connect")} AS connect_ms,
-        {_MS.format("c.tls")} AS tls_ms, {_MS.format("c.first_byte")} AS first_byte_ms,
+        {_MS.format("c.tls")} AS tls_ms,
+        {_MS.format("c.duration")} - {_MS.format("c.first_byte")} AS after_first_byte_ms,
         {_MS.format("c.cert_expires_at")} AS cert_ms
     FROM checks c
     JOIN reasons r ON r.text = c.reason
     JOIN outcomes o ON o.ok = c.ok AND o.reason_id = r.id AND o.status_code IS c.status_code;
 INSERT INTO checks_v2
-    SELECT monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms, tls_ms, first_byte_ms
+    SELECT monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms, tls_ms,
+        after_first_byte_ms
     FROM converted;
 INSERT INTO certs
     SELECT monitor_id, at_ms, cert_ms FROM (
