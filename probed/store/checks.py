@@ -117,8 +117,9 @@ class Checks:
         row = self._db.execute(
             "SELECT c.at_ms, o.ok, r.text, o.status_code, c.duration_ms, c.dns_ms, c.connect_ms,"
             " c.tls_ms, c.duration_ms - c.after_first_byte_ms,"
-            " (SELECT x.cert_expires_ms FROM certs x WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
-            "   ORDER BY x.from_ms DESC LIMIT 1)"
+            " (SELECT x.cert_expires_ms FROM certs x"
+            "  WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
+            "  ORDER BY x.from_ms DESC LIMIT 1)"
             " FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
             " JOIN reasons r ON r.id = o.reason_id"
             " WHERE c.monitor_id = ? ORDER BY c.at_ms DESC LIMIT 1",
