@@ -27,7 +27,7 @@ from probed.errors import StoreError
 from probed.model import CheckResult, MonitorState, Transition
 from probed.store import migrations
 from probed.store.checks import Checks
-from probed.store.db import Transaction
+from probed.store.db import PAGE_SIZE, Transaction
 from probed.store.monitors import Monitors, StoredMonitor
 from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
@@ -37,8 +37,6 @@ from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
 
 __all__ = ["ChangeRow", "OutboxRecord", "Store", "StoredMonitor"]
-
-PAGE_SIZE = 16384
 
 
 class Store:
@@ -67,9 +65,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open state database {path}: {exc}") from exc
         try:
-            # Only a new file takes it. Raw results are inserted at a thousand places (the end
-            # of each monitor's range): 16 KiB pages end up fuller than 4 KiB ones, about 5%
-            # less file for twice the WAL written per check.
+            # Only a new file takes it (an upgraded one gets it from the VACUUM that follows).
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL under WAL stays consistent after a crash and only risks the last

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+PAGE_SIZE = 16384
+"""Raw results are inserted at a thousand places (the end of each monitor's range): 16 KiB pages
+end up fuller than 4 KiB ones, about 5% less file for twice the WAL written per check."""
+
 
 class Transaction:
     """``with``: BEGIN IMMEDIATE … COMMIT, rolled back on any exception. Inside a transaction

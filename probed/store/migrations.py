@@ -14,7 +14,7 @@ from pathlib import Path
 
 from probed.errors import StoreError
 from probed.store import v2
-from probed.store.db import run_script
+from probed.store.db import PAGE_SIZE, run_script
 from probed.store.v1 import SCHEMA as V1
 
 Step = Callable[[sqlite3.Connection], None]
@@ -74,7 +74,22 @@ def migrate(db: sqlite3.Connection, path: Path, steps: Sequence[Step] = STEPS) -
                 f" {latest}: {exc} (it was left at version {version})"
             ) from exc
         raise
+    if version > 0:
+        _compact(db)
     return version
+
+
+def _compact(db: sqlite3.Connection) -> None:
+    """Rewrite the upgraded file without the pages its old tables left free, in the store's
+    page size (which only a VACUUM outside WAL mode can change)."""
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        db.execute("VACUUM")
+    except sqlite3.OperationalError:
+        pass  # out of disk space for the copy, say: the file is only larger than it need be
+    finally:
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def _backup(db: sqlite3.Connection, target: Path) -> None:

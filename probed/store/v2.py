@@ -111,13 +111,13 @@ CREATE TEMP TABLE converted AS
 INSERT INTO checks_v2
     SELECT monitor_id, at_ms, outcome_id, duration_ms, dns_ms, connect_ms, tls_ms,
         after_first_byte_ms
-    FROM converted;
+    FROM converted ORDER BY monitor_id, at_ms;
 INSERT INTO certs
     SELECT monitor_id, at_ms, cert_ms FROM (
         SELECT monitor_id, at_ms, cert_ms,
             LAG(cert_ms) OVER (PARTITION BY monitor_id ORDER BY at_ms) AS previous
         FROM converted)
-    WHERE cert_ms IS NOT previous;
+    WHERE cert_ms IS NOT previous ORDER BY monitor_id, at_ms;
 DROP TABLE converted;
 INSERT INTO transitions_v2
     SELECT t.id, t.monitor_id, t.kind, t.old, t.new, {_MS.format("t.at")}, r.id,
@@ -125,7 +125,7 @@ INSERT INTO transitions_v2
     FROM transitions t JOIN reasons r ON r.text = t.reason;
 INSERT INTO hourly_v2
     SELECT monitor_id, hour * 1000, checks, failures, rt_sum_ms, rt_min_ms, rt_max_ms
-    FROM hourly;
+    FROM hourly ORDER BY monitor_id, hour;
 INSERT INTO runs_v2
     SELECT id, {_MS.format("started_at")}, {_MS.format("last_seen_at")},
         {_MS.format("stopped_at")}
