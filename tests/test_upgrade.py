@@ -62,7 +62,7 @@ async def test_a_010_database_keeps_every_state_uptime_ratio_and_incident(tmp_pa
     path = tmp_path / "probed.db"
     write_010(path)
     store = Store.open(path)
-    assert store.schema_version() == LATEST
+    assert store.schema_version() == LATEST and store.journal_mode() == "wal"
     # The copy beside it is the untouched 0.1.0 file.
     assert dump(tmp_path / "probed.db.bak-v1") == DUMP
 
