@@ -9,7 +9,7 @@ a ``Z`` on the wire.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 
@@ -68,10 +68,8 @@ def to_ms(value: datetime | None) -> int | None:
 
 def from_ms(value: int | None) -> datetime | None:
     """Integer unix milliseconds → an aware UTC datetime; None stays None."""
-    if value is None:
-        return None
-    # Exact: whole seconds, then the milliseconds, so no float rounding creeps in.
-    return datetime.fromtimestamp(value // 1000, UTC) + timedelta(milliseconds=value % 1000)
+    # Exact: a double holds unix seconds to well under the microsecond datetime rounds to.
+    return None if value is None else utc(value / 1000)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -158,6 +158,7 @@ class Store:
     def _forget(self) -> None:
         self._reasons.forget()
         self.checks.forget()
+        self.monitors.forget()
 
     def tune_for_bulk_load(self) -> None:
         """A big page cache and no fsyncs, for the benchmarks' simulated months: the file is

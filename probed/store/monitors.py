@@ -25,11 +25,18 @@ class StoredMonitor:
 class Monitors:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+        self._created: dict[int, float] | None = None
+        """``created_at()``, read once per sync: every getMonitors page asks for it."""
+
+    def forget(self) -> None:
+        """After a rollback."""
+        self._created = None
 
     def sync(
         self, monitors: Iterable[tuple[str, str, int | None]], now: datetime
     ) -> dict[str, StoredMonitor]:
         """See ``Store.sync_monitors``; runs inside the caller's transaction."""
+        self._created = None
         names: list[str] = []
         for name, check_key, pinned in monitors:
             names.append(name)
