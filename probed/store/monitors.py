@@ -116,6 +116,7 @@ class Monitors:
 
     def created_at(self) -> dict[int, float]:
         """When each monitor was first configured, in unix seconds."""
-        return {
-            mid: float(at) for mid, at in self._db.execute("SELECT id, created_at FROM monitors")
-        }
+        if self._created is None:
+            rows = self._db.execute("SELECT id, created_at FROM monitors")
+            self._created = {mid: float(at) for mid, at in rows}
+        return dict(self._created)
