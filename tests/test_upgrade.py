@@ -232,3 +232,20 @@ def test_reopening_an_upgraded_database_migrates_nothing(tmp_path):
     assert rows["down"].state.status is Status.DOWN
     store.close()
     assert not (tmp_path / "probed.db.bak-v1").exists()
+
+
+def test_a_010_database_the_daemon_never_ran_on_is_upgraded_too(tmp_path):
+    # 0.1.0 created the history, pause and outbox tables only in the daemon; `probed check`
+    # left a file with the store's three tables.
+    path = tmp_path / "probed.db"
+    write_010(path)
+    db = sqlite3.connect(path)
+    for table in ("hourly", "runs", "history_meta", "pause_overrides", "outbox", "alert_certs"):
+        db.execute(f"DROP TABLE {table}")
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == LATEST
+    rows = store.sync_monitors(monitors(), NOW)
+    assert rows["down"].state.status is Status.DOWN
+    assert store.outbox.rows() == [] and store.runs.all() == []
+    store.close()
