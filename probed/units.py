@@ -3,7 +3,8 @@
 Two duration styles: ``format_duration`` is exact and reads back through the config parser
 (``1h30m``, ``500ms``), for settings and reasons; ``format_span`` rounds to the two largest units
 (``12m 30s``), for how long something lasted. Times are aware UTC datetimes inside probed, unix
-seconds in the store and ISO 8601 with a ``Z`` on the wire.
+seconds in the store's state tables, integer milliseconds in its history tables and ISO 8601 with
+a ``Z`` on the wire.
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ def to_ts(value: datetime | None) -> float | None:
 def from_ts(value: float | None) -> datetime | None:
     """Unix seconds → an aware UTC datetime; None stays None."""
     return None if value is None else utc(value)
+
+
+def to_ms(value: datetime | None) -> int | None:
+    """An aware datetime → integer unix milliseconds (rounded); None stays None."""
+    return None if value is None else round(value.timestamp() * 1000)
+
+
+def from_ms(value: int | None) -> datetime | None:
+    """Integer unix milliseconds → an aware UTC datetime; None stays None."""
+    # Exact: a double holds unix seconds to well under the microsecond datetime rounds to.
+    return None if value is None else utc(value / 1000)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from probed.store import Store
 from tests.daemon_proc import DaemonProcess, free_port
 from tests.figures import report
 from tests.smtp_server import SmtpServer
@@ -66,12 +66,13 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
     await wait_for(
         lambda: _true("alert delivery failed: will retry" in daemon.logs()), 5, "a failed send"
     )
-    db = sqlite3.connect(tmp_path / "state" / "probed.db")
+    store = Store.open(tmp_path / "state" / "probed.db")
     try:
-        kinds = [r[0] for r in db.execute("SELECT kind FROM transitions ORDER BY id")]
-        pending = db.execute("SELECT kind, status, message_id FROM outbox").fetchall()
+        [monitor_id] = store.monitors.created_at()
+        kinds = [t.kind.value for t in reversed(store.transitions(monitor_id))]
+        pending = [(r.kind, r.status, r.message_id) for r in store.outbox.rows()]
     finally:
-        db.close()
+        store.close()
     assert kinds == ["first_up", "seems_down", "down"] or kinds == ["seems_down", "down"]
     assert [(k, s) for k, s, _ in pending] == [("down", "pending")]
     daemon.signal(signal.SIGKILL)

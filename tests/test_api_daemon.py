@@ -4,13 +4,13 @@ timed pause, answers UptimeRobot clients and records its run in the history."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
+from probed.store import Store
 from tests.daemon_proc import DaemonProcess, free_port
 from tests.switchable_target import target, wait_for
 from tests.test_daemon_e2e import write_config
@@ -77,9 +77,9 @@ async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tm
         assert proc.returncode == 0 and out.decode().splitlines()[1].split()[:2] == ["api", "up"]
     finally:
         assert await daemon.stop() == 0
-    db = sqlite3.connect(tmp_path / "state" / "probed.db")
-    kinds = [k for (k,) in db.execute("SELECT kind FROM transitions WHERE monitor_id = 12")]
+    store = Store.open(tmp_path / "state" / "probed.db")
+    kinds = [t.kind.value for t in reversed(store.transitions(12))]
     assert kinds == ["paused", "resumed", "first_up"]
-    (stopped,) = db.execute("SELECT stopped_at FROM runs").fetchone()
+    [(_, _, _, stopped)] = store.runs.all()
     assert stopped is not None  # a clean stop closes the run
-    db.close()
+    store.close()

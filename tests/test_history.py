@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 
 from probed.history import Retention, rollup
-from probed.history.rollup import HOUR, floor_hour, rolled_up_to
 from probed.history.uptime import timeline
 from probed.model import Status
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
+
+T0_MS = round(T0.timestamp() * 1000)
+HOUR = 3600
 
 
 @pytest.fixture
@@ -29,11 +31,17 @@ async def every_minute(h: Harness, name: str, minutes: int, **check: object) -> 
 
 
 def hourly(h: Harness, name: str) -> list[tuple[int, int, int, int, int, int]]:
-    return h.store.db.execute(
-        "SELECT hour - ?, checks, failures, rt_sum_ms, rt_min_ms, rt_max_ms FROM hourly"
-        " WHERE monitor_id = ? ORDER BY hour",
-        (T0.timestamp(), h.tracked(name).id),
-    ).fetchall()
+    """The monitor's hourly rows, hours as seconds after T0."""
+    return [
+        ((hour - T0_MS) // 1000, *rest)
+        for hour, *rest in h.store.rollups.rows("hourly", h.tracked(name).id)
+    ]
+
+
+def raw_results(h: Harness) -> tuple[int, int | None]:
+    """(count, seconds from T0 to the oldest) of the raw results kept for monitor "a"."""
+    times = h.store.checks.times(h.tracked("a").id)
+    return len(times), (times[0] - T0_MS) // 1000 if times else None
 
 
 def rollup_all(h: Harness) -> int:
@@ -55,7 +63,7 @@ async def test_hourly_rollups_count_checks_failures_and_good_response_times(harn
     h.clock.t = T0 + timedelta(hours=2, minutes=20)  # hour 1 ended 20 min ago (> SETTLE)
     rollup_all(h)
     assert hourly(h, "a") == [(0, 60, 0, 6000, 100, 100), (3600, 60, 30, 7500, 200, 300)]
-    assert rolled_up_to(h.store.db) == T0.timestamp() + 2 * HOUR
+    assert h.history.rolled_up_to() == T0 + timedelta(hours=2)
     # Rolling up again changes nothing: each hour is rolled once.
     assert h.history.rollup_step() is False
     assert hourly(h, "a")[1] == (3600, 60, 30, 7500, 200, 300)
@@ -87,13 +95,12 @@ async def test_raw_results_are_pruned_after_raw_retention_but_only_once_rolled_u
 ):
     h = Harness(tmp_path / "db", monkeypatch, [monitor("a")], retention=Retention(raw=3 * HOUR))
     await every_minute(h, "a", 6 * 60)  # 6 hours of results, 0h-6h
-    count = "SELECT COUNT(*), MIN(at) - ? FROM checks"
     h.history.prune_step()
-    assert h.store.db.execute(count, (T0.timestamp(),)).fetchone()[0] == 360  # nothing rolled up
+    assert raw_results(h)[0] == 360  # nothing rolled up
     rollup_all(h)  # hours 0-4 (hour 5 ended less than SETTLE ago)
     h.history.prune_step()
     # now is 6h: raw older than 3h goes; hours 3-5 stay
-    assert h.store.db.execute(count, (T0.timestamp(),)).fetchone() == (180, 3 * HOUR)
+    assert raw_results(h) == (180, 3 * HOUR)
     assert [row[1] for row in hourly(h, "a")] == [60] * 5
     await h.close()
 
@@ -102,8 +109,7 @@ async def test_pruning_keeps_each_monitors_last_result_and_works_in_bounded_batc
     tmp_path, monkeypatch
 ):
     h = Harness(tmp_path / "db", monkeypatch, [monitor("a")], retention=Retention(raw=2 * HOUR))
-    await every_minute(h, "a", 30)
-    h.store.db.execute("DELETE FROM checks WHERE id != (SELECT MAX(id) FROM checks)")
+    await h.check("a")
     last = h.store.last_check(h.tracked("a").id)
     h.clock.advance(10 * HOUR)  # paused, say: no results for 10 hours
     rollup_all(h)
@@ -119,7 +125,7 @@ async def test_pruning_keeps_each_monitors_last_result_and_works_in_bounded_batc
     while h.history.prune_step():
         calls += 1
     assert calls + 1 == 3  # 120 old results, 50 at a time (the newest stays): 50, 50, 20
-    assert h.store.db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 1
+    assert raw_results(h)[0] == 1
     await h.close()
 
 
@@ -158,7 +164,7 @@ async def test_mean_response_combines_rollups_and_raw_results(harness):
     await every_minute(h, "a", 30, duration=0.5)
     await every_minute(h, "a", 10, ok=False, duration=9.0)  # failures do not count
     rollup_all(h)  # hours 0 and 1 rolled; hour 2 stays raw
-    assert rolled_up_to(h.store.db) == T0.timestamp() + 2 * HOUR
+    assert h.history.rolled_up_to() == T0 + timedelta(hours=2)
     means = h.history.mean_response(None, T0, h.clock())
     expected = (60 * 0.1 + 60 * 0.3 + 30 * 0.5) / 150
     assert means[h.tracked("a").id] == pytest.approx(expected)
@@ -212,8 +218,7 @@ async def test_a_pinned_id_takes_the_rollups_along(harness):
     rollup_all(h)
     moved = h.store.sync_monitors([("a", "k", 4242), ("b", "k", None)], h.clock())["a"]
     assert moved.id == 4242
-    count = h.store.db.execute("SELECT COUNT(*) FROM hourly WHERE monitor_id = 4242")
-    assert count.fetchone()[0] == 1
+    assert len(h.store.rollups.rows("hourly", 4242)) == 1
 
 
 async def test_timelines_from_the_store_match_the_states_the_pipeline_went_through(harness):
@@ -224,7 +229,7 @@ async def test_timelines_from_the_store_match_the_states_the_pipeline_went_throu
     changes, line = h.history.timelines([h.tracked("a").id])[h.tracked("a").id]
     assert [c.new for c in changes] == [Status.UP, Status.SEEMS_DOWN, Status.DOWN, Status.UP]
     assert line.ratio(T0, h.clock()) == pytest.approx(1.5 / 2)
-    assert floor_hour(changes[2].outage_start.timestamp()) == T0.timestamp() + HOUR
+    assert changes[2].outage_start.timestamp() // HOUR * HOUR == T0.timestamp() + HOUR
 
 
 async def test_housekeeping_refreshes_uptime_ratio_metrics_and_keeps_history_bounded(
@@ -264,3 +269,38 @@ async def test_a_new_monitor_has_its_uptime_ratio_from_its_first_check(harness):
     harness.clock.advance(60)
     await harness.check("a", ok=False)  # down (down_after 2), backdated a minute
     assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) == 0.5
+
+
+async def test_hourly_rollups_older_than_90_days_become_daily_ones_and_reads_use_them(harness):
+    h = harness
+    await every_minute(h, "a", 60, duration=0.1)
+    await every_minute(h, "a", 60, duration=0.3)
+    await every_minute(h, "a", 60, ok=False, duration=9.0)
+    h.clock.t = T0 + timedelta(days=92)
+    await every_minute(h, "a", 30, duration=0.5)
+    while h.history.rollup_step():
+        pass
+    # Hours caught up; now each call folds one day older than 90 days into a daily row.
+    steps = 1
+    while h.history.rollup_step():
+        steps += 1
+    assert steps <= 3
+    mid = h.tracked("a").id
+    day = T0_MS - 12 * HOUR * 1000  # T0 is noon
+    assert h.store.rollups.rows("daily", mid) == [(day, 180, 60, 60 * 100 + 60 * 300, 100, 300)]
+    assert [hour for hour, *_ in hourly(h, "a")] == []  # the 30 minutes on day 92 are still raw
+    means = h.history.mean_response([mid], T0, h.clock())
+    assert means[mid] == pytest.approx((60 * 0.1 + 60 * 0.3 + 30 * 0.5) / 150)
+    assert h.history.mean_response([mid], T0, T0 + timedelta(days=1))[mid] == pytest.approx(0.2)
+    series = h.history.response_series(mid, T0, T0 + timedelta(days=1))
+    assert series == [(day / 1000, pytest.approx(0.2))]
+
+
+async def test_two_checks_in_the_same_millisecond_are_both_kept(harness):
+    h = harness
+    await h.check("a", duration=0.1)
+    await h.check("a", duration=0.2)  # the clock did not move
+    times = h.store.checks.times(h.tracked("a").id)
+    assert times == [T0_MS, T0_MS + 1]
+    last = h.store.last_check(h.tracked("a").id)
+    assert last is not None and last.duration == 0.2

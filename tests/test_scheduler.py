@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime
 
 from probed.config import Config, Monitor, Settings
+from probed.engine.pipeline import Pipeline
 from probed.engine.scheduler import phase_offset
 from probed.model import Status
 from probed.service.build import Parts, build
-from probed.store import Store
 from tests.figures import report
 from tests.probe_servers import Target, serve
 
@@ -40,13 +40,9 @@ def start(tmp_path, monitors: list[Monitor], max_concurrent: int = 8, schedule=T
     return parts
 
 
-def checks_of(store: Store, name: str) -> list[float]:
-    rows = store.db.execute(
-        "SELECT c.at FROM checks c JOIN monitors m ON m.id = c.monitor_id WHERE m.name = ?"
-        " ORDER BY c.at",
-        (name,),
-    ).fetchall()
-    return [r[0] for r in rows]
+def checks_of(pipeline: Pipeline, name: str) -> list[float]:
+    """When the monitor's stored checks started, in unix seconds, oldest first."""
+    return [ms / 1000 for ms in pipeline.store.checks.times(pipeline.monitors[name].id)]
 
 
 async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_path, request):
@@ -55,11 +51,11 @@ async def test_a_hanging_target_does_not_delay_a_healthy_monitors_checks(tmp_pat
         healthy = Monitor(name="healthy", url=target.url("/status/200"), interval=1, timeout=1)
         # One concurrent slot per monitor: the cap must not let the hang starve the other.
         parts = start(tmp_path, [hanging, healthy], 2)
-        store, pipeline, scheduler = parts.store, parts.pipeline, parts.scheduler
+        pipeline, scheduler = parts.pipeline, parts.scheduler
         scheduler.start()
         await asyncio.sleep(4.2)
         await scheduler.drain(2)
-    ats = checks_of(store, "healthy")
+    ats = checks_of(pipeline, "healthy")
     gaps = [b - a for a, b in itertools.pairwise(ats)]
     assert len(ats) >= 3, ats
     assert all(0.8 < g < 1.2 for g in gaps), gaps
@@ -91,7 +87,7 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
             down_after=3,
         )
         parts = start(tmp_path, [m])
-        store, pipeline, scheduler = parts.store, parts.pipeline, parts.scheduler
+        pipeline, scheduler = parts.pipeline, parts.scheduler
         scheduler.start()
         # Run the first check now instead of waiting for its phase in the 30 s interval.
         await scheduler._run("flaky")
@@ -105,7 +101,7 @@ async def test_a_seems_down_monitor_is_rechecked_at_the_retry_interval(tmp_path)
         assert next_run is not None
         assert abs(next_run.timestamp() % 3600 - phase_offset("flaky", 3600)) < 0.01
         await scheduler.drain(1)
-    assert len(checks_of(store, "flaky")) == 3
+    assert len(checks_of(pipeline, "flaky")) == 3
     await parts.aclose()
 
 

@@ -42,7 +42,7 @@ def test_a_monitor_keeps_its_id_and_state_when_the_store_is_reopened(tmp_path):
     assert last is not None and last.status_code == 503 and last.timings.connect == 0.01
     kinds = [t.kind.value for t in store.transitions(a.id)]
     assert kinds == ["down", "seems_down"]
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.journal_mode() == "wal"
 
 
 def test_a_changed_check_starts_from_pending(tmp_path):
@@ -62,8 +62,7 @@ def test_a_removed_monitor_keeps_its_history_and_its_id_when_it_returns(tmp_path
     )
     rows = store.sync_monitors([("b", "k", None)], T0)
     assert set(rows) == {"b"}
-    active = dict(store.db.execute("SELECT name, active FROM monitors").fetchall())
-    assert active == {"a": 0, "b": 1}
+    assert store.monitors.active() == {"a": False, "b": True}
     back = store.sync_monitors([("a", "k", None), ("b", "k", None)], T0)["a"]
     assert back.id == a.id and store.last_check(a.id) is not None
 

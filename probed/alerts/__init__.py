@@ -3,7 +3,8 @@
 policy.py      which events alert: alerts_for(event, marks), a pure function
 recorder.py    the pipeline's RecordHook: policy decisions → outbox rows, in the
                transaction that stores the transitions
-outbox.py      the SQLite outbox: Message-IDs, storm digests, retry bookkeeping
+outbox.py      the durable outbox (its rows kept by probed.store): Message-IDs, storm
+               digests, retry bookkeeping
 dispatcher.py  delivery rounds: backoff, expiry, digests, reminders, shutdown flush
 messages.py    subject, plain text and HTML of each alert
 channels.py    the Channel interface, the channels of a config, test messages

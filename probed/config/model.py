@@ -117,7 +117,7 @@ class Settings:
     """Alerts of one kind sent singly within ``storm_window``; the rest go into one digest."""
     storm_window: float = 60.0
     connectivity_check: tuple[str, ...] = ()
-    raw_retention: float = 48 * 3600.0
+    raw_retention: float = 24 * 3600.0
     """Seconds every check result is kept before only its hourly roll-up remains."""
     history_retention: float = 400 * 86400.0
     """Seconds hourly roll-ups, transitions and incidents are kept."""

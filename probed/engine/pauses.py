@@ -23,19 +23,9 @@ from probed.engine.pipeline import Pipeline, Tracked
 from probed.errors import ProbedError
 from probed.model import Status
 from probed.store import Store
-from probed.units import format_duration, from_ts, to_ts
+from probed.units import format_duration
 
 log = structlog.get_logger("probed")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS pause_overrides (
-    monitor_id INTEGER PRIMARY KEY REFERENCES monitors(id) ON UPDATE CASCADE,
-    paused INTEGER NOT NULL,
-    until REAL,
-    reason TEXT NOT NULL,
-    at REAL NOT NULL
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +57,8 @@ class Pauses:
         self.windows = windows
         """Replaced by a reload (``Parts.apply``); the next tick applies them."""
         self.now = now
-        store.db.executescript(SCHEMA)
         self.overrides: dict[int, Override] = {
-            mid: Override(bool(paused), from_ts(until), reason)
-            for mid, paused, until, reason in store.db.execute(
-                "SELECT monitor_id, paused, until, reason FROM pause_overrides"
-            )
+            mid: Override(*row) for mid, row in store.pauses.all().items()
         }
 
     def pause(self, tracked: Tracked, for_seconds: float | None, via: str) -> None:
@@ -161,13 +147,9 @@ class Pauses:
             )
 
     def _set(self, monitor_id: int, override: Override, now: datetime) -> None:
-        self.store.db.execute(
-            "INSERT OR REPLACE INTO pause_overrides (monitor_id, paused, until, reason, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (monitor_id, int(override.paused), to_ts(override.until), override.reason, to_ts(now)),
-        )
+        self.store.pauses.set(monitor_id, override.paused, override.until, override.reason, now)
         self.overrides[monitor_id] = override
 
     def _clear(self, monitor_id: int) -> None:
-        self.store.db.execute("DELETE FROM pause_overrides WHERE monitor_id = ?", (monitor_id,))
+        self.store.pauses.clear(monitor_id)
         self.overrides.pop(monitor_id, None)

@@ -1,9 +1,11 @@
-"""Check history in the state database (DESIGN §8): daemon runs, hourly roll-ups, retention.
+"""Check history in the state database (DESIGN §8): daemon runs, hourly and daily roll-ups,
+retention.
 
 ``History`` is what the daemon, the APIs and the metrics use: it records when the daemon runs
-(time it did not run is left out of uptime), rolls raw results up into hourly aggregates and
-prunes old rows in bounded steps, and answers the bulk reads behind uptime and response times.
-Transitions (kept by the store) are the source of states, incidents and pause periods.
+(time it did not run is left out of uptime), rolls raw results up into hourly aggregates (and
+those into daily ones after 90 days), prunes old rows in bounded steps, and answers the bulk
+reads behind uptime and response times. Transitions (kept by the store) are the source of
+states, incidents and pause periods.
 """
 
 from __future__ import annotations
@@ -12,12 +14,25 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from probed.history import reads
-from probed.history.rollup import Retention, prune_step, raw_horizon, rolled_up_to, rollup_step
-from probed.history.schema import ensure_schema
+from probed.history.rollup import (
+    DAILY_TO,
+    ROLLED_UP_TO,
+    Retention,
+    prune_step,
+    raw_horizon,
+    rollup_step,
+)
 from probed.history.uptime import Change, Run, Timeline, timeline
 from probed.store import Store
+from probed.units import from_ms, to_ms
 
 __all__ = ["History", "Retention"]
+
+
+def _ms(value: datetime) -> int:
+    ms = to_ms(value)
+    assert ms is not None
+    return ms
 
 
 class History:
@@ -34,51 +49,53 @@ class History:
         self.retention = retention or Retention()
         """Replaced by a reload (``Parts.apply``); applies from the next prune."""
         self.run_id: int | None = None
-        ensure_schema(store.db)
 
     # Daemon runs: uptime only counts time the daemon was watching.
 
     def start_run(self) -> None:
-        at = self.now().timestamp()
-        cur = self.store.db.execute(
-            "INSERT INTO runs (started_at, last_seen_at) VALUES (?, ?)", (at, at)
-        )
-        self.run_id = cur.lastrowid
+        self.run_id = self.store.runs.start(_ms(self.now()))
 
     def heartbeat(self) -> None:
         if self.run_id is not None:
-            self.store.db.execute(
-                "UPDATE runs SET last_seen_at = ? WHERE id = ?",
-                (self.now().timestamp(), self.run_id),
-            )
+            self.store.runs.seen(self.run_id, _ms(self.now()))
 
     def stop_run(self) -> None:
         if self.run_id is not None:
-            at = self.now().timestamp()
-            self.store.db.execute(
-                "UPDATE runs SET last_seen_at = ?, stopped_at = ? WHERE id = ?",
-                (at, at, self.run_id),
-            )
+            self.store.runs.stop(self.run_id, _ms(self.now()))
             self.run_id = None
 
     # Upkeep, one bounded step per call; each returns True while more work is ready.
 
     def rollup_step(self) -> bool:
-        return rollup_step(self.store, self.now().timestamp())
+        return rollup_step(self.store, _ms(self.now()))
 
     def prune_step(self) -> bool:
-        return prune_step(self.store, self.now().timestamp(), self.retention)
+        return prune_step(self.store, _ms(self.now()), self.retention)
+
+    def rolled_up_to(self) -> datetime | None:
+        """Hours before this are rolled up (None: none yet)."""
+        return from_ms(self.store.runs.meta(ROLLED_UP_TO))
 
     # Reads.
 
     def runs(self) -> list[Run]:
-        return reads.load_runs(self.store.db, self.run_id)
+        """The daemon's run periods; the current run (if any) lasts until now."""
+        out: list[Run] = []
+        for id_, start, seen, _ in self.store.runs.all():
+            began, last = from_ms(start), from_ms(seen)
+            assert began is not None
+            out.append((began, None if id_ == self.run_id else last))
+        return out
 
     def changes(
         self, ids: Sequence[int] | None, since: datetime | None = None
     ) -> dict[int, list[Change]]:
-        """Transitions by monitor id, oldest first; see ``reads.load_changes``."""
-        return reads.load_changes(self.store.db, ids, None if since is None else since.timestamp())
+        """Transitions by monitor id, oldest first: all of them, or those from ``since`` on plus
+        the last one before it (the state the monitor was in at ``since``)."""
+        return {
+            mid: [Change(r.at, r.kind, r.new, r.reason, r.outage_start, r.id) for r in rows]
+            for mid, rows in self.store.changes.changes(ids, since).items()
+        }
 
     def timelines(
         self, ids: Sequence[int], since: datetime | None = None
@@ -94,21 +111,29 @@ class History:
         self, ids: Sequence[int] | None, start: datetime, end: datetime
     ) -> dict[int, float]:
         """Mean response time (seconds) of good checks in [start, end), by monitor id."""
+        meta = self.store.runs.meta
         return reads.mean_response(
-            self.store.db, ids, start.timestamp(), end.timestamp(), rolled_up_to(self.store.db)
+            self.store, ids, _ms(start), _ms(end), meta(ROLLED_UP_TO), meta(DAILY_TO)
         )
 
     def response_series(
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> list[tuple[float, float]]:
         """(unix time, seconds) of good checks in [start, end), oldest first."""
-        horizon = raw_horizon(self.store.db, self.now().timestamp(), self.retention)
+        horizon = raw_horizon(self.store, _ms(self.now()), self.retention)
         return reads.response_series(
-            self.store.db, monitor_id, start.timestamp(), end.timestamp(), bucket, horizon
+            self.store,
+            monitor_id,
+            _ms(start),
+            _ms(end),
+            round(bucket * 1000),
+            horizon,
+            self.store.runs.meta(DAILY_TO),
         )
 
     def last_cert_expiry(self, ids: Sequence[int]) -> dict[int, float]:
-        return reads.last_cert_expiry(self.store.db, ids)
+        """The most recent certificate expiry (unix seconds) each monitor recorded."""
+        return {mid: ms / 1000 for mid, ms in self.store.checks.last_cert_expiry(ids).items()}
 
     def created_at(self) -> dict[int, float]:
-        return reads.created_at(self.store.db)
+        return self.store.monitors.created_at()

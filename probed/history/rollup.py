@@ -1,124 +1,100 @@
-"""Roll-up and retention: raw check results become hourly aggregates, old rows are deleted.
+"""Roll-up and retention: raw check results become hourly aggregates, hourly ones older than
+``HOURLY_KEPT`` become daily ones, and old rows are deleted.
 
 Each call does a bounded piece of work in its own transaction and says whether more is left,
 so the daemon's housekeeping task can interleave it with checks (DESIGN §8: size stays bounded).
+Times here are integer unix milliseconds, as the store keeps them.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from probed.history.schema import get_meta, set_meta
 from probed.store import Store
 
-HOUR = 3600
-SETTLE = 900
-"""An hour is rolled up this many seconds after it ends, once results of checks that started
-in it (and ran up to their timeout) have been stored."""
+HOUR = 3_600_000
+DAY = 24 * HOUR
+SETTLE = 900_000
+"""An hour is rolled up this long after it ends, once results of checks that started in it (and
+ran up to their timeout) have been stored."""
+HOURLY_KEPT = 90 * DAY
+"""Hourly roll-ups older than this are folded into daily ones."""
 BATCH = 10_000
 """Rows deleted per table and call."""
 ROLLED_UP_TO = "rolled_up_to"
-"""history_meta key: hours before this unix time are in ``hourly``."""
+"""history_meta key: hours before this time (ms) are in ``hourly``."""
+DAILY_TO = "daily_to"
+"""history_meta key: days before this time (ms) are in ``daily``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How long raw results and everything else are kept, in seconds."""
 
-    raw: float = 48 * 3600.0
+    raw: float = 24 * 3600.0
     history: float = 400 * 86400.0
 
 
-def floor_hour(ts: float) -> int:
-    return int(ts // HOUR * HOUR)
+def floor_hour(ms: int) -> int:
+    return ms // HOUR * HOUR
 
 
-def rolled_up_to(db: sqlite3.Connection) -> float | None:
-    return get_meta(db, ROLLED_UP_TO)
+def floor_day(ms: int) -> int:
+    return ms // DAY * DAY
 
 
-def raw_horizon(db: sqlite3.Connection, now: float, retention: Retention) -> float:
+def raw_horizon(store: Store, now: int, retention: Retention) -> int:
     """Raw results are complete from this time on: pruning deletes only older ones, and only
     once they are rolled up."""
-    watermark = rolled_up_to(db)
-    return 0.0 if watermark is None else float(floor_hour(min(now - retention.raw, watermark)))
+    watermark = store.runs.meta(ROLLED_UP_TO)
+    if watermark is None:
+        return 0
+    return floor_hour(min(now - round(retention.raw * 1000), watermark))
 
 
-def rollup_step(store: Store, now: float) -> bool:
-    """Roll up the oldest hour not yet rolled up; True when further hours are ready."""
-    db = store.db
+def rollup_step(store: Store, now: int) -> bool:
+    """Roll up the oldest hour not yet rolled up, or (once hours are caught up) the oldest day
+    past ``HOURLY_KEPT``; True when further work of that kind is ready."""
     target = floor_hour(now - SETTLE)
-    watermark = rolled_up_to(db)
-    hour = floor_hour(watermark) if watermark is not None else _next_check_hour(db, 0.0)
+    watermark = store.runs.meta(ROLLED_UP_TO)
+    start = store.checks.first_at(0) if watermark is None else watermark
+    hour = None if start is None else floor_hour(start)
     if hour is None or hour >= target:
-        return False
+        return _daily_step(store, now)
     with store.transaction():
-        # CROSS JOIN makes monitors the outer loop, so each monitor's hour is a range of the
-        # checks(monitor_id, at) index rather than a scan of the whole table.
-        rows = db.execute(
-            "INSERT OR REPLACE INTO hourly"
-            " (monitor_id, hour, checks, failures, rt_sum_ms, rt_min_ms, rt_max_ms)"
-            " SELECT c.monitor_id, ?, COUNT(*), SUM(c.ok = 0), SUM(ms), MIN(ms), MAX(ms)"
-            " FROM (SELECT c.monitor_id, c.ok,"
-            "       CASE WHEN c.ok THEN CAST(ROUND(c.duration * 1000) AS INTEGER) END AS ms"
-            "       FROM monitors m CROSS JOIN checks c"
-            "       ON c.monitor_id = m.id AND c.at >= ? AND c.at < ?) AS c"
-            " GROUP BY c.monitor_id",
-            (hour, hour, hour + HOUR),
-        ).rowcount
         following = hour + HOUR
-        if rows == 0:
+        if store.rollups.roll_hour(hour, HOUR) == 0:
             # Nothing was checked (the daemon was stopped): jump to the next hour with results.
-            following = max(following, _next_check_hour(db, following) or target)
-        set_meta(db, ROLLED_UP_TO, float(min(following, target)))
+            later = store.checks.first_at(following)
+            following = max(following, target if later is None else floor_hour(later))
+        store.runs.set_meta(ROLLED_UP_TO, min(following, target))
     return min(following, target) < target
 
 
-def prune_step(store: Store, now: float, retention: Retention) -> bool:
-    """Delete one batch of expired rows from each table; True when a batch was full."""
-    db = store.db
-    raw_cut = raw_horizon(db, now, retention)
-    cut = now - retention.history
-    full = False
-    # "A newer row exists" is an EXISTS per candidate row: as a scalar MAX() subquery SQLite
-    # would use it as an index bound and scan every monitor's rows on each call.
+def _daily_step(store: Store, now: int) -> bool:
+    target = floor_day(now - HOURLY_KEPT)
+    watermark = store.runs.meta(DAILY_TO)
+    start = store.rollups.first("hourly", 0) if watermark is None else watermark
+    day = None if start is None else floor_day(start)
+    if day is None or day >= target:
+        return False
     with store.transaction():
-        deleted = db.execute(
-            "DELETE FROM checks WHERE id IN ("
-            " SELECT c.id FROM monitors m CROSS JOIN checks c ON c.monitor_id = m.id AND c.at < ?"
-            # Each monitor's last result stays: it is what a restart shows as its last check.
-            " WHERE EXISTS (SELECT 1 FROM checks n WHERE n.monitor_id = m.id AND n.at > c.at)"
-            " LIMIT ?)",
-            (raw_cut, BATCH),
-        ).rowcount
-        full |= deleted >= BATCH
-        deleted = db.execute(
-            "DELETE FROM hourly WHERE (monitor_id, hour) IN ("
-            " SELECT h.monitor_id, h.hour FROM monitors m"
-            " CROSS JOIN hourly h ON h.monitor_id = m.id AND h.hour < ? LIMIT ?)",
-            (floor_hour(cut), BATCH),
-        ).rowcount
-        full |= deleted >= BATCH
-        deleted = db.execute(
-            "DELETE FROM transitions WHERE id IN ("
-            " SELECT t.id FROM monitors m CROSS JOIN transitions t"
-            " ON t.monitor_id = m.id AND t.at < ?"
-            # The last transition before the cut says what state the monitor was in at the cut.
-            " WHERE EXISTS (SELECT 1 FROM transitions n"
-            "               WHERE n.monitor_id = m.id AND n.at > t.at AND n.at < ?)"
-            " LIMIT ?)",
-            (cut, cut, BATCH),
-        ).rowcount
-        full |= deleted >= BATCH
-        db.execute("DELETE FROM runs WHERE last_seen_at < ?", (cut,))
+        following = day + DAY
+        if store.rollups.roll_day(day, DAY) == 0:
+            later = store.rollups.first("hourly", following)
+            following = max(following, target if later is None else floor_day(later))
+        store.runs.set_meta(DAILY_TO, min(following, target))
+    return min(following, target) < target
+
+
+def prune_step(store: Store, now: int, retention: Retention) -> bool:
+    """Delete one batch of expired rows from each table; True when a batch was full."""
+    raw_cut = raw_horizon(store, now, retention)
+    cut = now - round(retention.history * 1000)
+    with store.transaction():
+        full = store.checks.prune(raw_cut, BATCH) >= BATCH
+        full |= store.rollups.prune("hourly", floor_hour(cut), BATCH) >= BATCH
+        full |= store.rollups.prune("daily", floor_day(cut), BATCH) >= BATCH
+        full |= store.changes.prune(cut, BATCH) >= BATCH
+        store.runs.prune(cut)
     return full
-
-
-def _next_check_hour(db: sqlite3.Connection, after: float) -> int | None:
-    row = db.execute(
-        "SELECT MIN((SELECT MIN(c.at) FROM checks c WHERE c.monitor_id = m.id AND c.at >= ?))"
-        " FROM monitors m",
-        (after,),
-    ).fetchone()
-    return None if row is None or row[0] is None else floor_hour(row[0])

@@ -1,77 +1,42 @@
-"""SQLite state database (DESIGN §8): monitor state, transitions and per-check results.
+"""The SQLite state database (DESIGN §8): the only place that knows SQL.
 
-One connection, WAL journal, used from the event loop thread only. Each check is recorded in one
-transaction together with the state and transitions it caused, so a crash never leaves a
-transition without the state that produced it (or the reverse).
+One connection, WAL journal, used from the event loop thread only. ``Store.open`` brings the
+schema up to date (``migrations``); each table family is one module behind typed methods:
+
+    monitors.py      monitors: ids, check keys, saved state
+    checks.py        raw check results and the certificate expiries they saw
+    transitions.py   state changes (incidents, uptime, logs)
+    reasons.py       reason and outcome lookups shared by checks and transitions
+    rollups.py       hourly and daily aggregates
+    runs.py          daemon runs and roll-up watermarks
+    pauses.py        operator pause overrides
+    outbox.py        alert outbox and certificate-warning marks
+
+Each check is recorded in one transaction together with the state and transitions it caused,
+so a crash never leaves a transition without the state that produced it (or the reverse).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from probed.errors import StoreError
-from probed.model import (
-    CheckResult,
-    MonitorState,
-    Status,
-    Timings,
-    Transition,
-    TransitionKind,
-)
-from probed.units import from_ts, to_ts
+from probed.model import CheckResult, MonitorState, Transition
+from probed.store import migrations
+from probed.store.checks import Checks
+from probed.store.db import PAGE_SIZE, Transaction
+from probed.store.monitors import Monitors, StoredMonitor
+from probed.store.outbox import OutboxRecord, OutboxTable
+from probed.store.pauses import PauseOverrides
+from probed.store.reasons import Reasons
+from probed.store.rollups import Rollups
+from probed.store.runs import Runs
+from probed.store.transitions import ChangeRow, Transitions
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS monitors (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    check_key TEXT NOT NULL DEFAULT '',
-    status INTEGER NOT NULL DEFAULT 1,
-    since REAL,
-    failures INTEGER NOT NULL DEFAULT 0,
-    successes INTEGER NOT NULL DEFAULT 0,
-    outage_start REAL,
-    reason TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE IF NOT EXISTS transitions (
-    id INTEGER PRIMARY KEY,
-    monitor_id INTEGER NOT NULL REFERENCES monitors(id),
-    kind TEXT NOT NULL,
-    old INTEGER NOT NULL,
-    new INTEGER NOT NULL,
-    at REAL NOT NULL,
-    reason TEXT NOT NULL,
-    outage_start REAL
-);
-CREATE INDEX IF NOT EXISTS transitions_monitor_at ON transitions(monitor_id, at);
-CREATE TABLE IF NOT EXISTS checks (
-    id INTEGER PRIMARY KEY,
-    monitor_id INTEGER NOT NULL REFERENCES monitors(id),
-    at REAL NOT NULL,
-    ok INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    status_code INTEGER,
-    duration REAL NOT NULL,
-    dns REAL, connect REAL, tls REAL, first_byte REAL,
-    cert_expires_at REAL
-);
-CREATE INDEX IF NOT EXISTS checks_monitor_at ON checks(monitor_id, at);
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMonitor:
-    """A monitor's row: its stable id and the state restored at start-up."""
-
-    id: int
-    name: str
-    check_key: str
-    state: MonitorState
+__all__ = ["ChangeRow", "OutboxRecord", "Store", "StoredMonitor"]
 
 
 class Store:
@@ -80,29 +45,51 @@ class Store:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._reasons = Reasons(db)
+        self.monitors = Monitors(db)
+        self.checks = Checks(db, self._reasons)
+        self.changes = Transitions(db, self._reasons)
+        """The transitions table (``transitions()`` reads a monitor's newest)."""
+        self.rollups = Rollups(db)
+        self.runs = Runs(db)
+        self.pauses = PauseOverrides(db)
+        self.outbox = OutboxTable(db)
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, steps: Sequence[migrations.Step] = migrations.STEPS) -> Store:
+        """Open (or create) the database and migrate it to ``len(steps)``; StoreError when it
+        cannot be opened, is newer than this probed, or a migration fails."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open state database {path}: {exc}") from exc
+        try:
+            # Only a new file takes it (an upgraded one gets it from the VACUUM that follows).
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL under WAL stays consistent after a crash and only risks the last
             # transactions on power loss, at a fraction of FULL's fsyncs.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA busy_timeout=5000")
-            db.executescript(SCHEMA)
+            migrations.migrate(db, path, steps)
+        except StoreError:
+            db.close()
+            raise
         except (OSError, sqlite3.Error) as exc:
+            db.close()
             raise StoreError(f"cannot open state database {path}: {exc}") from exc
         return cls(db, path)
 
     def close(self) -> None:
         self._db.close()
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        return self._db
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def journal_mode(self) -> str:
+        return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
 
     def sync_monitors(
         self, monitors: Iterable[tuple[str, str, int | None]], now: datetime
@@ -113,102 +100,14 @@ class Store:
         A monitor whose check key changed starts again from pending. Monitors no longer
         configured are marked inactive: their history stays, they are no longer checked.
         """
-        result: dict[str, StoredMonitor] = {}
-        names: list[str] = []
-        with self._tx():
-            for name, check_key, pinned in monitors:
-                names.append(name)
-                row = self._db.execute(
-                    "SELECT id, check_key FROM monitors WHERE name = ?", (name,)
-                ).fetchone()
-                if row is None:
-                    self._db.execute(
-                        "INSERT INTO monitors (id, name, check_key, since, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (pinned, name, check_key, to_ts(now), to_ts(now)),
-                    )
-                else:
-                    if pinned is not None and pinned != row[0]:
-                        self._move_id(row[0], pinned)
-                    if row[1] != check_key:
-                        self._db.execute(
-                            "UPDATE monitors SET check_key = ?, status = 1, since = ?,"
-                            " failures = 0, successes = 0, outage_start = NULL, reason = ''"
-                            " WHERE name = ?",
-                            (check_key, to_ts(now), name),
-                        )
-                self._db.execute("UPDATE monitors SET active = 1 WHERE name = ?", (name,))
-            marks = ",".join("?" * len(names))
-            self._db.execute(f"UPDATE monitors SET active = 0 WHERE name NOT IN ({marks})", names)
-            for stored in self._load(names):
-                result[stored.name] = stored
-        return result
-
-    def _move_id(self, old: int, new: int) -> None:
-        if self._db.execute("SELECT 1 FROM monitors WHERE id = ?", (new,)).fetchone():
-            raise StoreError(f"monitor id {new} already belongs to another monitor")
-        self._db.execute("PRAGMA defer_foreign_keys = ON")
-        self._db.execute("UPDATE monitors SET id = ? WHERE id = ?", (new, old))
-        for table in ("transitions", "checks"):
-            self._db.execute(f"UPDATE {table} SET monitor_id = ? WHERE monitor_id = ?", (new, old))
-
-    def _load(self, names: Sequence[str]) -> list[StoredMonitor]:
-        marks = ",".join("?" * len(names))
-        rows = self._db.execute(
-            "SELECT id, name, check_key, status, since, failures, successes, outage_start, reason"
-            f" FROM monitors WHERE name IN ({marks})",
-            list(names),
-        ).fetchall()
-        return [
-            StoredMonitor(
-                id=r[0],
-                name=r[1],
-                check_key=r[2],
-                state=MonitorState(
-                    status=Status(r[3]),
-                    since=from_ts(r[4]),
-                    failures=r[5],
-                    successes=r[6],
-                    outage_start=from_ts(r[7]),
-                    reason=r[8],
-                ),
-            )
-            for r in rows
-        ]
+        with self.transaction():
+            return self.monitors.sync(monitors, now)
 
     def save_state(self, monitor_id: int, state: MonitorState) -> None:
-        self._db.execute(
-            "UPDATE monitors SET status = ?, since = ?, failures = ?, successes = ?,"
-            " outage_start = ?, reason = ? WHERE id = ?",
-            (
-                int(state.status),
-                to_ts(state.since),
-                state.failures,
-                state.successes,
-                to_ts(state.outage_start),
-                state.reason,
-                monitor_id,
-            ),
-        )
+        self.monitors.save_state(monitor_id, state)
 
     def record_transitions(self, monitor_id: int, transitions: Sequence[Transition]) -> list[int]:
-        ids = []
-        for t in transitions:
-            cur = self._db.execute(
-                "INSERT INTO transitions (monitor_id, kind, old, new, at, reason, outage_start)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    monitor_id,
-                    str(t.kind),
-                    int(t.old),
-                    int(t.new),
-                    to_ts(t.at),
-                    t.reason,
-                    to_ts(t.outage_start),
-                ),
-            )
-            ids.append(int(cur.lastrowid or 0))
-        return ids
+        return self.changes.add(monitor_id, transitions)
 
     def record_check(
         self,
@@ -223,28 +122,10 @@ class Store:
         ``then`` runs inside the same transaction with the new transitions' ids, so whatever it
         writes (the alerts they cause) is committed with them or not at all.
         """
-        with self._tx():
-            tm = result.timings
-            self._db.execute(
-                "INSERT INTO checks (monitor_id, at, ok, reason, status_code, duration,"
-                " dns, connect, tls, first_byte, cert_expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    monitor_id,
-                    to_ts(result.at),
-                    int(result.ok),
-                    result.reason,
-                    result.status_code,
-                    tm.total,
-                    tm.dns,
-                    tm.connect,
-                    tm.tls,
-                    tm.first_byte,
-                    to_ts(result.cert_expires_at),
-                ),
-            )
-            self.save_state(monitor_id, state)
-            ids = self.record_transitions(monitor_id, transitions)
+        with self.transaction():
+            self.checks.add(monitor_id, result)
+            self.monitors.save_state(monitor_id, state)
+            ids = self.changes.add(monitor_id, transitions)
             if then is not None:
                 then(ids)
 
@@ -256,76 +137,45 @@ class Store:
         then: Callable[[list[int]], None] | None = None,
     ) -> None:
         """Store a state change that came from no check (pause, resume), like record_check."""
-        with self._tx():
-            self.save_state(monitor_id, state)
-            ids = self.record_transitions(monitor_id, transitions)
+        with self.transaction():
+            self.monitors.save_state(monitor_id, state)
+            ids = self.changes.add(monitor_id, transitions)
             if then is not None:
                 then(ids)
 
     def last_check(self, monitor_id: int) -> CheckResult | None:
-        row = self._db.execute(
-            "SELECT at, ok, reason, status_code, duration, dns, connect, tls, first_byte,"
-            " cert_expires_at FROM checks WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT 1",
-            (monitor_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        at = from_ts(row[0])
-        assert at is not None
-        return CheckResult(
-            ok=bool(row[1]),
-            reason=row[2],
-            at=at,
-            status_code=row[3],
-            timings=Timings(
-                total=row[4], dns=row[5], connect=row[6], tls=row[7], first_byte=row[8]
-            ),
-            cert_expires_at=from_ts(row[9]),
-        )
+        return self.checks.last(monitor_id)
 
     def transitions(self, monitor_id: int, limit: int = 100) -> list[Transition]:
-        rows = self._db.execute(
-            "SELECT m.name, t.kind, t.old, t.new, t.at, t.reason, t.outage_start"
-            " FROM transitions t JOIN monitors m ON m.id = t.monitor_id"
-            " WHERE t.monitor_id = ? ORDER BY t.at DESC, t.id DESC LIMIT ?",
-            (monitor_id, limit),
-        ).fetchall()
-        out = []
-        for r in rows:
-            at = from_ts(r[4])
-            assert at is not None
-            out.append(
-                Transition(
-                    monitor=r[0],
-                    kind=TransitionKind(r[1]),
-                    old=Status(r[2]),
-                    new=Status(r[3]),
-                    at=at,
-                    reason=r[5],
-                    outage_start=from_ts(r[6]),
-                )
-            )
-        return out
+        """A monitor's transitions, newest first."""
+        return self.changes.recent(monitor_id, limit)
 
-    def transaction(self) -> _Transaction:
-        """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT."""
-        return _Transaction(self._db)
+    def transaction(self) -> Transaction:
+        """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT;
+        inside an open one it joins it."""
+        return Transaction(self._db, self._forget)
 
-    def _tx(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _forget(self) -> None:
+        self._reasons.forget()
+        self.checks.forget()
+        self.monitors.forget()
 
+    def tune_for_bulk_load(self) -> None:
+        """A big page cache and no fsyncs, for the benchmarks' simulated months: the file is
+        the same, a crash may lose it."""
+        self._db.execute("PRAGMA cache_size = -400000")
+        self._db.execute("PRAGMA synchronous = OFF")
 
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    def checkpoint(self) -> None:
+        """Move the WAL's content into the database file and empty the WAL."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+    def sizes(self) -> tuple[int, dict[str, int]]:
+        """(file size in bytes, bytes by table and index; empty without SQLite's dbstat)."""
+        page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+        total = int(self._db.execute("PRAGMA page_count").fetchone()[0]) * page
+        try:
+            rows = self._db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+            return total, {str(name): int(size) for name, size in rows}
+        except sqlite3.Error:  # dbstat is a compile-time option of SQLite
+            return total, {}

@@ -1,0 +1,122 @@
+"""The ``monitors`` table: stable ids by name, the check key, and each monitor's saved state."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from probed.errors import StoreError
+from probed.model import MonitorState, Status
+from probed.units import from_ts, to_ts
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMonitor:
+    """A monitor's row: its stable id and the state restored at start-up."""
+
+    id: int
+    name: str
+    check_key: str
+    state: MonitorState
+
+
+class Monitors:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._created: dict[int, float] | None = None
+        """``created_at()``, read once per sync: every getMonitors page asks for it."""
+
+    def forget(self) -> None:
+        """After a rollback."""
+        self._created = None
+
+    def sync(
+        self, monitors: Iterable[tuple[str, str, int | None]], now: datetime
+    ) -> dict[str, StoredMonitor]:
+        """See ``Store.sync_monitors``; runs inside the caller's transaction."""
+        self._created = None
+        names: list[str] = []
+        for name, check_key, pinned in monitors:
+            names.append(name)
+            row = self._db.execute(
+                "SELECT id, check_key FROM monitors WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                self._db.execute(
+                    "INSERT INTO monitors (id, name, check_key, since, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (pinned, name, check_key, to_ts(now), to_ts(now)),
+                )
+            else:
+                if pinned is not None and pinned != row[0]:
+                    self._move_id(row[0], pinned)
+                if row[1] != check_key:
+                    self._db.execute(
+                        "UPDATE monitors SET check_key = ?, status = 1, since = ?,"
+                        " failures = 0, successes = 0, outage_start = NULL, reason = ''"
+                        " WHERE name = ?",
+                        (check_key, to_ts(now), name),
+                    )
+            self._db.execute("UPDATE monitors SET active = 1 WHERE name = ?", (name,))
+        marks = ",".join("?" * len(names))
+        self._db.execute(f"UPDATE monitors SET active = 0 WHERE name NOT IN ({marks})", names)
+        return {stored.name: stored for stored in self._load(names)}
+
+    def _move_id(self, old: int, new: int) -> None:
+        if self._db.execute("SELECT 1 FROM monitors WHERE id = ?", (new,)).fetchone():
+            raise StoreError(f"monitor id {new} already belongs to another monitor")
+        # Every table holding a monitor id references monitors(id) ON UPDATE CASCADE.
+        self._db.execute("UPDATE monitors SET id = ? WHERE id = ?", (new, old))
+
+    def _load(self, names: Sequence[str]) -> list[StoredMonitor]:
+        marks = ",".join("?" * len(names))
+        rows = self._db.execute(
+            "SELECT id, name, check_key, status, since, failures, successes, outage_start, reason"
+            f" FROM monitors WHERE name IN ({marks})",
+            list(names),
+        ).fetchall()
+        return [
+            StoredMonitor(
+                id=r[0],
+                name=r[1],
+                check_key=r[2],
+                state=MonitorState(
+                    status=Status(r[3]),
+                    since=from_ts(r[4]),
+                    failures=r[5],
+                    successes=r[6],
+                    outage_start=from_ts(r[7]),
+                    reason=r[8],
+                ),
+            )
+            for r in rows
+        ]
+
+    def save_state(self, monitor_id: int, state: MonitorState) -> None:
+        self._db.execute(
+            "UPDATE monitors SET status = ?, since = ?, failures = ?, successes = ?,"
+            " outage_start = ?, reason = ? WHERE id = ?",
+            (
+                int(state.status),
+                to_ts(state.since),
+                state.failures,
+                state.successes,
+                to_ts(state.outage_start),
+                state.reason,
+                monitor_id,
+            ),
+        )
+
+    def active(self) -> dict[str, bool]:
+        """Every monitor ever configured, by name: whether it is configured now."""
+        rows = self._db.execute("SELECT name, active FROM monitors")
+        return {name: bool(active) for name, active in rows}
+
+    def created_at(self) -> dict[int, float]:
+        """When each monitor was first configured, in unix seconds."""
+        if self._created is None:
+            rows = self._db.execute("SELECT id, created_at FROM monitors")
+            self._created = {mid: float(at) for mid, at in rows}
+        return dict(self._created)
