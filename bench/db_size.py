@@ -1,11 +1,11 @@
 """How big the state database gets, and how fast the APIs answer, for N monitors over a month
 and a year.
 
-N monitors checked every I seconds for a simulated year on a fake clock: every result goes
-through the store's own methods (``Store.record_check`` for outages and recoveries, which go
-through the real state machine; ``store.checks.add_many`` for the good ones, every ten minutes,
-for speed), and the daemon's housekeeping (``Housekeeping.maintain``: roll-ups and pruning, every
-10 simulated minutes) keeps the history bounded. After 30 and after 365 days the file size is
+N monitors checked every I seconds for a simulated year on a fake clock, in a probed made by
+``build()`` with its probe replaced: outages and recoveries go through the real pipeline (state
+machine, store, alerts), the good results through ``store.checks.add_many`` every ten minutes, for
+speed, and the daemon's housekeeping (``Housekeeping.maintain``: roll-ups and pruning, every 10
+simulated minutes) keeps the history bounded. After 30 and after 365 days the file size is
 measured and the real aiohttp app serves getMonitors and /api/v1/monitors over that database, on
 a fresh connection.
 
@@ -35,17 +35,12 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from probed.config import Monitor
-from probed.engine.pauses import Pauses
-from probed.engine.pipeline import Pipeline, Tracked
-from probed.engine.state import advance
-from probed.history import History
-from probed.history.jobs import Housekeeping
-from probed.metrics import Metrics
+from probed import logs
+from probed.config import Config, Monitor, Settings
+from probed.engine.pipeline import Tracked
 from probed.model import CheckResult, MonitorState, Status, Timings
+from probed.service.build import build
 from probed.store import Store
-from probed.web import make_app
-from probed.web.context import Api
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MEASURE_DAYS = (30, 365)
@@ -92,24 +87,31 @@ def timepoints(args: argparse.Namespace) -> Iterator[float]:
                 at += args.daily_interval
 
 
-class Simulation:
-    """The monitors, their store and the daemon's housekeeping on a fake clock."""
+def make_config(args: argparse.Namespace, state_dir: Path) -> Config:
+    monitors = tuple(
+        Monitor(name=f"site-{i:04}", url=f"https://site-{i:04}.example/", interval=args.interval)
+        for i in range(args.monitors)
+    )
+    settings = Settings(state_dir=state_dir, api_token="token")
+    return Config(state_dir / "monitors.toml", settings, monitors)
 
-    def __init__(self, store: Store, args: argparse.Namespace, clock: Clock) -> None:
-        self.store, self.args, self.clock = store, args, clock
+
+class Simulation:
+    """The monitors of a probed made by ``build()``, fed results on a fake clock."""
+
+    def __init__(self, config: Config, args: argparse.Namespace, clock: Clock) -> None:
+        self.args, self.clock = args, clock
         self.rng = random.Random(4)
-        names = [f"site-{i:04}" for i in range(args.monitors)]
-        rows = store.sync_monitors([(n, "k", None) for n in names], clock())
-        self.history = History(store, clock)
-        self.history.start_run()
-        metrics = Metrics()
-        pipeline = Pipeline(store, metrics, None, clock)  # type: ignore[arg-type]
-        self.tracked: list[Tracked] = []
-        for name in names:
-            monitor = Monitor(name=name, url=f"https://{name}.example/", interval=args.interval)
-            self.tracked.append(Tracked(monitor, rows[name].id, MonitorState(Status.UP, T0)))
-            pipeline.track(self.tracked[-1])
-        self.jobs = Housekeeping(self.history, pipeline, metrics)
+        self.next: CheckResult | None = None
+        self.parts = parts = build(config, clock, probe=self.probe)
+        self.store = store = parts.store
+        store.tune_for_bulk_load()
+        self.history, self.jobs = parts.history, parts.housekeeping
+        self.tracked: list[Tracked] = list(parts.pipeline.monitors.values())
+        for t in self.tracked:
+            t.state = MonitorState(Status.UP, T0)  # as if each had had its first check
+            store.save_state(t.id, t.state)
+        names = [t.monitor.name for t in self.tracked]
         # Outage starts and ends as (time, monitor index, down?) events, in time order.
         self.events = sorted(
             (t, i, down)
@@ -120,6 +122,10 @@ class Simulation:
         self.cert = T0 + timedelta(days=80)
         self.base = [self.rng.lognormvariate(-2.0, 0.5) for _ in names]  # ~135 ms median
         self.jitter = [self.rng.uniform(0.8, 1.3) for _ in range(args.monitors + 7)]
+
+    async def probe(self, monitor: Monitor, now: datetime) -> CheckResult:
+        assert self.next is not None
+        return self.next
 
     def good(self, i: int, at: datetime, duration: float) -> CheckResult:
         # An https check on a fresh connection: DNS, connect (with the TLS handshake, which
@@ -166,9 +172,8 @@ class Simulation:
                     if failing
                     else self.good(i, clock.t, self.base[i])
                 )
-                state, transitions = advance(t.monitor.name, t.state, result, t.monitor.policy)
-                store.record_check(t.id, result, state, transitions)
-                t.state = state
+                self.next = result
+                await self.parts.pipeline.check(t.monitor.name)
             shift = tick % len(self.jitter)
             jitter = self.jitter[shift:] + self.jitter[:shift]
             pending += [
@@ -207,16 +212,10 @@ def report_size(store: Store, days: int) -> float:
     return total / 1e6
 
 
-async def latency(store: Store, tracked: list[Tracked], clock: Clock) -> tuple[list[str], float]:
-    """The latency lines, and the total ms of the dashboard's getMonitors pages."""
-    history = History(store, clock)
-    history.start_run()
-    pipeline = Pipeline(store, Metrics(), None, clock)  # type: ignore[arg-type]
-    for t in tracked:
-        t.last = store.last_check(t.id)
-        pipeline.track(t)
-    pauses = Pauses(pipeline, store, tuple, clock)
-    api = Api(pipeline, history, pauses, lambda: "token", clock)
+async def latency(config: Config, clock: Clock, monitors: int) -> tuple[list[str], float]:
+    """The latency lines, and the total ms of the dashboard's getMonitors pages, from a probed
+    freshly built on the database (a restart)."""
+    parts = build(config, clock, probe=_never)
     base = {"api_key": "token"}
     dashboard = dict(
         base, custom_uptime_ratios="1-7-30", all_time_uptime_ratio="1", logs="1", ssl="1"
@@ -230,10 +229,10 @@ async def latency(store: Store, tracked: list[Tracked], clock: Clock) -> tuple[l
             dict(dashboard, response_times="1", response_times_average="30"),
         ),
     ]
-    pages = len(tracked) // 50 + (len(tracked) % 50 > 0)
-    lines = [f"latency over {len(tracked)} monitors ({pages} pages of 50 for getMonitors):"]
+    pages = monitors // 50 + (monitors % 50 > 0)
+    lines = [f"latency over {monitors} monitors ({pages} pages of 50 for getMonitors):"]
     totals: dict[str, float] = {}
-    async with TestClient(TestServer(make_app(Metrics(), lambda: True, api))) as client:
+    async with TestClient(TestServer(parts.app)) as client:
 
         async def timed(call: object) -> float:
             started = time.perf_counter()
@@ -263,8 +262,12 @@ async def latency(store: Store, tracked: list[Tracked], clock: Clock) -> tuple[l
             f"  GET /api/v1/monitors (all, with 1d/7d/30d/all uptime, 24 h mean, incidents):"
             f" {min(v1[1:]) * 1000:.0f} ms"
         )
-    history.stop_run()
+    await parts.aclose()
     return lines, totals[requests[1][0]]
+
+
+async def _never(monitor: Monitor, now: datetime) -> CheckResult:
+    raise AssertionError("the latency run checks nothing")
 
 
 async def main() -> None:
@@ -296,12 +299,12 @@ async def main() -> None:
         f" {args.sparse_interval} s, every {args.daily_interval} s on days older than"
         f" {HOURLY_DAYS} at the last):"
     )
+    logs.configure("error")  # a log line per simulated outage check is not the point here
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(args.keep or scratch) / "probed.db"
-        store = Store.open(path)
-        store.tune_for_bulk_load()
+        config = make_config(args, Path(args.keep or scratch))
         clock = Clock()
-        sim = Simulation(store, args, clock)
+        sim = Simulation(config, args, clock)
+        store = sim.store
         points = timepoints(args)
         summary = []
         started = time.monotonic()
@@ -309,17 +312,14 @@ async def main() -> None:
             await sim.run(days, points)
             print(f"simulated {days} days in {time.monotonic() - started:.0f} s")
             size = report_size(store, days)
-            fresh = Store.open(path)
-            lines, dashboard = await latency(fresh, sim.tracked, clock)
-            fresh.close()
+            lines, dashboard = await latency(config, clock, args.monitors)
             for line in lines:
                 print(line)
             summary.append(
                 f"after {days:3} days: {size:5.1f} MB; getMonitors (all {args.monitors},"
                 f" uptime ratios, all-time, logs, ssl): {dashboard:.0f} ms"
             )
-        sim.history.stop_run()
-        store.close()
+        await sim.parts.aclose()
         print(f"per {args.monitors} monitors at {args.interval} s:")
         for line in summary:
             print("  " + line)
