@@ -86,3 +86,41 @@ def test_an_unwritable_state_dir_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot open state database"):
         Store.open(blocker / "sub" / "probed.db")
+
+
+def test_the_database_and_its_wal_are_readable_by_their_owner_only(tmp_path):
+    path = tmp_path / "probed.db"
+    path.touch(mode=0o644)  # a file left by an older probed
+    store = Store.open(path)
+    store.sync_monitors([("a", "k", None)], T0)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("probed.db*")}
+    store.close()
+    assert modes["probed.db"] == 0o600 and modes.get("probed.db-wal", 0o600) == 0o600
+
+
+def damage(path):
+    data = bytearray(path.read_bytes())
+    for offset in range(2 * 16384, len(data), 4096):
+        data[offset : offset + 200] = b"\xde\xad" * 100
+    path.write_bytes(data)
+
+
+def test_a_damaged_database_is_refused_at_start_saying_what_to_do(tmp_path):
+    path = tmp_path / "probed.db"
+    store = Store.open(path)
+    store.sync_monitors([(f"m{i}", "k" * 500, None) for i in range(200)], T0)
+    store.close()
+    (tmp_path / "probed.db.bak-v1").write_bytes(b"an older copy")
+    damage(path)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    message = str(caught.value)
+    assert message.startswith(f"state database {path} is damaged (")
+    assert "restore probed.db.bak-v1 over it, or move it aside" in message
+
+
+def test_a_file_that_is_not_a_database_is_refused_the_same_way(tmp_path):
+    path = tmp_path / "probed.db"
+    path.write_bytes(b"this is not a database, it is a text file" * 100)
+    with pytest.raises(StoreError, match=r"is damaged .*move it aside"):
+        Store.open(path)

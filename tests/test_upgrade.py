@@ -17,16 +17,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from probed.engine.pauses import Pauses
-from probed.engine.pipeline import Pipeline, Tracked
+from probed.config import Config, Monitor, Settings
 from probed.errors import StoreError
-from probed.history import History
-from probed.metrics import Metrics
-from probed.model import Status
+from probed.model import CheckResult, Status
+from probed.service.build import build, check_key
 from probed.store import Store
 from probed.store.migrations import LATEST, STEPS
-from probed.web import make_app
-from probed.web.context import Api
 from tests.alert_fixtures import FakeClock
 from tests.daemon_proc import DaemonProcess, free_port, run_cli
 from tests.history_fixtures import monitor
@@ -61,14 +57,30 @@ def monitors() -> list[tuple[str, str, int | None]]:
 async def test_a_010_database_keeps_every_state_uptime_ratio_and_incident(tmp_path):
     path = tmp_path / "probed.db"
     write_010(path)
-    store = Store.open(path)
+    upgrades: list[tuple[int, int]] = []
+    store = Store.open(path, before_upgrade=lambda old, new: upgrades.append((old, new)))
+    assert upgrades == [(1, LATEST)]
     assert store.schema_version() == LATEST and store.journal_mode() == "wal"
+    store.close()
     # The copy beside it is the untouched 0.1.0 file.
     assert dump(tmp_path / "probed.db.bak-v1") == DUMP
 
-    rows = store.sync_monitors(monitors(), NOW)
+    # probed as build() makes it, on the monitors 0.1.0 ran (their check keys unchanged).
+    names = list(ANSWERS["states"])
+    config = Config(
+        tmp_path / "monitors.toml",
+        Settings(state_dir=tmp_path),
+        tuple(
+            monitor(name, url=f"http://127.0.0.1:9/{name}", down_after=3, alert=("email",))
+            for name in names
+        ),
+    )
+    parts = build(config, FakeClock(NOW), probe=_never)
+    assert {n: check_key(parts.pipeline.monitors[n].monitor) for n in names} == dict(
+        ANSWERS["check_keys"]
+    )
     for name, want in ANSWERS["states"].items():
-        state = rows[name].state
+        state = parts.pipeline.monitors[name].state
         got = {
             "status": int(state.status),
             "since": state.since.isoformat() if state.since else None,
@@ -79,18 +91,10 @@ async def test_a_010_database_keeps_every_state_uptime_ratio_and_incident(tmp_pa
         }
         assert got == want, name
 
-    clock = FakeClock(NOW)
-    pipeline = Pipeline(store, Metrics(), None, clock)  # type: ignore[arg-type]
-    for name, row in rows.items():
-        m = monitor(name, url=f"http://127.0.0.1:9/{name}", down_after=3, alert=("email",))
-        pipeline.track(Tracked(m, row.id, row.state, store.last_check(row.id)))
-    api = Api(
-        pipeline, History(store, clock), Pauses(pipeline, store, tuple, clock), lambda: "t", clock
-    )
-    app = make_app(Metrics(), lambda: True, api)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with TestClient(TestServer(parts.app, host="127.0.0.1")) as client:
         resp = await client.get("/api/v1/monitors")
         served = await resp.json()
+    await parts.aclose()
     # Means are now summed in whole milliseconds, not float seconds: equal to the last bits.
     means = [m.pop("avg_response_seconds_24h") for m in served["monitors"]]
     expected = json.loads(json.dumps(ANSWERS["api_v1_monitors"]))
@@ -101,7 +105,10 @@ async def test_a_010_database_keeps_every_state_uptime_ratio_and_incident(tmp_pa
     assert [i["end"] is not None for i in views["up"]["incidents"]] == [True]
     assert views["down"]["incidents"][0]["end"] is None
     assert views["paused"]["state"] == "paused" and 0 < views["up"]["uptime"]["1d"] < 1
-    store.close()
+
+
+async def _never(monitor: Monitor, now: datetime) -> CheckResult:
+    raise AssertionError("nothing is checked here")
 
 
 async def test_probed_run_upgrades_a_010_database_and_sends_its_pending_alert_exactly_once(
@@ -249,3 +256,14 @@ def test_a_010_database_the_daemon_never_ran_on_is_upgraded_too(tmp_path):
     assert rows["down"].state.status is Status.DOWN
     assert store.outbox.rows() == [] and store.runs.all() == []
     store.close()
+
+
+async def test_probed_run_on_a_damaged_database_exits_2_with_advice_and_no_traceback(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "probed.db").write_bytes(b"not a database at all" * 200)
+    config = tmp_path / "monitors.toml"
+    config.write_text(f'[probed]\nstate_dir = "{state}"\n')
+    code, _, err = await run_cli("run", "-c", str(config))
+    assert code == 2
+    assert "is damaged" in err and "move it aside" in err and "Traceback" not in err

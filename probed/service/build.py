@@ -206,7 +206,10 @@ def build(
     """
     settings = config.settings
     metrics = metrics or Metrics()
-    store = Store.open(settings.state_dir / "probed.db")
+    store = Store.open(
+        settings.state_dir / "probed.db",
+        before_upgrade=lambda old, new: _upgrading(old, new, notifier),
+    )
     own_session = None
     if probe is None:
         if session is None:
@@ -276,6 +279,17 @@ def build(
     )
     parts.apply(config, initial=True)
     return parts
+
+
+UPGRADE_TIMEOUT_USEC = 30 * 60 * 1_000_000
+"""How long systemd should wait for a start that upgrades the database: a year of history for
+1,000 monitors took over a minute, past systemd's default start timeout of 90 s."""
+
+
+def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
+    log.info("upgrading the state database", from_version=old, to_version=new)
+    if notifier is not None:
+        notifier.send(EXTEND_TIMEOUT_USEC=UPGRADE_TIMEOUT_USEC, STATUS="upgrading the database")
 
 
 def _real_probe(session: aiohttp.ClientSession) -> Probe:

@@ -18,6 +18,8 @@ so a crash never leaves a transition without the state that produced it (or the 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -56,15 +58,27 @@ class Store:
         self.outbox = OutboxTable(db)
 
     @classmethod
-    def open(cls, path: Path, steps: Sequence[migrations.Step] = migrations.STEPS) -> Store:
+    def open(
+        cls,
+        path: Path,
+        steps: Sequence[migrations.Step] = migrations.STEPS,
+        before_upgrade: Callable[[int, int], None] | None = None,
+    ) -> Store:
         """Open (or create) the database and migrate it to ``len(steps)``; StoreError when it
-        cannot be opened, is newer than this probed, or a migration fails."""
+        cannot be opened, is damaged, is newer than this probed, or a migration fails.
+        ``before_upgrade(old, new)`` is told before a migration starts (it can take a minute)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Monitor URLs, reasons and alert payloads are the operator's business alone; SQLite
+            # gives the -wal and -shm files the database file's mode.
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            with contextlib.suppress(OSError):  # another user's file that we may still use
+                os.chmod(path, 0o600)
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open state database {path}: {exc}") from exc
         try:
+            _check_intact(db, path)
             # Only a new file takes it (an upgraded one gets it from the VACUUM that follows).
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
@@ -73,7 +87,7 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA busy_timeout=5000")
-            migrations.migrate(db, path, steps)
+            migrations.migrate(db, path, steps, before_upgrade)
         except StoreError:
             db.close()
             raise
@@ -179,3 +193,20 @@ class Store:
             return total, {str(name): int(size) for name, size in rows}
         except sqlite3.Error:  # dbstat is a compile-time option of SQLite
             return total, {}
+
+
+def _check_intact(db: sqlite3.Connection, path: Path) -> None:
+    """StoreError naming what to do when the file is damaged: better refused at start than
+    found half-way through a check."""
+    try:
+        problems = [" ".join(str(row[0]).split()) for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:  # not a database at all, or its header is gone
+        problems = [str(exc)]
+    if problems == ["ok"]:
+        return
+    backups = sorted(path.parent.glob(f"{path.name}.bak-v*"))
+    restore = f"restore {backups[-1].name} over it, or " if backups else ""
+    raise StoreError(
+        f"state database {path} is damaged ({'; '.join(problems)}): {restore}move it aside"
+        " to start with an empty history (its states, history and unsent alerts are lost)"
+    )

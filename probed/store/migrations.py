@@ -46,8 +46,14 @@ def backup_path(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.bak-v{version}")
 
 
-def migrate(db: sqlite3.Connection, path: Path, steps: Sequence[Step] = STEPS) -> int:
-    """Bring the database at ``path`` to ``len(steps)``; the version it had before."""
+def migrate(
+    db: sqlite3.Connection,
+    path: Path,
+    steps: Sequence[Step] = STEPS,
+    before: Callable[[int, int], None] | None = None,
+) -> int:
+    """Bring the database at ``path`` to ``len(steps)``; the version it had before.
+    ``before(old, new)`` is called first when there is anything to do on an existing file."""
     latest = len(steps)
     version = current_version(db)
     if version > latest:
@@ -59,6 +65,8 @@ def migrate(db: sqlite3.Connection, path: Path, steps: Sequence[Step] = STEPS) -
     if version == latest:
         return version
     if version > 0:
+        if before is not None:
+            before(version, latest)
         _backup(db, backup_path(path, version))
     db.execute("BEGIN IMMEDIATE")
     try:
