@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -39,7 +38,6 @@ class Harness:
     def __init__(
         self,
         db: Path,
-        monkeypatch: pytest.MonkeyPatch,
         monitors: Sequence[Monitor],
         clock: FakeClock | None = None,
         windows: Sequence[MaintenanceWindow] = (),

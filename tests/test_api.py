@@ -16,7 +16,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 async def harness(tmp_path, monkeypatch):
     h = Harness(
         tmp_path / "probed.db",
-        monkeypatch,
         [
             monitor("web", id=7),
             monitor("db", "keyword", keyword="ok", url="http://db.test/"),
@@ -187,7 +186,7 @@ async def test_without_a_configured_token_changes_are_403_with_how_to_set_one(ha
 
 
 async def test_a_monitor_paused_in_monitors_toml_is_a_409(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "db", monkeypatch, [monitor("x", id=3, paused=True)])
+    h = Harness(tmp_path / "db", [monitor("x", id=3, paused=True)])
     async for client in api_client(h):
         resp = await client.post("/api/v1/monitors/3/resume", headers=AUTH)
         assert resp.status == 409

@@ -77,7 +77,7 @@ bodies = st.one_of(
 
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("web", id=1), monitor("db", id=2)])
+    h = Harness(tmp_path / "probed.db", [monitor("web", id=1), monitor("db", id=2)])
     await h.check("web")
     await h.check("db", ok=False)
     yield h

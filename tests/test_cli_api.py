@@ -28,7 +28,6 @@ async def harness(tmp_path, monkeypatch):
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=2))
     h = Harness(
         tmp_path / "probed.db",
-        monkeypatch,
         [monitor("DutyCall Frontend"), monitor("DutyCall Backend API", url="http://api.test/")],
         clock,
     )

@@ -41,7 +41,7 @@ def test_redact_hides_passwords_and_tokens_and_nothing_else(text, shown):
 
 
 async def test_the_apis_and_the_database_never_show_the_password(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("api", url=URL)])
+    h = Harness(tmp_path / "probed.db", [monitor("api", url=URL)])
     await h.check("api", ok=False)
     await h.check("api", ok=False)
     clients = api_client(h)

@@ -102,7 +102,7 @@ async def harness(tmp_path, monkeypatch):
     window = MaintenanceWindow(
         "backup", frozenset({"a"}), start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
     )
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a"), monitor("b")], windows=[window])
+    h = Harness(tmp_path / "probed.db", [monitor("a"), monitor("b")], windows=[window])
     yield h
     await h.close()
 
@@ -187,14 +187,14 @@ async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(ha
 
 async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkeypatch):
     clock = FakeClock()
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a")], clock)
+    h = Harness(tmp_path / "probed.db", [monitor("a")], clock)
     h.pauses.pause(h.tracked("a"), 1800, "API")
     assert h.tracked("a").state.reason == "paused via API for 30m"
     assert h.pauses.paused_until(h.tracked("a")) == T0 + timedelta(minutes=30)
     await h.close()
 
     clock.advance(3600)  # the daemon was down when the pause ran out
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a")], clock)
+    h = Harness(tmp_path / "probed.db", [monitor("a")], clock)
     assert h.tracked("a").state.status is Status.PAUSED
     h.pauses.tick()
     assert h.tracked("a").state.status is Status.PENDING
@@ -204,7 +204,7 @@ async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkey
 
 
 async def test_monitors_paused_in_monitors_toml_are_left_to_the_file(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("a", paused=True)])
+    h = Harness(tmp_path / "probed.db", [monitor("a", paused=True)])
     h.pipeline.pause("a", "paused in monitors.toml")
     h.add_window(MaintenanceWindow("w", None, start=T0, end=T0 + timedelta(hours=1)))
     h.clock.advance(7200)
@@ -230,7 +230,7 @@ async def test_the_alert_outbox_gets_a_down_but_no_up_when_an_outage_is_paused_a
     tmp_path, monkeypatch
 ):
     site = monitor("a", alert=("email",))
-    h = Harness(tmp_path / "probed.db", monkeypatch, [site], email=email_channel(port=1))
+    h = Harness(tmp_path / "probed.db", [site], email=email_channel(port=1))
     outbox = h.parts.outbox
     await h.check("a")
     await h.check("a", ok=False)

@@ -36,7 +36,6 @@ FORM = {"api_key": TOKEN, "format": "json"}
 async def harness(tmp_path, monkeypatch):
     h = Harness(
         tmp_path / "probed.db",
-        monkeypatch,
         [
             monitor("Google", id=GOOGLE, url="http://www.google.com", interval=900, timeout=30),
             monitor(
@@ -298,7 +297,7 @@ async def test_ssl_reports_the_certificate_expiry(harness, client):
 
 async def test_filters_and_pagination(tmp_path, monkeypatch):
     monitors = [monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(60)]
-    h = Harness(tmp_path / "db", monkeypatch, monitors)
+    h = Harness(tmp_path / "db", monitors)
     await h.check("site-03")
     h.pauses.pause(h.tracked("site-07"), None, "API")
     async for client in api_client(h):

@@ -20,7 +20,7 @@ from tests.history_fixtures import TOKEN, Harness, api_client, monitor
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
     monitors = [monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(55)]
-    h = Harness(tmp_path / "probed.db", monkeypatch, monitors)
+    h = Harness(tmp_path / "probed.db", monitors)
     yield h
     await h.close()
 

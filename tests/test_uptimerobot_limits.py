@@ -19,7 +19,6 @@ START = int(T0.timestamp())
 async def harness(tmp_path, monkeypatch):
     h = Harness(
         tmp_path / "probed.db",
-        monkeypatch,
         [monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
     )
     for step in range(6):

@@ -19,7 +19,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", monkeypatch, [monitor("web", id=7)])
+    h = Harness(tmp_path / "probed.db", [monitor("web", id=7)])
     yield h
     await h.close()
 
