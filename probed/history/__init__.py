@@ -22,7 +22,7 @@ from probed.history.rollup import (
     raw_horizon,
     rollup_step,
 )
-from probed.history.uptime import Change, Run, Timeline, timeline
+from probed.history.uptime import Change, Run, Timeline, observed, timeline
 from probed.store import Store
 from probed.units import from_ms, to_ms
 
@@ -102,9 +102,11 @@ class History:
     ) -> dict[int, tuple[list[Change], Timeline]]:
         """Each monitor's changes and observed timeline until now (see probed.history.uptime)."""
         now, runs = self.now(), self.runs()
+        watched = observed(runs, now)
         changes = self.changes(ids, since)
         return {
-            mid: (changes.get(mid, []), timeline(changes.get(mid, []), runs, now)) for mid in ids
+            mid: (changes.get(mid, []), timeline(changes.get(mid, []), runs, now, watched))
+            for mid in ids
         }
 
     def mean_response(

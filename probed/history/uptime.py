@@ -61,11 +61,23 @@ class Timeline:
         return None if total <= 0 else up / total
 
 
-def timeline(changes: Sequence[Change], runs: Iterable[Run], now: datetime) -> Timeline:
+def observed(runs: Iterable[Run], now: datetime) -> list[Span]:
+    """When the daemon was watching, as sorted disjoint spans up to now."""
+    end = now.timestamp()
+    return _union((start.timestamp(), min(end, (stop or now).timestamp())) for start, stop in runs)
+
+
+def timeline(
+    changes: Sequence[Change],
+    runs: Iterable[Run],
+    now: datetime,
+    watched: Sequence[Span] | None = None,
+) -> Timeline:
     """The observed up and down spans of a monitor, from its changes (oldest first) until now.
 
     Before its first change a monitor counts as not yet checked, so history that retention has
-    pruned is left out rather than guessed.
+    pruned is left out rather than guessed. ``watched`` is ``observed(runs, now)`` when the
+    caller has it already (it is the same for every monitor).
     """
     end = now.timestamp()
     up: list[Span] = []
@@ -87,10 +99,9 @@ def timeline(changes: Sequence[Change], runs: Iterable[Run], now: datetime) -> T
     # reaches into paused or pending time, which stays unmonitored.
     down_spans = _union(down + _intersect(_union(backdated), up_spans))
     up_spans = _subtract(up_spans, down_spans)
-    observed = _union(
-        (start.timestamp(), min(end, (stop or now).timestamp())) for start, stop in runs
-    )
-    return Timeline(tuple(_intersect(up_spans, observed)), tuple(_intersect(down_spans, observed)))
+    if watched is None:
+        watched = observed(runs, now)
+    return Timeline(tuple(_intersect(up_spans, watched)), tuple(_intersect(down_spans, watched)))
 
 
 def ratio(

@@ -46,7 +46,7 @@ MAX_DAYS = 36500
 MAX_CUSTOM = 100
 """Values in custom_uptime_ratios and in custom_uptime_ranges: status pages ask for 90 daily
 ranges and one overall; each value costs a pass over the monitor's history."""
-FACTS_CHUNK = 5
+FACTS_CHUNK = 25
 """Monitors whose history is read at once; the loop serves others between chunks."""
 RATIO_CHUNK = 20
 """Ratios worked out between two yields to the event loop."""
