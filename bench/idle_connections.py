@@ -97,7 +97,7 @@ async def main() -> None:
                             ok = resp.status == 200
                     except (aiohttp.ClientError, TimeoutError) as exc:
                         ok = False
-                        errors.append(type(exc).__name__)
+                        errors.append(f"{type(exc).__name__} at {asked - started:.1f} s")
                     slowest = max(slowest, time.monotonic() - asked)
                     answers += ok
                     failures += not ok
