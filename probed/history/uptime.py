@@ -214,4 +214,12 @@ def _subtract(xs: Sequence[Span], ys: Sequence[Span]) -> list[Span]:
 
 
 def _overlap(spans: Sequence[Span], a: float, b: float) -> float:
-    return sum(max(0.0, min(e, b) - max(s, a)) for s, e in spans if e > a and s < b)
+    """Seconds of the sorted, disjoint ``spans`` inside [a, b)."""
+    # A plain loop that stops at b: status pages ask for dozens of windows per monitor.
+    total = 0.0
+    for s, e in spans:
+        if s >= b:
+            break
+        if e > a:
+            total += (e if e < b else b) - (s if s > a else a)
+    return total
