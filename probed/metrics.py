@@ -21,7 +21,7 @@ from probed.model import CheckResult, Status
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UPTIME_WINDOWS = {"1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """probed_uptime_ratio's window label values and their lengths in seconds."""
-STORE_OPERATIONS = ("check", "state_change", "flush", "outbox")
+STORE_OPERATIONS = ("check", "state_change", "flush", "outbox", "housekeeping")
 """probed_store_errors_total's operation label values."""
 
 

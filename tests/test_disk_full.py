@@ -5,20 +5,25 @@ disk is full" (the file capped at its current size with ``max_page_count``)."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from probed.alerts.outbox import AlertStatus
+from probed.config import Monitor
 from probed.engine.backlog import Backlog, Record
+from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
 from probed.metrics import Metrics
-from probed.model import MonitorState, Status, Transition, TransitionKind
+from probed.model import CheckResult, MonitorState, Status, Transition, TransitionKind
+from probed.service.build import build
+from probed.service.sdnotify import Notifier
 from probed.store import Store
 from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, make_config
 from tests.alert_fixtures import monitor as make_monitor
 from tests.smtp_server import SmtpServer
+from tests.test_sdnotify import FakeSystemd
 
 
 @pytest.fixture
@@ -33,20 +38,24 @@ def harness(tmp_path, smtp, clock: FakeClock) -> Harness:
     return Harness(tmp_path / "probed.db", config, clock)
 
 
-async def fill_the_disk(h: Harness) -> int:
-    """Cap the file at its size, store earlier good checks until it refuses one (quicker than
-    through the pipeline), then feed one that the pipeline cannot store; how many checks
-    were stored or fed."""
-    h.store.cap_pages(h.store.page_count())
-    tracked = h.tracked["api"]
+def cap_and_fill(store: Store, tracked: Tracked, clock: FakeClock) -> int:
+    """Cap the file at its size and store earlier good checks until it refuses one (quicker
+    than through the pipeline); how many were stored."""
+    store.cap_pages(store.page_count())
     stored = 0
     while True:
         try:
-            h.store.record_check(tracked.id, good(h.clock.advance(1)), tracked.state, [])
+            store.record_check(tracked.id, good(clock.advance(1)), tracked.state, [])
         except StoreWriteError:
-            break
+            return stored
         stored += 1
         assert stored < 50_000, "the capped database never refused a write"
+
+
+async def fill_the_disk(h: Harness) -> int:
+    """Fill the capped file, then feed a check that the pipeline cannot store; how many
+    checks were stored or fed."""
+    stored = cap_and_fill(h.store, h.tracked["api"], h.clock)
     assert h.metric("probed_store_errors_total", operation="check") == 0
     await h.feed("api", good(h.clock.advance(1)))
     assert h.metric("probed_store_errors_total", operation="check") == 1
@@ -124,6 +133,30 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
         assert restored.status is Status.DOWN and restored.outage_start == first_failure
     finally:
         await again.close()
+
+
+async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(tmp_path):
+    clock = FakeClock()
+    config = make_config(tmp_path, [make_monitor("api")], None)
+    systemd = FakeSystemd(str(tmp_path / "notify.sock"), str(tmp_path / "notify.sock"))
+
+    async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+        return good(clock.advance(1))
+
+    with Notifier(systemd.env()) as notifier:
+        parts = build(config, clock, probe=probe, notifier=notifier)
+        try:
+            await parts.pipeline.check("api")
+            cap_and_fill(parts.store, parts.pipeline.monitors["api"], clock)
+            await parts.pipeline.check("api")
+            full = "1 monitors: 1 up; state database: database or disk is full; 1 writes waiting"
+            assert systemd.messages()[-1] == f"STATUS={full}"
+            parts.store.cap_pages(None)
+            assert parts.backlog.flush()
+            assert systemd.messages()[-1] == "STATUS=1 monitors: 1 up"
+        finally:
+            await parts.aclose()
+            systemd.sock.close()
 
 
 def _transition(at, new: Status = Status.DOWN) -> Transition:

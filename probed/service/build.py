@@ -32,7 +32,7 @@ from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
 from probed.engine.scheduler import Scheduler
-from probed.errors import StoreError
+from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
@@ -205,7 +205,7 @@ class Parts:
         at writing what waits in memory."""
         if not self.backlog.flush(None) or self.outbox.persist():
             log.error("state database writes lost at shutdown", problem=self.problem())
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(StoreWriteError):
             self.history.stop_run()
         if self.session is not None:
             await self.session.close()
