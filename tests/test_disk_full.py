@@ -4,8 +4,11 @@ disk is full" (the file capped at its current size with ``max_page_count``)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import subprocess
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -60,6 +63,32 @@ async def fill_the_disk(h: Harness) -> int:
     await h.feed("api", good(h.clock.advance(1)))
     assert h.metric("probed_store_errors_total", operation="check") == 1
     return stored + 1
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs, unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> None:
+    """Write zeros into ``disk`` until it is full, like ``dd``."""
+    with (disk / "fill").open("wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(bytes(65536))
+            out.flush()
 
 
 async def healthz(client: TestClient) -> tuple[int, dict[str, str]]:
@@ -157,6 +186,42 @@ async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(t
         finally:
             await parts.aclose()
             systemd.sock.close()
+
+
+async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp_path, small_disk):
+    smtp = SmtpServer()  # not started yet: the DOWN alert is stored pending
+    clock = FakeClock()
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    h = Harness(small_disk / "probed.db", config, clock)
+    try:
+        await h.feed("api", good(clock()))
+        await h.go_down("api")
+        await h.dispatcher.run_once()
+        [row] = h.rows()
+        assert row.id > 0 and row.status is AlertStatus.PENDING and row.attempts == 1
+        fill(small_disk)
+        await smtp.start()
+        clock.advance(10)
+        await h.dispatcher.run_once()  # sent; the table cannot take "sent"
+        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert h.metric("probed_store_errors_total", operation="outbox") >= 1
+        assert h.parts.problem() == "state database: database or disk is full; 1 writes waiting"
+        clock.advance(600)
+        await h.dispatcher.run_once()
+        assert len(smtp.inbox) == 1
+        (small_disk / "fill").unlink()
+        await h.dispatcher.run_once()
+        assert h.parts.problem() is None
+        assert [(r.id, r.status) for r in h.rows()] == [(row.id, AlertStatus.SENT)]
+    finally:
+        await h.close()
+    again = Harness(small_disk / "probed.db", config, clock)
+    try:
+        await again.dispatcher.run_once()
+        assert len(smtp.inbox) == 1
+    finally:
+        await again.close()
+        await smtp.stop()
 
 
 def _transition(at, new: Status = Status.DOWN) -> Transition:

@@ -18,31 +18,14 @@ from tests.daemon_proc import DaemonProcess, free_port
 from tests.figures import report
 from tests.smtp_server import SmtpServer
 from tests.switchable_target import target, wait_for
+from tests.test_disk_full import small_disk
 
-__all__ = ["target"]  # a fixture, used by name
+__all__ = ["small_disk", "target"]  # fixtures, used by name
 
 pytestmark = pytest.mark.slow
 
 FULL_FOR = 15.0
 """Seconds the disk stays full: the outage is confirmed and alerted well within it."""
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 2 MB tmpfs, unmounted afterwards."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def write_config(tmp_path: Path, port: int, smtp_port: int, state: Path, url: str) -> Path:
