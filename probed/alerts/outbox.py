@@ -25,6 +25,7 @@ from enum import StrEnum
 
 import structlog
 
+from probed.alerts.held import Held
 from probed.alerts.payload import Payload
 from probed.alerts.policy import Alert, AlertKind, CertMarks
 from probed.errors import StoreWriteError
@@ -78,6 +79,7 @@ class Outbox:
         store: Store,
         metrics: Metrics | None = None,
         behind: Callable[[], bool] = lambda: False,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.table = store.outbox
@@ -87,28 +89,24 @@ class Outbox:
         backlog): new rows then wait in memory too, so none is stored before its cause."""
         self.error: str | None = None
         """Why the last write failed, while rows are held in memory."""
-        self._held: dict[int, OutboxRecord] = {}
-        """New rows (negative ids) and stored rows with a newer status, by id, not yet written."""
-        self._held_marks: dict[str, tuple[datetime | None, str]] = {}
-        self._moved: dict[int, int] = {}
-        """A held row's id → its id in the table, for a delivery that was under way then."""
-        self._next_id = -1
+        self.held = Held(on_change)
+        """Rows and marks the file could not take yet; readers here see them as rows."""
 
     @property
     def waiting(self) -> int:
         """Rows and certificate marks held in memory."""
-        return len(self._held) + len(self._held_marks)
+        return len(self.held)
 
     def add(
         self, alert: Alert, channel: str, now: datetime, storm: StormRule, domain: str = "probed"
     ) -> int:
         """Queue ``alert`` for ``channel``, held for a digest when it is part of a storm."""
         if self.behind():
-            return self._hold_new(alert, channel, now, domain)
+            return self.held.new(alert, channel, now, domain)
         kept: list[int] = []
 
         def keep() -> None:
-            kept.append(self._hold_new(alert, channel, now, domain))
+            kept.append(self.held.new(alert, channel, now, domain))
 
         try:
             # Joins the caller's transaction (a pipeline record hook), else runs in one of its
@@ -143,25 +141,6 @@ class Outbox:
         self.table.name(row_id, message_id, digest)
         return row_id
 
-    def _hold_new(self, alert: Alert, channel: str, now: datetime, domain: str) -> int:
-        row_id, self._next_id = self._next_id, self._next_id - 1
-        self._held[row_id] = OutboxRecord(
-            id=row_id,
-            monitor=alert.monitor,
-            kind=str(alert.kind),
-            channel=channel,
-            created_at=now,
-            payload=json.dumps(alert.payload.to_json()),
-            message_id=f"<alert-h{-row_id}-{secrets.token_hex(6)}@{domain}>",
-            status=str(AlertStatus.PENDING),
-            digest=None,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None,
-            outage_start=alert.outage_start,
-        )
-        return row_id
-
     def _failed(self, exc: StoreWriteError) -> None:
         if self.metrics is not None:
             self.metrics.store_error("outbox")
@@ -171,27 +150,16 @@ class Outbox:
 
     def persist(self) -> int:
         """Write what is held in memory, in one transaction; how much is still held."""
-        if not self._held and not self._held_marks:
-            return 0
-        if self.behind():
-            return self.waiting
-        moved: dict[int, int] = {}
+        if not self.held or self.behind():
+            return len(self.held)
         try:
             with self.store.transaction():
-                for record in self._held.values():
-                    if record.id > 0:
-                        self.table.restore(record)
-                    else:
-                        moved[record.id] = self.table.put(record)
-                for monitor, (expires, passed) in self._held_marks.items():
-                    self.table.save_cert_marks(monitor, expires, passed)
+                moved = self.held.write(self.table)
         except StoreWriteError as exc:
             self._failed(exc)
-            return self.waiting
-        log.info("held alerts written to the outbox", rows=len(self._held))
-        self._moved.update(moved)
-        self._held.clear()
-        self._held_marks.clear()
+            return len(self.held)
+        log.info("held alerts written to the outbox", rows=len(self.held.rows))
+        self.held.written(moved)
         self.error = None
         return 0
 
@@ -216,10 +184,10 @@ class Outbox:
     def rows(self, status: AlertStatus | None = None) -> list[OutboxRow]:
         """All rows (or those with ``status``), oldest first, held ones included."""
         wanted = None if status is None else str(status)
-        stored = [_row(r) for r in self.table.rows(wanted) if r.id not in self._held]
-        if not self._held:
+        stored = [_row(r) for r in self.table.rows(wanted) if r.id not in self.held.rows]
+        if not self.held.rows:
             return stored
-        held = [_row(r) for r in self._held.values() if wanted in (None, r.status)]
+        held = [_row(r) for r in self.held.rows.values() if wanted in (None, r.status)]
         return sorted(stored + held, key=lambda row: row.created_at)
 
     def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
@@ -243,9 +211,9 @@ class Outbox:
             lambda r: replace(r, attempts=r.attempts + 1, next_attempt_at=at, last_error=error),
             lambda stored: self.table.retry_later(stored, at, error),
         )
-        first = self._moved.get(ids[0], ids[0])
-        if first in self._held:
-            return self._held[first].attempts
+        first = self.held.resolve(ids[0])
+        if first in self.held.rows:
+            return self.held.rows[first].attempts
         return next((r.attempts for r in self.table.get([first])), 0)
 
     def _change(
@@ -256,9 +224,9 @@ class Outbox:
     ) -> None:
         """Apply ``change`` to rows: in the table, or in memory for held rows and when the
         table cannot take it (the row is then held with its new status)."""
-        ids = [self._moved.get(i, i) for i in ids]
-        held = [i for i in ids if i in self._held]
-        stored = [i for i in ids if i not in self._held]
+        ids = [self.held.resolve(i) for i in ids]
+        held = [i for i in ids if i in self.held.rows]
+        stored = [i for i in ids if i not in self.held.rows]
         if stored:
             try:
                 with self.store.transaction():
@@ -266,20 +234,20 @@ class Outbox:
             except StoreWriteError as exc:
                 self._failed(exc)
                 for record in self.table.get(stored):
-                    self._held[record.id] = record
+                    self.held.put(record)
                     held.append(record.id)
         for i in held:
-            self._held[i] = change(self._held[i])
+            self.held.rows[i] = change(self.held.rows[i])
 
     def older_than(self, cutoff: datetime) -> list[OutboxRow]:
         """Pending rows created before ``cutoff``."""
-        if self._held:
+        if self.held.rows:
             return [r for r in self.pending() if r.created_at < cutoff]
         return [_row(r) for r in self.table.rows(str(AlertStatus.PENDING), cutoff)]
 
     def queue(self, now: datetime) -> tuple[int, float]:
         """(number of pending rows, age in seconds of the oldest, 0 when none)."""
-        if self._held:
+        if self.held.rows:
             pending = self.pending()
             count, oldest = len(pending), min((r.created_at for r in pending), default=None)
         else:
@@ -300,7 +268,7 @@ class Outbox:
         found = self.table.last_outage_alert(monitor, outage_start)
         held = [
             r.created_at
-            for r in self._held.values()
+            for r in self.held.rows.values()
             if r.monitor == monitor
             and r.kind in (AlertKind.DOWN, AlertKind.REMINDER)
             and r.outage_start == outage_start
@@ -308,20 +276,20 @@ class Outbox:
         return max([t for t in (found, *held) if t is not None], default=None)
 
     def cert_marks(self, monitor: str) -> CertMarks:
-        found = self._held_marks.get(monitor) or self.table.cert_marks(monitor)
+        found = self.held.marks.get(monitor) or self.table.cert_marks(monitor)
         if found is None:
             return CertMarks()
         return CertMarks(found[0], frozenset(json.loads(found[1])))
 
     def save_cert_marks(self, monitor: str, marks: CertMarks) -> None:
         saved = (marks.expires_at, json.dumps(sorted(marks.passed)))
-        if monitor in self._held_marks or self.behind():
+        if monitor in self.held.marks or self.behind():
             # An older mark still waits: writing this one first would let persist() undo it.
-            self._held_marks[monitor] = saved
+            self.held.mark(monitor, saved)
             return
 
         def keep() -> None:
-            self._held_marks[monitor] = saved
+            self.held.mark(monitor, saved)
 
         try:
             with self.store.transaction():

@@ -85,7 +85,7 @@ def store_problem(backlog: Backlog, outbox: Outbox) -> str | None:
     waiting = backlog.waiting + outbox.waiting
     if not waiting:
         return None
-    error = backlog.error or outbox.error or "writes not yet retried"
+    error = backlog.error or outbox.error or "held writes being written"
     return f"state database: {error}; {waiting} writes waiting"
 
 
@@ -243,18 +243,17 @@ def build(
         probe = _real_probe(session)
 
     monitors: dict[str, Tracked] = {}
-    outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0)
-
     bell = asyncio.Event()
 
     def store_status() -> None:
-        # The dispatcher writes the alerts held in memory once the backlog is written.
+        # The dispatcher delivers held alerts, and writes them once the backlog is written.
         bell.set()
         if notifier is not None:
             problem = store_problem(backlog, outbox)
             notifier.status(summary(count_states(monitors.values()), problem))
 
     backlog = Backlog(store, metrics, on_change=store_status)
+    outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
     dispatcher = Dispatcher(
         outbox,
