@@ -3,6 +3,8 @@
     ProbedError
      ├── ConfigError      monitors.toml is unreadable or invalid (lists every problem)
      ├── StoreError       the SQLite state database cannot be opened or written
+     │    └── StoreWriteError   a write failed for want of room or a writable file (disk
+     │                          full, I/O error, read-only): reads still work, retry later
      └── NotifierError    an alert channel could not deliver (``permanent`` says whether to retry)
 
 A probe never raises for a target's failure: it returns a failed CheckResult instead.
@@ -25,6 +27,11 @@ class ConfigError(ProbedError):
 
 class StoreError(ProbedError):
     """The state database could not be used."""
+
+
+class StoreWriteError(StoreError):
+    """A write to the state database failed because the file cannot take it now (disk full,
+    I/O error, read-only); the transaction was rolled back and may succeed when retried."""
 
 
 class NotifierError(ProbedError):

@@ -21,6 +21,8 @@ from probed.model import CheckResult, Status
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UPTIME_WINDOWS = {"1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """probed_uptime_ratio's window label values and their lengths in seconds."""
+STORE_OPERATIONS = ("check", "state_change", "flush", "outbox", "housekeeping")
+"""probed_store_errors_total's operation label values."""
 
 
 class Metrics:
@@ -96,6 +98,24 @@ class Metrics:
             ["monitor", "window"],
             registry=r,
         )
+        self.store_errors = Counter(
+            "probed_store_errors",
+            "Writes the state database could not take (disk full, I/O error), by operation",
+            ["operation"],
+            registry=r,
+        )
+        self.store_waiting = Gauge(
+            "probed_store_writes_waiting",
+            "Records held in memory until the state database takes writes again",
+            registry=r,
+        )
+        self.store_dropped = Counter(
+            "probed_store_dropped_checks",
+            "Raw check results dropped from the held writes to bound their memory",
+            registry=r,
+        )
+        for operation in STORE_OPERATIONS:
+            self.store_errors.labels(operation)
         self._per_monitor = (self.success, self.duration, self.http_status, self.cert_expiry)
         self._monitors: set[str] = set()
 
@@ -160,6 +180,9 @@ class Metrics:
     def alert_queue(self, length: int, oldest_seconds: float) -> None:
         self.alert_queue_length.set(length)
         self.alert_oldest_pending.set(oldest_seconds)
+
+    def store_error(self, operation: str) -> None:
+        self.store_errors.labels(operation).inc()
 
     def config_loaded(self, ok: bool, at: float) -> None:
         self.reload_ok.set(1 if ok else 0)

@@ -119,6 +119,8 @@ class Dispatcher:
     async def run_once(self, *, flush: bool = False) -> float:
         """One delivery round; seconds until the next one is needed."""
         now = self.now()
+        # Alerts held in memory while the disk was full are written as soon as it takes them.
+        self.outbox.persist()
         next_reminder = self.remind(now) if self.remind is not None else None
         self._expire(now)
         # After a restart, and when flushing, pending alerts are tried at once.

@@ -16,6 +16,7 @@ from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
+from probed.errors import StoreWriteError
 from probed.model import CheckResult, Status, Transition
 
 STREAK_KEPT = 10
@@ -83,8 +84,11 @@ class AlertRecorder:
                 continue
             event = Event(monitor=monitor, now=now, state=state, last_alert_at=last)
             alerts = alerts_for(event, CertMarks()).alerts
-            with self.outbox.store.transaction():
-                self._write(monitor, alerts, now)
+            try:
+                with self.outbox.store.transaction():
+                    self._write(monitor, alerts, now)
+            except StoreWriteError:
+                pass  # the outbox holds them in memory and delivers them all the same
             due = reminder_due_at(monitor, state, now if alerts else last)
             if due is not None:
                 upcoming.append(due)

@@ -2,7 +2,9 @@
 
 ``Pipeline`` holds the runtime view of every configured monitor (its id, state and last result)
 and is the only writer of monitor state, so checks, pauses and reloads never race each other
-inside the event loop.
+inside the event loop. State changes are applied in memory whether or not the database took
+them: what it refuses (a full disk) waits in the ``Backlog`` with its true times, and the
+record hook (the alerts) still runs, so alerts go out meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol
 import structlog
 
 from probed.config import Monitor
+from probed.engine.backlog import Backlog, Record
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.state import advance, pause, resume
 from probed.metrics import Metrics
@@ -47,7 +50,8 @@ class TransitionSink(Protocol):
 class RecordHook(Protocol):
     """Runs inside the store transaction of every check (``result``) and state change
     (``result`` None), with the new transitions and their ids: what it writes to the store
-    commits together with them. The alert policy derives the outbox from here."""
+    commits together with them. The alert policy derives the outbox from here. When the
+    record could not be stored it runs once outside any transaction, with ids 0 (none yet)."""
 
     def __call__(
         self,
@@ -69,8 +73,10 @@ class Pipeline:
         sinks: Sequence[TransitionSink] = (),
         connectivity: ConnectivityCheck | None = None,
         monitors: dict[str, Tracked] | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         self.store = store
+        self.backlog = backlog or Backlog(store, metrics)
         self.metrics = metrics
         self.probe = probe
         self.now = now
@@ -103,9 +109,7 @@ class Pipeline:
             # check that no longer exists.
             return None
         state, transitions = advance(name, tracked.state, result, monitor.policy)
-        self.store.record_check(
-            tracked.id, result, state, transitions, self._hooks(tracked, result, transitions)
-        )
+        self._write(tracked, result, state, transitions)
         tracked.state, tracked.last = state, result
         self.metrics.observe_check(name, result, state.status)
         log.info(
@@ -136,25 +140,33 @@ class Pipeline:
             return False
         state, transitions = step(tracked.state, self.now())
         if transitions:
-            self.store.record_state_change(
-                tracked.id, state, transitions, self._hooks(tracked, None, transitions)
-            )
+            self._write(tracked, None, state, transitions)
             tracked.state = state
             self.metrics.set_status(name, state.status)
             self._emit(tracked, transitions)
         return True
 
-    def _hooks(
-        self, tracked: Tracked, result: CheckResult | None, transitions: Sequence[Transition]
-    ) -> Callable[[list[int]], None] | None:
-        record = self.record
-        if record is None:
-            return None
+    def _write(
+        self,
+        tracked: Tracked,
+        result: CheckResult | None,
+        state: MonitorState,
+        transitions: Sequence[Transition],
+    ) -> None:
+        """Store the record with its hook; if the store refused it, the hook runs now, outside
+        it (unless it already ran in the transaction that failed: the outbox then kept what it
+        wrote), so the alerts it decides are not lost."""
+        record, ran = self.record, False
 
         def run(ids: list[int]) -> None:
-            record(tracked, result, list(zip(ids, transitions, strict=True)))
+            nonlocal ran
+            ran = True
+            if record is not None:
+                record(tracked, result, list(zip(ids, transitions, strict=True)))
 
-        return run
+        stored = self.backlog.write(Record(tracked.id, result, state, tuple(transitions)), run)
+        if not stored and not ran:
+            run([0] * len(transitions))
 
     def _emit(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
         for t in transitions:

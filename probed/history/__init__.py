@@ -56,12 +56,15 @@ class History:
         self.run_id = self.store.runs.start(_ms(self.now()))
 
     def heartbeat(self) -> None:
+        """StoreWriteError when the file cannot take it (the next one makes up for it)."""
         if self.run_id is not None:
-            self.store.runs.seen(self.run_id, _ms(self.now()))
+            with self.store.transaction():
+                self.store.runs.seen(self.run_id, _ms(self.now()))
 
     def stop_run(self) -> None:
         if self.run_id is not None:
-            self.store.runs.stop(self.run_id, _ms(self.now()))
+            with self.store.transaction():
+                self.store.runs.stop(self.run_id, _ms(self.now()))
             self.run_id = None
 
     # Upkeep, one bounded step per call; each returns True while more work is ready.

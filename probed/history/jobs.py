@@ -11,6 +11,7 @@ from datetime import timedelta
 import structlog
 
 from probed.engine.pipeline import Tracked
+from probed.errors import StoreWriteError
 from probed.history import History
 from probed.metrics import UPTIME_WINDOWS, Metrics
 from probed.model import Status, Transition
@@ -52,8 +53,12 @@ class Housekeeping:
                 if self.monotonic() >= due:
                     more = await self.maintain()
                     due = self.monotonic() + (self.every if more else self.maintain_every)
+            except StoreWriteError as exc:
+                # A full disk: the pipeline's backlog says so; the next round catches up.
+                self.metrics.store_error("housekeeping")
+                log.warning("history housekeeping postponed", error=str(exc))
             except Exception:
-                # A failing round (disk full, say) must not end housekeeping for good.
+                # A failing round must not end housekeeping for good.
                 log.exception("history housekeeping failed")
             await asyncio.sleep(self.every)
 

@@ -10,6 +10,7 @@ it) knows every part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import time
@@ -26,10 +27,12 @@ from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
 from probed.config import Config, Monitor, Settings
+from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
 from probed.engine.scheduler import Scheduler
+from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
@@ -68,11 +71,22 @@ def alive(scheduler: Scheduler) -> bool:
     return scheduler.running and time.monotonic() - scheduler.last_progress < STALL_SECONDS
 
 
-def summary(counts: dict[Status, int]) -> str:
-    """``3 monitors: 2 up, 1 down``: what ``systemctl status`` shows."""
+def summary(counts: dict[Status, int], problem: str | None = None) -> str:
+    """``3 monitors: 2 up, 1 down``: what ``systemctl status`` shows, then the storage problem
+    if there is one."""
     total = sum(counts.values())
     parts = [f"{n} {s.label.replace('_', ' ')}" for s, n in sorted(counts.items()) if n]
-    return f"{total} monitors: " + ", ".join(parts) if parts else "0 monitors"
+    line = f"{total} monitors: " + ", ".join(parts) if parts else "0 monitors"
+    return line if problem is None else f"{line}; {problem}"
+
+
+def store_problem(backlog: Backlog, outbox: Outbox) -> str | None:
+    """Why the state database is behind, while writes fail or wait in memory; else None."""
+    waiting = backlog.waiting + outbox.waiting
+    if not waiting:
+        return None
+    error = backlog.error or outbox.error or "held writes being written"
+    return f"state database: {error}; {waiting} writes waiting"
 
 
 @dataclass(slots=True)
@@ -96,6 +110,8 @@ class Parts:
     config: Config
     metrics: Metrics
     store: Store
+    backlog: Backlog
+    """The pipeline's records the store could not take yet (``run()`` retries them)."""
     pipeline: Pipeline
     scheduler: Scheduler
     outbox: Outbox
@@ -113,10 +129,16 @@ class Parts:
     now: Callable[[], datetime]
 
     def healthy(self) -> bool:
+        """Whether the watchdog should be fed: only a wedged scheduler stops it, since a
+        restart would lose what a full disk keeps waiting in memory."""
         return alive(self.scheduler)
 
+    def problem(self) -> str | None:
+        """What ``/healthz`` reports as unavailable besides a wedged scheduler."""
+        return store_problem(self.backlog, self.outbox)
+
     def summary(self) -> str:
-        return summary(self.pipeline.counts())
+        return summary(self.pipeline.counts(), self.problem())
 
     def apply(self, config: Config, *, initial: bool = False) -> Changes:
         """Make ``config`` the running configuration: monitors registered in the store,
@@ -179,8 +201,12 @@ class Parts:
             self.pipeline.resume(monitor.name, "unpaused in monitors.toml")
 
     async def aclose(self) -> None:
-        """Close what ``build`` opened: the probe session and the store."""
-        self.history.stop_run()
+        """Close what ``build`` opened: the probe session and the store, after a last try
+        at writing what waits in memory."""
+        if not self.backlog.flush(None) or self.outbox.persist():
+            log.error("state database writes lost at shutdown", problem=self.problem())
+        with contextlib.suppress(StoreWriteError):
+            self.history.stop_run()
         if self.session is not None:
             await self.session.close()
         self.store.close()
@@ -216,9 +242,18 @@ def build(
             session = own_session = make_session(max_connections=settings.max_concurrent_checks)
         probe = _real_probe(session)
 
-    outbox = Outbox(store)
-    bell = asyncio.Event()
     monitors: dict[str, Tracked] = {}
+    bell = asyncio.Event()
+
+    def store_status() -> None:
+        # The dispatcher delivers held alerts, and writes them once the backlog is written.
+        bell.set()
+        if notifier is not None:
+            problem = store_problem(backlog, outbox)
+            notifier.status(summary(count_states(monitors.values()), problem))
+
+    backlog = Backlog(store, metrics, on_change=store_status)
+    outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
     dispatcher = Dispatcher(
         outbox,
@@ -236,7 +271,7 @@ def build(
     if notifier is not None:
 
         def report_status(tracked: Tracked, transitions: Sequence[Transition]) -> None:
-            notifier.status(summary(count_states(monitors.values())))
+            store_status()
 
         all_sinks.append(report_status)
     connectivity = None
@@ -251,18 +286,25 @@ def build(
         sinks=all_sinks,
         connectivity=connectivity,
         monitors=monitors,
+        backlog=backlog,
     )
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
     guard = ConnectionGuard()
-    app = make_app(metrics, functools.partial(alive, scheduler), api)
+    app = make_app(
+        metrics,
+        functools.partial(alive, scheduler),
+        api,
+        problem=functools.partial(store_problem, backlog, outbox),
+    )
     app.middlewares.append(guard.middleware)
 
     parts = Parts(
         config=config,
         metrics=metrics,
         store=store,
+        backlog=backlog,
         pipeline=pipeline,
         scheduler=scheduler,
         outbox=outbox,

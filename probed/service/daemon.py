@@ -67,6 +67,7 @@ class Daemon:
             background = [
                 asyncio.create_task(parts.housekeeping.run()),
                 asyncio.create_task(parts.pauses.run()),
+                asyncio.create_task(parts.backlog.run()),
             ]
             runner = web.AppRunner(parts.app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
             await runner.setup()

@@ -14,6 +14,8 @@ schema up to date (``migrations``); each table family is one module behind typed
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
+A transaction the file cannot take (disk full, I/O error, read-only) is rolled back and raises
+``StoreWriteError``; reads keep working, and the caller decides what waits for a retry.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Store:
         self.runs = Runs(db)
         self.pauses = PauseOverrides(db)
         self.outbox = OutboxTable(db)
+        self._undo: list[Callable[[], None]] = []
 
     @classmethod
     def open(
@@ -167,12 +170,35 @@ class Store:
     def transaction(self) -> Transaction:
         """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT;
         inside an open one it joins it."""
-        return Transaction(self._db, self._forget)
+        return Transaction(self._db, self._forget, self._undo.clear)
 
-    def _forget(self) -> None:
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def if_not_written(self, keep: Callable[[], None]) -> None:
+        """Inside a transaction: call ``keep`` if it is rolled back because the file could not
+        take it (``StoreWriteError``), so its writer can hold what it wrote in memory."""
+        self._undo.append(keep)
+
+    def _forget(self, write_failed: bool) -> None:
         self._reasons.forget()
         self.checks.forget()
         self.monitors.forget()
+        undo, self._undo = self._undo, []
+        if write_failed:
+            for keep in undo:
+                keep()
+
+    def cap_pages(self, pages: int | None) -> int:
+        """Bound the file to ``pages`` pages (SQLite's ``max_page_count``; never below its
+        current size), or lift the bound with None; the bound now in force. A write that would
+        grow the file past it fails as on a full disk."""
+        value = 4294967294 if pages is None else max(1, pages)
+        return int(self._db.execute(f"PRAGMA max_page_count = {int(value)}").fetchone()[0])
+
+    def page_count(self) -> int:
+        return int(self._db.execute("PRAGMA page_count").fetchone()[0])
 
     def tune_for_bulk_load(self) -> None:
         """A big page cache and no fsyncs, for the benchmarks' simulated months: the file is

@@ -14,7 +14,7 @@ from probed.units import from_ts, to_ts, utc
 
 _COLUMNS = (
     "id, monitor, kind, channel, created_at, payload, message_id, status, digest, attempts,"
-    " next_attempt_at, last_error"
+    " next_attempt_at, last_error, outage_start, sent_at"
 )
 
 
@@ -33,6 +33,8 @@ class OutboxRecord:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+    outage_start: datetime | None = None
+    sent_at: datetime | None = None
 
 
 class OutboxTable:
@@ -66,6 +68,51 @@ class OutboxTable:
             ),
         )
         return int(cur.lastrowid or 0)
+
+    def put(self, row: OutboxRecord) -> int:
+        """Insert a row as it stands (held in memory while the file was full); its new id."""
+        cur = self._db.execute(
+            "INSERT INTO outbox (monitor, kind, channel, created_at, outage_start, payload,"
+            " message_id, status, digest, attempts, next_attempt_at, last_error, sent_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.monitor,
+                row.kind,
+                row.channel,
+                to_ts(row.created_at),
+                to_ts(row.outage_start),
+                row.payload,
+                row.message_id,
+                row.status,
+                row.digest,
+                row.attempts,
+                to_ts(row.next_attempt_at),
+                row.last_error,
+                to_ts(row.sent_at),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def restore(self, row: OutboxRecord) -> None:
+        """Write the delivery state of an existing row (held in memory while the file was
+        full)."""
+        self._db.execute(
+            "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+            " sent_at = ? WHERE id = ?",
+            (
+                row.status,
+                row.attempts,
+                to_ts(row.next_attempt_at),
+                row.last_error,
+                to_ts(row.sent_at),
+                row.id,
+            ),
+        )
+
+    def get(self, ids: Sequence[int]) -> list[OutboxRecord]:
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks})", list(ids))
+        return [_record(r) for r in rows.fetchall()]
 
     def name(self, row_id: int, message_id: str, digest: str | None) -> None:
         """Set a new row's Message-ID and digest group, which its id decides."""
@@ -174,4 +221,6 @@ def _record(r: Sequence[Any]) -> OutboxRecord:
         attempts=r[9],
         next_attempt_at=utc(r[10]),
         last_error=r[11],
+        outage_start=from_ts(r[12]),
+        sent_at=from_ts(r[13]),
     )

@@ -14,6 +14,7 @@ from probed.web.uptimerobot import make_uptimerobot_app
 
 METRICS = web.AppKey("metrics", Metrics)
 HEALTHY: web.AppKey[Callable[[], bool]] = web.AppKey("healthy")
+PROBLEM: web.AppKey[Callable[[], str | None]] = web.AppKey("problem")
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
@@ -22,18 +23,26 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
 
 async def healthz_handler(request: web.Request) -> web.Response:
-    if request.app[HEALTHY]():
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "unavailable"}, status=503)
+    if not request.app[HEALTHY]():
+        return web.json_response({"status": "unavailable"}, status=503)
+    # A daemon that cannot record what it sees is not healthy, even if it still checks.
+    if (problem := request.app[PROBLEM]()) is not None:
+        return web.json_response({"status": "unavailable", "reason": problem}, status=503)
+    return web.json_response({"status": "ok"})
 
 
 def make_app(
-    metrics: Metrics, healthy: Callable[[], bool], api: Api | None = None
+    metrics: Metrics,
+    healthy: Callable[[], bool],
+    api: Api | None = None,
+    problem: Callable[[], str | None] = lambda: None,
 ) -> web.Application:
-    """The whole HTTP surface; the APIs are mounted when ``api`` is given."""
+    """The whole HTTP surface; the APIs are mounted when ``api`` is given. ``/healthz`` is
+    503 while ``healthy()`` is False or ``problem()`` names one (given as its reason)."""
     app = web.Application()
     app[METRICS] = metrics
     app[HEALTHY] = healthy
+    app[PROBLEM] = problem
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
     if api is not None:

@@ -1,0 +1,166 @@
+"""The write-behind backlog: the pipeline's records that the state database could not take.
+
+When a check's or a state change's transaction fails because the file cannot take it (a full
+disk: ``StoreWriteError``), the exact record (its result, the state it led to and its
+transitions, with their original times) waits here, in order, and every later record queues
+behind it so the database receives them in the order they happened. ``flush`` writes them
+oldest first, in bounded batches, and stops at the first failure; ``run`` retries until
+cancelled. Memory is bounded by dropping the oldest raw check results beyond ``limit`` (counted
+and logged): a transition or the last state of a monitor is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from probed.errors import StoreWriteError
+from probed.metrics import Metrics
+from probed.model import CheckResult, MonitorState, Transition
+from probed.store import Store
+
+log = structlog.get_logger("probed")
+
+LIMIT = 20_000
+"""Records held before raw results are dropped: 1,000 monitors checked every minute for
+20 minutes, a few MB."""
+BATCH = 500
+"""Records written per flush transaction: one commit for many, and the loop runs between."""
+RETRY_EVERY = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One pipeline write as it happened: a check (``result``) or a state change (None)."""
+
+    monitor_id: int
+    result: CheckResult | None
+    state: MonitorState
+    transitions: tuple[Transition, ...]
+
+
+class Backlog:
+    """Writes the pipeline's records, holding them in order while the store refuses them."""
+
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        *,
+        limit: int = LIMIT,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.limit = limit
+        self.on_change = on_change
+        """Called when records start or stop waiting (the daemon's ``STATUS=`` line)."""
+        self.error: str | None = None
+        """Why the last write failed, while records wait."""
+        self._queue: deque[Record] = deque()
+        self._dropped = 0
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    def write(self, record: Record, then: Callable[[list[int]], None] | None = None) -> bool:
+        """Store ``record`` now (``then`` runs in its transaction, see ``Store.record_check``);
+        False when it was queued instead, behind others or because the write failed."""
+        if self._queue:
+            self._hold(record)
+            return False
+        try:
+            self._store(record, then)
+        except StoreWriteError as exc:
+            self.metrics.store_error("check" if record.result is not None else "state_change")
+            self.error = str(exc)
+            log.error("state database refused a write: held in memory", error=str(exc))
+            self._hold(record)
+            self.on_change()
+            return False
+        return True
+
+    def flush(self, batch: int | None = BATCH) -> bool:
+        """Write held records oldest first, ``batch`` per transaction (None: all in one), until
+        none is left or one fails; True when none is left."""
+        while self._queue:
+            if not self._step(batch):
+                return False
+        return True
+
+    async def run(self, every: float = RETRY_EVERY) -> None:
+        """Retry every ``every`` seconds until cancelled; checks run between batches."""
+        while True:
+            await asyncio.sleep(every)
+            await self._drain()
+
+    async def _drain(self) -> None:
+        for _ in range(len(self._queue) // BATCH + 1):
+            if not self._queue or not self._step(BATCH):
+                return
+            await asyncio.sleep(0)
+
+    def _step(self, batch: int | None) -> bool:
+        """Write the oldest ``batch`` held records in one transaction; False if it failed."""
+        chunk = list(itertools.islice(self._queue, batch or len(self._queue)))
+        try:
+            with self.store.transaction():
+                for record in chunk:
+                    self._store(record, None)
+        except StoreWriteError as exc:
+            self.metrics.store_error("flush")
+            self.error = str(exc)
+            return False
+        for _ in chunk:
+            self._queue.popleft()
+        self.metrics.store_waiting.set(len(self._queue))
+        if not self._queue:
+            log.info(
+                "state database takes writes again: held records written", dropped=self._dropped
+            )
+            self.error, self._dropped = None, 0
+            self.on_change()
+        return True
+
+    def _store(self, record: Record, then: Callable[[list[int]], None] | None) -> None:
+        if record.result is not None:
+            self.store.record_check(
+                record.monitor_id, record.result, record.state, record.transitions, then
+            )
+        else:
+            self.store.record_state_change(
+                record.monitor_id, record.state, record.transitions, then
+            )
+
+    def _hold(self, record: Record) -> None:
+        self._queue.append(record)
+        if len(self._queue) > self.limit:
+            self._drop_oldest_result()
+        self.metrics.store_waiting.set(len(self._queue))
+
+    def _drop_oldest_result(self) -> None:
+        """Drop the oldest raw check that caused no transition and whose monitor has a later
+        record (which carries its newer state)."""
+        queue = self._queue
+        newest: dict[int, int] = {}
+        for i, record in enumerate(queue):
+            newest[record.monitor_id] = i
+        for i, record in enumerate(queue):
+            raw = record.result is not None and not record.transitions
+            if raw and newest[record.monitor_id] > i:
+                del queue[i]
+                self._dropped += 1
+                self.metrics.store_dropped.inc()
+                if self._dropped == 1 or self._dropped % 1000 == 0:
+                    log.warning(
+                        "held writes over their bound: oldest raw check results dropped",
+                        dropped=self._dropped,
+                        limit=self.limit,
+                    )
+                return

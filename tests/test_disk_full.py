@@ -1,0 +1,282 @@
+"""A state database that cannot take writes (issue 9, finding 1), in-process: the real pipeline,
+store, outbox and dispatcher from ``build()``, a real SMTP server, and SQLite's own "database or
+disk is full" (the file capped at its current size with ``max_page_count``)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from probed.alerts.outbox import AlertStatus
+from probed.config import Monitor
+from probed.engine.backlog import Backlog, Record
+from probed.engine.pipeline import Tracked
+from probed.errors import StoreWriteError
+from probed.metrics import Metrics
+from probed.model import CheckResult, MonitorState, Status, Transition, TransitionKind
+from probed.service.build import build
+from probed.service.sdnotify import Notifier
+from probed.store import Store
+from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, make_config
+from tests.alert_fixtures import monitor as make_monitor
+from tests.smtp_server import SmtpServer
+from tests.test_sdnotify import FakeSystemd
+
+
+@pytest.fixture
+async def smtp():
+    server = await SmtpServer().start()
+    yield server
+    await server.stop()
+
+
+def harness(tmp_path, smtp, clock: FakeClock) -> Harness:
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    return Harness(tmp_path / "probed.db", config, clock)
+
+
+def cap_and_fill(store: Store, tracked: Tracked, clock: FakeClock) -> int:
+    """Cap the file at its size and store earlier good checks until it refuses one (quicker
+    than through the pipeline); how many were stored."""
+    store.cap_pages(store.page_count())
+    stored = 0
+    while True:
+        try:
+            store.record_check(tracked.id, good(clock.advance(1)), tracked.state, [])
+        except StoreWriteError:
+            return stored
+        stored += 1
+        assert stored < 50_000, "the capped database never refused a write"
+
+
+async def fill_the_disk(h: Harness) -> int:
+    """Fill the capped file, then feed a check that the pipeline cannot store; how many
+    checks were stored or fed."""
+    stored = cap_and_fill(h.store, h.tracked["api"], h.clock)
+    assert h.metric("probed_store_errors_total", operation="check") == 0
+    await h.feed("api", good(h.clock.advance(1)))
+    assert h.metric("probed_store_errors_total", operation="check") == 1
+    return stored + 1
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs, unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> None:
+    """Write zeros into ``disk`` until it is full, like ``dd``."""
+    with (disk / "fill").open("wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(bytes(65536))
+            out.flush()
+
+
+async def healthz(client: TestClient) -> tuple[int, dict[str, str]]:
+    resp = await client.get("/healthz")
+    return resp.status, await resp.json()
+
+
+async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outage_as_it_happened(
+    tmp_path, smtp
+):
+    clock = FakeClock()
+    h = harness(tmp_path, smtp, clock)
+    client = TestClient(TestServer(h.parts.app, host="127.0.0.1"))
+    await client.start_server()
+    scheduler = h.parts.scheduler
+    scheduler.start()  # alive for /healthz (its heartbeat); the test feeds the checks
+    scheduler.remove("api")
+    try:
+        assert await h.feed("api", good(clock())) == ["first_up"]
+        fed = 1 + await fill_the_disk(h)
+        mid = h.tracked["api"].id
+
+        first_failure = clock.advance(30)
+        assert await h.feed("api", failed(first_failure)) == ["seems_down"]
+        await h.feed("api", failed(clock.advance(1)))
+        assert await h.feed("api", failed(clock.advance(1))) == ["down"]
+        fed += 3
+        # In memory, everything moved on: the API's state and the metrics say down.
+        state = h.tracked["api"].state
+        assert state.status is Status.DOWN and state.outage_start == first_failure
+        assert h.metric("probed_monitor_status", monitor="api") == int(Status.DOWN)
+
+        await h.dispatcher.run_once()
+        assert smtp.subjects() == ["[probed] DOWN: api"]
+        status, body = await healthz(client)
+        assert status == 503 and body["status"] == "unavailable"
+        assert body["reason"].startswith("state database: database or disk is full; ")
+        assert body["reason"].endswith(" writes waiting")
+        assert h.metric("probed_store_errors_total", operation="check") == 1
+        assert h.metric("probed_store_writes_waiting") >= 4
+        assert "database or disk is full" in h.parts.summary()
+        # Nothing of the outage reached the file yet.
+        assert [t.kind for t in h.store.transitions(mid)] == [TransitionKind.FIRST_UP]
+
+        h.store.cap_pages(None)  # space comes back
+        assert h.parts.backlog.flush()
+        await h.dispatcher.run_once()
+        assert await healthz(client) == (200, {"status": "ok"})
+        assert h.parts.summary() == "1 monitors: 1 down"
+
+        stored = list(reversed(h.store.transitions(mid)))
+        assert [(t.kind, t.at) for t in stored[1:]] == [
+            (TransitionKind.SEEMS_DOWN, first_failure),
+            (TransitionKind.DOWN, first_failure + timedelta(seconds=2)),
+        ]
+        assert stored[-1].outage_start == first_failure
+        assert len(h.store.checks.times(mid)) == fed  # no check lost
+        [row] = h.outbox.rows()
+        assert row.id > 0 and row.kind == "down" and row.status is AlertStatus.SENT
+    finally:
+        await scheduler.drain(0)
+        await client.close()
+        await h.close()
+
+    clock.advance(60)
+    again = harness(tmp_path, smtp, clock)
+    try:
+        await again.dispatcher.run_once()
+        assert smtp.subjects() == ["[probed] DOWN: api"]  # nothing sent twice
+        restored = again.tracked["api"].state
+        assert restored.status is Status.DOWN and restored.outage_start == first_failure
+    finally:
+        await again.close()
+
+
+async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(tmp_path):
+    clock = FakeClock()
+    config = make_config(tmp_path, [make_monitor("api")], None)
+    systemd = FakeSystemd(str(tmp_path / "notify.sock"), str(tmp_path / "notify.sock"))
+
+    async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+        return good(clock.advance(1))
+
+    with Notifier(systemd.env()) as notifier:
+        parts = build(config, clock, probe=probe, notifier=notifier)
+        try:
+            await parts.pipeline.check("api")
+            cap_and_fill(parts.store, parts.pipeline.monitors["api"], clock)
+            await parts.pipeline.check("api")
+            full = "1 monitors: 1 up; state database: database or disk is full; 1 writes waiting"
+            assert systemd.messages()[-1] == f"STATUS={full}"
+            parts.store.cap_pages(None)
+            assert parts.backlog.flush()
+            assert systemd.messages()[-1] == "STATUS=1 monitors: 1 up"
+        finally:
+            await parts.aclose()
+            systemd.sock.close()
+
+
+async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp_path, small_disk):
+    smtp = SmtpServer()  # not started yet: the DOWN alert is stored pending
+    clock = FakeClock()
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    h = Harness(small_disk / "probed.db", config, clock)
+    try:
+        await h.feed("api", good(clock()))
+        await h.go_down("api")
+        await h.dispatcher.run_once()
+        [row] = h.rows()
+        assert row.id > 0 and row.status is AlertStatus.PENDING and row.attempts == 1
+        fill(small_disk)
+        await smtp.start()
+        clock.advance(10)
+        await h.dispatcher.run_once()  # sent; the table cannot take "sent"
+        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert h.metric("probed_store_errors_total", operation="outbox") >= 1
+        assert h.parts.problem() == "state database: database or disk is full; 1 writes waiting"
+        clock.advance(600)
+        await h.dispatcher.run_once()
+        assert len(smtp.inbox) == 1
+        (small_disk / "fill").unlink()
+        await h.dispatcher.run_once()
+        assert h.parts.problem() is None
+        assert [(r.id, r.status) for r in h.rows()] == [(row.id, AlertStatus.SENT)]
+    finally:
+        await h.close()
+    again = Harness(small_disk / "probed.db", config, clock)
+    try:
+        await again.dispatcher.run_once()
+        assert len(smtp.inbox) == 1
+    finally:
+        await again.close()
+        await smtp.stop()
+
+
+def _transition(at, new: Status = Status.DOWN) -> Transition:
+    return Transition("api", TransitionKind.DOWN, Status.SEEMS_DOWN, new, at, "HTTP 503", at)
+
+
+async def test_held_writes_are_bounded_by_dropping_the_oldest_raw_checks_never_a_transition(
+    tmp_path,
+):
+    clock = FakeClock()
+    store = Store.open(tmp_path / "probed.db")
+    try:
+        mid = store.sync_monitors([("api", "k", None)], clock())["api"].id
+        metrics = Metrics()
+        backlog = Backlog(store, metrics, limit=5)
+        store.cap_pages(store.page_count())
+        with pytest.raises(StoreWriteError):
+            for _ in range(20_000):
+                store.record_check(mid, good(clock.advance(1)), MonitorState(Status.UP), [])
+        records = []
+        for i in range(30):
+            at = clock.advance(1)
+            transitions = (_transition(at),) if i == 10 else ()
+            state = MonitorState(Status.DOWN if i >= 10 else Status.UP, since=at)
+            records.append(Record(mid, good(at), state, transitions))
+            assert not backlog.write(records[-1])
+        assert backlog.error == "database or disk is full"
+        assert backlog.waiting == 5
+        dropped = metrics.registry.get_sample_value("probed_store_dropped_checks_total")
+        assert dropped and dropped > 0
+        store.cap_pages(None)
+        assert backlog.flush() and backlog.waiting == 0 and backlog.error is None
+        assert dropped == 25
+        [down] = store.transitions(mid)
+        assert down.at == records[10].result.at  # type: ignore[union-attr]
+        assert store.monitors.sync([("api", "k", None)], clock())["api"].state.status is Status.DOWN
+        assert store.last_check(mid).at == records[-1].result.at  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+async def test_only_a_write_the_file_cannot_take_is_a_store_write_error(tmp_path):
+    store = Store.open(tmp_path / "probed.db")
+    try:
+        stored = store.sync_monitors([("api", "k", None)], FakeClock()())
+        mid = stored["api"].id
+        state = MonitorState(Status.UP)
+        store.cap_pages(store.page_count())
+        with pytest.raises(StoreWriteError, match="database or disk is full"):
+            for i in range(50_000):
+                store.record_check(mid, good(FakeClock()() + timedelta(seconds=i)), state, [])
+        store.cap_pages(None)
+        # A statement that is wrong, not a file that is full: no retry would help.
+        with pytest.raises(sqlite3.IntegrityError):
+            store.sync_monitors([("api", "k", mid), ("b", "k", mid)], FakeClock()())
+        store.record_check(mid, good(FakeClock()() + timedelta(hours=2)), state, [])
+    finally:
+        store.close()
