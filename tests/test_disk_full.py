@@ -280,3 +280,27 @@ async def test_only_a_write_the_file_cannot_take_is_a_store_write_error(tmp_path
         store.record_check(mid, good(FakeClock()() + timedelta(hours=2)), state, [])
     finally:
         store.close()
+
+
+async def test_a_pause_the_full_disk_cannot_store_is_refused_with_503_and_changes_nothing(
+    small_disk,
+):
+    from tests.history_fixtures import TOKEN, api_client
+    from tests.history_fixtures import Harness as ApiHarness
+    from tests.history_fixtures import monitor as api_monitor
+
+    h = ApiHarness(small_disk / "probed.db", [api_monitor("api")])
+    await h.check("api")
+    clients = api_client(h)
+    client = await anext(clients)
+    try:
+        fill(small_disk)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        resp = await client.post(f"/api/v1/monitors/{h.tracked('api').id}/pause", headers=auth)
+        body = await resp.json()
+        assert resp.status == 503 and "try again" in body["error"]
+        assert h.tracked("api").state.status is Status.UP
+    finally:
+        await clients.aclose()
+        (small_disk / "fill").unlink(missing_ok=True)
+        await h.close()

@@ -147,9 +147,13 @@ class Pauses:
             )
 
     def _set(self, monitor_id: int, override: Override, now: datetime) -> None:
-        self.store.pauses.set(monitor_id, override.paused, override.until, override.reason, now)
+        # In a transaction of its own, so a full disk is a StoreWriteError the API can answer
+        # (and nothing changed), not a raw SQLite error.
+        with self.store.transaction():
+            self.store.pauses.set(monitor_id, override.paused, override.until, override.reason, now)
         self.overrides[monitor_id] = override
 
     def _clear(self, monitor_id: int) -> None:
-        self.store.pauses.clear(monitor_id)
+        with self.store.transaction():
+            self.store.pauses.clear(monitor_id)
         self.overrides.pop(monitor_id, None)

@@ -16,6 +16,7 @@ from aiohttp import web
 from probed.config.reader import parse_duration
 from probed.engine.pauses import ConfigPaused
 from probed.engine.pipeline import Tracked
+from probed.errors import StoreError
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts
@@ -65,6 +66,8 @@ async def pause_monitor(request: web.Request) -> web.Response:
         api.pauses.pause(tracked, for_seconds, "API")
     except ConfigPaused as exc:
         return error(409, str(exc))
+    except StoreError as exc:
+        return error(503, f"{exc}: nothing was changed, try again once it can be written")
     return web.json_response(monitor_views(api, api.facts([tracked]))[0])
 
 
@@ -77,6 +80,8 @@ async def resume_monitor(request: web.Request) -> web.Response:
         api.pauses.resume(tracked, "API")
     except ConfigPaused as exc:
         return error(409, str(exc))
+    except StoreError as exc:
+        return error(503, f"{exc}: nothing was changed, try again once it can be written")
     return web.json_response(monitor_views(api, api.facts([tracked]))[0])
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from probed.engine.pauses import ConfigPaused
+from probed.errors import StoreError
 from probed.history.uptime import Timeline
 from probed.model import Status
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api
@@ -206,6 +207,10 @@ async def edit_monitor(request: web.Request) -> web.Response:
                 )
         except ConfigPaused as exc:
             raise UptimeRobotError("invalid_parameter", "status", status, str(exc)) from None
+        except StoreError as exc:
+            raise UptimeRobotError(
+                "internal_error", message=f"{exc}: nothing was changed, try again later"
+            ) from None
         return web.json_response({"stat": "ok", "monitor": {"id": tracked.id}})
     except UptimeRobotError as exc:
         return exc.response()
