@@ -304,3 +304,23 @@ async def test_a_pause_the_full_disk_cannot_store_is_refused_with_503_and_change
         await clients.aclose()
         (small_disk / "fill").unlink(missing_ok=True)
         await h.close()
+
+
+async def test_a_reload_the_full_disk_cannot_register_changes_nothing(small_disk):
+    from probed.config import Config, Settings
+    from probed.errors import StoreError
+    from probed.service.build import build
+
+    def config(names):
+        monitors = tuple(make_monitor(n, url=f"http://{n}.test/") for n in names)
+        return Config(small_disk / "monitors.toml", Settings(state_dir=small_disk), monitors)
+
+    parts = build(config(["a"]), FakeClock(), probe=None, session=None)
+    try:
+        fill(small_disk)
+        with pytest.raises(StoreError):
+            parts.apply(config(["a", *(f"new-{i}-{'x' * 200}" for i in range(300))]))
+        assert list(parts.pipeline.monitors) == ["a"]
+    finally:
+        (small_disk / "fill").unlink(missing_ok=True)
+        await parts.aclose()

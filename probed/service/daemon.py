@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from probed.config import Config, load_config
-from probed.errors import ConfigError, ProbedError
+from probed.errors import ConfigError, ProbedError, StoreError
 from probed.service.build import Parts, build
 from probed.service.listener import KEEPALIVE_TIMEOUT, listen
 from probed.service.loop_errors import LoopErrors
@@ -158,7 +158,13 @@ class Daemon:
                     problems=exc.problems,
                 )
                 return exc.problems
-            changes = parts.apply(new)
+            try:
+                changes = parts.apply(new)
+            except StoreError as exc:
+                # A full disk, say: the new monitors cannot be registered, so none of it runs.
+                parts.metrics.config_loaded(False, time.time())
+                log.error("reload failed: keeping the running configuration", error=str(exc))
+                return [f"{exc}: the configuration was not applied"]
             for key in changes.needs_restart:
                 log.warning("setting needs a restart to change", setting=key)
             for name in changes.removed:
