@@ -20,7 +20,7 @@ import structlog
 
 from probed.config.maintenance import MaintenanceWindow, covering, open_windows
 from probed.engine.pipeline import Pipeline, Tracked
-from probed.errors import ProbedError
+from probed.errors import ProbedError, StoreError
 from probed.model import Status
 from probed.store import Store
 from probed.units import format_duration
@@ -104,9 +104,16 @@ class Pauses:
 
     async def run(self, every: float = 1.0) -> None:
         """Tick until cancelled; a failing tick is logged and the next one tries again."""
+        refused = False
         while True:
             try:
                 self.tick()
+                refused = False
+            except StoreError as exc:
+                # A full disk: said once, not every second until there is room again.
+                if not refused:
+                    log.warning("pauses cannot be stored: retrying every tick", error=str(exc))
+                refused = True
             except Exception:
                 log.exception("maintenance tick failed")
             await asyncio.sleep(every)
