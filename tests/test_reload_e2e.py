@@ -211,9 +211,17 @@ async def test_probed_reload_works_through_the_api_with_the_token_and_by_pid(tmp
             assert "old one keeps running" in broken.stderr and "url" in broken.stderr
             assert await daemon.metric("probed_monitor_status", "two") is not None
 
-            config.write_text(base + monitor("one", url))
             assert daemon.proc is not None
-            by_pid = await cli("reload", "--pid", str(daemon.proc.pid))
+            pid = str(daemon.proc.pid)
+            # As systemd's ExecReload runs it: an invalid file is not signalled, its problems
+            # go to the journal and the reload fails.
+            refused = await cli("reload", "--pid", pid, "-c", str(config), token="s3cret-token")
+            assert refused.returncode == 1 and "url" in refused.stderr
+            assert "not reloaded" in refused.stderr
+            assert await daemon.metric("probed_monitor_status", "two") is not None
+
+            config.write_text(base + monitor("one", url))
+            by_pid = await cli("reload", "--pid", pid, "-c", str(config), token="s3cret-token")
             assert by_pid.returncode == 0, by_pid.stderr
             await until(
                 lambda: _is(daemon.metric("probed_monitor_status", "two"), None),

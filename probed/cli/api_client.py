@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from probed.config import ConfigError, load_config
 from probed.config.reader import parse_duration
 from probed.units import format_span, parse_iso
 
@@ -169,7 +170,16 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     if args.pid is not None:
-        # Same as systemd's ExecReload: the daemon logs the outcome.
+        # systemd's ExecReload: check the file first, so an invalid one fails the reload with
+        # every problem in the journal (the daemon would keep its running config anyway).
+        config = Path(args.config or os.environ.get("PROBED_CONFIG") or "monitors.toml")
+        try:
+            load_config(config)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("probed reload: not reloaded, the running configuration stays", file=sys.stderr)
+            return EXIT_USAGE
         try:
             os.kill(args.pid, signal.SIGHUP)
         except OSError as exc:
