@@ -70,3 +70,12 @@ def test_the_metadata_carries_the_license_classifiers_urls_and_keywords(installe
     assert "uptime" in meta["Keywords"].split(",")
     license_text = (ROOT / "LICENSE").read_text()
     assert license_text.startswith("MIT License") and "the probed authors" in license_text
+
+
+def test_init_from_the_installed_package_writes_files_that_check_accepts(installed, tmp_path):
+    proc = run([str(installed / "probed"), "init", "--systemd", "etc"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "etc" / "probed.service").exists() and (tmp_path / "etc" / "env").exists()
+    proc = run([str(installed / "probed"), "check", "-c", "etc/monitors.toml"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "OK, 2 monitors" in proc.stdout

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed import __version__, logs
-from probed.cli import api_client
+from probed.cli import api_client, init
 from probed.config import (
     KINDS,
     Check,
@@ -217,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
+    init.add_command(sub)
 
     p = sub.add_parser("test-alert", help="send a test message through each alert channel now")
     p.add_argument("-c", "--config")
