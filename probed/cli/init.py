@@ -71,6 +71,11 @@ def add_command(sub: argparse._SubParsersAction[_P]) -> None:
     p = sub.add_parser(
         "init",
         help="write a commented starter monitors.toml (and with --systemd the unit and env file)",
+        description="Write a commented starter monitors.toml that checks only probed itself;"
+        " with --systemd also probed.service and an env file for secrets.",
+        epilog="examples:\n  probed init\n  probed init --systemd ./probed-files\n\n"
+        "exit codes: 0 written; 1 a file exists (nothing is written) or cannot be written",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "dir", nargs="?", default=".", metavar="DIR", help="where to write (default: here)"
