@@ -109,7 +109,7 @@ class DaemonProcess:
 
 
 async def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> tuple[int, str, str]:
     """``probed ARGS`` as a subprocess without blocking the loop that serves the test's
     targets; returns its exit code, stdout and stderr."""
@@ -121,6 +121,7 @@ async def run_cli(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
+        cwd=cwd,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None

@@ -60,7 +60,7 @@ def test_check_lists_every_problem_and_exits_1(tmp_path):
 def test_a_missing_config_file_is_a_clear_error():
     proc = probed("check", "-c", "/nonexistent/monitors.toml")
     assert proc.returncode == 1
-    assert "/nonexistent/monitors.toml: cannot read" in proc.stderr
+    assert "/nonexistent/monitors.toml: no such config file" in proc.stderr
 
 
 def test_a_usage_error_exits_1():

@@ -3,7 +3,11 @@ the real API app, with its output and exit code."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,3 +114,68 @@ def test_the_default_url_comes_from_the_config_listen(tmp_path: Path):
     assert default_url(config, {"PROBED_LISTEN": "[::]:9000"}) == "http://[::1]:9000"
     config.write_text('[probed]\nlisten = "${LISTEN}"\n')
     assert default_url(config, {}) == "http://127.0.0.1:9925"
+
+
+async def test_status_json_prints_the_apis_answer(harness, url):
+    code, out, err = await probed("status", "--json", "--url", url)
+    assert code == 0, err
+    answer = json.loads(out)
+    assert [m["name"] for m in answer["monitors"]] == ["DutyCall Frontend", "DutyCall Backend API"]
+    assert answer["monitors"][0]["state"] == "pending"
+
+
+async def on_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """What ``probed ARGS`` writes to stdout when stdout is a terminal."""
+    main, child = os.openpty()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "probed", *args, stdout=child, env=env
+        )
+        os.close(child)
+        child = -1
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(main)
+        if child != -1:
+            os.close(child)
+
+
+async def test_status_colours_the_state_on_a_terminal_unless_no_color(harness, url):
+    await harness.check("DutyCall Frontend", ok=True, duration=0.1)
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    coloured = await on_a_terminal("status", "--url", url, env=env)
+    frontend = next(line for line in coloured.splitlines() if "Frontend" in line)
+    assert "\x1b[32mup\x1b[0m" in frontend
+    assert "\x1b[2mpending\x1b[0m" in coloured
+    # Escape codes outside the padding: stripped, the columns line up as without colour.
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert await on_a_terminal("status", "--url", url, env={**env, "NO_COLOR": "1"}) == plain
+    code, piped, _ = await probed("status", "--url", url)
+    assert code == 0 and "\x1b[" not in piped
+
+
+async def test_pause_reads_the_token_from_the_configs_api_token_file(harness, url, tmp_path):
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    config = tmp_path / "monitors.toml"
+    config.write_text('[probed]\napi_token_file = "token"\n')
+    code, out, err = await probed("pause", "DutyCall Frontend", "--url", url, token=None)
+    assert code == 1 and "(HTTP 401)" in err
+    code, out, err = await probed(
+        "pause", "DutyCall Frontend", "--url", url, "-c", str(config), token=None
+    )
+    assert (code, out.strip()) == (0, "DutyCall Frontend: paused"), err
+    config.write_text(f'[probed]\napi_token = "{TOKEN}"\n')
+    code, out, err = await probed(
+        "resume", "DutyCall Frontend", "--url", url, "-c", str(config), token=None
+    )
+    assert (code, out.strip()) == (0, "DutyCall Frontend: pending"), err

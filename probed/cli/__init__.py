@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import ssl
 import sys
 import typing
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed import __version__, logs
-from probed.cli import api_client
+from probed.cli import api_client, init
 from probed.config import (
     KINDS,
     Check,
@@ -29,20 +30,44 @@ from probed.model import CheckResult
 from probed.units import format_duration
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
+_P = typing.TypeVar("_P", bound=argparse.ArgumentParser)
 
 
 def config_path(arg: str | None) -> Path:
     return Path(arg or os.environ.get("PROBED_CONFIG") or "monitors.toml")
 
 
+def missing_config(arg: str | None) -> bool:
+    """True after telling a person where the config path came from, when there is no file."""
+    path = config_path(arg)
+    if path.exists():
+        return False
+    if arg:
+        source = "given with -c"
+    elif os.environ.get("PROBED_CONFIG"):
+        source = "from $PROBED_CONFIG"
+    else:
+        source = "the default, as neither -c nor $PROBED_CONFIG is set"
+    print(
+        f"probed: {path}: no such config file ({source}). Name one with -c FILE or"
+        " $PROBED_CONFIG; `probed init` writes a starter monitors.toml.",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from probed.service.daemon import run
 
+    if missing_config(args.config):
+        return EXIT_USAGE
     return run(config_path(args.config))
 
 
 def load_or_report(arg: str | None) -> Config | None:
     """The config, or None after printing every problem with it to stderr."""
+    if missing_config(arg):
+        return None
     path = config_path(arg)
     try:
         return load_config(path)
@@ -129,6 +154,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"probed probe: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    ca_file = None
+    if args.ca_file is not None:
+        ca_file = str(Path(args.ca_file).absolute())
+        try:
+            # A bad bundle is the caller's mistake (exit 1), not a DOWN target (exit 2).
+            ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"probed probe: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     monitor = Monitor(
         name="probe",
         url=args.url,
@@ -136,6 +170,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         timeout=timeout,
         interval=max(timeout, 1.0),
         verify_tls=not args.insecure,
+        ca_file=ca_file,
     )
 
     async def once() -> CheckResult:
@@ -189,37 +224,110 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+EPILOG = """\
+examples:
+  probed init                       write a commented starter ./monitors.toml
+  probed check -c monitors.toml     validate it (no network)
+  probed run -c monitors.toml       run the daemon in the foreground
+  probed probe https://example.org  one check now, with its timings
+  probed status                     the running daemon's monitors
+  probed COMMAND --help             a command's options and examples
+
+The config is -c FILE, else $PROBED_CONFIG, else ./monitors.toml.
+
+exit codes:
+  0  ok
+  1  config or usage error
+  2  runtime failure (for probe: the check failed; for status/pause/resume: the daemon)
+"""
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[_P],
+    name: str,
+    help: str,
+    examples: str,
+    exit_codes: str = "0 ok; 1 config or usage error; 2 runtime failure",
+) -> _P:
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"examples:\n{examples}\n\nexit codes: {exit_codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+CONFIG_HELP = "monitors.toml to use (default: $PROBED_CONFIG, else ./monitors.toml)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="probed", description="Self-hosted uptime probe daemon")
+    parser = _Parser(
+        prog="probed",
+        description="Self-hosted uptime probe daemon.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"probed {__version__}")
     parser.add_argument(
         "--log-level",
         default=os.environ.get("PROBED_LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
+        help="log verbosity (default: $PROBED_LOG_LEVEL, else info)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run the daemon in the foreground")
-    p.add_argument("-c", "--config", help="monitors.toml ($PROBED_CONFIG, ./monitors.toml)")
+    p = add_parser(
+        sub,
+        "run",
+        "run the daemon in the foreground",
+        "  probed run -c /etc/probed/monitors.toml\n  PROBED_LISTEN=127.0.0.1:9926 probed run",
+        "0 stopped by a signal; 1 config error; 2 cannot run (e.g. the listen address is taken)",
+    )
+    p.add_argument("-c", "--config", help=CONFIG_HELP)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", help="validate the config without touching the network")
-    p.add_argument("-c", "--config")
+    p = add_parser(
+        sub,
+        "check",
+        "validate the config without touching the network",
+        "  probed check\n  probed check -c /etc/probed/monitors.toml",
+        "0 valid; 1 every problem is printed",
+    )
+    p.add_argument("-c", "--config", help=CONFIG_HELP)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("probe", help="check one URL now and print the result with its phases")
-    p.add_argument("url")
-    p.add_argument("--type", choices=list(KINDS), default="http")
+    p = add_parser(
+        sub,
+        "probe",
+        "check one URL now and print the result with its phases",
+        "  probed probe https://example.org\n"
+        "  probed probe --type keyword --keyword ok https://example.org/health\n"
+        "  probed probe --ca-file internal-ca.pem https://intranet.example",
+        "0 up; 1 usage error; 2 the check failed",
+    )
+    p.add_argument("url", help="http:// or https:// URL to check")
+    p.add_argument("--type", choices=list(KINDS), default="http", help="check kind (default http)")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
-    p.add_argument("--keyword")
-    p.add_argument("--timeout", default="30s")
+    p.add_argument("--keyword", help="text the body must contain (for --type keyword)")
+    p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
+    p.add_argument(
+        "--ca-file", metavar="PEM", help="trust this CA bundle instead of the system store"
+    )
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
+    init.add_command(sub)
 
-    p = sub.add_parser("test-alert", help="send a test message through each alert channel now")
-    p.add_argument("-c", "--config")
+    p = add_parser(
+        sub,
+        "test-alert",
+        "send a test message through each alert channel now",
+        "  probed test-alert\n  probed test-alert --channel email -c /etc/probed/monitors.toml",
+        "0 every channel accepted it; 1 config or usage error; 2 a channel failed",
+    )
+    p.add_argument("-c", "--config", help=CONFIG_HELP)
     p.add_argument("--channel", help="only this channel (e.g. email)")
     p.set_defaults(func=cmd_test_alert)
     return parser

@@ -1,8 +1,9 @@
 """``probed status``, ``probed pause`` and ``probed resume``: the command-line side of the JSON API.
 
 They talk to a running daemon at ``--url`` (default: the ``listen`` of monitors.toml, else
-http://127.0.0.1:9925) with the token from $PROBED_API_TOKEN. Exit codes: 0 ok, 1 usage (an
-unknown monitor, a refused token), 2 the daemon is unreachable or failed.
+http://127.0.0.1:9925) with the token from $PROBED_API_TOKEN, else the config's ``api_token`` /
+``api_token_file``. Exit codes: 0 ok, 1 usage (an unknown monitor, a refused token), 2 the daemon
+is unreachable or failed.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import json
 import os
 import signal
 import sys
+import textwrap
 import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
-from probed.config import ConfigError, load_config
+from probed.config import load_config
 from probed.config.reader import parse_duration
+from probed.errors import ConfigError
 from probed.units import format_span, parse_iso
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
@@ -104,7 +107,16 @@ def ago(since: str | None, now: datetime) -> str:
     return format_span(seconds - seconds % 60 if seconds >= 60 else seconds)
 
 
-def status_table(monitors: list[dict[str, Any]], now: datetime) -> str:
+# SGR colours by state label: the words an operator scans a terminal for.
+STATE_COLOURS = {"up": "32", "down": "31", "seems down": "33", "paused": "2", "pending": "2"}
+
+
+def use_colour(stream: TextIO, env: Mapping[str, str]) -> bool:
+    """Colour only for a person at a terminal who has not opted out (https://no-color.org)."""
+    return not env.get("NO_COLOR") and stream.isatty()
+
+
+def status_table(monitors: list[dict[str, Any]], now: datetime, colour: bool = False) -> str:
     """NAME, STATE, SINCE, UPTIME 24H / 30D, RESPONSE (last check), CERT (days left)."""
 
     def percent(ratio: float | None) -> str:
@@ -130,13 +142,31 @@ def status_table(monitors: list[dict[str, Any]], now: datetime) -> str:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+
+    def cell(column: int, text: str, width: int) -> str:
+        padded = text.ljust(width)
+        sgr = STATE_COLOURS.get(text) if colour and column == 1 else None
+        # Padding outside the escape codes, so that the columns stay aligned.
+        return padded if sgr is None else f"\x1b[{sgr}m{text}\x1b[0m{padded[len(text) :]}"
+
     return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        "  ".join(
+            text.ljust(width) if n == 0 else cell(i, text, width)
+            for i, (text, width) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for n, r in enumerate(rows)
     )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    return _run(lambda base, _: print(status_table(_monitors(base), datetime.now(UTC))), args)
+    def status(base: str, _: str | None) -> None:
+        if args.json:
+            print(json.dumps(call(base, "GET", "/api/v1/monitors"), indent=2))
+            return
+        colour = use_colour(sys.stdout, os.environ)
+        print(status_table(_monitors(base), datetime.now(UTC), colour))
+
+    return _run(status, args)
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
@@ -200,38 +230,92 @@ def _monitors(base: str) -> list[dict[str, Any]]:
     return monitors
 
 
+def config_token(config: Path, env: Mapping[str, str]) -> str | None:
+    """``api_token`` / ``api_token_file`` of the config, read as the daemon reads them; None when
+    the file is absent or invalid (the daemon then says whether a token was needed)."""
+    if not config.is_file():
+        return None
+    try:
+        return load_config(config, env).settings.api_token
+    except ConfigError:
+        return None
+
+
 def _run(action: Callable[[str, str | None], None], args: argparse.Namespace) -> int:
     config = Path(args.config or os.environ.get("PROBED_CONFIG") or "monitors.toml")
     base = args.url or default_url(config, os.environ)
+    token = os.environ.get("PROBED_API_TOKEN") or None
+    # Only changes need a token; status stays quick and never reads secret files.
+    if token is None and args.command != "status":
+        token = config_token(config, os.environ)
     try:
-        action(base, os.environ.get("PROBED_API_TOKEN") or None)
+        action(base, token)
     except ClientError as exc:
         print(f"probed {args.command}: {exc}", file=sys.stderr)
         return exc.code
     return EXIT_OK
 
 
+TOKEN_NOTE = (
+    "The API token is $PROBED_API_TOKEN, else api_token / api_token_file of the config (-c, else"
+    " $PROBED_CONFIG, else ./monitors.toml)."
+)
+EXIT_CODES = (
+    "exit codes: 0 ok; 1 usage (unknown monitor, refused token); 2 the daemon is unreachable or"
+    " failed"
+)
+
+
 def add_commands(sub: argparse._SubParsersAction[_P]) -> None:
-    """The status, pause and resume sub-commands, on the CLI's sub-parsers."""
+    """The status, pause, resume and reload sub-commands, on the CLI's sub-parsers."""
     url_help = "the daemon's address (default: listen in monitors.toml, else " + DEFAULT_URL + ")"
-    p = sub.add_parser("status", help="table of monitors from the running daemon")
+
+    def add(name: str, help: str, examples: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help,
+            # Raw, for the examples' line breaks; so the description is wrapped here.
+            description=textwrap.fill(
+                help[0].upper() + help[1:] + "." + ("" if name == "status" else " " + TOKEN_NOTE)
+            ),
+            epilog=f"examples:\n{examples}\n\n{EXIT_CODES}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = add(
+        "status",
+        "table of monitors from the running daemon",
+        "  probed status\n  probed status --json | jq '.monitors[] | {name, state}'\n"
+        "  NO_COLOR=1 probed status      # no colour on a terminal either",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print the API's JSON answer instead of the table"
+    )
     p.set_defaults(func=cmd_status)
     parsers = [p]
-    p = sub.add_parser("pause", help="pause a monitor (token from $PROBED_API_TOKEN)")
-    p.add_argument("name", help="the monitor's name")
-    p.add_argument("--for", dest="for_", metavar="DURATION", help="resume after e.g. 30m")
+    p = add(
+        "pause",
+        "pause a monitor: no checks, no alerts",
+        '  probed pause "Backend API"\n  probed pause "Backend API" --for 30m',
+    )
+    p.add_argument("name", help="the monitor's name (case-insensitive when unique)")
+    p.add_argument(
+        "--for", dest="for_", metavar="DURATION", help="resume by itself after this, e.g. 30m"
+    )
     p.set_defaults(func=cmd_pause)
     parsers.append(p)
-    p = sub.add_parser("resume", help="resume a paused monitor (token from $PROBED_API_TOKEN)")
-    p.add_argument("name", help="the monitor's name")
+    p = add("resume", "resume a paused monitor", '  probed resume "Backend API"')
+    p.add_argument("name", help="the monitor's name (case-insensitive when unique)")
     p.set_defaults(func=cmd_resume)
     parsers.append(p)
-    p = sub.add_parser(
-        "reload", help="re-read monitors.toml: SIGHUP to --pid, or via the API (token)"
+    p = add(
+        "reload",
+        "re-read monitors.toml: SIGHUP to --pid, or via the API (token)",
+        "  probed reload -c /etc/probed/monitors.toml\n  probed reload --pid $(pidof probed)",
     )
     p.add_argument("--pid", type=int, help="signal this process instead of calling the API")
     p.set_defaults(func=cmd_reload)
     parsers.append(p)
     for p in parsers:
         p.add_argument("--url", help=url_help)
-        p.add_argument("-c", "--config", help="monitors.toml to read listen from")
+        p.add_argument("-c", "--config", help="monitors.toml to read listen and the API token from")

@@ -7,6 +7,7 @@ ConfigError; a config that loads is complete and internally consistent.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,8 +66,28 @@ def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) ->
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+        raise ConfigError([f"{path}: invalid TOML: {exc}{duration_hint(text, exc)}"]) from None
     return config_from_data(data, path, env)
+
+
+_BARE_DURATION = re.compile(
+    r"\s*([\w\"'.-]+)\s*=\s*(\d+(?:\.\d+)?(?:ms|s|m|h|d)(?:\d+(?:ms|s|m|h|d))*)\s*(?:#.*)?"
+)
+
+
+def duration_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """A hint when the line TOML refused is an unquoted duration (``interval = 5m``), which
+    the parser only calls an invalid value."""
+    # tomllib names the line only in its message before Python 3.14.
+    where = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    if where is None or not 0 < int(where.group(1)) <= len(lines):
+        return ""
+    bare = _BARE_DURATION.fullmatch(lines[int(where.group(1)) - 1])
+    if bare is None:
+        return ""
+    key, value = bare.groups()
+    return f'; durations are strings: {key} = "{value}"'
 
 
 def config_from_data(

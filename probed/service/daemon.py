@@ -76,7 +76,13 @@ class Daemon:
                     runner, parts.guard, settings.listen_host, settings.listen_port
                 )
             except OSError as exc:
-                log.error("cannot listen", listen=settings.listen, error=str(exc))
+                log.error(
+                    "cannot listen",
+                    listen=settings.listen,
+                    error=str(exc),
+                    hint=f'choose another address with "listen" in [probed] of {self.config.path}'
+                    " (or $PROBED_LISTEN)",
+                )
                 return 2
             self._install_signals()
             if not self.config.channels:
