@@ -20,6 +20,7 @@ from probed.config import (
     HttpCheck,
     KeywordCheck,
     Monitor,
+    TcpCheck,
     load_config,
     parse_duration,
 )
@@ -154,6 +155,8 @@ def probe_check(args: argparse.Namespace) -> Check:
     if args.type == "http":
         # HEAD: a one-off look at a URL has no use for its body.
         return HttpCheck(method=(args.method or "HEAD").upper())
+    if args.type == "tcp":
+        return TcpCheck(tls=args.tls)
     check: Check = KINDS[args.type].check()
     return check
 
@@ -212,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", choices=list(KINDS), default="http")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
     p.add_argument("--keyword")
+    p.add_argument("--tls", action="store_true", help="tcp: TLS handshake after connecting")
     p.add_argument("--timeout", default="30s")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.set_defaults(func=cmd_probe)

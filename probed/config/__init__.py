@@ -16,6 +16,7 @@ from probed.config.kinds import KINDS, Kind
 from probed.config.model import Check, Config, EmailChannel, Monitor, Settings, default_state_dir
 from probed.config.reader import Reader, parse_duration
 from probed.config.tables import read_config
+from probed.config.tcp import TcpCheck
 from probed.config.tls import SslCheck
 from probed.errors import ConfigError
 
@@ -33,6 +34,7 @@ __all__ = [
     "Settings",
     "SslCheck",
     "StatusRange",
+    "TcpCheck",
     "config_from_data",
     "default_state_dir",
     "load_config",

@@ -16,7 +16,8 @@ from typing import Any, Final, Generic, TypeVar
 
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.model import Check
-from probed.config.reader import Section
+from probed.config.reader import Section, url_problem
+from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
 from probed.config.tls import SslCheck, read_ssl
 
 C = TypeVar("C", bound=Check)
@@ -31,6 +32,9 @@ class Kind(Generic[C]):
     wrong values on the table and never a missing key; ``url`` is valid, or "" if not known."""
     probe: str
     """``module:function`` of the probe, an ``async (monitor, check, session, tracker)``."""
+    url_problem: Callable[[str], str | None] = url_problem
+    """Why a monitor's ``url`` is not one this kind can check, or None: the scheme is the
+    kind's to decide (http(s) for most, ``tcp://`` for tcp)."""
 
     @property
     def name(self) -> str:
@@ -62,6 +66,7 @@ KINDS: Final = _by_name(
     Kind(HttpCheck, read_http, "probed.probes.http:probe_http"),
     Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword"),
     Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
+    Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
 )
 """Every kind by name; the first is the default ``type``."""
 

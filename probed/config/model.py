@@ -54,8 +54,8 @@ class Monitor:
     remind_every: float = 0.0
     alert: tuple[str, ...] = ()
     verify_tls: bool = True
-    """Every kind so far talks TLS to https targets: http and keyword for the request, ssl for
-    the handshake it judges."""
+    """Applies wherever a kind talks TLS: http and keyword to https targets, ssl for the
+    handshake it judges, tcp with ``tls = true``."""
     ca_file: str | None = None
     paused: bool = False
     public: bool = True
