@@ -28,7 +28,7 @@ MISPLACED = [
     and not (key == "ssl_expiry_days" and kind in ("http", "keyword"))
 ]
 # A value for every required key of every kind: a new kind with a required key adds one here.
-TOML_VALUES = {"keyword": '"ok"'}
+TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
 # A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
 TOML_URLS = {"tcp": "tcp://example.com:5432"}
 
@@ -119,7 +119,9 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("module", ["model", "reader", "http", "tls", "tcp", "kinds", "tables"])
+@pytest.mark.parametrize(
+    "module", ["model", "reader", "http", "tls", "tcp", "json", "kinds", "tables"]
+)
 def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
     result = run_python(f"import probed.config.{module}")
     assert result.returncode == 0, result.stderr

@@ -417,3 +417,15 @@ async def test_a_tcp_monitor_is_a_custom_port_monitor_and_type_tcp_in_our_api(tm
         ours = await client.get("/api/v1/monitors/5", headers={"Authorization": f"Bearer {TOKEN}"})
         assert (await ours.json())["type"] == "tcp"
     await h.close()
+
+
+async def test_a_json_monitor_is_an_http_monitor_to_uptimerobot_and_type_json_in_our_api(
+    tmp_path,
+):
+    h = Harness(tmp_path / "db", [monitor("api", "json", id=6, json_query="status")])
+    async for client in api_client(h):
+        [api] = (await post(client, "getMonitors", data=FORM))["monitors"]
+        assert (api["type"], api["sub_type"], api["port"]) == (1, "", "")
+        ours = await client.get("/api/v1/monitors/6", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await ours.json())["type"] == "json"
+    await h.close()

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
+from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
 from probed.config.model import Check, Config, EmailChannel, Monitor, Settings, default_state_dir
 from probed.config.reader import Reader, parse_duration
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigError",
     "EmailChannel",
     "HttpCheck",
+    "JsonCheck",
     "KeywordCheck",
     "Kind",
     "Monitor",

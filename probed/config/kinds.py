@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar
 
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
+from probed.config.json import JsonCheck, read_json
 from probed.config.model import Check
 from probed.config.reader import Section, url_problem
 from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
@@ -67,6 +68,7 @@ KINDS: Final = _by_name(
     Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword"),
     Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
     Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
+    Kind(JsonCheck, read_json, "probed.probes.json:probe_json"),
 )
 """Every kind by name; the first is the default ``type``."""
 
