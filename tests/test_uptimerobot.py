@@ -429,3 +429,13 @@ async def test_a_json_monitor_is_an_http_monitor_to_uptimerobot_and_type_json_in
         ours = await client.get("/api/v1/monitors/6", headers={"Authorization": f"Bearer {TOKEN}"})
         assert (await ours.json())["type"] == "json"
     await h.close()
+
+
+async def test_a_dns_monitor_is_type_dns_in_our_api(tmp_path):
+    h = Harness(tmp_path / "db", [monitor("ns", "dns", id=8, url="dns:///example.test?type=MX")])
+    async for client in api_client(h):
+        [ns] = (await post(client, "getMonitors", data=FORM))["monitors"]
+        assert (ns["type"], ns["url"]) == (1, "dns:///example.test?type=MX")
+        ours = await client.get("/api/v1/monitors/8", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await ours.json())["type"] == "dns"
+    await h.close()

@@ -18,6 +18,7 @@ from probed.config import (
     KINDS,
     Check,
     Config,
+    DnsCheck,
     HttpCheck,
     JsonCheck,
     KeywordCheck,
@@ -162,6 +163,8 @@ def probe_check(args: argparse.Namespace) -> Check:
         return HttpCheck(method=(args.method or "HEAD").upper())
     if args.type == "tcp":
         return TcpCheck(tls=args.tls)
+    if args.type == "dns":
+        return DnsCheck(expect=tuple(args.expect))
     if args.type == "json":
         return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
     check: Check = KINDS[args.type].check()
@@ -234,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keyword")
     p.add_argument("--tls", action="store_true", help="tcp: TLS handshake after connecting")
     p.add_argument("--json-query", help="json: the JMESPath expression")
+    p.add_argument(
+        "--expect", action="append", default=[], help="dns: a value the answer must hold (repeat)"
+    )
     p.add_argument("--json-expect", help="json: the value it must give (JSON, else a string)")
     p.add_argument("--timeout", default="30s")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from probed.config.dns import DnsCheck
 from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
 from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
@@ -27,6 +28,7 @@ __all__ = [
     "Check",
     "Config",
     "ConfigError",
+    "DnsCheck",
     "EmailChannel",
     "HttpCheck",
     "JsonCheck",

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar
 
+from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
 from probed.config.model import Check
@@ -69,6 +70,7 @@ KINDS: Final = _by_name(
     Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
     Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
     Kind(JsonCheck, read_json, "probed.probes.json:probe_json"),
+    Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem),
 )
 """Every kind by name; the first is the default ``type``."""
 
