@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol
 
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.tcp import TcpCheck
 from probed.model import Policy
 from probed.redact import redact
 
@@ -74,6 +75,14 @@ class Monitor:
     def display_url(self) -> str:
         """The URL as people and clients see it: a password or token in it shown as ``***``."""
         return redact(self.url)
+
+    @property
+    def sees_certificates(self) -> bool:
+        """Whether its checks meet a certificate (https URLs, tcp with ``tls``): then a check
+        that saw none (it failed first) leaves the last recorded expiry standing."""
+        return self.url.startswith("https:") or (
+            isinstance(self.check, TcpCheck) and self.check.tls
+        )
 
     @property
     def check_key(self) -> tuple[object, ...]:

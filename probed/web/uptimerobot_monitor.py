@@ -122,7 +122,7 @@ def ssl(api: Api, facts: Facts) -> dict[str, object]:
     """The ``ssl`` object: the certificate expiry this monitor last recorded."""
     last = facts.tracked.last
     expires = last.cert_expires_at.timestamp() if last and last.cert_expires_at else None
-    if expires is None and facts.tracked.monitor.url.startswith("https:"):
+    if expires is None and facts.tracked.monitor.sees_certificates:
         expires = api.history.last_cert_expiry([facts.tracked.id]).get(facts.tracked.id)
     return {
         "brand": "",
