@@ -53,6 +53,12 @@ class Metrics:
             m,
             registry=r,
         )
+        self.dns_lookup = Gauge(
+            "probe_dns_lookup_time_seconds",
+            "Time the last check of a dns monitor spent on its query, in seconds",
+            m,
+            registry=r,
+        )
         self.status = Gauge(
             "probed_monitor_status",
             "Monitor state: 0 paused, 1 pending, 2 up, 8 seems down, 9 down",
@@ -116,12 +122,26 @@ class Metrics:
         )
         for operation in STORE_OPERATIONS:
             self.store_errors.labels(operation)
-        self._per_monitor = (self.success, self.duration, self.http_status, self.cert_expiry)
+        self._per_monitor = (
+            *(self.success, self.duration, self.http_status, self.cert_expiry),
+            self.dns_lookup,
+        )
         self._monitors: set[str] = set()
+        self._dns: set[str] = set()
+        """Monitors of type dns: the only ones whose lookup time is a metric of its own (for
+        the others it is part of probe_duration_seconds, as in blackbox_exporter's http)."""
 
-    def add_monitor(self, name: str, status: Status, last: CheckResult | None) -> None:
+    def add_monitor(
+        self, name: str, status: Status, last: CheckResult | None, kind: str = "http"
+    ) -> None:
         """Create a monitor's series, from its restored state and last stored check if any."""
         self._monitors.add(name)
+        if kind == "dns":
+            self._dns.add(name)
+        elif name in self._dns:  # a reload made a dns monitor of another kind
+            self._dns.discard(name)
+            with contextlib.suppress(KeyError):
+                self.dns_lookup.remove(name)
         self.status.labels(name).set(int(status))
         for result in ("success", "failure"):
             self.checks.labels(name, result)
@@ -130,6 +150,7 @@ class Metrics:
 
     def remove_monitor(self, name: str) -> None:
         self._monitors.discard(name)
+        self._dns.discard(name)
         for gauge in (*self._per_monitor, self.status):
             with contextlib.suppress(KeyError):  # never had a result
                 gauge.remove(name)
@@ -167,6 +188,8 @@ class Metrics:
         self.http_status.labels(name).set(result.status_code or 0)
         if result.cert_expires_at is not None:
             self.cert_expiry.labels(name).set(result.cert_expires_at.timestamp())
+        if name in self._dns and result.timings.dns is not None:
+            self.dns_lookup.labels(name).set(result.timings.dns)
 
     def add_alert_channel(self, channel: str) -> None:
         """Create a channel's alert counters at 0, so rates work from the first alert."""

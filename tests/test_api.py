@@ -192,3 +192,23 @@ async def test_a_monitor_paused_in_monitors_toml_is_a_409(tmp_path, monkeypatch)
         assert resp.status == 409
         assert "paused = true in monitors.toml" in (await resp.json())["error"]
     await h.close()
+
+
+async def test_a_tcp_tls_monitor_keeps_its_recorded_certificate_expiry_after_a_failed_check(
+    tmp_path,
+):
+    h = Harness(
+        tmp_path / "probed.db",
+        [monitor("smtps", "tcp", id=3, url="tcp://mail.test:465", tls=True)],
+    )
+    cert = T0 + timedelta(days=45)
+    await h.check("smtps", reason="certificate valid for 45 days", cert_expires_at=cert)
+    h.clock.advance(60)
+    await h.check("smtps", ok=False, reason="connection refused")  # no certificate seen
+    async for client in api_client(h):
+        body = await (await client.get("/api/v1/monitors/3")).json()
+        assert (body["type"], body["cert_expires_at"]) == ("tcp", "2026-04-15T12:00:00Z")
+        form = {"api_key": TOKEN, "format": "json", "ssl": "1"}
+        [smtps] = (await (await client.post("/v2/getMonitors", data=form)).json())["monitors"]
+        assert smtps["ssl"]["expires"] == int(cert.timestamp())
+    await h.close()

@@ -28,13 +28,16 @@ MISPLACED = [
     and not (key == "ssl_expiry_days" and kind in ("http", "keyword"))
 ]
 # A value for every required key of every kind: a new kind with a required key adds one here.
-TOML_VALUES = {"keyword": '"ok"'}
+TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
+# A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
+TOML_URLS = {"tcp": "tcp://example.com:5432", "dns": "dns:///example.com?type=A"}
 
 
 def monitor_toml(kind: Kind[object], extra: str = "") -> str:
     required = "".join(f"{key} = {TOML_VALUES[key]}\n" for key in kind.required)
     return (
-        f'[[monitor]]\nname = "M"\nurl = "https://example.com/"\ntype = "{kind.name}"\n'
+        f'[[monitor]]\nname = "M"\nurl = "{TOML_URLS.get(kind.name, "https://example.com/")}"\n'
+        f'type = "{kind.name}"\n'
         f"{required}{extra}"
     )
 
@@ -116,7 +119,9 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("module", ["model", "reader", "http", "tls", "kinds", "tables"])
+@pytest.mark.parametrize(
+    "module", ["model", "reader", "http", "tls", "tcp", "json", "dns", "kinds", "tables"]
+)
 def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
     result = run_python(f"import probed.config.{module}")
     assert result.returncode == 0, result.stderr

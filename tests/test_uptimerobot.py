@@ -406,3 +406,36 @@ async def test_absurd_dates_and_day_counts_are_refused_or_clamped_not_a_crash(cl
     body = await post(client, "getMonitors", data=dict(FORM, custom_uptime_ranges=far, logs="1"))
     assert body["stat"] == "ok"
     assert body["monitors"][0]["custom_uptime_ranges"] == "100.000"
+
+
+async def test_a_tcp_monitor_is_a_custom_port_monitor_and_type_tcp_in_our_api(tmp_path):
+    h = Harness(tmp_path / "db", [monitor("db", "tcp", id=5, url="tcp://db.test:5432")])
+    async for client in api_client(h):
+        [db] = (await post(client, "getMonitors", data=FORM))["monitors"]
+        assert (db["type"], db["sub_type"], db["port"]) == (4, 99, "5432")
+        assert db["url"] == "tcp://db.test:5432"
+        ours = await client.get("/api/v1/monitors/5", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await ours.json())["type"] == "tcp"
+    await h.close()
+
+
+async def test_a_json_monitor_is_an_http_monitor_to_uptimerobot_and_type_json_in_our_api(
+    tmp_path,
+):
+    h = Harness(tmp_path / "db", [monitor("api", "json", id=6, json_query="status")])
+    async for client in api_client(h):
+        [api] = (await post(client, "getMonitors", data=FORM))["monitors"]
+        assert (api["type"], api["sub_type"], api["port"]) == (1, "", "")
+        ours = await client.get("/api/v1/monitors/6", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await ours.json())["type"] == "json"
+    await h.close()
+
+
+async def test_a_dns_monitor_is_type_dns_in_our_api(tmp_path):
+    h = Harness(tmp_path / "db", [monitor("ns", "dns", id=8, url="dns:///example.test?type=MX")])
+    async for client in api_client(h):
+        [ns] = (await post(client, "getMonitors", data=FORM))["monitors"]
+        assert (ns["type"], ns["url"]) == (1, "dns:///example.test?type=MX")
+        ours = await client.get("/api/v1/monitors/8", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await ours.json())["type"] == "dns"
+    await h.close()

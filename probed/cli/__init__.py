@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import ssl
 import sys
@@ -18,9 +19,12 @@ from probed.config import (
     KINDS,
     Check,
     Config,
+    DnsCheck,
     HttpCheck,
+    JsonCheck,
     KeywordCheck,
     Monitor,
+    TcpCheck,
     load_config,
     parse_duration,
 )
@@ -149,6 +153,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
     if args.type == "keyword" and not args.keyword:
         print("probed probe: --type keyword needs --keyword", file=sys.stderr)
         return EXIT_USAGE
+    if args.type == "json" and not args.json_query:
+        print("probed probe: --type json needs --json-query", file=sys.stderr)
+        return EXIT_USAGE
     try:
         timeout = parse_duration(args.timeout)
     except ValueError as exc:
@@ -189,8 +196,24 @@ def probe_check(args: argparse.Namespace) -> Check:
     if args.type == "http":
         # HEAD: a one-off look at a URL has no use for its body.
         return HttpCheck(method=(args.method or "HEAD").upper())
+    if args.type == "tcp":
+        return TcpCheck(tls=args.tls)
+    if args.type == "dns":
+        return DnsCheck(expect=tuple(args.expect))
+    if args.type == "json":
+        return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
     check: Check = KINDS[args.type].check()
     return check
+
+
+def _json_value(text: str | None) -> object:
+    """``--json-expect``: a JSON value (``3``, ``true``, ``"x"``), else the text as a string."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def format_result(monitor: Monitor, result: CheckResult) -> str:
@@ -310,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", choices=list(KINDS), default="http", help="check kind (default http)")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
     p.add_argument("--keyword", help="text the body must contain (for --type keyword)")
+    p.add_argument("--tls", action="store_true", help="tcp: TLS handshake after connecting")
+    p.add_argument("--json-query", help="json: the JMESPath expression")
+    p.add_argument(
+        "--expect", action="append", default=[], help="dns: a value the answer must hold (repeat)"
+    )
+    p.add_argument("--json-expect", help="json: the value it must give (JSON, else a string)")
     p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.add_argument(

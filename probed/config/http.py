@@ -79,12 +79,12 @@ class KeywordCheck(HttpCheck):
 
 def read_http(sec: Section, url: str) -> HttpCheck:
     """The http keys present in sec; absent ones keep HttpCheck's defaults."""
-    return _read_http(sec, only_get=False)
+    return read_http_keys(sec)
 
 
 def read_keyword(sec: Section, url: str) -> KeywordCheck:
     """The keyword keys present in sec; a missing keyword reads as "" (the caller reports it)."""
-    http = _read_http(sec, only_get=True)
+    http = read_http_keys(sec, get_only="keyword")
     return KeywordCheck(
         **{f.name: getattr(http, f.name) for f in fields(HttpCheck)},
         keyword=pick(sec.string("keyword", nonempty=True), ""),
@@ -93,13 +93,14 @@ def read_keyword(sec: Section, url: str) -> KeywordCheck:
     )
 
 
-def _read_http(sec: Section, *, only_get: bool) -> HttpCheck:
+def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
+    """The HttpCheck keys in sec; ``get_only``: the kind that always GETs (method must be GET)."""
     base = HttpCheck()
     method = sec.string("method")
     if method is not None:
         method = method.upper()
-        if only_get and method != "GET":
-            sec.problem("method", f'keyword checks always use GET, got "{method}"')
+        if get_only and method != "GET":
+            sec.problem("method", f'{get_only} checks always use GET, got "{method}"')
         elif method not in HTTP_METHODS:
             sec.problem("method", f'must be one of {", ".join(HTTP_METHODS)}; got "{method}"')
     basic_auth = None

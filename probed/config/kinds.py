@@ -14,9 +14,12 @@ from dataclasses import MISSING, dataclass, fields
 from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar
 
+from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
+from probed.config.json import JsonCheck, read_json
 from probed.config.model import Check
-from probed.config.reader import Section
+from probed.config.reader import Section, url_problem
+from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
 from probed.config.tls import SslCheck, read_ssl
 
 C = TypeVar("C", bound=Check)
@@ -31,6 +34,9 @@ class Kind(Generic[C]):
     wrong values on the table and never a missing key; ``url`` is valid, or "" if not known."""
     probe: str
     """``module:function`` of the probe, an ``async (monitor, check, session, tracker)``."""
+    url_problem: Callable[[str], str | None] = url_problem
+    """Why a monitor's ``url`` is not one this kind can check, or None: the scheme is the
+    kind's to decide (http(s) for most, ``tcp://`` for tcp)."""
 
     @property
     def name(self) -> str:
@@ -62,6 +68,9 @@ KINDS: Final = _by_name(
     Kind(HttpCheck, read_http, "probed.probes.http:probe_http"),
     Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword"),
     Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
+    Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
+    Kind(JsonCheck, read_json, "probed.probes.json:probe_json"),
+    Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem),
 )
 """Every kind by name; the first is the default ``type``."""
 

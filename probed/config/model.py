@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol
 
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.tcp import TcpCheck
 from probed.model import Policy
 from probed.redact import redact
 
@@ -54,8 +55,8 @@ class Monitor:
     remind_every: float = 0.0
     alert: tuple[str, ...] = ()
     verify_tls: bool = True
-    """Every kind so far talks TLS to https targets: http and keyword for the request, ssl for
-    the handshake it judges."""
+    """Applies wherever a kind talks TLS: http and keyword to https targets, ssl for the
+    handshake it judges, tcp with ``tls = true``."""
     ca_file: str | None = None
     paused: bool = False
     public: bool = True
@@ -74,6 +75,14 @@ class Monitor:
     def display_url(self) -> str:
         """The URL as people and clients see it: a password or token in it shown as ``***``."""
         return redact(self.url)
+
+    @property
+    def sees_certificates(self) -> bool:
+        """Whether its checks meet a certificate (https URLs, tcp with ``tls``): then a check
+        that saw none (it failed first) leaves the last recorded expiry standing."""
+        return self.url.startswith("https:") or (
+            isinstance(self.check, TcpCheck) and self.check.tls
+        )
 
     @property
     def check_key(self) -> tuple[object, ...]:

@@ -27,7 +27,6 @@ from probed.config.reader import (
     describe,
     listen_problem,
     pick,
-    url_problem,
 )
 from probed.units import format_duration
 
@@ -250,7 +249,7 @@ def _monitor(
     sec.reject_unknown(MONITOR_KEYS, _MONITOR_ELSEWHERE)
     kind = KINDS[pick(sec.choice("type", list(KINDS)), next(iter(KINDS)))]
     url = pick(sec.string("url", required=True), "")
-    if url and (problem := url_problem(url)):
+    if url and (problem := kind.url_problem(url)):
         sec.problem("url", problem)
     check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
     base = _common(sec, defaults.monitor, defaults.channels)

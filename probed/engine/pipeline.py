@@ -89,7 +89,8 @@ class Pipeline:
 
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
-        self.metrics.add_monitor(tracked.monitor.name, tracked.state.status, tracked.last)
+        monitor = tracked.monitor
+        self.metrics.add_monitor(monitor.name, tracked.state.status, tracked.last, monitor.type)
 
     def untrack(self, name: str) -> None:
         self.monitors.pop(name, None)

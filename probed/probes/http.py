@@ -43,13 +43,13 @@ async def probe_http(
 ) -> ProbeOutcome:
     """Up when the status code is expected; the body is never read."""
     method = check.method.upper()
-    async with _request(monitor, check, session, tracker, method) as response:
+    async with request(monitor, check, session, tracker, method) as response:
         status = response.status
     if method == "HEAD" and status in _HEAD_REFUSED:
         # Plenty of servers refuse HEAD; the question is whether the page is served.
-        async with _request(monitor, check, session, tracker, "GET") as response:
+        async with request(monitor, check, session, tracker, "GET") as response:
             status = response.status
-    return _judge_status(check, status)
+    return judge_status(check, status)
 
 
 async def probe_keyword(
@@ -58,9 +58,9 @@ async def probe_keyword(
     """GET; up when the status is expected and the keyword is in (or, with ``keyword_absent``,
     not in) the first ``max_body`` bytes of the body."""
     keyword = check.keyword
-    async with _request(monitor, check, session, tracker, "GET") as response:
-        if not _status_ok(check, response.status):
-            return _judge_status(check, response.status)
+    async with request(monitor, check, session, tracker, "GET") as response:
+        if not status_ok(check, response.status):
+            return judge_status(check, response.status)
         found, truncated = await search_body(
             response,
             keyword,
@@ -112,7 +112,7 @@ def _charset(response: aiohttp.ClientResponse) -> str:
 
 
 @asynccontextmanager
-async def _request(
+async def request(
     monitor: Monitor,
     check: HttpCheck,
     session: aiohttp.ClientSession,
@@ -179,11 +179,11 @@ def _headers(check: HttpCheck) -> list[tuple[str, str]]:
     return headers
 
 
-def _status_ok(check: HttpCheck, status: int) -> bool:
+def status_ok(check: HttpCheck, status: int) -> bool:
     return any(status in accepted for accepted in check.expect_status)
 
 
-def _judge_status(check: HttpCheck, status: int) -> ProbeOutcome:
-    if _status_ok(check, status):
+def judge_status(check: HttpCheck, status: int) -> ProbeOutcome:
+    if status_ok(check, status):
         return ProbeOutcome(True, f"HTTP {status}")
     return ProbeOutcome(False, f"HTTP {status}, expected {check.expected_status_text()}")

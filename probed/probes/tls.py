@@ -130,7 +130,18 @@ async def probe_ssl(
     """TLS handshake with the URL's host; judged on the earliest expiry in the chain."""
     host, port = _target(monitor.url)
     context = tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file)
-    sock = await _connect(host, port, tracker)
+    sock = await open_socket(host, port, tracker)
+    expires_at = await handshake(sock, host, context, tracker)
+    if expires_at is None:
+        raise ProbeError("no certificate presented")
+    tracker.record_cert_expiry(expires_at)
+    return judge_expiry(expires_at, tracker.now, check.ssl_expiry_days)
+
+
+async def handshake(
+    sock: socket.socket, host: str, context: ssl.SSLContext, tracker: PhaseTracker
+) -> datetime | None:
+    """TLS over the connected ``sock`` (closed on return): the earliest expiry of the chain."""
     with tracker.phase(Phase.TLS):
         try:
             _, writer = await asyncio.open_connection(sock=sock, ssl=context, server_hostname=host)
@@ -138,15 +149,11 @@ async def probe_ssl(
             sock.close()
             raise
     try:
-        expires_at = earliest_expiry(writer.get_extra_info("ssl_object"))
+        return earliest_expiry(writer.get_extra_info("ssl_object"))
     finally:
         # abort, not close: a graceful TLS shutdown waits for the peer's close_notify, and
         # a peer that never sends it would turn a good check into a timeout.
         writer.transport.abort()
-    if expires_at is None:
-        raise ProbeError("no certificate presented")
-    tracker.record_cert_expiry(expires_at)
-    return judge_expiry(expires_at, tracker.now, check.ssl_expiry_days)
 
 
 def judge_expiry(expires_at: datetime, now: datetime, warn_days: int) -> ProbeOutcome:
@@ -171,7 +178,9 @@ def _target(url: str) -> tuple[str, int]:
     return parts.hostname, port or 443
 
 
-async def _connect(host: str, port: int, tracker: PhaseTracker) -> socket.socket:
+async def open_socket(host: str, port: int, tracker: PhaseTracker) -> socket.socket:
+    """A TCP connection to the first address of ``host`` that accepts one; raises the last
+    address's OSError (or socket.gaierror) when none does."""
     loop = asyncio.get_running_loop()
     try:
         ipaddress.ip_address(host)

@@ -153,7 +153,7 @@ def monitor_views(api: Api, facts: list[Facts]) -> list[dict[str, object]]:
     missing = [
         f.tracked.id
         for f in facts
-        if f.tracked.monitor.url.startswith("https:")
+        if f.tracked.monitor.sees_certificates
         and (f.tracked.last is None or f.tracked.last.cert_expires_at is None)
     ]
     certs = api.history.last_cert_expiry(missing) if missing else {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from probed.config import Check, HttpCheck, KeywordCheck
+from probed.config import Check, HttpCheck, KeywordCheck, TcpCheck
 from probed.history.uptime import PeriodKind, periods
 from probed.web.context import DAY, EPOCH, Api, Facts
 
@@ -16,8 +17,11 @@ _HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
 
 
 def type_code(check: Check) -> int:
-    """UptimeRobot's monitor type: 2 for keyword monitors, 1 (HTTP(s)) for http and ssl."""
-    return 2 if isinstance(check, KeywordCheck) else 1
+    """UptimeRobot's monitor type: 2 for keyword monitors, 4 ("port") for tcp, 1 (HTTP(s))
+    for http and ssl."""
+    if isinstance(check, KeywordCheck):
+        return 2
+    return 4 if isinstance(check, TcpCheck) else 1
 
 
 def utc_seconds(ts: int) -> datetime:
@@ -43,7 +47,8 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
         "friendly_name": monitor.name,
         "url": monitor.display_url,
         "type": type_code(check),
-        "sub_type": "",
+        # A port monitor's sub_type 99 is UptimeRobot's "custom port": the port is in "port".
+        "sub_type": 99 if isinstance(check, TcpCheck) else "",
         # UptimeRobot's keyword_type says when the monitor is DOWN: 1 = keyword exists,
         # 2 = keyword does not exist (probed's default, keyword_absent = false).
         "keyword_type": None if keyword is None else 1 if keyword.keyword_absent else 2,
@@ -51,7 +56,7 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
         "keyword_value": "" if keyword is None else keyword.keyword,
         "http_username": auth.username if auth else "",
         "http_password": "",  # never revealed
-        "port": "",
+        "port": str(urlsplit(monitor.url).port) if isinstance(check, TcpCheck) else "",
         "interval": int(monitor.interval),
         "timeout": int(monitor.timeout),
         "status": int(state.status),
@@ -117,7 +122,7 @@ def ssl(api: Api, facts: Facts) -> dict[str, object]:
     """The ``ssl`` object: the certificate expiry this monitor last recorded."""
     last = facts.tracked.last
     expires = last.cert_expires_at.timestamp() if last and last.cert_expires_at else None
-    if expires is None and facts.tracked.monitor.url.startswith("https:"):
+    if expires is None and facts.tracked.monitor.sees_certificates:
         expires = api.history.last_cert_expiry([facts.tracked.id]).get(facts.tracked.id)
     return {
         "brand": "",

@@ -1,0 +1,133 @@
+"""CPU per check of each kind, beside the http probe's: N checks in this process, one at a time,
+against loopback targets in another process (and dnsmasq), so only probed's side is counted.
+
+Figures: CPU seconds (time.process_time) per 1,000 checks and wall time per check, per kind.
+
+    .venv/bin/python bench/kinds.py [--checks 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import trustme
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from probed.probes import make_session, run_probe
+from tests.monitors import make_monitor
+from tests.probe_servers import issue, server_context
+
+
+def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
+    """The targets, in a child process: an aiohttp app, a TCP listener and a TLS listener."""
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/health", lambda _: web.json_response({"status": "success"}))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(runner.addresses[0][1])
+
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await reader.read()
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+
+        plain = await asyncio.start_server(hold, "127.0.0.1", 0)
+        ports.put(plain.sockets[0].getsockname()[1])
+        # The probe does not verify (the CA lives here): verification adds little to a handshake.
+        cert = issue(trustme.CA(), expires_in=timedelta(days=90))
+        tls = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=server_context(cert))
+        ports.put(tls.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def measure(name: str, url: str, checks: int, **settings: object) -> None:
+    kind = name.split()[0]
+    monitor = make_monitor(kind, url, timeout=5, **settings)
+    async with make_session() as session:
+        for _ in range(20):  # warm-up: imports, contexts
+            await run_probe(monitor, session, datetime.now(UTC))
+        cpu, wall = time.process_time(), time.perf_counter()
+        failed = 0
+        for _ in range(checks):
+            result = await run_probe(monitor, session, datetime.now(UTC))
+            failed += not result.ok
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"{name:<14} {cpu / checks * 1000:6.2f} CPU s per 1,000 checks"
+        f"  {wall / checks * 1000:6.2f} ms per check  ({failed} failed: {result.reason})"
+    )
+
+
+async def run(checks: int, http: int, tcp: int, tls: int, dns: int) -> None:
+    base = f"http://127.0.0.1:{http}/health"
+    await measure("http HEAD", base, checks, method="HEAD")
+    await measure("http GET", base, checks)
+    await measure("json", base, checks, json_query="status", json_expect="success")
+    await measure("tcp", f"tcp://127.0.0.1:{tcp}", checks)
+    await measure("tcp tls", f"tcp://127.0.0.1:{tls}", checks, tls=True, verify_tls=False)
+    await measure("ssl", f"https://127.0.0.1:{tls}/", checks, verify_tls=False)
+    await measure("dns", f"dns://127.0.0.1:{dns}/example.test?type=A", checks, expect=("10.0.0.1",))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, default=1000)
+    args = parser.parse_args()
+    ports: multiprocessing.SimpleQueue[int] = multiprocessing.SimpleQueue()
+    targets = multiprocessing.Process(target=serve_targets, args=(ports,), daemon=True)
+    targets.start()
+    http, tcp, tls = ports.get(), ports.get(), ports.get()
+    dns_port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        dnsmasq = subprocess.Popen(
+            [
+                shutil.which("dnsmasq") or "/usr/sbin/dnsmasq",
+                "--keep-in-foreground",
+                f"--port={dns_port}",
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                "--no-resolv",
+                "--no-hosts",
+                "--conf-file=/dev/null",
+                f"--pid-file={tmp}/dnsmasq.pid",
+                "--address=/example.test/10.0.0.1",
+            ]
+        )
+        try:
+            time.sleep(0.5)  # dnsmasq's start; a missed first query only costs a warm-up check
+            asyncio.run(run(args.checks, http, tcp, tls, dns_port))
+        finally:
+            dnsmasq.terminate()
+            dnsmasq.wait()
+            targets.terminate()
+
+
+if __name__ == "__main__":
+    main()
