@@ -1,0 +1,118 @@
+"""``probed probe``: one check of one URL now, printed with its phases, like ``curl -w``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import ssl
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from probed.cli.api_client import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
+from probed.config import (
+    KINDS,
+    Check,
+    DnsCheck,
+    HttpCheck,
+    JsonCheck,
+    KeywordCheck,
+    Monitor,
+    TcpCheck,
+    parse_duration,
+)
+from probed.model import CheckResult
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from probed.probes import make_session, run_probe
+
+    if args.type == "keyword" and not args.keyword:
+        print("probed probe: --type keyword needs --keyword", file=sys.stderr)
+        return EXIT_USAGE
+    if args.type == "json" and not args.json_query:
+        print("probed probe: --type json needs --json-query", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        timeout = parse_duration(args.timeout)
+    except ValueError as exc:
+        print(f"probed probe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    ca_file = None
+    if args.ca_file is not None:
+        ca_file = str(Path(args.ca_file).absolute())
+        try:
+            # A bad bundle is the caller's mistake (exit 1), not a DOWN target (exit 2).
+            ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"probed probe: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    monitor = Monitor(
+        name="probe",
+        url=args.url,
+        check=probe_check(args),
+        timeout=timeout,
+        interval=max(timeout, 1.0),
+        verify_tls=not args.insecure,
+        ca_file=ca_file,
+    )
+
+    async def once() -> CheckResult:
+        async with make_session() as session:
+            return await run_probe(monitor, session, datetime.now(UTC))
+
+    result = asyncio.run(once())
+    print(format_result(monitor, result))
+    return EXIT_OK if result.ok else EXIT_RUNTIME
+
+
+def probe_check(args: argparse.Namespace) -> Check:
+    """The check ``probed probe`` runs: its kind's defaults and the flags that apply to it."""
+    if args.type == "keyword":
+        return KeywordCheck(keyword=args.keyword)
+    if args.type == "http":
+        # HEAD: a one-off look at a URL has no use for its body.
+        return HttpCheck(method=(args.method or "HEAD").upper())
+    if args.type == "tcp":
+        return TcpCheck(tls=args.tls)
+    if args.type == "dns":
+        return DnsCheck(expect=tuple(args.expect))
+    if args.type == "json":
+        return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
+    check: Check = KINDS[args.type].check()
+    return check
+
+
+def _json_value(text: str | None) -> object:
+    """``--json-expect``: a JSON value (``3``, ``true``, ``"x"``), else the text as a string."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def format_result(monitor: Monitor, result: CheckResult) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value * 1000:.1f} ms"
+
+    t = result.timings
+    lines = [
+        f"{'UP' if result.ok else 'DOWN'}  {monitor.type} {monitor.display_url}",
+        f"  reason:      {result.reason}",
+        f"  status:      {result.status_code if result.status_code is not None else '-'}",
+        f"  dns:         {ms(t.dns)}",
+        f"  connect:     {ms(t.connect)}",
+        f"  tls:         {ms(t.tls)}",
+        f"  first byte:  {ms(t.first_byte)}",
+        f"  total:       {ms(t.total)}",
+    ]
+    if result.cert_expires_at is not None:
+        days = (result.cert_expires_at - result.at).total_seconds() / 86400
+        lines.append(
+            f"  certificate: expires {result.cert_expires_at:%Y-%m-%d %H:%M:%S} UTC"
+            f" ({int(days)} days)"
+        )
+    return "\n".join(lines)
