@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,6 +63,8 @@ class Backlog:
         self.error: str | None = None
         """Why the last write failed, while records wait."""
         self._queue: deque[Record] = deque()
+        self._held: Counter[int] = Counter()
+        """Records waiting per monitor id, so a drop need not scan the whole queue."""
         self._dropped = 0
 
     @property
@@ -118,7 +120,7 @@ class Backlog:
             self.error = str(exc)
             return False
         for _ in chunk:
-            self._queue.popleft()
+            self._held[self._queue.popleft().monitor_id] -= 1
         self.metrics.store_waiting.set(len(self._queue))
         if not self._queue:
             log.info(
@@ -140,6 +142,7 @@ class Backlog:
 
     def _hold(self, record: Record) -> None:
         self._queue.append(record)
+        self._held[record.monitor_id] += 1
         if len(self._queue) > self.limit:
             self._drop_oldest_result()
         self.metrics.store_waiting.set(len(self._queue))
@@ -147,14 +150,15 @@ class Backlog:
     def _drop_oldest_result(self) -> None:
         """Drop the oldest raw check that caused no transition and whose monitor has a later
         record (which carries its newer state)."""
-        queue = self._queue
-        newest: dict[int, int] = {}
+        # Runs for every record held past the bound: the scan stops at the first candidate,
+        # near the front, instead of indexing the whole queue each time.
+        queue, seen = self._queue, Counter[int]()
         for i, record in enumerate(queue):
-            newest[record.monitor_id] = i
-        for i, record in enumerate(queue):
+            seen[record.monitor_id] += 1
             raw = record.result is not None and not record.transitions
-            if raw and newest[record.monitor_id] > i:
+            if raw and self._held[record.monitor_id] > seen[record.monitor_id]:
                 del queue[i]
+                self._held[record.monitor_id] -= 1
                 self._dropped += 1
                 self.metrics.store_dropped.inc()
                 if self._dropped == 1 or self._dropped % 1000 == 0:
