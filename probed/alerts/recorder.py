@@ -8,6 +8,7 @@ the policy's reminder tick for every down monitor (the dispatcher calls it each 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parseaddr
@@ -84,11 +85,9 @@ class AlertRecorder:
                 continue
             event = Event(monitor=monitor, now=now, state=state, last_alert_at=last)
             alerts = alerts_for(event, CertMarks()).alerts
-            try:
-                with self.outbox.store.transaction():
-                    self._write(monitor, alerts, now)
-            except StoreWriteError:
-                pass  # the outbox holds them in memory and delivers them all the same
+            # On a full disk the outbox holds them in memory and delivers them all the same.
+            with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
+                self._write(monitor, alerts, now)
             due = reminder_due_at(monitor, state, now if alerts else last)
             if due is not None:
                 upcoming.append(due)

@@ -36,7 +36,7 @@ from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
-from probed.model import CheckResult, Status, Transition
+from probed.model import CheckResult, Status
 from probed.probes import make_session, run_probe
 from probed.redact import redact
 from probed.service.listener import ConnectionGuard
@@ -245,12 +245,15 @@ def build(
     monitors: dict[str, Tracked] = {}
     bell = asyncio.Event()
 
-    def store_status() -> None:
-        # The dispatcher delivers held alerts, and writes them once the backlog is written.
-        bell.set()
+    def report_status() -> None:
         if notifier is not None:
             problem = store_problem(backlog, outbox)
             notifier.status(summary(count_states(monitors.values()), problem))
+
+    def store_status() -> None:
+        # The dispatcher delivers held alerts, and writes them once the backlog is written.
+        bell.set()
+        report_status()
 
     backlog = Backlog(store, metrics, on_change=store_status)
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
@@ -269,11 +272,7 @@ def build(
     housekeeping = Housekeeping(history, monitors, metrics)
     all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:
-
-        def report_status(tracked: Tracked, transitions: Sequence[Transition]) -> None:
-            store_status()
-
-        all_sinks.append(report_status)
+        all_sinks.append(lambda tracked, transitions: report_status())
     connectivity = None
     if settings.connectivity_check:
         connectivity = ConnectivityCheck(settings.connectivity_check)

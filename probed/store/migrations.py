@@ -12,10 +12,14 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import structlog
+
 from probed.errors import StoreError
 from probed.store import v2
 from probed.store.db import PAGE_SIZE, run_script
 from probed.store.v1 import SCHEMA as V1
+
+log = structlog.get_logger("probed")
 
 Step = Callable[[sqlite3.Connection], None]
 
@@ -94,8 +98,9 @@ def _compact(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=DELETE")
         db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("VACUUM")
-    except sqlite3.OperationalError:
-        pass  # out of disk space for the copy, say: the file is only larger than it need be
+    except sqlite3.OperationalError as exc:
+        # Out of disk space for the copy, say: the upgrade stands, the file is only larger.
+        log.warning("upgraded state database not compacted", error=str(exc))
     finally:
         db.execute("PRAGMA journal_mode=WAL")
 

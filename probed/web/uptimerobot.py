@@ -130,7 +130,11 @@ async def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
     page = chosen[offset : offset + limit]
     now = api.now()
     # Only "all time", logs and custom ranges need history further back than the longest window.
-    full = flag(p, "all_time_uptime_ratio") or flag(p, "logs") or custom_ranges
+    all_time, with_logs = flag(p, "all_time_uptime_ratio"), flag(p, "logs")
+    with_response_times, with_ssl = flag(p, "response_times"), flag(p, "ssl")
+    full = all_time or with_logs or custom_ranges
+    ratio_windows = [(now - d * DAY, now) for d in days or ()]
+    range_windows = [(utc_seconds(a), min(utc_seconds(b), now)) for a, b in custom_ranges or ()]
     since = None if full else now - timedelta(days=max(days or [1]))
     created = api.history.created_at()
     monitors = []
@@ -142,21 +146,16 @@ async def _get_monitors(api: Api, p: Mapping[str, str]) -> dict[str, object]:
             m = monitor_fields(facts, created.get(facts.tracked.id, 0.0))
             timeline = facts.timeline
             if days:
-                m["custom_uptime_ratio"] = await _percents(
-                    timeline, [(now - d * DAY, now) for d in days]
-                )
+                m["custom_uptime_ratio"] = await _percents(timeline, ratio_windows)
             if custom_ranges:
-                m["custom_uptime_ranges"] = await _percents(
-                    timeline,
-                    [(utc_seconds(a), min(utc_seconds(b), now)) for a, b in custom_ranges],
-                )
-            if flag(p, "all_time_uptime_ratio"):
+                m["custom_uptime_ranges"] = await _percents(timeline, range_windows)
+            if all_time:
                 m["all_time_uptime_ratio"] = percent(timeline.ratio(EPOCH, now))
-            if flag(p, "logs"):
+            if with_logs:
                 m["logs"] = logs(facts, now, log_types, logs_limit, logs_range)
-            if flag(p, "response_times"):
+            if with_response_times:
                 m.update(response_times(api, facts, now, rt_limit, rt_average, rt_range))
-            if flag(p, "ssl"):
+            if with_ssl:
                 m["ssl"] = ssl(api, facts)
             monitors.append(m)
     return {
