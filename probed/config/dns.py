@@ -6,9 +6,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
-from probed.config.reader import Section
+from probed.config.reader import Section, split_url, unprintable_problem
 
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA")
 DNS_PORT = 53
@@ -43,15 +43,12 @@ class DnsCheck:
 
 def parse_dns_url(url: str) -> DnsQuery:
     """The query of a dns:// URL; ValueError (its message a config problem) when it is none."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise ValueError(f'invalid URL "{url}": {exc}') from None
+    parts = split_url(url)
+    host, port = parts.hostname, parts.port
     if parts.scheme != "dns":
         raise ValueError(f'must be a dns://[server[:port]]/name?type=A URL, got "{url}"')
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise ValueError(f'URL must not contain spaces or control characters: "{url}"')
+    if problem := unprintable_problem(url):
+        raise ValueError(problem)
     if host is not None:
         try:
             ipaddress.ip_address(host)

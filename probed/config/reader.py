@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from probed.units import format_duration
 
@@ -107,21 +107,34 @@ def parse_status(value: object) -> tuple[int, int, str]:
     raise ValueError(f"invalid status: {_STATUS_HELP}, got {describe(value)}")
 
 
-def url_problem(url: str) -> str | None:
-    """Why url is not an http(s) URL with a host, or None when it is one."""
+def split_url(url: str) -> SplitResult:
+    """``urlsplit`` with the port checked too; ValueError with the config problem if not a URL."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname
         _ = parts.port  # raises ValueError for a port that is not a number or out of range
     except ValueError as exc:
-        return f'invalid URL "{url}": {exc}'
-    if parts.scheme not in ("http", "https"):
-        return f'must be an http:// or https:// URL, got "{url}"'
-    if not host:
-        return f'URL has no host: "{url}"'
+        raise ValueError(f'invalid URL "{url}": {exc}') from None
+    return parts
+
+
+def unprintable_problem(url: str) -> str | None:
+    """The problem of a URL with spaces or control characters in it, or None."""
     if any(c.isspace() or not c.isprintable() for c in url):
         return f'URL must not contain spaces or control characters: "{url}"'
     return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why url is not an http(s) URL with a host, or None when it is one."""
+    try:
+        parts = split_url(url)
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in ("http", "https"):
+        return f'must be an http:// or https:// URL, got "{url}"'
+    if not parts.hostname:
+        return f'URL has no host: "{url}"'
+    return unprintable_problem(url)
 
 
 def listen_problem(listen: str) -> str | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlsplit
 
-from probed.config.reader import Section, pick
+from probed.config.reader import Section, pick, split_url, unprintable_problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,20 +29,16 @@ class TcpCheck:
 def tcp_url_problem(url: str) -> str | None:
     """Why url is not ``tcp://host:port``, or None when it is."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port  # raises ValueError for a port that is not a number or out of range
+        parts = split_url(url)
     except ValueError as exc:
-        return f'invalid URL "{url}": {exc}'
+        return str(exc)
     if parts.scheme != "tcp":
         return f'must be a tcp://host:port URL, got "{url}"'
-    if not host or port is None:
+    if not parts.hostname or parts.port is None:
         return f'URL needs a host and a port: "{url}"'
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         return f'a tcp:// URL is only host and port, got "{url}"'
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return f'URL must not contain spaces or control characters: "{url}"'
-    return None
+    return unprintable_problem(url)
 
 
 def read_tcp(sec: Section, url: str) -> TcpCheck:

@@ -123,9 +123,6 @@ class Store:
     def save_state(self, monitor_id: int, state: MonitorState) -> None:
         self.monitors.save_state(monitor_id, state)
 
-    def record_transitions(self, monitor_id: int, transitions: Sequence[Transition]) -> list[int]:
-        return self.changes.add(monitor_id, transitions)
-
     def record_check(
         self,
         monitor_id: int,
@@ -171,10 +168,6 @@ class Store:
         """``with store.transaction():`` runs its statements in one BEGIN IMMEDIATE … COMMIT;
         inside an open one it joins it."""
         return Transaction(self._db, self._forget, self._undo.clear)
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._db.in_transaction
 
     def if_not_written(self, keep: Callable[[], None]) -> None:
         """Inside a transaction: call ``keep`` if it is rolled back because the file could not
