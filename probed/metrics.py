@@ -9,6 +9,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.gc_collector import GCCollector
@@ -16,19 +17,26 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from probed import __version__
-from probed.model import CheckResult, Status
+from probed.model import CheckResult, HttpFacts, Status, TlsFacts
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UPTIME_WINDOWS = {"1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """probed_uptime_ratio's window label values and their lengths in seconds."""
 STORE_OPERATIONS = ("check", "state_change", "flush", "outbox", "housekeeping")
 """probed_store_errors_total's operation label values."""
+HTTP_KINDS = frozenset({"http", "keyword", "json"})
+"""Monitor kinds whose checks make HTTP requests: only they have probe_http_* series."""
+HTTP_PHASES = ("resolve", "connect", "tls", "processing", "transfer")
+"""probe_http_duration_seconds's phase label values, as blackbox_exporter names them."""
 
 
 class Metrics:
     """Every metric probed exports; one instance per daemon, passed down from the root."""
 
     def __init__(self) -> None:
+        # blackbox_exporter has no _created series, and they double the series of every
+        # counter. The switch is the library's, process-wide; probed has one registry.
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in the library
         self.registry = r = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
@@ -122,6 +130,28 @@ class Metrics:
         )
         for operation in STORE_OPERATIONS:
             self.store_errors.labels(operation)
+        self.info = Gauge(
+            "probed_monitor_info",
+            "1 for each configured monitor, with its type, URL (credentials redacted) and group",
+            ["monitor", "type", "url", "group"],
+            registry=r,
+        )
+        self.http = HttpGauges(r)
+        self.tls_version = Gauge(
+            "probe_tls_version_info",
+            "TLS version of the last check's connection",
+            ["monitor", "version"],
+            registry=r,
+        )
+        self.last_chain_expiry = Gauge(
+            "probe_ssl_last_chain_expiry_timestamp_seconds",
+            "Earliest expiry of the verified certificate chain of the last check, in unix seconds",
+            m,
+            registry=r,
+        )
+        self._info: dict[str, tuple[str, str, str, str]] = {}
+        self._tls_version: dict[str, str] = {}
+        self._http: set[str] = set()
         self._per_monitor = (
             *(self.success, self.duration, self.http_status, self.cert_expiry),
             self.dns_lookup,
@@ -132,10 +162,34 @@ class Metrics:
         the others it is part of probe_duration_seconds, as in blackbox_exporter's http)."""
 
     def add_monitor(
-        self, name: str, status: Status, last: CheckResult | None, kind: str = "http"
+        self,
+        name: str,
+        status: Status,
+        last: CheckResult | None,
+        kind: str = "http",
+        *,
+        url: str = "",
+        group: str = "",
     ) -> None:
-        """Create a monitor's series, from its restored state and last stored check if any."""
+        """Create a monitor's series, from its restored state and last stored check if any;
+        ``url`` must already be redacted."""
         self._monitors.add(name)
+        info = (name, kind, url, group)
+        if (old := self._info.get(name)) != info:
+            if old is not None:  # a reload changed it
+                self.info.remove(*old)
+            self._info[name] = info
+            self.info.labels(*info).set(1)
+        if kind in HTTP_KINDS:
+            self._http.add(name)
+        elif name in self._http:  # a reload made it a kind that makes no HTTP request
+            self._http.discard(name)
+            self.http.remove(name)
+            with contextlib.suppress(KeyError):
+                self.http_status.remove(name)
+        if kind != "keyword":
+            with contextlib.suppress(KeyError):
+                self.http.failed_due_to_regex.remove(name)
         if kind == "dns":
             self._dns.add(name)
         elif name in self._dns:  # a reload made a dns monitor of another kind
@@ -151,7 +205,13 @@ class Metrics:
     def remove_monitor(self, name: str) -> None:
         self._monitors.discard(name)
         self._dns.discard(name)
-        for gauge in (*self._per_monitor, self.status):
+        self._http.discard(name)
+        self.http.remove(name)
+        if (info := self._info.pop(name, None)) is not None:
+            self.info.remove(*info)
+        if (version := self._tls_version.pop(name, None)) is not None:
+            self.tls_version.remove(name, version)
+        for gauge in (*self._per_monitor, self.status, self.last_chain_expiry):
             with contextlib.suppress(KeyError):  # never had a result
                 gauge.remove(name)
         for result in ("success", "failure"):
@@ -185,11 +245,25 @@ class Metrics:
     def _set_result(self, name: str, result: CheckResult) -> None:
         self.success.labels(name).set(1 if result.ok else 0)
         self.duration.labels(name).set(result.duration)
-        self.http_status.labels(name).set(result.status_code or 0)
+        if name in self._http:
+            self.http_status.labels(name).set(result.status_code or 0)
+            if result.http is not None:
+                self.http.set(name, result.http)
         if result.cert_expires_at is not None:
             self.cert_expiry.labels(name).set(result.cert_expires_at.timestamp())
+        if result.tls is not None:
+            self._set_tls(name, result.tls)
         if name in self._dns and result.timings.dns is not None:
             self.dns_lookup.labels(name).set(result.timings.dns)
+
+    def _set_tls(self, name: str, tls: TlsFacts) -> None:
+        if (old := self._tls_version.get(name)) != tls.version:
+            if old is not None:
+                self.tls_version.remove(name, old)
+            self._tls_version[name] = tls.version
+            self.tls_version.labels(name, tls.version).set(1)
+        if tls.last_chain_expires_at is not None:
+            self.last_chain_expiry.labels(name).set(tls.last_chain_expires_at.timestamp())
 
     def add_alert_channel(self, channel: str) -> None:
         """Create a channel's alert counters at 0, so rates work from the first alert."""
@@ -214,3 +288,70 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class HttpGauges:
+    """blackbox_exporter's probe_http_* gauges of the last check of monitors that make HTTP
+    requests. A monitor's label children are made once, so a check costs only the sets."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        m = ["monitor"]
+        self.duration = Gauge(
+            "probe_http_duration_seconds",
+            "Duration of the last check's HTTP requests by phase, summed over all redirects",
+            ["monitor", "phase"],
+            registry=r,
+        )
+        self.redirects = Gauge(
+            "probe_http_redirects", "The number of redirects of the last check", m, registry=r
+        )
+        self.version = Gauge(
+            "probe_http_version",
+            "HTTP version of the last check's response (1.0, 1.1)",
+            m,
+            registry=r,
+        )
+        self.content_length = Gauge(
+            "probe_http_content_length",
+            "Content-Length of the last check's response, -1 when unknown",
+            m,
+            registry=r,
+        )
+        self.failed_due_to_regex = Gauge(
+            "probe_failed_due_to_regex",
+            "1 if the last check of a keyword monitor failed on its keyword",
+            m,
+            registry=r,
+        )
+        self._children: dict[str, tuple[Gauge, ...]] = {}
+
+    def set(self, name: str, facts: HttpFacts) -> None:
+        children = self._children.get(name)
+        if children is None:
+            children = self._children[name] = (
+                *(self.duration.labels(name, phase) for phase in HTTP_PHASES),
+                self.redirects.labels(name),
+                self.version.labels(name),
+                self.content_length.labels(name),
+            )
+        resolve, connect, tls, processing, transfer, redirects, version, length = children
+        resolve.set(facts.resolve)
+        connect.set(facts.connect)
+        tls.set(facts.tls)
+        processing.set(facts.processing)
+        transfer.set(facts.transfer)
+        redirects.set(facts.redirects)
+        version.set(facts.version)
+        length.set(facts.content_length)
+        if facts.failed_due_to_keyword is not None:
+            self.failed_due_to_regex.labels(name).set(1 if facts.failed_due_to_keyword else 0)
+
+    def remove(self, name: str) -> None:
+        if self._children.pop(name, None) is None:
+            return
+        for phase in HTTP_PHASES:
+            self.duration.remove(name, phase)
+        for gauge in (self.redirects, self.version, self.content_length):
+            gauge.remove(name)
+        with contextlib.suppress(KeyError):
+            self.failed_due_to_regex.remove(name)

@@ -33,6 +33,42 @@ class Timings:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpFacts:
+    """What an HTTP check learned besides its status code: blackbox_exporter's probe_http_*.
+
+    Phases are summed over every request of the check (redirect hops, a HEAD retried as GET),
+    as blackbox_exporter sums them over redirects.
+    """
+
+    resolve: float = 0.0
+    connect: float = 0.0
+    """TCP connection set-up, without the name lookup and without the TLS handshake."""
+    tls: float = 0.0
+    processing: float = 0.0
+    """From a connection being ready to the response's headers (request sent, server thinking)."""
+    transfer: float = 0.0
+    """From the response's headers to the end of what the check read of it."""
+    redirects: int = 0
+    version: float = 0.0
+    """HTTP version of the last response (1.0, 1.1); 0 when none was read."""
+    content_length: int = -1
+    """The last response's Content-Length; -1 when unknown."""
+    failed_due_to_keyword: bool | None = None
+    """For keyword checks: True when the status was good but the keyword test failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFacts:
+    """The TLS connection of a check (the last one, after redirects)."""
+
+    version: str
+    """``TLS 1.2``, ``TLS 1.3``: blackbox_exporter's probe_tls_version_info label."""
+    last_chain_expires_at: datetime | None = None
+    """Earliest expiry of the verified chain (None when not verified): blackbox_exporter's
+    probe_ssl_last_chain_expiry_timestamp_seconds; Python exposes one verified chain."""
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """What one check found out about a target."""
 
@@ -51,6 +87,10 @@ class CheckResult:
     offline: bool = False
     """True when the probe host itself failed (no network, out of descriptors or buffers):
     such results never take a monitor down."""
+    http: HttpFacts | None = None
+    """For checks that made an HTTP request; not stored, so None for a restored result."""
+    tls: TlsFacts | None = None
+    """For checks that completed a TLS handshake; not stored either."""
 
     @property
     def duration(self) -> float:

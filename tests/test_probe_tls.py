@@ -180,7 +180,10 @@ async def test_an_http_check_on_https_records_the_certificate_expiry(
     # Recorded only: an expiring certificate does not fail an http or keyword check.
     assert result.ok
     assert result.cert_expires_at == not_after(cert)
-    assert result.timings.tls is None  # aiohttp does not separate the handshake from connect
+    # The handshake is its own phase, apart from the TCP connect (ProbeConnector splits them).
+    t = result.timings
+    assert t.connect is not None and t.tls is not None and t.tls > 0
+    assert t.connect + t.tls <= t.total
 
 
 async def test_a_head_check_on_https_records_the_expiry_though_its_connection_closes_at_once(

@@ -132,7 +132,10 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
     if not config.channels:
         print(f"probed test-alert: {config.path} configures no alert channel", file=sys.stderr)
         return EXIT_USAGE
-    outcomes = asyncio.run(send_test(config, datetime.now(UTC), args.channel))
+    from probed.cli.progress import with_progress
+
+    sending = send_test(config, datetime.now(UTC), args.channel)
+    outcomes = asyncio.run(with_progress(sending, "sending test alert", sys.stderr))
     for outcome in outcomes:
         status = "OK" if outcome.ok else "FAILED"
         print(f"{outcome.channel}: {status}: {outcome.answer}")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed.cli.api_client import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
+from probed.cli.progress import with_progress
 from probed.config import (
     KINDS,
     Check,
@@ -60,7 +61,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     async def once() -> CheckResult:
         async with make_session() as session:
-            return await run_probe(monitor, session, datetime.now(UTC))
+            checking = run_probe(monitor, session, datetime.now(UTC))
+            return await with_progress(checking, f"checking {monitor.display_url}", sys.stderr)
 
     result = asyncio.run(once())
     print(format_result(monitor, result))
@@ -115,4 +117,6 @@ def format_result(monitor: Monitor, result: CheckResult) -> str:
             f"  certificate: expires {result.cert_expires_at:%Y-%m-%d %H:%M:%S} UTC"
             f" ({int(days)} days)"
         )
+    if result.tls is not None:
+        lines.append(f"  protocol:    {result.tls.version}")
     return "\n".join(lines)

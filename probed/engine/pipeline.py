@@ -90,7 +90,15 @@ class Pipeline:
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
         monitor = tracked.monitor
-        self.metrics.add_monitor(monitor.name, tracked.state.status, tracked.last, monitor.type)
+        self.metrics.add_monitor(
+            monitor.name,
+            tracked.state.status,
+            tracked.last,
+            monitor.type,
+            url=monitor.display_url,
+            # `group` (the status page's sections) is not a key on every branch yet.
+            group=str(getattr(monitor, "group", None) or ""),
+        )
 
     def untrack(self, name: str) -> None:
         self.monitors.pop(name, None)

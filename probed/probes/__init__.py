@@ -87,14 +87,17 @@ async def run_probe(
     except Exception as exc:  # a probe's failure is the target's, never the caller's
         local = local_failure(exc)
         outcome = ProbeOutcome(False, local or describe_error(exc))
+    timings = tracker.timings()
     return CheckResult(
         ok=outcome.ok,
         reason=outcome.reason,
         at=now,
-        timings=tracker.timings(),
+        timings=timings,
         status_code=tracker.status_code,
         cert_expires_at=tracker.cert_expires_at,
         offline=local is not None,
+        http=tracker.http_facts(),
+        tls=tracker.tls,
     )
 
 

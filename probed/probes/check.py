@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +13,7 @@ from types import SimpleNamespace
 
 import aiohttp
 
-from probed.model import Timings
+from probed.model import HttpFacts, Timings, TlsFacts
 
 
 class Phase(StrEnum):
@@ -47,6 +48,10 @@ class PhaseTracker:
         """Status of the last HTTP response received."""
         self.cert_expires_at: datetime | None = None
         """Earliest certificate expiry seen on any TLS connection of the check."""
+        self.http: HttpNotes | None = None
+        """Set by probes that make HTTP requests, as they start."""
+        self.tls: TlsFacts | None = None
+        """The last TLS connection of the check."""
         self._clock = clock
         self._started = clock()
         self._spent: dict[Phase, float] = {}
@@ -77,6 +82,26 @@ class PhaseTracker:
         if self._first_byte is None:
             self._first_byte = self._clock() - self._started
 
+    def connection_ready(self) -> None:
+        if self.http is not None:
+            self.http.ready_at = self._clock()
+
+    def headers_received(self) -> None:
+        """A response's headers arrived: the end of its ``processing`` phase."""
+        self.first_byte()
+        if (notes := self.http) is not None:
+            now = self._clock()
+            if notes.ready_at is not None:
+                notes.processing += now - notes.ready_at
+                notes.ready_at = None
+            notes.headers_at = now
+
+    def response_done(self) -> None:
+        """The check is finished with a response: the end of its ``transfer`` phase."""
+        if (notes := self.http) is not None and notes.headers_at is not None:
+            notes.transfer += self._clock() - notes.headers_at
+            notes.headers_at = None
+
     def record_cert_expiry(self, expires_at: datetime | None) -> None:
         if expires_at is not None and (
             self.cert_expires_at is None or expires_at < self.cert_expires_at
@@ -85,8 +110,8 @@ class PhaseTracker:
 
     def timings(self) -> Timings:
         """The check so far. ``dns``, ``connect`` and ``tls`` are disjoint durations (None when
-        the phase never happened: no lookup for an address literal; no separate ``tls`` for
-        http checks, whose handshake aiohttp reports inside ``connect``). ``first_byte`` runs
+        the phase never happened: no lookup for an address literal, no ``tls`` for plain
+        http). ``first_byte`` runs
         from the start of the check to the first response's headers; ``total`` to this call."""
         for phase in list(self._open):
             self.stop(phase)
@@ -98,6 +123,57 @@ class PhaseTracker:
             total=self._clock() - self._started,
         )
 
+    def http_facts(self) -> HttpFacts | None:
+        """Call after timings(): the phases come from the same measurements."""
+        notes = self.http
+        if notes is None:
+            return None
+        self.response_done()  # a check cut short while reading a body
+        if notes.ready_at is not None:  # ... or while waiting for the headers
+            notes.processing += self._clock() - notes.ready_at
+            notes.ready_at = None
+        return HttpFacts(
+            resolve=self._spent.get(Phase.DNS, 0.0),
+            connect=self._spent.get(Phase.CONNECT, 0.0),
+            tls=self._spent.get(Phase.TLS, 0.0),
+            processing=notes.processing,
+            transfer=notes.transfer,
+            redirects=notes.redirects,
+            version=notes.version,
+            content_length=notes.content_length,
+            failed_due_to_keyword=notes.failed_due_to_keyword,
+        )
+
+
+class HttpNotes:
+    """What an HTTP check notes as it goes, for its HttpFacts."""
+
+    __slots__ = (
+        "content_length",
+        "failed_due_to_keyword",
+        "headers_at",
+        "processing",
+        "ready_at",
+        "redirects",
+        "transfer",
+        "version",
+    )
+
+    def __init__(self) -> None:
+        self.processing = 0.0
+        self.transfer = 0.0
+        self.ready_at: float | None = None
+        self.headers_at: float | None = None
+        self.redirects = 0
+        self.version = 0.0
+        self.content_length = -1
+        self.failed_due_to_keyword: bool | None = None
+
+
+CONNECTING: ContextVar[PhaseTracker | None] = ContextVar("probed_connecting", default=None)
+"""The tracker of the connection being opened in this task: the connector has no other way
+to learn which check it connects for (see ProbeConnector)."""
+
 
 def _tracker(ctx: SimpleNamespace) -> PhaseTracker | None:
     tracker = ctx.trace_request_ctx
@@ -107,15 +183,20 @@ def _tracker(ctx: SimpleNamespace) -> PhaseTracker | None:
 async def _on_connection_create_start(
     _: aiohttp.ClientSession, ctx: SimpleNamespace, __: aiohttp.TraceConnectionCreateStartParams
 ) -> None:
-    if tracker := _tracker(ctx):
+    tracker = _tracker(ctx)
+    CONNECTING.set(tracker)
+    if tracker:
         tracker.start(Phase.CONNECT)
 
 
 async def _on_connection_create_end(
     _: aiohttp.ClientSession, ctx: SimpleNamespace, __: aiohttp.TraceConnectionCreateEndParams
 ) -> None:
+    CONNECTING.set(None)
     if tracker := _tracker(ctx):
         tracker.stop(Phase.CONNECT)
+        tracker.stop(Phase.TLS)
+        tracker.connection_ready()
 
 
 # aiohttp resolves the name inside "connection create": pausing the connect phase around the
@@ -150,13 +231,13 @@ async def _on_request_end(
     _: aiohttp.ClientSession, ctx: SimpleNamespace, __: aiohttp.TraceRequestEndParams
 ) -> None:
     if tracker := _tracker(ctx):
-        tracker.first_byte()
+        tracker.headers_received()
 
 
 def make_trace_config() -> aiohttp.TraceConfig:
     """Timings for requests made with ``trace_request_ctx=<PhaseTracker>``; others are ignored.
 
-    aiohttp reports no TLS phase: for https the handshake is inside ``connect``.
+    aiohttp reports no TLS phase: ProbeConnector marks its start (see there).
     """
     config = aiohttp.TraceConfig()
     config.on_connection_create_start.append(_on_connection_create_start)

@@ -14,9 +14,10 @@ from aiohttp.connector import Connection
 from yarl import URL
 
 from probed.config import HttpCheck, KeywordCheck, Monitor
-from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
+from probed.model import TlsFacts
+from probed.probes.check import HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
-from probed.probes.tls import tls_contexts, transport_cert_expiry
+from probed.probes.tls import tls_contexts, transport_tls
 
 _CHUNK = 64 * 1024
 """Bytes asked of the body stream per read: aiohttp's own read buffer size."""
@@ -32,9 +33,10 @@ class CertRecordingResponse(aiohttp.ClientResponse):
     """
 
     cert_expires_at: datetime | None = None
+    tls: TlsFacts | None = None
 
     async def start(self, connection: Connection) -> aiohttp.ClientResponse:
-        self.cert_expires_at = transport_cert_expiry(connection.transport)
+        self.cert_expires_at, self.tls = transport_tls(connection.transport)
         return await super().start(connection)
 
 
@@ -59,6 +61,9 @@ async def probe_keyword(
     not in) the first ``max_body`` bytes of the body."""
     keyword = check.keyword
     async with request(monitor, check, session, tracker, "GET") as response:
+        notes = tracker.http
+        assert notes is not None  # request() made them
+        notes.failed_due_to_keyword = False
         if not status_ok(check, response.status):
             return judge_status(check, response.status)
         found, truncated = await search_body(
@@ -67,6 +72,7 @@ async def probe_keyword(
             case_sensitive=check.keyword_case_sensitive,
             limit=check.max_body,
         )
+        notes.failed_due_to_keyword = found == check.keyword_absent
     shown = f'keyword "{keyword}"'
     within = f" in first {format_size(check.max_body)}" if truncated else ""
     if check.keyword_absent:
@@ -120,6 +126,8 @@ async def request(
     method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     url, headers, body = URL(monitor.url), _headers(check), check.body
+    notes = tracker.http = tracker.http or HttpNotes()
+    notes.redirects = 0  # a HEAD retried as GET: the GET's redirects count
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
     # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
     follow = check.follow_redirects and check.max_redirects > 0
@@ -136,11 +144,17 @@ async def request(
         )
         tracker.status_code = response.status
         tracker.record_cert_expiry(getattr(response, "cert_expires_at", None))
+        tracker.tls = getattr(response, "tls", None)
+        if (version := response.version) is not None:
+            notes.version = version.major + version.minor / 10
+        notes.content_length = -1 if response.content_length is None else response.content_length
         location = response.headers.get("Location")
         if not follow or response.status not in _REDIRECTS or not location:
             break
         response.close()
+        tracker.response_done()
         hops += 1
+        notes.redirects = hops
         if hops >= check.max_redirects:
             raise ProbeError("too many redirects")
         target = _redirect_target(url, location)
@@ -157,6 +171,7 @@ async def request(
         # close, not release: the unread rest of the body is of no use, and closing never
         # waits to drain it.
         response.close()
+        tracker.response_done()
 
 
 def _redirect_target(url: URL, location: str) -> URL:

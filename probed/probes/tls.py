@@ -8,6 +8,7 @@ import ipaddress
 import os
 import socket
 import ssl
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,8 @@ import aiohttp
 from cryptography import x509
 
 from probed.config import Monitor, SslCheck
-from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
+from probed.model import TlsFacts
+from probed.probes.check import CONNECTING, Phase, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_days
 
 _CacheKey = tuple[str | None, bool]
@@ -77,6 +79,23 @@ class ProbeConnector(aiohttp.TCPConnector):
         super().__init__(**kwargs)
         self.tls_contexts = TLSContexts()
 
+    async def _wrap_create_connection(  # type: ignore[override]  # same call, fewer names
+        self, factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
+    ) -> Any:
+        # aiohttp opens the socket and then has the loop wrap it in TLS, with no trace signal
+        # between the two. The loop asks for the protocol once the TCP connection is open and
+        # just before the handshake starts: the one moment that splits connect from tls.
+        tracker = CONNECTING.get()
+        if tracker is None or not kwargs.get("ssl"):
+            return await super()._wrap_create_connection(factory, *args, **kwargs)
+
+        def handshake_starts() -> asyncio.BaseProtocol:
+            tracker.stop(Phase.CONNECT)
+            tracker.start(Phase.TLS)
+            return factory()
+
+        return await super()._wrap_create_connection(handshake_starts, *args, **kwargs)
+
 
 def tls_contexts(session: aiohttp.ClientSession) -> TLSContexts:
     connector = session.connector
@@ -109,19 +128,35 @@ def _load_cert(cert: Any) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
-def transport_cert_expiry(transport: asyncio.BaseTransport | None) -> datetime | None:
-    """Earliest expiry of a TLS transport's chain; None for plain TCP. Call it while the
-    connection is open: a closed transport no longer offers its ``ssl_object``."""
+def transport_tls(
+    transport: asyncio.BaseTransport | None,
+) -> tuple[datetime | None, TlsFacts | None]:
+    """Earliest expiry of a TLS transport's chain and the connection's facts; (None, None) for
+    plain TCP. Call it while the connection is open: a closed transport no longer offers its
+    ``ssl_object``."""
     if transport is None:
-        return None
+        return None, None
     ssl_object = transport.get_extra_info("ssl_object")
     if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
-        return None
+        return None, None
     try:
-        return earliest_expiry(ssl_object)
+        expires_at = earliest_expiry(ssl_object)
     except ValueError:
         # A certificate cryptography cannot parse is no reason to fail an HTTP check.
-        return None
+        expires_at = None
+    return expires_at, tls_facts(ssl_object, expires_at)
+
+
+def tls_facts(ssl_object: ssl.SSLObject | ssl.SSLSocket, expires_at: datetime | None) -> TlsFacts:
+    """``expires_at``: earliest_expiry(ssl_object), which is the verified chain's when the
+    context verifies (and then also its "last chain" expiry)."""
+    version = ssl_object.version() or ""
+    verified = ssl_object.context.verify_mode != ssl.CERT_NONE
+    return TlsFacts(
+        # "TLSv1.3" → "TLS 1.3", as Go's tls.VersionName and so blackbox_exporter spell it.
+        version=version.replace("TLSv", "TLS ") if version.startswith("TLSv") else "unknown",
+        last_chain_expires_at=expires_at if verified else None,
+    )
 
 
 async def probe_ssl(
@@ -149,7 +184,10 @@ async def handshake(
             sock.close()
             raise
     try:
-        return earliest_expiry(writer.get_extra_info("ssl_object"))
+        ssl_object = writer.get_extra_info("ssl_object")
+        expires_at = earliest_expiry(ssl_object)
+        tracker.tls = tls_facts(ssl_object, expires_at)
+        return expires_at
     finally:
         # abort, not close: a graceful TLS shutdown waits for the peer's close_notify, and
         # a peer that never sends it would turn a good check into a timeout.
