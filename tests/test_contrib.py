@@ -30,6 +30,9 @@ METRICS = {
     "probed_schedule_lag_seconds",
     "probed_config_last_reload_successful",
     "probed_config_last_reload_success_timestamp_seconds",
+    "probe_http_duration_seconds",
+    "probed_schedule_lag_seconds_bucket",
+    "probed_build_info",
     "up",
 }
 
@@ -80,7 +83,7 @@ def dashboard_exprs() -> list[str]:
         if variable["type"] == "query":
             query = variable["query"]
             text = query["query"] if isinstance(query, dict) else query
-            label_values = re.fullmatch(r"label_values\((\w+),\s*\w+\)", text)
+            label_values = re.fullmatch(r"label_values\((\w+)(?:\{[^}]*\})?,\s*\w+\)", text)
             exprs.append(label_values.group(1) if label_values else text)
     return exprs
 
@@ -120,8 +123,23 @@ def test_dashboard_panels_have_unique_ids_and_use_the_datasource_variable() -> N
     dashboard = json.loads(DASHBOARD.read_text())
     panels = list(dashboard_panels(dashboard["panels"]))
     assert len({panel["id"] for panel in panels}) == len(panels)
-    assert {variable["name"] for variable in dashboard["templating"]["list"]} >= {"datasource"}
+    variables = {variable["name"] for variable in dashboard["templating"]["list"]}
+    assert variables >= {"datasource", "instance", "monitor"}
     for panel in panels:
         assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == "${datasource}", panel["title"]
+
+
+def test_every_monitor_query_of_the_dashboard_is_scoped_to_the_chosen_instance() -> None:
+    for expr in dashboard_exprs():
+        if "$monitor" in expr or "[" in expr:
+            selectors = re.findall(r"\w+\{([^}]*)\}", expr)
+            assert selectors and all('instance=~"$instance"' in s for s in selectors), expr
+
+
+def test_the_response_time_panel_counts_good_checks_only() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    panel = next(p for p in dashboard_panels(dashboard["panels"]) if p["id"] == 5)
+    expr = panel["targets"][0]["expr"]
+    assert re.search(r"and on \(instance, monitor\) \(probe_success\{[^}]*\} == 1\)", expr)
