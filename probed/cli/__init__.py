@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed import __version__, logs
-from probed.cli import api_client, init
+from probed.cli import api_client, import_cmd, init
 from probed.cli.probe import cmd_probe
 from probed.config import (
     KINDS,
@@ -250,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     api_client.add_commands(sub)
     init.add_command(sub)
+    import_cmd.add_command(sub)
 
     p = add_parser(
         sub,
