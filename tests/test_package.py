@@ -79,3 +79,20 @@ def test_init_from_the_installed_package_writes_files_that_check_accepts(install
     proc = run([str(installed / "probed"), "check", "-c", "etc/monitors.toml"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "OK, 2 monitors" in proc.stdout
+
+
+def test_the_installed_package_ships_the_schema_and_imports_from_uptimerobot(installed, tmp_path):
+    proc = run(
+        [
+            str(installed / "python"),
+            "-c",
+            "import json, importlib.resources as r;"
+            " print(json.loads((r.files('probed') / 'monitors.schema.json').read_text())['title'])",
+        ],
+        tmp_path,
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "probed monitors.toml"), proc.stderr
+    sample = ROOT / "tests" / "data" / "uptimerobot-getMonitors.json"
+    proc = run([str(installed / "probed"), "import", "uptimerobot", str(sample)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "[[monitor]]" in proc.stdout
