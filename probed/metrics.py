@@ -151,6 +151,8 @@ class Metrics:
         )
         self._info: dict[str, tuple[str, str, str, str]] = {}
         self._tls_version: dict[str, str] = {}
+        self._last_chain: dict[str, Gauge] = {}
+        """Label children made once per monitor: a check then costs only the set."""
         self._http: set[str] = set()
         self._per_monitor = (
             *(self.success, self.duration, self.http_status, self.cert_expiry),
@@ -211,6 +213,7 @@ class Metrics:
             self.info.remove(*info)
         if (version := self._tls_version.pop(name, None)) is not None:
             self.tls_version.remove(name, version)
+        self._last_chain.pop(name, None)
         for gauge in (*self._per_monitor, self.status, self.last_chain_expiry):
             with contextlib.suppress(KeyError):  # never had a result
                 gauge.remove(name)
@@ -263,7 +266,9 @@ class Metrics:
             self._tls_version[name] = tls.version
             self.tls_version.labels(name, tls.version).set(1)
         if tls.last_chain_expires_at is not None:
-            self.last_chain_expiry.labels(name).set(tls.last_chain_expires_at.timestamp())
+            if (child := self._last_chain.get(name)) is None:
+                child = self._last_chain[name] = self.last_chain_expiry.labels(name)
+            child.set(tls.last_chain_expires_at.timestamp())
 
     def add_alert_channel(self, channel: str) -> None:
         """Create a channel's alert counters at 0, so rates work from the first alert."""
