@@ -16,6 +16,7 @@ from tests.daemon_proc import free_port, run_cli
 from tests.probe_servers import Target, issue, serve, server_context, write_ca
 
 COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "init", "test-alert"]
+COMMANDS += ["import"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -156,6 +156,8 @@ examples:
   probed run -c monitors.toml       run the daemon in the foreground
   probed probe https://example.org  one check now, with its timings
   probed status                     the running daemon's monitors
+  probed import uptimerobot getMonitors.json > monitors.toml
+                                    move from UptimeRobot (a saved API answer)
   probed COMMAND --help             a command's options and examples
 
 The config is -c FILE, else $PROBED_CONFIG, else ./monitors.toml.

@@ -43,9 +43,9 @@ def add_command(sub: argparse._SubParsersAction[_P]) -> None:
         " comments. Secrets are not copied: the output names the environment variables"
         " to set.",
         epilog="examples:\n"
+        "  probed import uptimerobot getMonitors.json > monitors.toml && probed check\n"
         "  curl -s -d api_key=$KEY -d alert_contacts=1 -d mwindows=1 \\\n"
-        "    https://api.uptimerobot.com/v2/getMonitors > monitors.json\n"
-        "  probed import uptimerobot monitors.json > monitors.toml && probed check\n\n"
+        "    https://api.uptimerobot.com/v2/getMonitors | probed import uptimerobot -\n\n"
         "exit codes: 0 printed; 1 the file cannot be read or is not a getMonitors answer",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
