@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# Runs systemd/probed.service, byte for byte as shipped, under a real systemd (Debian 12's 252)
+# booted with systemd-nspawn, and checks what the unit promises:
+#   - `systemctl start` returns with the unit active (running), i.e. probed sent READY=1, and
+#     `systemctl status` shows probed's STATUS=;
+#   - /healthz answers 200 and a check of a loopback target (an http.server unit in the
+#     container) comes up;
+#   - `systemctl reload` goes RELOADING=1 -> READY=1 and applies the new file; an invalid file
+#     fails the reload and the daemon keeps running the old monitors;
+#   - a daemon frozen with SIGSTOP is killed by the watchdog and restarted;
+#   - `systemctl stop` ends with status 0 within TimeoutStopSec;
+#   - no SIGSYS, seccomp or W^X failure in the journal.
+# Test-only changes are in a runtime drop-in (/run/systemd/system/probed.service.d/): a refused
+# system call kills with SIGSYS (SystemCallErrorNumber= reset) instead of hiding as EPERM, and
+# WatchdogSec=6s instead of 30s to keep the run short.
+#
+# The Debian 12 root (debootstrap --variant=minbase from the host's own Debian mirror) and the
+# dependency wheels are cached in $PROBED_CI_CACHE (default /var/cache/probed-ci); each run boots a
+# fresh copy of the root with the wheel built from this checkout. The container has its own
+# network namespace (--private-network: loopback only, no host ports) and is killed on exit.
+# Needs root, debootstrap and systemd-container. Where namespaces cannot be created (no
+# permission), it prints a "skipped" line and exits 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Bump when the way the root is built changes: it is part of the cache key.
+root_version=1
+suite=bookworm
+packages=systemd,systemd-sysv,python3,python3-venv
+cache=${PROBED_CI_CACHE:-/var/cache/probed-ci}
+port=9925          # probed's listen address, inside the container's own network namespace
+target_port=8080   # the loopback target, ditto
+ct_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+started=$SECONDS
+say() { echo "check-systemd: $*"; }
+step() { echo "== check-systemd: $* (+$((SECONDS - started))s)"; }
+
+work=""
+machine=""
+nspawn_pid=""
+leader=""
+
+# The container's systemd journal, for failures: what the check saw.
+journal_excerpt() {
+    [ -n "$leader" ] || return 0
+    echo "--- journal (probed.service, last 40 lines) ---" >&2
+    in_ct journalctl -u probed.service --no-pager -q -n 40 -o short-monotonic >&2 || true
+    echo "--- end of journal ---" >&2
+}
+
+fail() {
+    echo "check-systemd: FAILED: $*" >&2
+    journal_excerpt
+    exit 1
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+        # SIGTERM: nspawn asks the container's systemd to power off; then kill what is left.
+        kill -TERM "$nspawn_pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$nspawn_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        if kill -0 "$nspawn_pid" 2>/dev/null; then
+            say "container did not power off within 10s: killing it"
+            [ -z "$leader" ] || kill -KILL "$leader" 2>/dev/null || true
+            kill -KILL "$nspawn_pid" 2>/dev/null || true
+        fi
+        wait "$nspawn_pid" 2>/dev/null || true
+    fi
+    if [ "$rc" -ne 0 ] && [ -n "$work" ] && [ -s "$work/console.log" ]; then
+        echo "--- container console (last 30 lines) ---" >&2
+        tail -n 30 "$work/console.log" >&2 || true
+    fi
+    [ -z "$work" ] || rm -rf "$work"
+    # nspawn leaves this behind when the host's /run is not a tmpfs.
+    [ -z "$machine" ] || rm -rf "/run/systemd/nspawn/propagate/$machine"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# A command inside the booted container: all its namespaces, a clean environment.
+in_ct() {
+    nsenter --target "$leader" --all -- \
+        env -i PATH="$ct_path" LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 NO_COLOR=1 "$@"
+}
+
+prop() { # prop NAME: one property of probed.service
+    in_ct systemctl show probed.service -p "$1" --value
+}
+
+# `probed status --json` of the daemon in the container, as "name=state" words.
+monitor_states() {
+    in_ct probed status --url "http://127.0.0.1:$port" --json 2>&1 |
+        python3 -c 'import json, sys
+text = sys.stdin.read()
+try:
+    print(" ".join(m["name"] + "=" + m["state"] for m in json.loads(text)["monitors"]))
+except ValueError:
+    print("no answer: " + text.strip().replace("\n", " "))'
+}
+
+wait_states() { # wait_states EXPECTED SECONDS: until the monitors read exactly EXPECTED
+    local expected=$1 seconds=$2 seen=""
+    for _ in $(seq $((seconds * 2))); do
+        seen=$(monitor_states)
+        [ "$seen" = "$expected" ] && return 0
+        sleep 0.5
+    done
+    fail "monitors are \"$seen\" after ${seconds}s, expected \"$expected\""
+}
+
+healthz() {
+    in_ct python3 -c 'import sys, urllib.error, urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5)
+except urllib.error.HTTPError as r:
+    sys.exit(f"{r.code} {r.read().decode()}")
+except OSError as e:
+    sys.exit(str(e))
+print(r.status, r.read().decode())' "http://127.0.0.1:$port/healthz"
+}
+
+cursor() { in_ct journalctl -q -n 0 --show-cursor | sed -n 's/^-- cursor: //p'; }
+journal_since() { # journal_since CURSOR: probed.service's lines since then
+    in_ct journalctl -u probed.service --no-pager -q -o cat --after-cursor="$1"
+}
+
+step "namespaces"
+# The only reason to skip: this machine cannot create the namespaces a container needs.
+if ! probe=$(unshare --mount --pid --net --uts --ipc --fork true 2>&1); then
+    say "skipped: cannot create namespaces here ($probe); no container can boot"
+    exit 0
+fi
+for tool in debootstrap systemd-nspawn nsenter flock; do
+    command -v "$tool" >/dev/null || fail "$tool not found (apt-get install debootstrap systemd-container util-linux)"
+done
+say "$(systemd-nspawn --version | head -n 1)"
+
+step "Debian 12 root"
+mkdir -p "$cache"
+exec 9>"$cache/lock"
+flock 9   # one builder at a time; released once this run's root and wheels are ready
+key=$(printf '%s\n' "$root_version" "$suite" "$packages" | sha256sum | cut -c1-12)
+base=$cache/debian12-$key
+if [ -e "$base/.complete" ]; then
+    say "cached: $base"
+else
+    mirror=${PROBED_CI_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
+        'Created-By: Packages' | awk -v s="$suite" '$2 == s && $3 == "main" { print $1; exit }')}
+    [ -n "$mirror" ] || fail "no Debian $suite main archive in the host's apt sources (set PROBED_CI_MIRROR)"
+    say "building $base: debootstrap --variant=minbase --include=$packages $suite from $mirror"
+    t=$SECONDS
+    rm -rf "$base.tmp"
+    if ! debootstrap --variant=minbase --include="$packages" "$suite" "$base.tmp" "$mirror" \
+        >"$cache/debootstrap.log" 2>&1; then
+        tail -n 30 "$cache/debootstrap.log" >&2
+        fail "debootstrap failed (log: $cache/debootstrap.log)"
+    fi
+    rm -f "$base.tmp"/var/cache/apt/archives/*.deb
+    touch "$base.tmp/.complete"
+    mv "$base.tmp" "$base"
+    # Roots built for other package lists or script versions are stale.
+    for old in "$cache"/debian12-*; do
+        [ "$old" = "$base" ] || rm -rf "$old"
+    done
+    say "built in $((SECONDS - t))s"
+fi
+
+work=$(mktemp -d /var/tmp/probed-ci-systemd.XXXXXX)
+root=$work/root
+machine=probed-ci-${work##*.}
+cp -a "$base" "$root"
+say "fresh copy of the root in $root"
+
+step "wheel"
+python=${PYTHON:-.venv/bin/python}
+[ -x "$python" ] || python=python3
+mkdir -p "$work/dist" "$cache/wheels"
+"$python" -m pip wheel -q --no-deps -w "$work/dist" . >"$work/wheel.log" 2>&1 || {
+    cat "$work/wheel.log" >&2
+    fail "pip wheel --no-deps . failed"
+}
+wheel=$(cd "$work/dist" && echo probed-*.whl)
+[ -f "$work/dist/$wheel" ] || fail "no wheel in $work/dist: $(ls "$work/dist")"
+say "built $wheel"
+
+step "install into the root"
+# A venv in the root; /usr/local/bin/probed points at it, so ExecStart=/ExecReload= work as
+# shipped. pip inside the root installs from the wheel cache only (--no-index); when the cache
+# lacks a dependency, the host's pip (with the host's own index and certificate settings) fetches
+# it into the cache, for the container's Python (Debian 12's 3.11, as the host's must be).
+install -d "$root/mnt/dist" "$root/mnt/wheels"
+install_in_root() {
+    systemd-nspawn -q --register=no --keep-unit --console=pipe -D "$root" -M "$machine" \
+        --bind-ro="$work/dist:/mnt/dist" --bind-ro="$cache/wheels:/mnt/wheels" \
+        --setenv=PIP_DISABLE_PIP_VERSION_CHECK=1 --setenv=PIP_ROOT_USER_ACTION=ignore \
+        --setenv=PIP_CONFIG_FILE=/dev/null \
+        /bin/sh -euc '
+[ -x /opt/probed/venv/bin/pip ] || python3 -m venv /opt/probed/venv
+/opt/probed/venv/bin/pip install -q --no-index --find-links /mnt/wheels "/mnt/dist/$1"
+ln -sf /opt/probed/venv/bin/probed /usr/local/bin/probed
+echo "check-systemd: installed $(/usr/local/bin/probed --version) with $(python3 --version)"
+' sh "$wheel" >"$work/install.log" 2>&1
+}
+if install_in_root; then
+    say "dependencies from the wheel cache $cache/wheels"
+else
+    say "the wheel cache lacks dependencies: downloading them with the host's pip"
+    host_py=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    [ "$host_py" = 3.11 ] || fail "the host's Python is $host_py; the wheels must be for 3.11 (set PYTHON)"
+    "$python" -m pip wheel -q -w "$cache/wheels" "$work/dist/$wheel" >"$work/download.log" 2>&1 || {
+        cat "$work/download.log" >&2
+        fail "pip wheel (dependencies of $wheel) failed"
+    }
+    rm -f "$cache/wheels/$wheel"   # this checkout's wheel is built afresh every run
+    install_in_root || {
+        cat "$work/install.log" >&2
+        fail "installing $wheel into the root failed"
+    }
+fi
+grep -v 'Attempted to remove disk file system' "$work/install.log" || true
+flock -u 9
+
+install -m 0644 systemd/probed.service "$root/etc/systemd/system/probed.service"
+cmp systemd/probed.service "$root/etc/systemd/system/probed.service" ||
+    fail "the installed unit differs from systemd/probed.service"
+install -d -m 0755 "$root/etc/probed" "$root/srv/ci-target"
+echo "probed CI target: all good" >"$root/srv/ci-target/index.html"
+# The loopback target: a tiny HTTP server, a unit of its own, started at boot.
+cat >"$root/etc/systemd/system/ci-target.service" <<EOF
+[Unit]
+Description=probed CI: loopback HTTP target
+[Service]
+ExecStart=/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory /srv/ci-target $target_port
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/ci-target.service "$root/etc/systemd/system/multi-user.target.wants/ci-target.service"
+
+# monitors.toml as the unit expects it (/etc/probed/monitors.toml, 0644): loopback only.
+write_config() { # write_config FILE MONITOR...: one http monitor of the target per name
+    {
+        printf '[probed]\nlisten = "127.0.0.1:%s"\n\n[defaults]\ninterval = "2s"\n' "$port"
+        local name
+        for name in "${@:2}"; do
+            printf '\n[[monitor]]\nname = "%s"\nurl = "http://127.0.0.1:%s/"\n' "$name" "$target_port"
+        done
+    } >"$1"
+}
+write_config "$root/etc/probed/monitors.toml" target
+chmod 0644 "$root/etc/probed/monitors.toml"
+"$python" -m probed check -c "$root/etc/probed/monitors.toml" >/dev/null ||
+    fail "the CI monitors.toml is invalid"
+
+step "boot"
+# No machined and no systemd on the host: --register=no --keep-unit; nsenter drives it.
+systemd-nspawn -q -b --private-network --register=no --keep-unit --console=read-only \
+    -D "$root" -M "$machine" >"$work/console.log" 2>&1 &
+nspawn_pid=$!
+# The container's PID 1 is the child of nspawn that lives in another PID namespace.
+own_pidns=$(readlink /proc/self/ns/pid)
+for _ in $(seq 100); do
+    kill -0 "$nspawn_pid" 2>/dev/null || fail "systemd-nspawn exited early"
+    for child in $(cat "/proc/$nspawn_pid/task/$nspawn_pid/children" 2>/dev/null); do
+        if [ "$(readlink "/proc/$child/ns/pid" 2>/dev/null)" != "$own_pidns" ] &&
+            [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ]; then
+            leader=$child
+        fi
+    done
+    [ -n "$leader" ] && break
+    sleep 0.1
+done
+[ -n "$leader" ] || fail "no container PID 1 under systemd-nspawn (pid $nspawn_pid) after 10s"
+# Until PID 1 has its private socket up, systemctl cannot connect: ask again.
+for _ in $(seq 90); do
+    system=$(timeout 90 nsenter --target "$leader" --all -- \
+        env -i PATH="$ct_path" systemctl is-system-running --wait 2>&1) || true
+    case $system in *"Failed to connect to bus"*) sleep 1 ;; *) break ;; esac
+done
+case $system in
+    running | degraded) ;;
+    *) fail "the container's systemd did not finish booting: \"$system\"" ;;
+esac
+if [ "$system" = degraded ]; then
+    say "failed units at boot: $(in_ct systemctl --failed --plain --no-legend | tr '\n' ' ')"
+fi
+say "booted: $(in_ct systemctl --version | head -n 1), system $system, PID 1 on the host: $leader"
+[ "$(in_ct systemctl is-active ci-target.service)" = active ] || fail "the loopback target did not start"
+
+step "start"
+in_ct systemctl log-level debug   # the journal then records each sd_notify message
+in_ct sh -c 'mkdir -p /run/systemd/system/probed.service.d &&
+    cat >/run/systemd/system/probed.service.d/50-ci.conf' <<'EOF'
+# CI only. A system call the filter refuses kills probed with SIGSYS instead of failing with
+# EPERM, so that a missing syscall cannot hide; a 6 s watchdog keeps the watchdog test short.
+[Service]
+SystemCallErrorNumber=
+WatchdogSec=6s
+EOF
+in_ct systemctl daemon-reload
+dropins=$(prop DropInPaths)
+[ "$dropins" = /run/systemd/system/probed.service.d/50-ci.conf ] ||
+    fail "the CI drop-in is not the only one in effect: \"$dropins\""
+t=$SECONDS
+in_ct systemctl start probed.service || fail "systemctl start probed failed"
+state="$(prop ActiveState) ($(prop SubState))"
+[ "$state" = "active (running)" ] || fail "after start the unit is $state"
+in_ct journalctl -u probed.service -q -o cat --no-pager | grep -q 'Got notification message.*READY=1' ||
+    fail "no READY=1 from probed in the journal"
+say "active (running) after $((SECONDS - t))s: READY=1 received"
+status=$(in_ct systemctl status probed.service --no-pager -l -n 0 || true)
+status_line=$(printf '%s\n' "$status" | grep -E '^ +Status: "' || true)
+[ -n "$status_line" ] || { printf '%s\n' "$status" >&2; fail "systemctl status shows no Status: line"; }
+say "systemctl status: $(echo "$status_line" | sed 's/^ *//')"
+pid=$(prop MainPID)
+
+step "healthz and a loopback check"
+health=$(healthz 2>&1) || fail "/healthz: $health"
+case $health in 200\ *) ;; *) fail "/healthz answered: $health" ;; esac
+say "/healthz: $health"
+wait_states "target=up" 20
+say "monitors: $(monitor_states)"
+
+step "reload"
+c=$(cursor)
+write_config "$work/monitors.toml" target target-2
+in_ct sh -c 'cat >/etc/probed/monitors.toml' <"$work/monitors.toml"
+in_ct systemctl reload probed.service || fail "systemctl reload probed failed"
+log=$(journal_since "$c")
+notify=$(printf '%s\n' "$log" | grep -oE 'Got notification message from PID [0-9]+ \((RELOADING|READY)=1' |
+    grep -oE '(RELOADING|READY)=1' | tr '\n' ' ' || true)
+case $notify in
+    "RELOADING=1 READY=1"*) ;;
+    *) fail "the reload's notifications were \"$notify\", expected RELOADING=1 then READY=1" ;;
+esac
+printf '%s\n' "$log" | grep -q 'Changed reload -> running' ||
+    fail "the unit did not go from reload back to running"
+printf '%s\n' "$log" | grep -q '"event": "reloaded"' || fail "probed did not log \"reloaded\""
+[ "$(prop MainPID)" = "$pid" ] || fail "the reload changed the main PID"
+say "reload: $notify(unit: running -> reload -> running)"
+wait_states "target=up target-2=up" 20
+say "monitors: $(monitor_states)"
+
+step "invalid reload"
+c=$(cursor)
+write_config "$work/bad.toml" target broken
+sed -i 's/^interval = .*/interval = "soon"/' "$work/bad.toml"
+in_ct sh -c 'cat >/etc/probed/monitors.toml' <"$work/bad.toml"
+if in_ct systemctl reload probed.service 2>"$work/reload.err"; then
+    fail "systemctl reload of an invalid file succeeded"
+fi
+say "systemctl reload failed as it should: $(head -n 1 "$work/reload.err")"
+log=$(journal_since "$c")
+printf '%s\n' "$log" | grep -q 'not reloaded, the running configuration stays' ||
+    fail "the journal does not say the reload was refused"
+say "journal: $(printf '%s\n' "$log" | grep -m 1 'interval')"
+state="$(prop ActiveState) ($(prop SubState))"
+[ "$state" = "active (running)" ] || fail "after the invalid reload the unit is $state"
+[ "$(prop MainPID)" = "$pid" ] || fail "the invalid reload changed the main PID"
+wait_states "target=up target-2=up" 10
+say "still running the old monitors: $(monitor_states)"
+in_ct sh -c 'cat >/etc/probed/monitors.toml' <"$work/monitors.toml"   # for the restarts below
+
+step "watchdog"
+restarts=$(prop NRestarts)
+c=$(cursor)
+in_ct systemctl kill -s SIGSTOP probed.service
+say "SIGSTOP sent to $pid; WatchdogSec=$(prop WatchdogUSec) (CI drop-in)"
+t=$SECONDS
+for _ in $(seq 60); do
+    if [ "$(prop NRestarts)" -gt "$restarts" ] && [ "$(prop SubState)" = running ]; then
+        break
+    fi
+    sleep 0.5
+done
+[ "$(prop NRestarts)" -gt "$restarts" ] || fail "no restart within 30s of freezing probed"
+[ "$(prop SubState)" = running ] || fail "after the watchdog restart the unit is $(prop SubState)"
+new_pid=$(prop MainPID)
+[ "$new_pid" != "$pid" ] || fail "the main PID did not change"
+log=$(journal_since "$c")
+printf '%s\n' "$log" | grep -q 'Watchdog timeout' || fail "no \"Watchdog timeout\" in the journal"
+say "$(printf '%s\n' "$log" | grep -m 1 'Watchdog timeout')"
+say "$(printf '%s\n' "$log" | grep -m 1 'Main process exited')"
+say "restarted after $((SECONDS - t))s: pid $pid -> $new_pid, NRestarts=$(prop NRestarts)"
+pid=$new_pid
+health=$(healthz 2>&1) || fail "/healthz after the restart: $health"
+wait_states "target=up target-2=up" 20
+say "after the restart: /healthz $health; monitors: $(monitor_states)"
+
+step "stop"
+timeout_stop=$(prop TimeoutStopUSec)
+t0=$(date +%s%N)
+in_ct systemctl stop probed.service || fail "systemctl stop probed failed"
+ms=$((($(date +%s%N) - t0) / 1000000))
+result="Result=$(prop Result) ExecMainCode=$(prop ExecMainCode) ExecMainStatus=$(prop ExecMainStatus)"
+# ExecMainCode 1 is CLD_EXITED: probed exited by itself, it was not killed.
+[ "$result" = "Result=success ExecMainCode=1 ExecMainStatus=0" ] ||
+    fail "after stop: $result"
+[ "$ms" -lt 30000 ] || fail "stop took ${ms} ms (TimeoutStopSec=$timeout_stop)"
+say "stopped in ${ms} ms (TimeoutStopSec=$timeout_stop), exit status 0 ($result)"
+
+step "sandbox violations"
+# Control: the same filter with the same reset SystemCallErrorNumber= kills a process that makes
+# a refused call (sched_setaffinity, in @resources), and the journal says so as grepped below.
+in_ct systemd-run -q --wait --unit=ci-sigsys -p DynamicUser=yes \
+    -p SystemCallFilter=@system-service -p 'SystemCallFilter=~@privileged @resources' \
+    -p SystemCallErrorNumber= \
+    python3 -c 'import os; os.sched_setaffinity(0, os.sched_getaffinity(0))' 2>/dev/null || true
+violations='SIGSYS|status=31/SYS|Bad system call|seccomp|MemoryDenyWriteExecute|MemoryError|PermissionError|Operation not permitted'
+in_ct journalctl -u ci-sigsys.service -q -o cat --no-pager | grep -qE "$violations" ||
+    fail "control: a refused system call left no trace the check would see"
+found=$(in_ct journalctl -u probed.service -q -o cat --no-pager | grep -E "$violations" || true)
+[ -z "$found" ] || fail "sandbox violations in probed's journal: $found"
+say "no SIGSYS, seccomp or W^X failure in probed's journal (control unit killed by SIGSYS as expected)"
+
+say "passed in $((SECONDS - started))s"
