@@ -388,6 +388,12 @@ state="$(prop ActiveState) ($(prop SubState))"
 [ "$(prop MainPID)" = "$pid" ] || fail "the invalid reload changed the main PID"
 wait_states "target=up target-2=up" 10
 say "still running the old monitors: $(monitor_states)"
+# ExecReload= refused the file before signalling, so probed never saw it: the metric stays 1.
+reloaded=$(in_ct python3 -c 'import sys, urllib.request
+for line in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines():
+    if line.startswith("probed_config_last_reload_successful "):
+        print(line.split()[1])' "http://127.0.0.1:$port/metrics" 2>&1) || true
+say "probed_config_last_reload_successful $reloaded"
 in_ct sh -c 'cat >/etc/probed/monitors.toml' <"$work/monitors.toml"   # for the restarts below
 
 step "watchdog"
