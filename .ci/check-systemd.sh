@@ -167,8 +167,10 @@ base=$cache/debian12-$key
 if [ -e "$base/.complete" ]; then
     say "cached: $base"
 else
+    # (awk reads to the end: an early exit would SIGPIPE apt-get and, with pipefail, fail here.)
+    # shellcheck disable=SC2016 # $(...) is apt-get's own format syntax
     mirror=${PROBED_CI_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
-        'Created-By: Packages' | awk -v s="$suite" '$2 == s && $3 == "main" { print $1; exit }')}
+        'Created-By: Packages' | awk -v s="$suite" '$2 == s && $3 == "main" && !n++ { print $1 }')}
     [ -n "$mirror" ] || fail "no Debian $suite main archive in the host's apt sources (set PROBED_CI_MIRROR)"
     say "building $base: debootstrap --variant=minbase --include=$packages $suite from $mirror"
     t=$SECONDS
@@ -181,12 +183,16 @@ else
     rm -f "$base.tmp"/var/cache/apt/archives/*.deb
     touch "$base.tmp/.complete"
     mv "$base.tmp" "$base"
-    # Roots built for other package lists or script versions are stale.
-    for old in "$cache"/debian12-*; do
-        [ "$old" = "$base" ] || rm -rf "$old"
-    done
     say "built in $((SECONDS - t))s"
 fi
+# Roots built for other package lists or script versions, unused for a day, are stale (a run of
+# another version may still be using one that is newer).
+touch "$base/.used"
+for old in "$cache"/debian12-*; do
+    if [ "$old" != "$base" ] && [ -z "$(find "$old/.used" -mmin -1440 2>/dev/null)" ]; then
+        rm -rf "$old"
+    fi
+done
 
 work=$(mktemp -d /var/tmp/probed-ci-systemd.XXXXXX)
 root=$work/root
@@ -280,8 +286,6 @@ write_config() { # write_config FILE MONITOR...: one http monitor of the target 
 }
 write_config "$root/etc/probed/monitors.toml" target
 chmod 0644 "$root/etc/probed/monitors.toml"
-"$python" -m probed check -c "$root/etc/probed/monitors.toml" >/dev/null ||
-    fail "the CI monitors.toml is invalid"
 
 step "boot"
 # No machined and no systemd on the host: --register=no --keep-unit; nsenter drives it.
@@ -324,6 +328,8 @@ fi
 systemd_version=$(in_ct systemctl --version)
 say "booted: ${systemd_version%%$'\n'*}, system $system, PID 1 on the host: $leader"
 [ "$(in_ct systemctl is-active ci-target.service)" = active ] || fail "the loopback target did not start"
+checked=$(in_ct probed check -c /etc/probed/monitors.toml 2>&1) ||
+    fail "probed check of the container's monitors.toml: $checked"
 
 step "start"
 in_ct systemctl log-level debug   # the journal then records each sd_notify message
