@@ -30,7 +30,8 @@ async def monitors(session: aiohttp.ClientSession, base: str) -> dict[str, dict[
 async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tmp_path, target):
     port = free_port()
     now = datetime.now(UTC)
-    end = (now + timedelta(seconds=4)).isoformat(timespec="seconds")
+    # Long enough for a daemon start on a loaded machine: the window must still be open then.
+    end = (now + timedelta(seconds=10)).isoformat(timespec="seconds")
     config = write_config(
         tmp_path,
         port,
@@ -55,7 +56,7 @@ async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tm
                 return (await monitors(session, base))[name]["state"] == wanted
 
             await wait_for(lambda: state("api", "up"), 10, "api up")
-            await wait_for(lambda: state("db", "up"), 15, "db checked after the window")
+            await wait_for(lambda: state("db", "up"), 25, "db checked after the window")
 
             async with session.post(
                 base + "/api/v1/monitors/11/pause", headers=AUTH, json={"for": "2s"}
