@@ -7,6 +7,7 @@ rest of the file is still checked and every problem is reported at once.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -314,12 +315,13 @@ def _slo(sec: Section) -> float | None:
     if match is None:
         sec.problem("slo", f'expected a percentage like "99.9%", got "{text}"')
         return None
-    percent = float(match[1])
+    percent = Decimal(match[1])
     if not 0 < percent < 100:
         # 100 % leaves no error budget at all: every second down would exhaust it.
         sec.problem("slo", f"must be above 0% and below 100%, got {text.strip()}")
         return None
-    return percent / 100
+    # Decimal: 99.9 / 100 in binary floats is 0.9990000000000001.
+    return float(percent / 100)
 
 
 def _slow_threshold(sec: Section, timeout: float) -> float | None:
