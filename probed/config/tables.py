@@ -7,9 +7,9 @@ rest of the file is still checked and every problem is reported at once.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 from pathlib import Path
 
 from probed.config.kinds import KIND_KEYS, KINDS, Kind

@@ -45,6 +45,7 @@ from probed.store import Store
 from probed.units import utcnow
 from probed.web import make_app
 from probed.web.context import Api
+from probed.web.public import Public, make_public_app
 
 log = structlog.get_logger("probed")
 
@@ -52,7 +53,13 @@ CONFIG_PAUSE_REASON = "paused in monitors.toml"
 STALL_SECONDS = 10.0
 """/healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
 (its 1 s heartbeat included) for this long."""
-RESTART_SETTINGS = ("listen", "state_dir", "max_concurrent_checks", "connectivity_check")
+RESTART_SETTINGS = (
+    "listen",
+    "public_listen",
+    "state_dir",
+    "max_concurrent_checks",
+    "connectivity_check",
+)
 """Settings a running daemon cannot change; a reload keeps the old value and says so."""
 
 
@@ -124,6 +131,10 @@ class Parts:
     app: web.Application
     guard: ConnectionGuard
     """Bounds the app's inbound connections (see ``probed.service.listener``)."""
+    public: Public
+    public_app: web.Application
+    """What ``[probed] public_listen`` serves: the status page, its JSON and badges only."""
+    public_guard: ConnectionGuard
     session: aiohttp.ClientSession | None
     """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
     now: Callable[[], datetime]
@@ -158,6 +169,8 @@ class Parts:
         self.history.retention = retention(settings)
         self.pauses.windows = config.maintenance
         self.api.token = settings.api_token
+        self.public.title = settings.status_page_title
+        self.public.show_urls = settings.status_page_show_urls
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
         return changes
@@ -291,13 +304,18 @@ def build(
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
     guard = ConnectionGuard()
+    public = Public(pipeline, history, clock)
     app = make_app(
         metrics,
         functools.partial(alive, scheduler),
         api,
         problem=functools.partial(store_problem, backlog, outbox),
+        public=public,
     )
     app.middlewares.append(guard.middleware)
+    public_guard = ConnectionGuard()
+    public_app = make_public_app(public)
+    public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(
         config=config,
@@ -315,6 +333,9 @@ def build(
         api=api,
         app=app,
         guard=guard,
+        public=public,
+        public_app=public_app,
+        public_guard=public_guard,
         session=own_session,
         now=clock,
     )

@@ -1,0 +1,202 @@
+"""The public surface (DESIGN §6): the status page ``/``, ``/api/v1/status``, badges and
+static assets, for public monitors only. ``add_public_routes`` is the one list of these
+routes; both the admin app and the ``public_listen`` app are built with it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+import jinja2
+from aiohttp import web
+
+from probed.engine.pipeline import Pipeline
+from probed.history import History
+from probed.status.collect import collect
+from probed.status.report import MonitorReport, StatusReport
+from probed.status.views import status_json
+from probed.units import format_span, iso
+from probed.web.badges import badge, response_colour, uptime_colour
+from probed.web.page_parts import bars, chart, milliseconds, percent
+
+BADGE_WINDOWS = ("1d", "7d", "30d", "90d")
+STATE_COLOURS = {"up": "green", "down": "red", "seems_down": "yellow", "paused": "blue"}
+_STATIC = resources.files("probed.web") / "static"
+_STATIC_TYPES = {".svg": "image/svg+xml"}
+
+
+@dataclass(slots=True)
+class Public:
+    """What the public handlers read; ``title`` and ``show_urls`` follow reloads."""
+
+    pipeline: Pipeline
+    history: History
+    now: Callable[[], datetime]
+    title: str = "probed status"
+    show_urls: bool = False
+
+    def report(self) -> StatusReport:
+        """The status of every public monitor now, in configuration order."""
+        tracked = list(self.pipeline.monitors.values())
+        return collect(
+            tracked, self.history, self.now(), title=self.title, show_urls=self.show_urls
+        )
+
+    def monitor(self, text: str) -> MonitorReport | None:
+        """One public monitor's report by its id (as text), or None."""
+        if not (text.isascii() and text.isdigit() and len(text) < 19):
+            return None
+        wanted = int(text)
+        tracked = [
+            t for t in self.pipeline.monitors.values() if t.id == wanted and t.monitor.public
+        ]
+        if not tracked:
+            return None
+        now = self.now()
+        return collect(tracked, self.history, now, title="", show_urls=False).monitors[0]
+
+
+PUBLIC = web.AppKey("public", Public)
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("probed.web", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_page(report: StatusReport, nonce: str) -> str:
+    """The status page's HTML; ``nonce`` lets its own style and script past the CSP."""
+    return _env.get_template("status.html.j2").render(
+        report=report,
+        nonce=nonce,
+        bars=bars,
+        chart=lambda points: chart(points, report.now),
+        percent=percent,
+        milliseconds=milliseconds,
+        span=_signed_span,
+        iso=iso,
+    )
+
+
+def content_security_policy(nonce: str) -> str:
+    """Nothing from anywhere else; only the page's own style and script (by nonce)."""
+    return (
+        "default-src 'none'; "
+        f"style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+async def status_page(request: web.Request) -> web.StreamResponse:
+    nonce = secrets.token_urlsafe(16)
+    html = render_page(request.config_dict[PUBLIC].report(), nonce)
+    response = web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": content_security_policy(nonce),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache",
+        },
+    )
+    response.enable_compression()
+    return response
+
+
+async def status_api(request: web.Request) -> web.StreamResponse:
+    response = web.json_response(
+        status_json(request.config_dict[PUBLIC].report()),
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
+    response.enable_compression()
+    return response
+
+
+def _svg(body: str, max_age: int) -> web.Response:
+    return web.Response(
+        text=body,
+        content_type="image/svg+xml",
+        headers={
+            # Short: README badges are fetched through caches (GitHub's camo) that honour it.
+            "Cache-Control": f"public, max-age={max_age}, s-maxage={max_age}",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _badge_monitor(request: web.Request) -> MonitorReport:
+    found = request.config_dict[PUBLIC].monitor(request.match_info["id"])
+    if found is None:
+        raise web.HTTPNotFound(text="no public monitor with this id\n")
+    return found
+
+
+async def status_badge(request: web.Request) -> web.StreamResponse:
+    m = _badge_monitor(request)
+    state = "degraded" if m.degraded and m.status.label == "up" else m.status.label
+    colour = "yellow" if state == "degraded" else STATE_COLOURS.get(state, "grey")
+    return _svg(badge("status", m.state_text.lower(), colour), 60)
+
+
+async def uptime_badge(request: web.Request) -> web.StreamResponse:
+    window = request.query.get("window", "30d")
+    if window not in BADGE_WINDOWS:
+        raise web.HTTPBadRequest(text=f"window must be one of {', '.join(BADGE_WINDOWS)}\n")
+    m = _badge_monitor(request)
+    ratio = m.uptime[window]
+    return _svg(badge(f"uptime {window}", percent(ratio), uptime_colour(ratio)), 300)
+
+
+async def response_badge(request: web.Request) -> web.StreamResponse:
+    m = _badge_monitor(request)
+    public = request.config_dict[PUBLIC]
+    slow = next(
+        (t.monitor.slow_threshold for t in public.pipeline.monitors.values() if t.id == m.id),
+        None,
+    )
+    value = milliseconds(m.avg_response)
+    return _svg(badge("response 24h", value, response_colour(m.avg_response, slow)), 300)
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    item = _STATIC / name
+    if "/" in name or suffix not in _STATIC_TYPES or not item.is_file():
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=item.read_bytes(),
+        content_type=_STATIC_TYPES[suffix],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def add_public_routes(app: web.Application, *, status_api_route: bool = True) -> None:
+    """Every route the public listener serves (and the admin listener too). Push URLs belong
+    here as well. ``status_api_route`` is False where an /api/v1 sub-app serves it instead."""
+    app.router.add_get("/", status_page)
+    if status_api_route:
+        app.router.add_get("/api/v1/status", status_api)
+    app.router.add_get("/badge/{id}/status.svg", status_badge)
+    app.router.add_get("/badge/{id}/uptime.svg", uptime_badge)
+    app.router.add_get("/badge/{id}/response.svg", response_badge)
+    app.router.add_get("/static/{name}", static_file)
+
+
+def make_public_app(public: Public) -> web.Application:
+    """The app of ``[probed] public_listen``: the public routes and nothing else."""
+    app = web.Application()
+    app[PUBLIC] = public
+    add_public_routes(app)
+    return app
+
+
+def _signed_span(seconds: float) -> str:
+    return format_span(seconds) if seconds >= 0 else f"−{format_span(-seconds)} (overspent)"
