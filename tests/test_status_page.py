@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from probed.model import Status
 from probed.status.banner import Overall, overall
@@ -129,9 +129,7 @@ async def test_a_hidden_monitor_is_absent_from_the_page_json_and_badges(harness,
         assert (await public.get(f"/badge/{hidden}/status.svg")).status == 404
 
 
-def web_server(app: web.Application):  # type: ignore[no-untyped-def]
-    from aiohttp.test_utils import TestServer
-
+def web_server(app: web.Application) -> TestServer:
     return TestServer(app, host="127.0.0.1")
 
 
