@@ -53,11 +53,7 @@ def bars(days: list[Day]) -> Markup:
 def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
     """The last 24 h of hourly mean response times as an inline SVG line (empty without any)."""
     if not points:
-        return Markup(
-            f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img"'
-            ' aria-label="no response times in the last 24 hours"><text x="4" y="28">'
-            "no response times in the last 24 h</text></svg>"
-        )
+        return Markup('<p class="chart-axis">no response times in the last 24 h</p>')
     end = now.timestamp()
     start = end - DAY_SECONDS
     top = max(s for _, s in points) * 1.1 or 1.0
@@ -69,10 +65,13 @@ def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
         coords.append(f"{x:.1f},{y:.1f}")
     peak = max(s for _, s in points)
     label = f"response time, last 24 h: peak {peak * 1000:.0f} ms"
+    # preserveAspectRatio none: the line spans the card's width at any screen size.
     return Markup(
         f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img"'
-        f' aria-label="{label}"><title>{label}</title>'
+        f' preserveAspectRatio="none" aria-label="{label}"><title>{label}</title>'
         f'<polyline points="{" ".join(coords)}"/></svg>'
+        f'<div class="chart-axis"><span>response time, 24 h ago</span>'
+        f"<span>peak {peak * 1000:.0f} ms</span><span>now</span></div>"
     )
 
 

@@ -78,7 +78,8 @@ def render_page(report: StatusReport, nonce: str) -> str:
         chart=lambda points: chart(points, report.now),
         percent=percent,
         milliseconds=milliseconds,
-        span=_signed_span,
+        span=format_span,
+        objective=lambda ratio: f"{ratio * 100:g}%",
         iso=iso,
     )
 
@@ -196,7 +197,3 @@ def make_public_app(public: Public) -> web.Application:
     app[PUBLIC] = public
     add_public_routes(app)
     return app
-
-
-def _signed_span(seconds: float) -> str:
-    return format_span(seconds) if seconds >= 0 else f"−{format_span(-seconds)} (overspent)"
