@@ -16,7 +16,7 @@ from aiohttp import web
 from probed.config import load_config
 from probed.units import utcnow
 from tests.alert_fixtures import FakeClock
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.daemon_proc import DaemonProcess, free_port, run_cli
 from tests.history_fixtures import TOKEN, Harness
 
 pytestmark = pytest.mark.slow
@@ -91,12 +91,20 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
     try:
         async with aiohttp.ClientSession() as session:
             await wait_for_down(session, daemon.base)
-            async with session.post(
-                daemon.base + "/api/v1/announcements",
-                json={"message": "Checkout is failing; we are on it.", "level": "critical"},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            ) as resp:
-                assert resp.status == 201
+        # Through the CLI, which reads the URL and the token from the config.
+        code, out, err = await run_cli(
+            "announce",
+            "-c",
+            str(config),
+            "Checkout is failing; we are on it.",
+            "--level",
+            "critical",
+        )
+        assert code == 0, err
+        assert "announcement 1 (critical) shown" in out
+        code, _, _ = await run_cli("announce", "-c", str(config), "gone soon", "--for", "1s")
+        assert code == 0
+        await asyncio.sleep(1.1)
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -137,6 +145,7 @@ async def check_page(browser, base: str, width: int, shot: Path) -> None:  # typ
     for i in range(3):
         assert await monitors.nth(i).locator(".bars i").count() == 90
     assert "Internal admin" not in await page.content()
+    assert "gone soon" not in await page.content()  # expired
     checkout = page.locator("article.mon", has_text="Checkout API")
     assert await checkout.locator(".state").inner_text() == "Down"
     bar = checkout.locator(".bars i").nth(89 - 7)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from probed import __version__, logs
 from probed.cli import api_client, init
+from probed.cli.announce import add_announce
 from probed.cli.probe import cmd_probe
 from probed.config import (
     KINDS,
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
+    add_announce(sub)
     init.add_command(sub)
 
     p = add_parser(

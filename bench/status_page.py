@@ -1,0 +1,126 @@
+"""How fast the public status page renders, and how heavy it is, for N monitors with 90 days
+of history.
+
+N monitors on a fake clock in a probed made by ``build()`` with its probe replaced: 90 days of
+history go through the real pipeline (state machine, store), one check every 6 hours per
+monitor before the last day and every 5 minutes during it, with an outage of a few hours on
+about one monitor-day in twenty; the daemon's housekeeping rolls the results up. Then the real
+app serves ``GET /`` and ``GET /api/v1/status`` over a real socket: the time of each answer
+(reading the store, the uptime maths, rendering) and the page's size, raw and gzip-compressed
+as it is sent to a browser that accepts gzip.
+
+    .venv/bin/python bench/status_page.py [--monitors 500] [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from probed import logs
+from probed.config import Config, Monitor, Settings
+from probed.model import CheckResult, Timings
+from probed.service.build import build
+from probed.web.public import render_page
+
+DAYS = 90
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.t = start
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--monitors", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    logs.configure("error")
+    rng = random.Random(10)
+    with tempfile.TemporaryDirectory() as tmp:
+        monitors = tuple(
+            Monitor(
+                name=f"service-{i:04d}",
+                url=f"https://service-{i}.example.test/health",
+                down_after=1,
+                group=f"Group {i % 8}",
+                slo=0.999 if i % 3 == 0 else None,
+            )
+            for i in range(args.monitors)
+        )
+        config = Config(Path(tmp) / "monitors.toml", Settings(state_dir=Path(tmp)), monitors)
+        clock = Clock(NOW - timedelta(days=DAYS))
+        failing: set[str] = set()
+
+        async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+            ok = monitor.name not in failing
+            duration = 0.05 + rng.random() * 0.3
+            reason = "HTTP 200" if ok else "HTTP 503, expected 2xx"
+            return CheckResult(ok, reason, now, Timings(total=duration), 200 if ok else 503)
+
+        parts = build(config, clock, probe=probe)
+        started = time.perf_counter()
+        step = timedelta(hours=6)
+        while clock.t < NOW:
+            if clock.t >= NOW - timedelta(days=1):
+                step = timedelta(minutes=5)
+            failing = {m.name for m in monitors if rng.random() < 0.05 / 4}
+            for m in monitors:
+                await parts.pipeline.check(m.name)
+            if clock.t.minute == 0:
+                while await parts.housekeeping.maintain():
+                    pass
+            clock.t += step
+        clock.t = NOW
+        while await parts.housekeeping.maintain():
+            pass
+        print(
+            f"history of {args.monitors} monitors over {DAYS} days written in"
+            f" {time.perf_counter() - started:.0f} s"
+        )
+        async with TestClient(TestServer(parts.app, host="127.0.0.1")) as client:
+            for path, label in (("/", "GET /"), ("/api/v1/status", "GET /api/v1/status")):
+                times, raw, sent = [], 0, 0
+                for _ in range(args.runs):
+                    t = time.perf_counter()
+                    resp = await client.get(path, headers={"Accept-Encoding": "gzip"})
+                    body = await resp.read()
+                    times.append(time.perf_counter() - t)
+                    raw = len(body)
+                    sent = len(gzip.compress(body, 6))
+                print(
+                    f"{label}: median {statistics.median(times) * 1000:.0f} ms,"
+                    f" best {min(times) * 1000:.0f} ms over {args.runs} runs;"
+                    f" {raw / 1024:.0f} KiB, {sent / 1024:.0f} KiB gzip-compressed"
+                )
+            public = parts.public
+            t = time.perf_counter()
+            report = public.report()
+            collected = time.perf_counter() - t
+            t = time.perf_counter()
+            render_page(report, "nonce")
+            print(
+                f"  of which: reading and uptime maths {collected * 1000:.0f} ms,"
+                f" template {(time.perf_counter() - t) * 1000:.0f} ms"
+            )
+        await parts.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
