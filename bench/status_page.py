@@ -114,7 +114,7 @@ async def main() -> None:
             report = public.report()
             collected = time.perf_counter() - t
             t = time.perf_counter()
-            render_page(report, "nonce")
+            render_page(report)
             print(
                 f"  of which: reading and uptime maths {collected * 1000:.0f} ms,"
                 f" template {(time.perf_counter() - t) * 1000:.0f} ms"

@@ -9,7 +9,7 @@ from probed.history import History
 from probed.history.uptime import incidents
 from probed.model import Status
 from probed.status.banner import overall
-from probed.status.days import days
+from probed.status.days import dates, days
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
@@ -40,6 +40,7 @@ def collect(
     ids = [t.id for t in public]
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first_day = midnight - (BAR_DAYS - 1) * DAY
+    calendar = dates(first_day, BAR_DAYS)
     loaded = history.timelines(ids, min(first_day, now - _SPANS["90d"]))
     charts = history.hourly_response(ids, now - DAY, now)
     means = history.mean_response(ids, now - DAY, now)
@@ -62,7 +63,7 @@ def collect(
                 degraded=_slow(t, history),
                 since=t.state.since,
                 uptime={k: timeline.ratio(now - span, now) for k, span in _SPANS.items()},
-                days=days(timeline, first_day, BAR_DAYS),
+                days=days(timeline, first_day, calendar),
                 response=charts.get(t.id, []),
                 avg_response=means.get(t.id),
                 slo=slo,

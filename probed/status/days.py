@@ -24,14 +24,19 @@ class Day:
         return None if total <= 0 else self.up_seconds / total
 
 
-def days(timeline: Timeline, first: datetime, count: int) -> list[Day]:
-    """``count`` days from ``first`` (a UTC midnight), oldest first; one pass over the spans
-    (the page asks for 90 days of hundreds of monitors)."""
-    start = first.timestamp()
+def dates(first: datetime, count: int) -> list[date]:
+    """The ``count`` dates from ``first`` on: made once and shared by every monitor's days."""
+    day0 = first.date()
+    return [day0 + timedelta(days=i) for i in range(count)]
+
+
+def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[Day]:
+    """The days of ``calendar`` (``dates(first, n)``; ``first`` a UTC midnight), oldest first;
+    one pass over the spans (the page asks for 90 days of hundreds of monitors)."""
+    start, count = first.timestamp(), len(calendar)
     up = _per_day(timeline.up, start, count)
     down = _per_day(timeline.down, start, count)
-    day0 = first.date()
-    return [Day(day0 + timedelta(days=i), up[i], down[i]) for i in range(count)]
+    return list(map(Day, calendar, up, down))
 
 
 def _per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:

@@ -4,7 +4,7 @@ times a join over precomputed strings; none of these pieces carries text from mo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from markupsafe import Markup
 
@@ -20,6 +20,8 @@ def percent(ratio: float | None, digits: int = 2) -> str:
     """``99.95%``, truncated so that 99.999 % never reads as a perfect 100.00 %."""
     if ratio is None:
         return "no data"
+    if ratio >= 1.0:
+        return "100%"
     scale = 10**digits
     return f"{int(ratio * 100 * scale) / scale:.{digits}f}%"
 
@@ -43,11 +45,31 @@ def day_title(day: Day) -> str:
     return f"{day.date.isoformat()}: {percent(ratio)} up, {down}"
 
 
-def bars(days: list[Day]) -> Markup:
-    """One ``<i>`` per day, coloured by class, its date, ratio and downtime as a tooltip."""
-    return Markup(
-        "".join(f'<i class="{day_class(d.ratio)}" title="{day_title(d)}"></i>' for d in days)
-    )
+def bar(day: Day) -> str:
+    return f'<i class="{day_class(day.ratio)}" title="{day_title(day)}"></i>'
+
+
+class Bars:
+    """One ``<i>`` per day, coloured by class, with its date, ratio and downtime as a tooltip.
+
+    Most days of most monitors are either perfect or before the monitor existed: those bars
+    are the same for every monitor and made once per page."""
+
+    def __init__(self) -> None:
+        self._same: dict[tuple[date, bool], str] = {}
+
+    def __call__(self, days: list[Day]) -> Markup:
+        out = []
+        same = self._same
+        for d in days:
+            if d.down_seconds <= 0:
+                key = (d.date, d.up_seconds > 0)
+                if (html := same.get(key)) is None:
+                    html = same[key] = bar(d)
+                out.append(html)
+            else:
+                out.append(bar(d))
+        return Markup("".join(out))
 
 
 def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
