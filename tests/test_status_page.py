@@ -226,6 +226,18 @@ async def test_the_slo_budget_is_shown_with_minutes_and_percent_left(harness, cl
     assert slo["error_budget_remaining_seconds"] == pytest.approx(24.0)
     assert slo["error_budget_remaining_ratio"] == pytest.approx(2 / 3)
     assert "error budget left 24s (66.6%)" in (await page(client))[1].all_text
+    harness.parts.housekeeping.refresh_uptime()
+    metric = harness.metrics.registry.get_sample_value(
+        "probed_slo_error_budget_remaining_ratio", {"monitor": XSS}
+    )
+    assert metric == pytest.approx(2 / 3)
+    # Only monitors with an slo have the series.
+    assert (
+        harness.metrics.registry.get_sample_value(
+            "probed_slo_error_budget_remaining_ratio", {"monitor": "api"}
+        )
+        is None
+    )
 
 
 async def test_badges_are_svg_for_public_monitors(harness, client):

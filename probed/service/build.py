@@ -32,6 +32,7 @@ from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
 from probed.engine.scheduler import Scheduler
+from probed.engine.slowness import SAMPLE, is_degraded
 from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
@@ -192,6 +193,8 @@ class Parts:
                 # Same check: keep the runtime state, take the new settings.
                 old = current.monitor
                 current.monitor, current.id = monitor, row.id
+                current.degraded = is_degraded(monitor, current.recent_good)
+                self.metrics.set_degraded(monitor.name, current.degraded)
                 if (old.interval, old.retry_interval) != (monitor.interval, monitor.retry_interval):
                     scheduler.add(monitor)
                     changes.rescheduled.append(monitor.name)
@@ -202,7 +205,11 @@ class Parts:
                     changes.restarted.append(monitor.name)
                 elif not initial:
                     changes.added.append(monitor.name)
-                pipeline.track(Tracked(monitor, row.id, row.state, self.store.last_check(row.id)))
+                recent = tuple(reversed(self.store.checks.recent_good(row.id, SAMPLE)))
+                tracked = Tracked(monitor, row.id, row.state, self.store.last_check(row.id))
+                # Restored, not judged anew: a restart sends no DEGRADED alert.
+                tracked.recent_good, tracked.degraded = recent, is_degraded(monitor, recent)
+                pipeline.track(tracked)
                 scheduler.add(monitor)
             self._apply_config_pause(monitor)
 

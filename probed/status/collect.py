@@ -22,8 +22,6 @@ from probed.units import from_ms, to_ms
 DAY = timedelta(days=1)
 BAR_DAYS = 90
 INCIDENT_DAYS = 30
-SLOW_SAMPLE = 3
-"""DESIGN §4: degraded is the mean of the last 3 good checks above ``slow_threshold``."""
 _SPANS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 
 
@@ -60,7 +58,7 @@ def collect(
                 group=m.group,
                 url=m.display_url if show_urls else None,
                 status=t.state.status,
-                degraded=_slow(t, history),
+                degraded=t.degraded and t.state.status is Status.UP,
                 since=t.state.since,
                 uptime={k: timeline.ratio(now - span, now) for k, span in _SPANS.items()},
                 days=days(timeline, first_day, calendar),
@@ -88,14 +86,6 @@ def collect(
         monitors=monitors,
         incidents=found,
     )
-
-
-def _slow(t: Tracked, history: History) -> bool:
-    threshold = t.monitor.slow_threshold
-    if threshold is None or t.state.status is not Status.UP:
-        return False
-    recent = history.recent_good(t.id, SLOW_SAMPLE)
-    return len(recent) == SLOW_SAMPLE and sum(recent) / SLOW_SAMPLE > threshold
 
 
 def _at(ms: int) -> datetime:
