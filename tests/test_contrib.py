@@ -30,6 +30,8 @@ METRICS = {
     "probed_schedule_lag_seconds",
     "probed_config_last_reload_successful",
     "probed_config_last_reload_success_timestamp_seconds",
+    "probed_monitor_degraded",
+    "probed_slo_error_budget_remaining_ratio",
     "up",
 }
 
