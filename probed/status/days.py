@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from probed.history.uptime import Span, Timeline
 
 DAY_SECONDS = 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
+class Day(NamedTuple):
+    """A tuple, not a dataclass: a page makes 90 per monitor, and tuples are made fastest."""
+
     date: date
     up_seconds: float
     down_seconds: float

@@ -21,6 +21,7 @@ from probed.units import format_span, iso
 from probed.web.badges import badge, response_colour, uptime_colour
 from probed.web.page_parts import Bars, chart, milliseconds, percent
 
+PAGE_MAX_AGE = 15
 BADGE_WINDOWS = ("1d", "7d", "30d", "90d")
 STATE_COLOURS = {"up": "green", "down": "red", "seems_down": "yellow", "paused": "blue"}
 _STATIC = resources.files("probed.web") / "static"
@@ -99,7 +100,9 @@ async def status_page(request: web.Request) -> web.StreamResponse:
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-cache",
+            # Public and briefly cacheable: a reverse proxy or CDN in front can absorb a crowd
+            # (rendering 500 monitors takes a while); the page reloads every 60 s anyway.
+            "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
         },
     )
     response.enable_compression()
@@ -109,7 +112,10 @@ async def status_page(request: web.Request) -> web.StreamResponse:
 async def status_api(request: web.Request) -> web.StreamResponse:
     response = web.json_response(
         status_json(request.config_dict[PUBLIC].report()),
-        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+        headers={
+            "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
+            "Access-Control-Allow-Origin": "*",
+        },
     )
     response.enable_compression()
     return response
