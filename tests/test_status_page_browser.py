@@ -43,11 +43,12 @@ async def target() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-def write_config(tmp_path: Path, port: int, healthy: str) -> Path:
+def write_config(tmp_path: Path, port: int, public_port: int, healthy: str) -> Path:
     refused = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
     path = tmp_path / "monitors.toml"
     path.write_text(
-        f'[probed]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[probed]\nlisten = "127.0.0.1:{port}"\npublic_listen = "127.0.0.1:{public_port}"\n'
+        f'state_dir = "{tmp_path / "state"}"\n'
         f'api_token = "{TOKEN}"\nstatus_page_title = "Example status"\n\n'
         '[defaults]\ninterval = "2s"\ntimeout = "1s"\ndown_after = 1\n\n'
         f'[[monitor]]\nname = "Website"\nurl = "{healthy}"\ngroup = "Frontend"\n'
@@ -83,8 +84,9 @@ async def seed_history(config_path: Path) -> None:
 async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) -> None:
     from playwright.async_api import async_playwright
 
-    port = free_port()
-    config = write_config(tmp_path, port, target)
+    port, public_port = free_port(), free_port()
+    public = f"http://127.0.0.1:{public_port}"
+    config = write_config(tmp_path, port, public_port, target)
     await seed_history(config)
     daemon = DaemonProcess(config, port)
     await daemon.start()
@@ -105,16 +107,33 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
         code, _, _ = await run_cli("announce", "-c", str(config), "gone soon", "--for", "1s")
         assert code == 0
         await asyncio.sleep(1.1)
+        async with aiohttp.ClientSession() as session:
+            await only_the_public_surface(session, public)
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             try:
                 for name, width in (("desktop", 1280), ("phone", 390)):
-                    await check_page(browser, daemon.base, width, ARTIFACTS / f"status-{name}.png")
+                    await check_page(browser, public, width, ARTIFACTS / f"status-{name}.png")
             finally:
                 await browser.close()
     finally:
         await daemon.stop()
+
+
+async def only_the_public_surface(session: aiohttp.ClientSession, public: str) -> None:
+    """public_listen serves the page, its JSON, badges and assets, and nothing else."""
+    for path in ("/", "/api/v1/status", "/badge/1/status.svg", "/static/status.css"):
+        async with session.get(public + path) as resp:
+            assert resp.status == 200, path
+    for path in ("/metrics", "/healthz", "/api/v1/monitors", "/api/v1/announcements"):
+        async with session.get(public + path) as resp:
+            assert resp.status == 404, path
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with session.post(public + "/api/v1/announcements", json={}, headers=auth) as resp:
+        assert resp.status in (404, 405)
+    async with session.post(public + "/v2/getMonitors", data={"api_key": TOKEN}) as resp:
+        assert resp.status == 404
 
 
 async def wait_for_down(session: aiohttp.ClientSession, base: str) -> None:
