@@ -288,3 +288,23 @@ async def test_announcements_need_the_token_show_on_the_page_and_expire(harness,
     )
     assert bad.status == 400
     assert "level" in (await bad.json())["error"]
+
+
+async def test_the_page_is_reused_while_nothing_changes_and_redone_when_something_does(
+    harness, client
+):
+    await harness.check("api")
+
+    async def updated() -> str:
+        return (await (await client.get("/api/v1/status")).json())["updated"]
+
+    first = await updated()
+    harness.clock.advance(10)
+    assert await updated() == first  # the same report, within 15 s and no change
+    gz = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers["Content-Encoding"] == "gzip"
+    await harness.check("api", ok=False)  # a state change shows at once
+    changed = await updated()
+    assert changed != first
+    harness.clock.advance(16)
+    assert await updated() != changed  # and nothing is older than 15 s

@@ -44,10 +44,16 @@ def _per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
     out = [0.0] * count
     end = start + count * DAY_SECONDS
     for s, e in spans:
-        s, e = max(s, start), min(e, end)
-        while s < e:
-            i = int((s - start) // DAY_SECONDS)
-            day_end = start + (i + 1) * DAY_SECONDS
-            out[i] += min(e, day_end) - s
-            s = day_end
+        if e <= start or s >= end:
+            continue
+        if s < start:
+            s = start
+        if e > end:
+            e = end
+        i = int((s - start) // DAY_SECONDS)
+        day_end = start + (i + 1) * DAY_SECONDS
+        while e > day_end:
+            out[i] += day_end - s
+            s, i, day_end = day_end, i + 1, day_end + DAY_SECONDS
+        out[i] += e - s
     return out

@@ -4,7 +4,7 @@ times a join over precomputed strings; none of these pieces carries text from mo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from markupsafe import Markup
 
@@ -52,24 +52,19 @@ def bar(day: Day) -> str:
 class Bars:
     """One ``<i>`` per day, coloured by class, with its date, ratio and downtime as a tooltip.
 
-    Most days of most monitors are either perfect or before the monitor existed: those bars
-    are the same for every monitor and made once per page."""
+    Most monitors had no downtime in 90 days: their bars depend only on which days had data,
+    and are made once per page for each such pattern; other days' bars are made per day."""
 
     def __init__(self) -> None:
-        self._same: dict[tuple[date, bool], str] = {}
+        self._perfect: dict[tuple[bool, ...], Markup] = {}
 
     def __call__(self, days: list[Day]) -> Markup:
-        out = []
-        same = self._same
-        for d in days:
-            if d.down_seconds <= 0:
-                key = (d.date, d.up_seconds > 0)
-                if (html := same.get(key)) is None:
-                    html = same[key] = bar(d)
-                out.append(html)
-            else:
-                out.append(bar(d))
-        return Markup("".join(out))
+        if any(d.down_seconds > 0 for d in days):
+            return Markup("".join(map(bar, days)))
+        pattern = tuple(d.up_seconds > 0 for d in days)
+        if (html := self._perfect.get(pattern)) is None:
+            html = self._perfect[pattern] = Markup("".join(map(bar, days)))
+        return html
 
 
 def chart(points: list[tuple[float, float]], now: datetime) -> Markup:

@@ -4,9 +4,11 @@ routes; both the admin app and the ``public_listen`` app are built with it."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from importlib import resources
 
 import jinja2
@@ -17,11 +19,12 @@ from probed.history import History
 from probed.status.collect import collect
 from probed.status.report import MonitorReport, StatusReport
 from probed.status.views import status_json
-from probed.units import format_span, iso
+from probed.units import format_span, iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
 from probed.web.page_parts import Bars, chart, milliseconds, percent
 
 PAGE_MAX_AGE = 15
+CACHE_SECONDS = 15.0
 BADGE_WINDOWS = ("1d", "7d", "30d", "90d")
 STATE_COLOURS = {"up": "green", "down": "red", "seems_down": "yellow", "paused": "blue"}
 _STATIC = resources.files("probed.web") / "static"
@@ -29,21 +32,68 @@ _STATIC_TYPES = {".svg": "image/svg+xml", ".css": "text/css", ".js": "text/javas
 
 
 @dataclass(slots=True)
+class _Cached:
+    key: object
+    at: datetime
+    report: StatusReport
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    """The page and the JSON made from ``report``, plain and gzip-compressed, by name."""
+
+
+@dataclass(slots=True)
 class Public:
-    """What the public handlers read; ``title`` and ``show_urls`` follow reloads."""
+    """What the public handlers read; ``title`` and ``show_urls`` follow reloads.
+
+    The report (and the page made from it) is kept for up to ``CACHE_SECONDS`` while no
+    monitor changes state, degradation or settings and the announcements stay the same: a
+    page of 500 monitors costs a good part of a second of CPU, and a public listener must not
+    let a crowd of readers (or one abusive client) take the checks' CPU away."""
 
     pipeline: Pipeline
     history: History
     now: Callable[[], datetime]
     title: str = "probed status"
     show_urls: bool = False
+    _cached: _Cached | None = None
 
     def report(self) -> StatusReport:
-        """The status of every public monitor now, in configuration order."""
+        """The status of every public monitor now (or at most ``CACHE_SECONDS`` ago, with
+        nothing changed since), in configuration order."""
+        now = self.now()
+        now_ms = to_ms(now)
+        assert now_ms is not None
         tracked = list(self.pipeline.monitors.values())
-        return collect(
-            tracked, self.history, self.now(), title=self.title, show_urls=self.show_urls
+        key = (
+            self.title,
+            self.show_urls,
+            self.history.store.announcements.current(now_ms),
+            [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
         )
+        cached = self._cached
+        if (
+            cached is not None
+            and timedelta(0) <= now - cached.at < timedelta(seconds=CACHE_SECONDS)
+            and cached.key == key
+        ):
+            return cached.report
+        report = collect(tracked, self.history, now, title=self.title, show_urls=self.show_urls)
+        self._cached = _Cached(key, now, report)
+        return report
+
+    def body(self, kind: str, gzipped: bool) -> bytes:
+        """The page (``kind`` "html") or the status JSON ("json") of ``report()``, UTF-8,
+        gzip-compressed if asked; made once per cached report."""
+        report = self.report()
+        cached = self._cached
+        bodies = cached.bodies if cached is not None and cached.report is report else {}
+        name = kind + (".gz" if gzipped else "")
+        if name not in bodies:
+            if kind not in bodies:
+                text = render_page(report) if kind == "html" else json.dumps(status_json(report))
+                bodies[kind] = text.encode()
+            if gzipped:
+                bodies[name] = gzip.compress(bodies[kind], 6)
+        return bodies[name]
 
     def monitor(self, text: str) -> MonitorReport | None:
         """One public monitor's report by its id (as text), or None."""
@@ -91,34 +141,41 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _answer(
+    request: web.Request, kind: str, content_type: str, headers: dict[str, str]
+) -> web.Response:
+    # Compressed once per cached report rather than per answer (aiohttp would compress each).
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    body = request.config_dict[PUBLIC].body(kind, gzipped)
+    if gzipped:
+        headers = {**headers, "Content-Encoding": "gzip"}
+    headers["Vary"] = "Accept-Encoding"
+    return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
+
+
 async def status_page(request: web.Request) -> web.StreamResponse:
-    html = render_page(request.config_dict[PUBLIC].report())
-    response = web.Response(
-        text=html,
-        content_type="text/html",
-        headers={
+    return _answer(
+        request,
+        "html",
+        "text/html",
+        {
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
-            # Public and briefly cacheable: a reverse proxy or CDN in front can absorb a crowd
-            # (rendering 500 monitors takes a while); the page reloads every 60 s anyway.
+            # Public and briefly cacheable: a reverse proxy or CDN in front can absorb a crowd;
+            # the page reloads every 60 s anyway.
             "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
         },
     )
-    response.enable_compression()
-    return response
 
 
 async def status_api(request: web.Request) -> web.StreamResponse:
-    response = web.json_response(
-        status_json(request.config_dict[PUBLIC].report()),
-        headers={
-            "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
-            "Access-Control-Allow-Origin": "*",
-        },
+    return _answer(
+        request,
+        "json",
+        "application/json",
+        {"Cache-Control": f"public, max-age={PAGE_MAX_AGE}", "Access-Control-Allow-Origin": "*"},
     )
-    response.enable_compression()
-    return response
 
 
 def _svg(body: str, max_age: int) -> web.Response:
