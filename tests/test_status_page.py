@@ -308,3 +308,19 @@ async def test_the_page_is_reused_while_nothing_changes_and_redone_when_somethin
     assert changed != first
     harness.clock.advance(16)
     assert await updated() != changed  # and nothing is older than 15 s
+
+
+async def test_announcements_survive_a_restart(tmp_path):
+    h = Harness(tmp_path / "probed.db", [monitor("api")])
+    async for client in api_client(h):
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        body = {"message": "Maintenance tonight", "for": "1d"}
+        assert (await client.post("/api/v1/announcements", json=body, headers=auth)).status == 201
+    await h.close()
+    h = Harness(tmp_path / "probed.db", [monitor("api")], h.clock)
+    try:
+        async for client in api_client(h):
+            data = await (await client.get("/api/v1/status")).json()
+            assert [a["message"] for a in data["announcements"]] == ["Maintenance tonight"]
+    finally:
+        await h.close()

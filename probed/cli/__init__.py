@@ -161,7 +161,8 @@ The config is -c FILE, else $PROBED_CONFIG, else ./monitors.toml.
 exit codes:
   0  ok
   1  config or usage error
-  2  runtime failure (for probe: the check failed; for status/pause/resume: the daemon)
+  2  runtime failure (for probe: the check failed; for status/pause/resume/announce: the
+     daemon)
 """
 
 
