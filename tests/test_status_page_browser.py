@@ -5,6 +5,7 @@ screenshots at phone and desktop widths to tests/artifacts/."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -113,8 +114,13 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             try:
-                for name, width in (("desktop", 1280), ("phone", 390)):
-                    await check_page(browser, public, width, ARTIFACTS / f"status-{name}.png")
+                for name, width, scheme in (
+                    ("desktop", 1280, "light"),
+                    ("phone", 390, "light"),
+                    ("phone-dark", 390, "dark"),
+                ):
+                    shot = ARTIFACTS / f"status-{name}.png"
+                    await check_page(browser, public, width, scheme, shot)
             finally:
                 await browser.close()
     finally:
@@ -147,8 +153,10 @@ async def wait_for_down(session: aiohttp.ClientSession, base: str) -> None:
     raise AssertionError(f"monitors did not settle: {states}")
 
 
-async def check_page(browser, base: str, width: int, shot: Path) -> None:  # type: ignore[no-untyped-def]
-    context = await browser.new_context(viewport={"width": width, "height": 900})
+async def check_page(browser, base: str, width: int, scheme: str, shot: Path) -> None:  # type: ignore[no-untyped-def]
+    context = await browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme
+    )
     page = await context.new_page()
     errors: list[str] = []
     requests: list[str] = []
@@ -167,6 +175,9 @@ async def check_page(browser, base: str, width: int, shot: Path) -> None:  # typ
     assert "gone soon" not in await page.content()  # expired
     checkout = page.locator("article.mon", has_text="Checkout API")
     assert await checkout.locator(".state").inner_text() == "Down"
+    # Four outages of hours against a 99.5 % objective: the budget is overspent, and says so.
+    slo = await checkout.locator(".slo").inner_text()
+    assert re.search(r"overspent by \d+h \d+m \(1\d\d\.\d% of the budget\)", slo), slo
     bar = checkout.locator(".bars i").nth(89 - 7)
     await bar.hover()
     title = await bar.get_attribute("title")

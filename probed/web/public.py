@@ -129,6 +129,8 @@ def render_page(report: StatusReport) -> str:
         milliseconds=milliseconds,
         span=format_span,
         objective=lambda ratio: f"{ratio * 100:g}%",
+        # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
+        share=lambda ratio: f"{int(ratio * 1000) / 10:.1f}%",
         iso=iso,
     )
 
