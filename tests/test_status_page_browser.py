@@ -65,18 +65,18 @@ def write_config(tmp_path: Path, port: int, public_port: int, healthy: str) -> P
 
 
 async def seed_history(config_path: Path) -> None:
-    """Days of hourly checks through the real pipeline on a clock that ends now: the Checkout
-    API had an outage of a few hours once a week, the others were up throughout."""
+    """Days of checks every 2 hours through the real pipeline on a clock that ends now: the
+    Checkout API had an outage of a few hours in most weeks, the others were up throughout."""
     config = load_config(config_path, {})
     start = utcnow() - timedelta(days=HISTORY_DAYS)
     h = Harness(config.settings.state_dir / "probed.db", config.monitors, FakeClock(start))
     try:
-        for hour in range(HISTORY_DAYS * 24 - 1):
+        for hour in range(0, HISTORY_DAYS * 24 - 2, 2):
             broken = hour % (24 * 7) in range(30, 30 + hour % 5)
             for name in ("Website", "Checkout API", "Search", "Internal admin"):
                 ok = not (broken and name == "Checkout API")
                 await h.check(name, ok=ok, duration=0.08 + (hour % 24) / 400)
-            h.clock.advance(3600)
+            h.clock.advance(7200)
     finally:
         await h.close()
 
