@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from probed.engine.pipeline import Tracked
 from probed.history import History
 from probed.history.uptime import incidents
-from probed.model import Status
+from probed.model import Status, TransitionKind
 from probed.status.banner import overall
 from probed.status.days import dates, days
 from probed.status.report import (
@@ -22,6 +22,7 @@ from probed.units import from_ms, to_ms
 DAY = timedelta(days=1)
 BAR_DAYS = 90
 INCIDENT_DAYS = 30
+DOWN = TransitionKind.DOWN
 _SPANS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 
 
@@ -68,7 +69,9 @@ def collect(
             )
         )
         horizon = now - INCIDENT_DAYS * DAY
-        for p in incidents(changes):
+        # Most monitors had no outage in the window: skip the period maths for them.
+        outages = incidents(changes) if any(c.kind is DOWN for c in changes) else []
+        for p in outages:
             if p.end is None or p.end > horizon:
                 found.append(IncidentReport(m.name, p.start, p.end, p.duration(now), p.reason))
     found.sort(key=lambda i: (i.end is None, i.start), reverse=True)

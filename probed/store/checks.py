@@ -182,13 +182,13 @@ class Checks:
         per ``bucket_ms`` period, for many monitors in one read."""
         where, params = ids_filter("m.id", ids)
         rows = self._db.execute(
-            "SELECT m.id, c.at_ms - c.at_ms % ?, SUM(c.duration_ms), COUNT(*)"
+            "SELECT m.id, c.at_ms - c.at_ms % ?, COALESCE(SUM(c.duration_ms), 0), COUNT(*)"
             " FROM monitors m CROSS JOIN checks c"
             " ON c.monitor_id = m.id AND c.at_ms >= ? AND c.at_ms < ?"
             f" JOIN outcomes o ON o.id = c.outcome_id WHERE o.ok = 1{where} GROUP BY 1, 2",
             [bucket_ms, start_ms, end_ms, *params],
         )
-        return [(int(m), int(at), int(total or 0), int(count)) for m, at, total, count in rows]
+        return rows.fetchall()  # integers already
 
     def recent_good(self, monitor_id: int, limit: int) -> list[float]:
         """Durations (seconds) of the monitor's latest ``limit`` good results, newest first."""

@@ -4,7 +4,7 @@ times a join over precomputed strings; none of these pieces carries text from mo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from markupsafe import Markup
 
@@ -52,19 +52,25 @@ def bar(day: Day) -> str:
 class Bars:
     """One ``<i>`` per day, coloured by class, with its date, ratio and downtime as a tooltip.
 
-    Most monitors had no downtime in 90 days: their bars depend only on which days had data,
-    and are made once per page for each such pattern; other days' bars are made per day."""
+    Most days of most monitors are either perfect or before the monitor existed: those bars
+    are the same for every monitor and made once per page; days with downtime one by one."""
 
     def __init__(self) -> None:
-        self._perfect: dict[tuple[bool, ...], Markup] = {}
+        self._same: dict[tuple[date, bool], str] = {}
 
     def __call__(self, days: list[Day]) -> Markup:
-        if any(d.down_seconds > 0 for d in days):
-            return Markup("".join(map(bar, days)))
-        pattern = tuple(d.up_seconds > 0 for d in days)
-        if (html := self._perfect.get(pattern)) is None:
-            html = self._perfect[pattern] = Markup("".join(map(bar, days)))
-        return html
+        same = self._same
+        out = []
+        for d in days:
+            if d.down_seconds > 0:
+                out.append(bar(d))
+                continue
+            key = (d.date, d.up_seconds > 0)
+            html = same.get(key)
+            if html is None:
+                html = same[key] = bar(d)
+            out.append(html)
+        return Markup("".join(out))
 
 
 def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
