@@ -92,13 +92,10 @@ def hourly_response(
     if rolled_up_to is not None and rolled_up_to > start:
         rows += store.rollups.good_hours(ids, start, min(rolled_up_to, end))
         raw_from = min(rolled_up_to, end)
+    # Roll-ups end where raw results begin (an hour boundary): no hour is in both.
     rows += store.checks.good_buckets(ids, raw_from, end, HOUR)
-    sums: dict[tuple[int, int], list[int]] = {}
-    for mid, at, total, count in rows:
-        slot = sums.setdefault((mid, at), [0, 0])
-        slot[0] += total
-        slot[1] += count
+    rows.sort()
     out: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for (mid, at), (total, count) in sorted(sums.items()):
+    for mid, at, total, count in rows:
         out[mid].append((at / 1000, total / count / 1000))
     return dict(out)
