@@ -112,6 +112,18 @@ class Metrics:
             ["monitor", "window"],
             registry=r,
         )
+        self.degraded = Gauge(
+            "probed_monitor_degraded",
+            "1 while the mean response time of the last 3 good checks is above slow_threshold",
+            m,
+            registry=r,
+        )
+        self.slo_budget = Gauge(
+            "probed_slo_error_budget_remaining_ratio",
+            "Share of the 30-day error budget of the monitor's slo left (below 0: overspent)",
+            m,
+            registry=r,
+        )
         self.store_errors = Counter(
             "probed_store_errors",
             "Writes the state database could not take (disk full, I/O error), by operation",
@@ -214,7 +226,13 @@ class Metrics:
         if (version := self._tls_version.pop(name, None)) is not None:
             self.tls_version.remove(name, version)
         self._last_chain.pop(name, None)
-        for gauge in (*self._per_monitor, self.status, self.last_chain_expiry):
+        for gauge in (
+            *self._per_monitor,
+            self.status,
+            self.last_chain_expiry,
+            self.degraded,
+            self.slo_budget,
+        ):
             with contextlib.suppress(KeyError):  # never had a result
                 gauge.remove(name)
         for result in ("success", "failure"):
@@ -234,6 +252,20 @@ class Metrics:
     def set_status(self, name: str, status: Status) -> None:
         if name in self._monitors:
             self.status.labels(name).set(int(status))
+
+    def set_degraded(self, name: str, degraded: bool) -> None:
+        if name in self._monitors:
+            self.degraded.labels(name).set(int(degraded))
+
+    def set_slo_budget(self, name: str, ratio: float | None) -> None:
+        """The error budget left of a monitor with an slo; None (no slo) drops the series."""
+        if name not in self._monitors:
+            return
+        if ratio is None:
+            with contextlib.suppress(KeyError):
+                self.slo_budget.remove(name)
+        else:
+            self.slo_budget.labels(name).set(ratio)
 
     def set_uptime(self, name: str, window: str, ratio: float | None) -> None:
         """A monitor's uptime over one of UPTIME_WINDOWS; None (nothing monitored) drops it."""

@@ -15,8 +15,8 @@ from probed.cli import build_parser
 from tests.daemon_proc import free_port, run_cli
 from tests.probe_servers import Target, issue, serve, server_context, write_ca
 
-COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "init", "test-alert"]
-COMMANDS += ["import"]
+COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "announce", "init"]
+COMMANDS += ["test-alert", "import"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -457,3 +457,15 @@ def test_ssl_expiry_days_on_an_http_monitor_still_loads_as_it_did_in_0_1(tmp_pat
     )
     config = load_config(path, {"HOME": str(tmp_path)})
     assert [m.type for m in config.monitors] == ["http", "keyword"]
+
+
+def test_status_page_keys_are_read(tmp_path: Path) -> None:
+    config = load_text(
+        tmp_path,
+        '[probed]\nstatus_page_show_urls = true\npublic_listen = "[::1]:8080"\n\n'
+        '[[monitor]]\nname = "api"\nurl = "https://example.org/"\ngroup = "Backend"\n'
+        'slo = "99.9%"\nslow_threshold = "500ms"\npublic = false\n',
+    )
+    settings, (api,) = config.settings, config.monitors
+    assert (settings.status_page_show_urls, settings.public_listen) == (True, "[::1]:8080")
+    assert (api.group, api.slo, api.slow_threshold, api.public) == ("Backend", 0.999, 0.5, False)

@@ -33,6 +33,8 @@ METRICS = {
     "probe_http_duration_seconds",
     "probed_schedule_lag_seconds_bucket",
     "probed_build_info",
+    "probed_monitor_degraded",
+    "probed_slo_error_budget_remaining_ratio",
     "up",
 }
 

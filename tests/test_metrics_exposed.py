@@ -51,6 +51,7 @@ def monitors_toml(port: int, state: Path, plain: Target, tls: Target, ca_file: s
         '[alerts.email]\nhost = "127.0.0.1"\nport = 9\nsecurity = "none"\n'
         'from = "probed@example.test"\nto = ["oncall@example.test"]\n'
         f'[[monitor]]\nname = "web"\nurl = "{tls.url("/moved")}"\nca_file = "{ca_file}"\n'
+        'slo = "99.9%"\nslow_threshold = "500ms"\n'
         f'[[monitor]]\nname = "words"\ntype = "keyword"\nkeyword = "absent"\n'
         f'url = "{plain.url("/parts")}"\ndown_after = 5\n'
         f'[[monitor]]\nname = "cert"\ntype = "ssl"\nurl = "{tls.url("/")}"\n'

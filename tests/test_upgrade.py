@@ -211,8 +211,8 @@ def test_a_failing_migration_step_leaves_the_database_at_its_old_version(tmp_pat
         db.execute("CREATE TABLE half_done (x)")
         raise sqlite3.OperationalError("disk I/O error")
 
-    # Step 2 succeeds, then step 3 fails: both are undone.
-    with pytest.raises(StoreError, match="from schema version 1 to 3: disk I/O error"):
+    # The real steps succeed, then the extra one fails: all are undone.
+    with pytest.raises(StoreError, match=f"from schema version 1 to {LATEST + 1}: disk I/O error"):
         Store.open(path, steps=(*STEPS, broken))
     assert dump(path) == DUMP
     assert dump(tmp_path / "probed.db.bak-v1") == DUMP
@@ -267,3 +267,22 @@ async def test_probed_run_on_a_damaged_database_exits_2_with_advice_and_no_trace
     code, _, err = await run_cli("run", "-c", str(config))
     assert code == 2
     assert "is damaged" in err and "move it aside" in err and "Traceback" not in err
+
+
+def test_the_announcements_step_keeps_existing_data_and_adds_the_table(tmp_path):
+    from probed.store import announcements_schema
+
+    path = tmp_path / "probed.db"
+    before = STEPS[: STEPS.index(announcements_schema.migrate)]
+    write_010(path)
+    Store.open(path, steps=before).close()
+    earlier = dump(path)
+    store = Store.open(path)
+    assert store.schema_version() == LATEST
+    rows = store.sync_monitors(monitors(), NOW)
+    assert rows["down"].state.status is Status.DOWN
+    with store.transaction():
+        new = store.announcements.add("maintenance tonight", "info", 1, None)
+    assert [a.id for a in store.announcements.current(2)] == [new]
+    store.close()
+    assert dump(tmp_path / f"probed.db.bak-v{len(before)}") == earlier

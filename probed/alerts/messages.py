@@ -67,6 +67,10 @@ def _subject(kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind 
     if kind is AlertKind.SSL:
         days = p.days_left or 0
         return f"[probed] SSL: {name} certificate expires in {days} day{'s' * (days != 1)}"
+    if kind is AlertKind.DEGRADED:
+        return f"[probed] DEGRADED: {name} (slow responses)"
+    if kind is AlertKind.RECOVERED:
+        return f"[probed] RECOVERED: {name} (responses fast again)"
     return f"[probed] TEST: {p.text or 'alert channel test'}"
 
 
@@ -121,6 +125,11 @@ def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
         intro = f"The TLS certificate of {name} expires in {p.days_left} days."
         expires = ("Expires at", format_time(p.cert_expires_at))
         return intro, [url, expires, ("Last check", p.reason)]
+    if kind in (AlertKind.DEGRADED, AlertKind.RECOVERED):
+        word = "slow (degraded performance)" if kind is AlertKind.DEGRADED else "fast again"
+        return f"{name} is up but {word}." if kind is AlertKind.DEGRADED else (
+            f"{name} answers {word}."
+        ), [url, ("Reason", p.reason), ("At", format_time(p.at))]
     return p.text, list(p.fields)
 
 

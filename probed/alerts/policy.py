@@ -31,6 +31,10 @@ class AlertKind(StrEnum):
     DIGEST = "digest"
     """Several DOWN (or UP) alerts of one alert storm, sent as one message."""
     TEST = "test"
+    DEGRADED = "degraded"
+    """Up, but the last good checks were slower than ``slow_threshold`` on average."""
+    RECOVERED = "recovered"
+    """Back below ``slow_threshold`` after DEGRADED."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ class Event:
     """The failed checks of the current failure streak, oldest first (shown in DOWN alerts)."""
     last_alert_at: datetime | None = None
     """When the current outage was last alerted (DOWN or REMINDER), for reminders."""
+    slowness: tuple[bool, float] | None = None
+    """After a good check that changed it: (degraded now, mean response seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +86,8 @@ def alerts_for(event: Event, marks: CertMarks) -> Decision:
     DOWN on entering down; UP (with duration and reason) when a down monitor recovers; nothing
     for blips, seems-down, first-up, pause or resume; for ssl monitors one SSL warning per
     certificate at each threshold below ``ssl_expiry_days``; a REMINDER on a tick every
-    ``remind_every`` while down.
+    ``remind_every`` while down; DEGRADED and RECOVERED when a good check moves the mean
+    response time of the last 3 across ``slow_threshold``.
     """
     monitor, alerts = event.monitor, []
     for t in event.transitions:
@@ -92,6 +99,8 @@ def alerts_for(event: Event, marks: CertMarks) -> Decision:
         due = reminder_due_at(monitor, event.state, event.last_alert_at)
         if due is not None and event.now >= due:
             alerts.append(_reminder(event))
+    if event.slowness is not None:
+        alerts.append(_slowness(event, *event.slowness))
     check, result = monitor.check, event.result
     if isinstance(check, SslCheck) and result and result.cert_expires_at:
         ssl_alert, marks = _certificate(monitor, check, result, result.cert_expires_at, marks)
@@ -177,6 +186,20 @@ def _reminder(event: Event) -> Alert:
         outage_seconds=(event.now - start).total_seconds() if start else None,
     )
     return Alert(AlertKind.REMINDER, event.monitor.name, payload, start)
+
+
+def _slowness(event: Event, degraded: bool, mean: float) -> Alert:
+    threshold = event.monitor.slow_threshold or 0.0
+    side = "above" if degraded else "back below"
+    payload = replace(
+        _base(event.monitor),
+        reason=f"mean response time {mean * 1000:.0f} ms over the last 3 good checks, {side}"
+        f" slow_threshold {threshold * 1000:.0f} ms",
+        at=event.now,
+        checks=(CheckFacts.of(event.result),) if event.result else (),
+    )
+    kind = AlertKind.DEGRADED if degraded else AlertKind.RECOVERED
+    return Alert(kind, event.monitor.name, payload)
 
 
 def _base(monitor: Monitor) -> Payload:

@@ -17,6 +17,7 @@ from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
+from probed.engine.slowness import is_degraded, mean, sample_after
 from probed.errors import StoreWriteError
 from probed.model import CheckResult, Status, Transition
 
@@ -57,8 +58,13 @@ class AlertRecorder:
         streak = self._remember(monitor.name, result)
         if not self._channels(monitor):
             return  # no channel: the policy writes nothing (the daemon logs that alerts are off)
-        if not transitions and (result is None or result.cert_expires_at is None):
-            return  # the policy alerts on transitions and certificates only: skip the lookup
+        slowness = _slowness(tracked, result)
+        if (
+            not transitions
+            and slowness is None
+            and (result is None or result.cert_expires_at is None)
+        ):
+            return  # nothing the policy alerts on: skip the lookup
         marks = self.outbox.cert_marks(monitor.name) if result is not None else CertMarks()
         event = Event(
             monitor=monitor,
@@ -67,6 +73,7 @@ class AlertRecorder:
             result=result,
             transitions=[t for _, t in transitions],
             failed_checks=streak,
+            slowness=slowness,
         )
         decision = alerts_for(event, marks)
         self._write(monitor, decision.alerts, event.now)
@@ -123,3 +130,16 @@ class AlertRecorder:
             for channel in self._channels(monitor):
                 self.outbox.add(alert, channel, now, storm, domain)
         self.wake()
+
+
+def _slowness(tracked: Tracked, result: CheckResult | None) -> tuple[bool, float] | None:
+    """(degraded, mean seconds) when this good check of an up monitor changes whether it is
+    degraded (the pipeline sets ``tracked.degraded`` after this, from the same sample)."""
+    if result is None or not result.ok or tracked.monitor.slow_threshold is None:
+        return None
+    recent = sample_after(tracked.recent_good, result)
+    degraded = is_degraded(tracked.monitor, recent)
+    average = mean(recent)
+    if degraded == tracked.degraded or average is None:
+        return None
+    return degraded, average

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from probed import __version__, logs
 from probed.cli import api_client, import_cmd, init
+from probed.cli.announce import add_announce
 from probed.cli.probe import cmd_probe
 from probed.config import (
     KINDS,
@@ -165,7 +166,8 @@ The config is -c FILE, else $PROBED_CONFIG, else ./monitors.toml.
 exit codes:
   0  ok
   1  config or usage error
-  2  runtime failure (for probe: the check failed; for status/pause/resume: the daemon)
+  2  runtime failure (for probe: the check failed; for status/pause/resume/announce: the
+     daemon)
 """
 
 
@@ -251,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
+    add_announce(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
 

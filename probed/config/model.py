@@ -61,6 +61,12 @@ class Monitor:
     paused: bool = False
     public: bool = True
     id: int | None = None
+    group: str | None = None
+    """The status page section it is listed under (None: the page's ungrouped section)."""
+    slo: float | None = None
+    """30-day uptime objective as 0–1 (``slo = "99.9%"`` is 0.999)."""
+    slow_threshold: float | None = None
+    """Seconds: above this mean response time (last 3 good checks) the monitor is degraded."""
 
     @property
     def type(self) -> str:
@@ -116,6 +122,10 @@ class Settings:
     state_dir: Path = Path("/var/lib/probed")
     api_token: str | None = field(default=None, repr=False)
     status_page_title: str = "probed status"
+    status_page_show_urls: bool = False
+    """Show monitors' URLs (credentials redacted) on the public status page and its JSON."""
+    public_listen: str | None = None
+    """A second listener serving only the public surface (status page, status JSON, badges)."""
     max_concurrent_checks: int = 64
     """Global cap on checks running at the same time."""
     shutdown_grace: float = 10.0

@@ -6,8 +6,10 @@ rest of the file is still checked and every problem is reported at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 from pathlib import Path
 
 from probed.config.kinds import KIND_KEYS, KINDS, Kind
@@ -34,7 +36,7 @@ TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
 SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
-SETTINGS_KEYS += ("raw_retention", "history_retention")
+SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
@@ -44,6 +46,7 @@ DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follo
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
+_PERCENT = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)\s*%")
 DEFAULT_RETRY_INTERVAL = 30.0
 
 _AUTH_HINT = 'belongs in basic_auth = {username = "...", password = "..."}'
@@ -101,11 +104,22 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
             sec.problem("listen", f"PROBED_LISTEN={env_listen!r}: {problem}")
         listen = env_listen
     state_dir = sec.string("state_dir", nonempty=True)
+    public_listen = sec.string("public_listen")
+    if public_listen is not None and (problem := listen_problem(public_listen)):
+        sec.problem("public_listen", problem)
+        public_listen = None
+    elif public_listen is not None and listen is not None and public_listen == listen:
+        sec.problem("public_listen", f"must differ from listen ({listen})")
+        public_listen = None
     return Settings(
         listen=pick(listen, base.listen),
         state_dir=sec.reader.base_dir / state_dir if state_dir else default_state_dir(env),
         api_token=sec.secret("api_token"),
         status_page_title=pick(sec.string("status_page_title"), base.status_page_title),
+        status_page_show_urls=pick(
+            sec.boolean("status_page_show_urls"), base.status_page_show_urls
+        ),
+        public_listen=public_listen,
         max_concurrent_checks=pick(
             sec.integer("max_concurrent_checks", 1), base.max_concurrent_checks
         ),
@@ -286,7 +300,40 @@ def _monitor(
         paused=pick(sec.boolean("paused"), False),
         public=pick(sec.boolean("public"), True),
         id=id_,
+        group=sec.string("group", nonempty=True),
+        slo=_slo(sec),
+        slow_threshold=_slow_threshold(sec, timeout),
     )
+
+
+def _slo(sec: Section) -> float | None:
+    """``slo = "99.9%"`` as 0.999: an objective strictly between 0 % and 100 %."""
+    text = sec.string("slo")
+    if text is None:
+        return None
+    match = _PERCENT.fullmatch(text.strip())
+    if match is None:
+        sec.problem("slo", f'expected a percentage like "99.9%", got "{text}"')
+        return None
+    percent = Decimal(match[1])
+    if not 0 < percent < 100:
+        # 100 % leaves no error budget at all: every second down would exhaust it.
+        sec.problem("slo", f"must be above 0% and below 100%, got {text.strip()}")
+        return None
+    # Decimal: 99.9 / 100 in binary floats is 0.9990000000000001.
+    return float(percent / 100)
+
+
+def _slow_threshold(sec: Section, timeout: float) -> float | None:
+    threshold = sec.duration("slow_threshold", positive=True)
+    if threshold is not None and threshold >= timeout and "timeout" not in sec.failed:
+        sec.problem(
+            "slow_threshold",
+            f"must be shorter than the timeout ({format_duration(timeout)}),"
+            f" got {format_duration(threshold)}",
+        )
+        return None
+    return threshold
 
 
 def _check(sec: Section, kind: Kind[Check], url: str, defaults: _Defaults) -> Check:

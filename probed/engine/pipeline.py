@@ -19,6 +19,7 @@ import structlog
 from probed.config import Monitor
 from probed.engine.backlog import Backlog, Record
 from probed.engine.connectivity import ConnectivityCheck
+from probed.engine.slowness import is_degraded, mean, sample_after
 from probed.engine.state import advance, pause, resume
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
@@ -35,6 +36,10 @@ class Tracked:
     id: int
     state: MonitorState
     last: CheckResult | None = None
+    recent_good: tuple[float, ...] = ()
+    """Response times (seconds) of the last good checks, oldest first (``slowness.SAMPLE``)."""
+    degraded: bool = False
+    """Its last good checks were slower than ``slow_threshold`` on average."""
 
 
 Probe = Callable[[Monitor, datetime], Awaitable[CheckResult]]
@@ -96,9 +101,9 @@ class Pipeline:
             tracked.last,
             monitor.type,
             url=monitor.display_url,
-            # `group` (the status page's sections) is not a key on every branch yet.
-            group=str(getattr(monitor, "group", None) or ""),
+            group=monitor.group or "",
         )
+        self.metrics.set_degraded(monitor.name, tracked.degraded)
 
     def untrack(self, name: str) -> None:
         self.monitors.pop(name, None)
@@ -120,6 +125,7 @@ class Pipeline:
         state, transitions = advance(name, tracked.state, result, monitor.policy)
         self._write(tracked, result, state, transitions)
         tracked.state, tracked.last = state, result
+        self._judge_speed(tracked, result)
         self.metrics.observe_check(name, result, state.status)
         log.info(
             "check",
@@ -132,6 +138,20 @@ class Pipeline:
         )
         self._emit(tracked, transitions)
         return tracked
+
+    def _judge_speed(self, tracked: Tracked, result: CheckResult) -> None:
+        """Update the degraded flag after a check (the alert recorder judged the same)."""
+        recent = sample_after(tracked.recent_good, result)
+        degraded = is_degraded(tracked.monitor, recent)
+        if degraded != tracked.degraded:
+            (log.warning if degraded else log.info)(
+                "degraded" if degraded else "no longer degraded",
+                monitor=tracked.monitor.name,
+                mean_response=round(mean(recent) or 0.0, 4),
+                slow_threshold=tracked.monitor.slow_threshold,
+            )
+        tracked.recent_good, tracked.degraded = recent, degraded
+        self.metrics.set_degraded(tracked.monitor.name, degraded)
 
     def pause(self, name: str, reason: str = "paused") -> bool:
         return self._change(name, lambda s, at: pause(name, s, at, reason))

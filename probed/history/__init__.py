@@ -121,6 +121,19 @@ class History:
             self.store, ids, _ms(start), _ms(end), meta(ROLLED_UP_TO), meta(DAILY_TO)
         )
 
+    def hourly_response(
+        self, ids: Sequence[int] | None, start: datetime, end: datetime
+    ) -> dict[int, list[tuple[float, float]]]:
+        """(hour as unix time, mean seconds) of good checks per hour in [start, end), by
+        monitor id: one read for many monitors (the status page's charts)."""
+        return reads.hourly_response(
+            self.store, ids, _ms(start), _ms(end), self.store.runs.meta(ROLLED_UP_TO)
+        )
+
+    def recent_good(self, monitor_id: int, limit: int) -> list[float]:
+        """Durations (seconds) of the monitor's latest ``limit`` good checks, newest first."""
+        return self.store.checks.recent_good(monitor_id, limit)
+
     def response_series(
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> list[tuple[float, float]]:

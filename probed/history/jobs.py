@@ -15,6 +15,8 @@ from probed.errors import StoreWriteError
 from probed.history import History
 from probed.metrics import UPTIME_WINDOWS, Metrics
 from probed.model import Status, Transition
+from probed.status.slo import WINDOW_SECONDS as SLO_WINDOW
+from probed.status.slo import budget
 
 log = structlog.get_logger("probed")
 
@@ -81,7 +83,7 @@ class Housekeeping:
         """Set probed_uptime_ratio for every monitor (or those given) and window."""
         tracked = list(self.monitors.values() if tracked is None else tracked)
         now = self.history.now()
-        longest = max(UPTIME_WINDOWS.values())
+        longest = max(*UPTIME_WINDOWS.values(), SLO_WINDOW)
         timelines = self.history.timelines(
             [t.id for t in tracked], now - timedelta(seconds=longest)
         )
@@ -94,6 +96,12 @@ class Housekeeping:
                     # and a new monitor should not be missing from uptime alerts and panels.
                     ratio = 0.0 if t.state.status is Status.DOWN else 1.0
                 self.metrics.set_uptime(t.monitor.name, window, ratio)
+            objective = t.monitor.slo
+            left = None
+            if objective is not None:
+                up, down = line.seconds(now - timedelta(seconds=SLO_WINDOW), now)
+                left = budget(objective, up, down).remaining_ratio
+            self.metrics.set_slo_budget(t.monitor.name, left)
 
     def on_transitions(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
         """A pipeline sink: a monitor's ratios change with its state, so refresh them now

@@ -79,3 +79,23 @@ def response_series(
             slot[1] += count
         points = [(t, total, count) for t, (total, count) in sorted(buckets.items())]
     return [(t / 1000, total / count / 1000) for t, total, count in points]
+
+
+def hourly_response(
+    store: Store, ids: Sequence[int] | None, start: int, end: int, rolled_up_to: int | None
+) -> dict[int, list[tuple[float, float]]]:
+    """(hour start as unix time, mean seconds) of good checks per hour in [start, end), by
+    monitor id, oldest first: hourly roll-ups where they exist, raw results after them."""
+    start = floor_hour(start)
+    raw_from = start
+    rows: list[tuple[int, int, int, int]] = []
+    if rolled_up_to is not None and rolled_up_to > start:
+        rows += store.rollups.good_hours(ids, start, min(rolled_up_to, end))
+        raw_from = min(rolled_up_to, end)
+    # Roll-ups end where raw results begin (an hour boundary): no hour is in both.
+    rows += store.checks.good_buckets(ids, raw_from, end, HOUR)
+    rows.sort()
+    out: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for mid, at, total, count in rows:
+        out[mid].append((at / 1000, total / count / 1000))
+    return dict(out)

@@ -32,6 +32,7 @@ from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
 from probed.engine.scheduler import Scheduler
+from probed.engine.slowness import SAMPLE, is_degraded
 from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
@@ -45,6 +46,7 @@ from probed.store import Store
 from probed.units import utcnow
 from probed.web import make_app
 from probed.web.context import Api
+from probed.web.public import Public, make_public_app
 
 log = structlog.get_logger("probed")
 
@@ -52,7 +54,13 @@ CONFIG_PAUSE_REASON = "paused in monitors.toml"
 STALL_SECONDS = 10.0
 """/healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
 (its 1 s heartbeat included) for this long."""
-RESTART_SETTINGS = ("listen", "state_dir", "max_concurrent_checks", "connectivity_check")
+RESTART_SETTINGS = (
+    "listen",
+    "public_listen",
+    "state_dir",
+    "max_concurrent_checks",
+    "connectivity_check",
+)
 """Settings a running daemon cannot change; a reload keeps the old value and says so."""
 
 
@@ -124,6 +132,10 @@ class Parts:
     app: web.Application
     guard: ConnectionGuard
     """Bounds the app's inbound connections (see ``probed.service.listener``)."""
+    public: Public
+    public_app: web.Application
+    """What ``[probed] public_listen`` serves: the status page, its JSON and badges only."""
+    public_guard: ConnectionGuard
     session: aiohttp.ClientSession | None
     """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
     now: Callable[[], datetime]
@@ -158,6 +170,8 @@ class Parts:
         self.history.retention = retention(settings)
         self.pauses.windows = config.maintenance
         self.api.token = settings.api_token
+        self.public.title = settings.status_page_title
+        self.public.show_urls = settings.status_page_show_urls
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
         return changes
@@ -179,6 +193,8 @@ class Parts:
                 # Same check: keep the runtime state, take the new settings.
                 old = current.monitor
                 current.monitor, current.id = monitor, row.id
+                current.degraded = is_degraded(monitor, current.recent_good)
+                self.metrics.set_degraded(monitor.name, current.degraded)
                 if (old.interval, old.retry_interval) != (monitor.interval, monitor.retry_interval):
                     scheduler.add(monitor)
                     changes.rescheduled.append(monitor.name)
@@ -189,7 +205,11 @@ class Parts:
                     changes.restarted.append(monitor.name)
                 elif not initial:
                     changes.added.append(monitor.name)
-                pipeline.track(Tracked(monitor, row.id, row.state, self.store.last_check(row.id)))
+                recent = tuple(reversed(self.store.checks.recent_good(row.id, SAMPLE)))
+                tracked = Tracked(monitor, row.id, row.state, self.store.last_check(row.id))
+                # Restored, not judged anew: a restart sends no DEGRADED alert.
+                tracked.recent_good, tracked.degraded = recent, is_degraded(monitor, recent)
+                pipeline.track(tracked)
                 scheduler.add(monitor)
             self._apply_config_pause(monitor)
 
@@ -291,13 +311,18 @@ def build(
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
     guard = ConnectionGuard()
+    public = Public(pipeline, history, clock)
     app = make_app(
         metrics,
         functools.partial(alive, scheduler),
         api,
         problem=functools.partial(store_problem, backlog, outbox),
+        public=public,
     )
     app.middlewares.append(guard.middleware)
+    public_guard = ConnectionGuard()
+    public_app = make_public_app(public)
+    public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(
         config=config,
@@ -315,6 +340,9 @@ def build(
         api=api,
         app=app,
         guard=guard,
+        public=public,
+        public_app=public_app,
+        public_guard=public_guard,
         session=own_session,
         now=clock,
     )

@@ -57,6 +57,8 @@ class Daemon:
         background: list[asyncio.Task[None]] = []
         runner: web.AppRunner | None = None
         listener: asyncio.Server | None = None
+        public_runner: web.AppRunner | None = None
+        public_listener: asyncio.Server | None = None
         pinger: asyncio.Task[None] | None = None
         try:
             # Before the first check: a monitor inside a maintenance window is never checked.
@@ -84,6 +86,25 @@ class Daemon:
                     " (or $PROBED_LISTEN)",
                 )
                 return 2
+            if settings.public_listen is not None:
+                public_runner = web.AppRunner(
+                    parts.public_app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT
+                )
+                await public_runner.setup()
+                host, _, port = settings.public_listen.rpartition(":")
+                try:
+                    public_listener = await listen(
+                        public_runner, parts.public_guard, host.strip("[]"), int(port)
+                    )
+                except OSError as exc:
+                    log.error(
+                        "cannot listen",
+                        listen=settings.public_listen,
+                        error=str(exc),
+                        hint='choose another address with "public_listen" in [probed] of'
+                        f" {self.config.path}",
+                    )
+                    return 2
             self._install_signals()
             if not self.config.channels:
                 log.warning("no alert channel configured: state changes are logged, not sent")
@@ -91,6 +112,7 @@ class Daemon:
                 "started",
                 monitors=len(self.config.monitors),
                 listen=settings.listen,
+                public_listen=settings.public_listen,
                 state_db=str(parts.store.path),
                 config=str(self.config.path),
             )
@@ -117,10 +139,12 @@ class Daemon:
             if scheduler.running:
                 await scheduler.drain(0)
             await dispatcher.stop(0)
-            if listener is not None:
-                listener.close()
-            if runner is not None:
-                await runner.cleanup()
+            for server in (listener, public_listener):
+                if server is not None:
+                    server.close()
+            for app_runner in (runner, public_runner):
+                if app_runner is not None:
+                    await app_runner.cleanup()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)

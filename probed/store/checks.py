@@ -175,6 +175,31 @@ class Checks:
         )
         return {mid: (int(total or 0), int(count)) for mid, total, count in rows}
 
+    def good_buckets(
+        self, ids: Sequence[int] | None, start_ms: int, end_ms: int, bucket_ms: int
+    ) -> list[tuple[int, int, int, int]]:
+        """(monitor id, bucket start ms, total ms, count) of the good results in [start, end)
+        per ``bucket_ms`` period, for many monitors in one read."""
+        where, params = ids_filter("m.id", ids)
+        rows = self._db.execute(
+            "SELECT m.id, c.at_ms - c.at_ms % ?, COALESCE(SUM(c.duration_ms), 0), COUNT(*)"
+            " FROM monitors m CROSS JOIN checks c"
+            " ON c.monitor_id = m.id AND c.at_ms >= ? AND c.at_ms < ?"
+            f" JOIN outcomes o ON o.id = c.outcome_id WHERE o.ok = 1{where} GROUP BY 1, 2",
+            [bucket_ms, start_ms, end_ms, *params],
+        )
+        return rows.fetchall()  # integers already
+
+    def recent_good(self, monitor_id: int, limit: int) -> list[float]:
+        """Durations (seconds) of the monitor's latest ``limit`` good results, newest first."""
+        rows = self._db.execute(
+            "SELECT c.duration_ms FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
+            " WHERE c.monitor_id = ? AND o.ok = 1 AND c.duration_ms IS NOT NULL"
+            " ORDER BY c.at_ms DESC LIMIT ?",
+            (monitor_id, limit),
+        )
+        return [int(ms) / 1000 for (ms,) in rows]
+
     def good_series(self, monitor_id: int, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """(time ms, duration ms) of a monitor's good results in [start, end), oldest first."""
         rows = self._db.execute(

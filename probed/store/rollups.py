@@ -101,6 +101,20 @@ class Rollups:
         )
         return [(int(at), int(total or 0), int(count)) for at, total, count in rows]
 
+    def good_hours(
+        self, ids: Sequence[int] | None, start_ms: int, end_ms: int
+    ) -> list[tuple[int, int, int, int]]:
+        """(monitor id, hour ms, total ms, good checks) of the hourly rows in [start, end) that
+        had good checks, for many monitors in one read."""
+        where, params = ids_filter("m.id", ids)
+        rows = self._db.execute(
+            "SELECT m.id, r.hour_ms, COALESCE(r.rt_sum_ms, 0), r.checks - r.failures"
+            " FROM monitors m CROSS JOIN hourly r ON r.monitor_id = m.id"
+            f" AND r.hour_ms >= ? AND r.hour_ms < ? WHERE r.checks > r.failures{where}",
+            [start_ms, end_ms, *params],
+        )
+        return rows.fetchall()  # integers already: a page reads thousands of these
+
     def prune(self, table: Table, before_ms: int, batch: int) -> int:
         """Delete up to ``batch`` rows of periods starting before ``before_ms``; how many."""
         key = _KEY[table]

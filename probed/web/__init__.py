@@ -1,5 +1,5 @@
 """The aiohttp application: /metrics, /healthz, the JSON API (/api/v1) and the UptimeRobot
-v2 API (/v2) (and, later, the status page)."""
+v2 API (/v2), and the public status page, its JSON and badges (probed.web.public)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from probed.metrics import CONTENT_TYPE, Metrics
 from probed.web.api import make_api_app
 from probed.web.context import Api
+from probed.web.public import PUBLIC, Public, add_public_routes
 from probed.web.uptimerobot import make_uptimerobot_app
 
 METRICS = web.AppKey("metrics", Metrics)
@@ -36,6 +37,7 @@ def make_app(
     healthy: Callable[[], bool],
     api: Api | None = None,
     problem: Callable[[], str | None] = lambda: None,
+    public: Public | None = None,
 ) -> web.Application:
     """The whole HTTP surface; the APIs are mounted when ``api`` is given. ``/healthz`` is
     503 while ``healthy()`` is False or ``problem()`` names one (given as its reason)."""
@@ -45,6 +47,10 @@ def make_app(
     app[PROBLEM] = problem
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz_handler)
+    if public is not None:
+        app[PUBLIC] = public
+        # /api/v1/status is served by the /api/v1 sub-app, which takes every /api/v1 path.
+        add_public_routes(app, status_api_route=api is None)
     if api is not None:
         app.add_subapp("/api/v1", make_api_app(api))
         app.add_subapp("/v2", make_uptimerobot_app(api))

@@ -21,6 +21,7 @@ from probed.history.uptime import incidents
 from probed.units import from_ts, iso
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts
 from probed.web.errors import json_errors
+from probed.web.public import status_api
 
 RECENT_INCIDENTS = 10
 MAX_PAUSE = 366 * 86400.0
@@ -47,7 +48,7 @@ async def get_monitor(request: web.Request) -> web.Response:
 def _change_target(request: web.Request) -> Tracked | web.Response:
     """The monitor a change request names, or the refusal to send (token, unknown id)."""
     api = request.app[API]
-    if (refused := _authorize(api, request)) is not None:
+    if (refused := authorize(api, request)) is not None:
         return refused
     tracked = api.find(request.match_info["id"])
     return _not_found(request) if tracked is None else tracked
@@ -88,7 +89,7 @@ async def resume_monitor(request: web.Request) -> web.Response:
 async def reload_config(request: web.Request) -> web.Response:
     """POST /api/v1/reload: re-read monitors.toml, as SIGHUP does, and say how it went."""
     api = request.app[API]
-    if (refusal := _authorize(api, request)) is not None:
+    if (refusal := authorize(api, request)) is not None:
         return refusal
     if api.reload is None:
         return error(501, "this server cannot reload its configuration")
@@ -108,7 +109,7 @@ def _not_found(request: web.Request) -> web.Response:
     return error(404, f"no monitor with id {request.match_info['id']!r}")
 
 
-def _authorize(api: Api, request: web.Request) -> web.Response | None:
+def authorize(api: Api, request: web.Request) -> web.Response | None:
     """None when the request carries the api_token; else the refusal to send."""
     if api.token is None:
         return error(403, f"changes are disabled because no API token is configured: {TOKEN_HELP}")
@@ -211,8 +212,13 @@ def _view(
 
 def make_api_app(api: Api) -> web.Application:
     """The /api/v1 sub-application."""
+    # Imported here: that module imports this one for authorize() and error().
+    from probed.web.announcements import add_announcement_routes
+
     app = web.Application(middlewares=[json_errors(error)])
     app[API] = api
+    app.router.add_get("/status", status_api)
+    add_announcement_routes(app)
     app.router.add_get("/monitors", list_monitors)
     app.router.add_get("/monitors/{id}", get_monitor)
     app.router.add_post("/monitors/{id}/pause", pause_monitor)

@@ -1,0 +1,90 @@
+"""The public status as one value: what the page, the status JSON and the badges render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from probed.model import Status
+from probed.status.banner import Overall
+from probed.status.days import Day
+from probed.status.slo import Budget
+
+WINDOWS = ("1d", "7d", "30d", "90d")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorReport:
+    id: int
+    name: str
+    group: str | None
+    url: str | None
+    """Shown only with ``status_page_show_urls``, and then with credentials redacted."""
+    status: Status
+    degraded: bool
+    """Up, but the mean of its last good checks is above ``slow_threshold``."""
+    since: datetime | None
+    uptime: dict[str, float | None]
+    """By window (``WINDOWS``), 0–1."""
+    days: list[Day]
+    """The last 90 UTC days, oldest first."""
+    response: list[tuple[float, float]]
+    """(hour as unix time, mean seconds) over the last 24 h."""
+    avg_response: float | None
+    """Mean response time over the last 24 h, seconds."""
+    slo: Budget | None
+
+    @property
+    def state_text(self) -> str:
+        if self.status is Status.UP and self.degraded:
+            return "Degraded"
+        return _STATE_TEXT[self.status]
+
+
+_STATE_TEXT = {
+    Status.UP: "Operational",
+    Status.SEEMS_DOWN: "Failing",
+    Status.DOWN: "Down",
+    Status.PAUSED: "Maintenance",
+    Status.PENDING: "Pending",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentReport:
+    monitor: str
+    start: datetime
+    end: datetime | None
+    """None while it lasts."""
+    duration: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementReport:
+    id: int
+    message: str
+    level: str
+    created: datetime
+    expires: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    title: str
+    now: datetime
+    overall: Overall
+    announcements: list[AnnouncementReport]
+    monitors: list[MonitorReport]
+    incidents: list[IncidentReport]
+    """Of the last 30 days: ongoing first, then newest first."""
+
+    def groups(self) -> list[tuple[str | None, list[MonitorReport]]]:
+        """Monitors by group, in the order groups first appear in monitors.toml."""
+        out: dict[str | None, list[MonitorReport]] = {}
+        for m in self.monitors:
+            out.setdefault(m.group, []).append(m)
+        return list(out.items())
+
+    def monitor(self, monitor_id: int) -> MonitorReport | None:
+        return next((m for m in self.monitors if m.id == monitor_id), None)
