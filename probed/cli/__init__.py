@@ -104,6 +104,11 @@ def summary_table(config: Config) -> str:
         f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
+    if (shard := config.settings.shard) is not None:
+        share = len(config.in_shard().monitors)
+        lines.append(f"shard {shard}: {share} of {len(config.monitors)} monitors")
+    if config.settings.location is not None:
+        lines.append(f"location {config.settings.location}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')

@@ -24,17 +24,21 @@ from probed.config.reader import (
     Reader,
     Section,
     address_problem,
+    canonical_ip,
     describe,
+    family_problem,
     listen_problem,
     pick,
+    source_address_problem,
 )
+from probed.config.shard import Shard, parse_shard
 from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
 SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
-SETTINGS_KEYS += ("raw_retention", "history_retention")
+SETTINGS_KEYS += ("raw_retention", "history_retention", "location", "shard")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
@@ -42,6 +46,7 @@ MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
+DEFAULTS_KEYS += ("source_address",)
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRY_INTERVAL = 30.0
@@ -119,7 +124,31 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
         history_retention=pick(
             sec.duration("history_retention", minimum=86400), base.history_retention
         ),
+        location=_location(sec, env),
+        shard=_shard(sec),
     )
+
+
+def _location(sec: Section, env: Mapping[str, str]) -> str | None:
+    """``location``, else $PROBED_LOCATION: one label value, so one line of printable text."""
+    location, where = sec.string("location", nonempty=True), "location"
+    if location is None and "location" not in sec.data and env.get("PROBED_LOCATION"):
+        location, where = env["PROBED_LOCATION"], "location (from $PROBED_LOCATION)"
+    if location is not None and not (location.isprintable() and location.strip()):
+        sec.problem(where, f"must be one line of printable text, got {location!r}")
+        return None
+    return location
+
+
+def _shard(sec: Section) -> Shard | None:
+    text = sec.string("shard", nonempty=True)
+    if text is None:
+        return None
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        sec.problem("shard", str(exc))
+        return None
 
 
 def _addresses(sec: Section, key: str) -> tuple[str, ...]:
@@ -206,8 +235,13 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
     for channel in alert or ():
         if channel not in channels:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
+    source = sec.string("source_address", nonempty=True)
+    if source is not None and (problem := source_address_problem(source)):
+        sec.problem("source_address", problem)
+        source = None
     return replace(
         base,
+        source_address=base.source_address if source is None else canonical_ip(source),
         down_after=pick(sec.integer("down_after", 1), base.down_after),
         up_after=pick(sec.integer("up_after", 1), base.up_after),
         remind_every=pick(sec.duration("remind_every"), base.remind_every),
@@ -269,6 +303,10 @@ def _monitor(
     # Like the timeout, the default retry interval shrinks to fit a short interval.
     retry_default = pick(defaults.retry_interval, min(DEFAULT_RETRY_INTERVAL, interval))
     retry = sec.duration("retry_interval", minimum=1)
+    source = base.source_address
+    if source and url and "url" not in sec.failed and (problem := family_problem(source, url)):
+        origin = "" if "source_address" in raw else " (from [defaults])"
+        sec.problem("source_address", problem + origin)
     id_ = sec.integer("id", 1)
     if id_ is not None and id_ in ids:
         sec.problem("id", f"duplicate id {id_}, already used by monitor #{ids[id_]}")

@@ -16,7 +16,7 @@ from yarl import URL
 from probed.config import HttpCheck, KeywordCheck, Monitor
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
-from probed.probes.tls import tls_contexts, transport_cert_expiry
+from probed.probes.tls import source_of, tls_contexts, transport_cert_expiry
 
 _CHUNK = 64 * 1024
 """Bytes asked of the body stream per read: aiohttp's own read buffer size."""
@@ -120,6 +120,10 @@ async def request(
     method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     url, headers, body = URL(monitor.url), _headers(check), check.body
+    if source_of(session) != monitor.source_address:
+        # The source address of an http check is its session's (ProbeSessions.get): a check
+        # from any other would be sent from the wrong place and look fine.
+        raise ProbeError(f"no session for source_address {monitor.source_address}")
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
     # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
     follow = check.follow_redirects and check.max_redirects > 0
