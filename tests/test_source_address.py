@@ -27,7 +27,9 @@ CANNOT = f"probe host: cannot send from source_address {NOT_HERE} (cannot assign
 
 
 @asynccontextmanager
-async def peers_of(host: str = "127.0.0.1", context: ssl.SSLContext | None = None):  # type: ignore[no-untyped-def]
+async def peers_of(
+    host: str = "127.0.0.1", context: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[int, list[str]]]:
     """A TCP listener (TLS with ``context``) that notes each client's address; yields
     (port, addresses)."""
     seen: list[str] = []
