@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check one URL now and print the result with its phases",
         "  probed probe https://example.org\n"
         "  probed probe --type keyword --keyword ok https://example.org/health\n"
-        "  probed probe --ca-file internal-ca.pem https://intranet.example",
+        "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
+        "  probed probe --source-address 192.0.2.10 https://example.org",
         "0 up; 1 usage error; 2 the check failed",
     )
     p.add_argument("url", help="http:// or https:// URL to check")
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ca-file", metavar="PEM", help="trust this CA bundle instead of the system store"
     )
+    p.add_argument("--source-address", metavar="IP", help="send the check from this local address")
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)

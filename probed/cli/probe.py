@@ -22,6 +22,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
+from probed.config.reader import canonical_ip, source_address_problem
 from probed.model import CheckResult
 
 
@@ -48,6 +49,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as exc:
             print(f"probed probe: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    source = args.source_address
+    if source is not None:
+        if problem := source_address_problem(source):
+            print(f"probed probe: --source-address: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        source = canonical_ip(source)
     monitor = Monitor(
         name="probe",
         url=args.url,
@@ -56,10 +63,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         interval=max(timeout, 1.0),
         verify_tls=not args.insecure,
         ca_file=ca_file,
+        source_address=source,
     )
 
     async def once() -> CheckResult:
-        async with make_session() as session:
+        async with make_session(source_address=source) as session:
             return await run_probe(monitor, session, datetime.now(UTC))
 
     result = asyncio.run(once())
