@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import ssl
 import sys
@@ -22,7 +23,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
-from probed.config.reader import canonical_ip, source_address_problem
+from probed.config.vantage import source_address_problem
 from probed.model import CheckResult
 
 
@@ -54,7 +55,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if problem := source_address_problem(source):
             print(f"probed probe: --source-address: {problem}", file=sys.stderr)
             return EXIT_USAGE
-        source = canonical_ip(source)
+        source = str(ipaddress.ip_address(source))
     monitor = Monitor(
         name="probe",
         url=args.url,

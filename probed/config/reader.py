@@ -8,7 +8,6 @@ absent or wrong; a wrong value is recorded as ``<file>: <where>: <message>`` in 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 import ssl
 from collections.abc import Collection, Mapping
@@ -147,38 +146,6 @@ def listen_problem(listen: str) -> str | None:
     if not 1 <= int(port) <= 65535:
         return f"port must be 1-65535, got {int(port)}"
     return None
-
-
-def source_address_problem(address: str) -> str | None:
-    """Why address is not an IPv4 or IPv6 address to send checks from, or None when it is."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return f'expected an IPv4 or IPv6 address such as "192.0.2.10", got "{address}"'
-    if ip.is_multicast or ip.is_unspecified:
-        return f'must be an address of this host, got "{address}"'
-    return None
-
-
-def canonical_ip(address: str) -> str:
-    """An IP address in its one written form (``::0:1`` → ``::1``)."""
-    return str(ipaddress.ip_address(address))
-
-
-def family_problem(source: str, url: str) -> str | None:
-    """Why a check from ``source`` cannot reach the address literal in ``url`` (an IPv4 source,
-    an IPv6 target or the reverse), or None; a host name is resolved to the source's family."""
-    try:
-        host = split_url(url).hostname
-        target = ipaddress.ip_address(host or "")
-    except ValueError:
-        return None
-    if target.version == ipaddress.ip_address(source).version:
-        return None
-    return (
-        f'"{source}" is an IPv{ipaddress.ip_address(source).version} address but the URL\'s host'
-        f' "{host}" is IPv{target.version}'
-    )
 
 
 def address_problem(address: str) -> str | None:

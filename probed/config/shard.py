@@ -12,6 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from probed.config.reader import Section
+
 _SHARD = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
 
 
@@ -52,3 +54,15 @@ def parse_shard(text: str) -> Shard:
     if not 1 <= index <= count:
         raise ValueError(f'must be between 1 and {count} (counted from 1), got "{text}"')
     return Shard(index, count)
+
+
+def read_shard(sec: Section) -> Shard | None:
+    """``[probed] shard``; None when absent or wrong (reported)."""
+    text = sec.string("shard", nonempty=True)
+    if text is None:
+        return None
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        sec.problem("shard", str(exc))
+        return None

@@ -24,14 +24,12 @@ from probed.config.reader import (
     Reader,
     Section,
     address_problem,
-    canonical_ip,
     describe,
-    family_problem,
     listen_problem,
     pick,
-    source_address_problem,
 )
-from probed.config.shard import Shard, parse_shard
+from probed.config.shard import read_shard
+from probed.config.vantage import family_problem, read_location, read_source_address
 from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
@@ -124,31 +122,9 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
         history_retention=pick(
             sec.duration("history_retention", minimum=86400), base.history_retention
         ),
-        location=_location(sec, env),
-        shard=_shard(sec),
+        location=read_location(sec, env),
+        shard=read_shard(sec),
     )
-
-
-def _location(sec: Section, env: Mapping[str, str]) -> str | None:
-    """``location``, else $PROBED_LOCATION: one label value, so one line of printable text."""
-    location, where = sec.string("location", nonempty=True), "location"
-    if location is None and "location" not in sec.data and env.get("PROBED_LOCATION"):
-        location, where = env["PROBED_LOCATION"], "location (from $PROBED_LOCATION)"
-    if location is not None and not (location.isprintable() and location.strip()):
-        sec.problem(where, f"must be one line of printable text, got {location!r}")
-        return None
-    return location
-
-
-def _shard(sec: Section) -> Shard | None:
-    text = sec.string("shard", nonempty=True)
-    if text is None:
-        return None
-    try:
-        return parse_shard(text)
-    except ValueError as exc:
-        sec.problem("shard", str(exc))
-        return None
 
 
 def _addresses(sec: Section, key: str) -> tuple[str, ...]:
@@ -235,13 +211,9 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
     for channel in alert or ():
         if channel not in channels:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
-    source = sec.string("source_address", nonempty=True)
-    if source is not None and (problem := source_address_problem(source)):
-        sec.problem("source_address", problem)
-        source = None
     return replace(
         base,
-        source_address=base.source_address if source is None else canonical_ip(source),
+        source_address=pick(read_source_address(sec), base.source_address),
         down_after=pick(sec.integer("down_after", 1), base.down_after),
         up_after=pick(sec.integer("up_after", 1), base.up_after),
         remind_every=pick(sec.duration("remind_every"), base.remind_every),
