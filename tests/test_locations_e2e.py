@@ -6,6 +6,7 @@ Alertmanager notifies a webhook. And three shards of one file check every monito
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,7 +33,7 @@ MONITORS = """\
 [defaults]
 interval = "1s"
 retry_interval = "1s"
-down_after = 2
+down_after = 1
 source_address = "${{PROBED_SOURCE}}"
 alert = []
 {monitors}"""
@@ -72,24 +73,36 @@ def monitor(name: str, url: str) -> str:
     return f'[[monitor]]\nname = "{name}"\nurl = "{url}"\n'
 
 
+def instance(tmp_path: Path, name: str, text: str, env: dict[str, str]) -> DaemonProcess:
+    """``probed run`` on ``text`` (written to monitors-NAME.toml) with ``env``, its own port
+    and state directory; not started yet."""
+    config = tmp_path / f"monitors-{name}.toml"
+    config.write_text(text)
+    port = free_port()
+    env = env | {
+        "PROBED_LISTEN": f"127.0.0.1:{port}",
+        "STATE_DIRECTORY": str(tmp_path / f"state-{name}"),
+    }
+    return DaemonProcess(config, port, env=env)
+
+
 async def start_instances(
     stack: AsyncExitStack, tmp_path: Path, text: str, envs: dict[str, dict[str, str]]
 ) -> dict[str, DaemonProcess]:
     """One ``probed run`` per entry of ``envs`` (name → its environment), all on ``text``."""
-    daemons = {}
-    for name, env in envs.items():
-        config = tmp_path / f"monitors-{name}.toml"
-        config.write_text(text)
-        port = free_port()
-        env = env | {
-            "PROBED_LISTEN": f"127.0.0.1:{port}",
-            "STATE_DIRECTORY": str(tmp_path / f"state-{name}"),
-        }
-        daemons[name] = DaemonProcess(config, port, env=env)
-    for daemon in daemons.values():
-        stack.push_async_callback(daemon.stop)
-    await asyncio.gather(*(daemon.start() for daemon in daemons.values()))
+    daemons = {name: instance(tmp_path, name, text, env) for name, env in envs.items()}
+    await start(stack, *daemons.values())
     return daemons
+
+
+async def start(stack: AsyncExitStack, *daemons: DaemonProcess) -> None:
+    """Start ``daemons`` side by side; ``stack`` stops them (side by side too) at exit."""
+
+    async def stop() -> None:
+        await asyncio.gather(*(d.stop() for d in daemons if d.proc is not None))
+
+    stack.push_async_callback(stop)
+    await asyncio.gather(*(daemon.start() for daemon in daemons))
 
 
 async def until(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
@@ -113,17 +126,18 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
             monitors=monitor("shop", f"{target.base}/shop")
             + monitor("blog", f"{target.base}/blog"),
         )
-        daemons = await start_instances(
-            stack,
-            tmp_path,
-            text,
-            {
-                location: {"PROBED_LOCATION": location, "PROBED_SOURCE": source}
-                for location, source in SOURCES.items()
-            },
-        )
+        daemons = {
+            location: instance(
+                tmp_path, location, text, {"PROBED_LOCATION": location, "PROBED_SOURCE": source}
+            )
+            for location, source in SOURCES.items()
+        }
         targets = {f"127.0.0.1:{d.port}": location for location, d in daemons.items()}
-        prom = await stack.enter_async_context(prometheus(tmp_path, targets, am.base))
+        # Prometheus starts beside them: it retries a target until it answers.
+        prom, _ = await asyncio.gather(
+            stack.enter_async_context(prometheus(tmp_path, targets, am.base)),
+            start(stack, *daemons.values()),
+        )
 
         def status_of(monitor: str) -> Awaitable[dict[str, str]]:
             return values(prom.base, f'probed_monitor_status{{monitor="{monitor}"}}', "location")
@@ -142,14 +156,14 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
             target.failing = {"/shop": {SOURCES["a"]}}
             await until(lambda: shop_is({"a": "9", "b": "2", "c": "2"}), 15, "shop down from a")
             await until(lambda: quorum_count_is(prom.base, "1"), 5, "the rule to count 1 location")
-            await asyncio.sleep(3)  # several evaluations, and Alertmanager's group_wait
+            await asyncio.sleep(2.5)  # several evaluations, and Alertmanager's group_wait
             assert hook.notifications == []
             assert await query(prom.base, "ALERTS") == []
 
             # Down from a and b: exactly one notification, for the shop.
             target.failing = {"/shop": {SOURCES["a"], SOURCES["b"]}}
             await until(lambda: has_notifications(hook.notifications, 1), 20, "a notification")
-            await asyncio.sleep(3)  # a second one would have come by now
+            await asyncio.sleep(2.5)  # a second one would have come by now
             [firing] = hook.notifications
             assert firing["status"] == "firing"
             [alert] = firing["alerts"]
@@ -199,19 +213,16 @@ async def test_three_shards_of_one_file_check_every_monitor_exactly_once(tmp_pat
         )
         paths = {f"/{i}" for i in range(len(names))}
 
-        async def every_monitor_checked_twice() -> bool:
-            counts = Counter[str]()
-            for (path, _), n in target.requests.items():
-                counts[path] += n
-            return all(counts[path] >= 2 for path in paths)
+        async def every_monitor_checked() -> bool:
+            return {path for path, _ in target.requests} == paths
 
-        await until(every_monitor_checked_twice, 20, "every monitor to be checked")
+        await until(every_monitor_checked, 20, "every monitor to be checked")
         exported = {}
         for shard, daemon in daemons.items():
             metrics = await daemon.metrics()
-            exported[shard] = {n for n in names if f'probe_success{{monitor="{n}"}}' in metrics}
-        for daemon in daemons.values():
-            await daemon.stop()
+            exported[shard] = {
+                n for n in names if f'probed_monitor_status{{monitor="{n}"}}' in metrics
+            }
 
     # Each monitor was checked from one instance's address only, and exported by that one.
     checkers: dict[str, set[str]] = {}
@@ -225,3 +236,45 @@ async def test_three_shards_of_one_file_check_every_monitor_exactly_once(tmp_pat
         assert name in exported[by_source[remote]]
     assert sum(len(share) for share in exported.values()) == len(names)
     assert all(exported.values())  # each shard got some
+
+
+async def test_a_reload_with_another_shard_stops_its_old_share_and_starts_the_new(tmp_path):
+    names = [f"site {i}" for i in range(10)]
+    async with AsyncExitStack() as stack:
+        target = await stack.enter_async_context(serve_target())
+        sites = "".join(monitor(name, f"{target.base}/{i}") for i, name in enumerate(names))
+
+        def text(shard: str) -> str:
+            return MONITORS.format(shard=f'shard = "{shard}"', monitors=sites)
+
+        daemon = instance(tmp_path, "one", text("1/2"), {"PROBED_SOURCE": SOURCES["a"]})
+        await start(stack, daemon)
+
+        async def exported() -> set[str]:
+            metrics = await daemon.metrics()
+            return {n for n in names if f'probed_monitor_status{{monitor="{n}"}}' in metrics}
+
+        async def requested_paths(seconds: float) -> set[str]:
+            target.requests.clear()
+            await asyncio.sleep(seconds)
+            return {path for path, _ in target.requests}
+
+        first = await requested_paths(2)
+        first_exported = await exported()
+
+        daemon.config.write_text(text("2/2"))
+        daemon.signal(signal.SIGHUP)
+        await until(lambda: changed(exported, first_exported), 10, "the reload")
+        await asyncio.sleep(1)  # a check that was running at the reload ends
+        second = await requested_paths(2)
+        second_exported = await exported()
+
+    everything = {f"/{i}" for i in range(len(names))}
+    assert first and second and first.isdisjoint(second)
+    assert first | second == everything
+    assert {f"/{names.index(n)}" for n in first_exported} == first
+    assert {f"/{names.index(n)}" for n in second_exported} == second
+
+
+async def changed(exported: Callable[[], Awaitable[set[str]]], before: set[str]) -> bool:
+    return (await exported()) not in (before, set())
