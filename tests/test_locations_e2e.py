@@ -133,11 +133,14 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
             for location, source in SOURCES.items()
         }
         targets = {f"127.0.0.1:{d.port}": location for location, d in daemons.items()}
-        # Prometheus starts beside them: it retries a target until it answers.
-        prom, _ = await asyncio.gather(
-            stack.enter_async_context(prometheus(tmp_path, targets, am.base)),
-            start(stack, *daemons.values()),
-        )
+        # Prometheus starts beside them (it retries a target until it answers); a failure of
+        # either cancels the other.
+        async with asyncio.TaskGroup() as group:
+            starting = group.create_task(
+                stack.enter_async_context(prometheus(tmp_path, targets, am.base))
+            )
+            group.create_task(start(stack, *daemons.values()))
+        prom = starting.result()
 
         def status_of(monitor: str) -> Awaitable[dict[str, str]]:
             return values(prom.base, f'probed_monitor_status{{monitor="{monitor}"}}', "location")
