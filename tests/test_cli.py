@@ -91,6 +91,9 @@ async def test_probe_sends_from_the_source_address_it_is_given():
         url = target.url("/status/200")
         ok = await asyncio.to_thread(probed, "probe", "--source-address", "127.0.0.3", url)
         bad = await asyncio.to_thread(probed, "probe", "--source-address", "not-an-ip", url)
+        v6 = await asyncio.to_thread(
+            probed, "probe", "--source-address", "127.0.0.3", "http://[::1]:1/"
+        )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert [seen.remote for seen in target.seen] == ["127.0.0.3"]
     assert bad.returncode == 1
@@ -98,3 +101,4 @@ async def test_probe_sends_from_the_source_address_it_is_given():
         'probed probe: --source-address: expected an IPv4 or IPv6 address such as "192.0.2.10",'
         ' got "not-an-ip"'
     )
+    assert v6.returncode == 1 and "is an IPv4 address but the URL's host" in v6.stderr

@@ -23,7 +23,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
-from probed.config.vantage import source_address_problem
+from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
 
 
@@ -52,7 +52,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     source = args.source_address
     if source is not None:
-        if problem := source_address_problem(source):
+        if problem := source_address_problem(source) or family_problem(source, args.url):
             print(f"probed probe: --source-address: {problem}", file=sys.stderr)
             return EXIT_USAGE
         source = str(ipaddress.ip_address(source))
