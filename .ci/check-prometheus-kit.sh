@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks contrib/prometheus with Debian's promtool (package `prometheus`):
-# the example config (which loads the rules), the rules, their unit tests, and that the Grafana
-# dashboard's queries parse.
+# the example configs (which load the rules), the rules, their unit tests, and that the Grafana
+# dashboard's queries parse; and contrib/alertmanager with amtool (`prometheus-alertmanager`).
 set -euo pipefail
 cd "$(dirname "$0")/../contrib/prometheus"
 
@@ -12,6 +12,7 @@ command -v "$promtool" >/dev/null || {
 }
 echo "check-prometheus-kit: $("$promtool" --version 2>&1 | head -n 1)"
 "$promtool" check config prometheus.yml
+"$promtool" check config probed-locations.yml
 "$promtool" check rules probed.rules.yml
 "$promtool" test rules probed.rules.test.yml
 
@@ -27,4 +28,10 @@ rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(exp
 json.dump({"groups": [{"name": "grafana-dashboard", "rules": rules}]}, sys.stdout)
 PY
 "$promtool" check rules "$dashboard_rules"
-echo "check-prometheus-kit: config, rules, rule tests and dashboard queries pass"
+amtool=${AMTOOL:-amtool}
+command -v "$amtool" >/dev/null || {
+    echo "check-prometheus-kit: amtool not found (apt-get install prometheus-alertmanager)" >&2
+    exit 1
+}
+"$amtool" check-config ../alertmanager/ha-pair.yml
+echo "check-prometheus-kit: configs, rules, rule tests, dashboard queries and Alertmanager pass"

@@ -41,9 +41,13 @@ class Metrics:
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
-        Gauge("probed_build_info", "probed version", ["version"], registry=r).labels(
-            __version__
-        ).set(1)
+        self.build_info = Gauge(
+            "probed_build_info",
+            "probed version, and the location (vantage point) it checks from",
+            ["version", "location"],
+            registry=r,
+        )
+        self.set_location(None)
         m = ["monitor"]
         self.success = Gauge("probe_success", "1 if the last check succeeded", m, registry=r)
         self.duration = Gauge(
@@ -301,6 +305,12 @@ class Metrics:
             if (child := self._last_chain.get(name)) is None:
                 child = self._last_chain[name] = self.last_chain_expiry.labels(name)
             child.set(tls.last_chain_expires_at.timestamp())
+
+    def set_location(self, location: str | None) -> None:
+        """Label ``probed_build_info`` with ``[probed] location`` ("" when unset, which
+        Prometheus reads as no label)."""
+        self.build_info.clear()
+        self.build_info.labels(__version__, location or "").set(1)
 
     def add_alert_channel(self, channel: str) -> None:
         """Create a channel's alert counters at 0, so rates work from the first alert."""

@@ -43,6 +43,8 @@ class SeenRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    remote: str | None = None
+    """The client's address: where a check was sent from."""
 
 
 @dataclass
@@ -64,7 +66,11 @@ class Target:
             request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
         ) -> web.StreamResponse:
             body = await request.read()
-            self.seen.append(SeenRequest(request.method, request.path, dict(request.headers), body))
+            self.seen.append(
+                SeenRequest(
+                    request.method, request.path, dict(request.headers), body, request.remote
+                )
+            )
             return await handler(request)
 
         app = web.Application(middlewares=[record])

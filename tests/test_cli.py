@@ -84,3 +84,21 @@ async def test_probe_prints_the_result_with_its_phases():
         assert phase in ok.stdout
     assert down.returncode == 2 and "HTTP 503, expected 2xx" in down.stdout
     assert kw.returncode == 0 and 'keyword "HELLO" found' in kw.stdout
+
+
+async def test_probe_sends_from_the_source_address_it_is_given():
+    async with serve(Target()) as target:
+        url = target.url("/status/200")
+        ok = await asyncio.to_thread(probed, "probe", "--source-address", "127.0.0.3", url)
+        bad = await asyncio.to_thread(probed, "probe", "--source-address", "not-an-ip", url)
+        v6 = await asyncio.to_thread(
+            probed, "probe", "--source-address", "127.0.0.3", "http://[::1]:1/"
+        )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert [seen.remote for seen in target.seen] == ["127.0.0.3"]
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        'probed probe: --source-address: expected an IPv4 or IPv6 address such as "192.0.2.10",'
+        ' got "not-an-ip"'
+    )
+    assert v6.returncode == 1 and "is an IPv4 address but the URL's host" in v6.stderr

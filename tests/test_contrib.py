@@ -1,9 +1,12 @@
-"""The Prometheus kit and Grafana dashboard in contrib/ use only the metric names of DESIGN §7."""
+"""The Prometheus kit, the Alertmanager pair and the Grafana dashboard in contrib/ use only the
+metric names of DESIGN §7, and Prometheus's and Alertmanager's own tools accept them."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ CONTRIB = Path(__file__).resolve().parent.parent / "contrib"
 DASHBOARD = CONTRIB / "grafana" / "probed-dashboard.json"
 RULES = CONTRIB / "prometheus" / "probed.rules.yml"
 RULE_TESTS = CONTRIB / "prometheus" / "probed.rules.test.yml"
+PROMETHEUS_CONFIGS = ("prometheus.yml", "probed-locations.yml")
+HA_PAIR = CONTRIB / "alertmanager" / "ha-pair.yml"
 
 METRICS = {
     "probe_success",
@@ -90,9 +95,21 @@ def dashboard_exprs() -> list[str]:
     return exprs
 
 
-def rules() -> list[dict[str, Any]]:
+def all_rules() -> list[dict[str, Any]]:
     groups = yaml.safe_load(RULES.read_text())["groups"]
     return [rule for group in groups for rule in group["rules"]]
+
+
+def rules() -> list[dict[str, Any]]:
+    """The alerting rules."""
+    return [rule for rule in all_rules() if "alert" in rule]
+
+
+def recording_rules() -> list[dict[str, Any]]:
+    return [rule for rule in all_rules() if "record" in rule]
+
+
+RECORDED = {rule["record"] for rule in recording_rules()}
 
 
 @pytest.mark.parametrize("expr", dashboard_exprs())
@@ -106,7 +123,49 @@ def test_dashboard_queries_use_only_design_metrics(expr: str) -> None:
 def test_alert_rules_use_only_design_metrics(rule: dict[str, Any]) -> None:
     names = metric_names(rule["expr"])
     assert names, f"no metric in {rule['expr']!r}"
-    assert names <= METRICS, f"unknown metrics {names - METRICS} in {rule['alert']}"
+    assert names <= METRICS | RECORDED, f"unknown metrics {names - METRICS} in {rule['alert']}"
+
+
+@pytest.mark.parametrize("rule", recording_rules(), ids=lambda rule: str(rule.get("record")))
+def test_recording_rules_use_only_design_metrics_and_are_unit_tested(rule: dict[str, Any]) -> None:
+    names = metric_names(rule["expr"])
+    assert names and names <= METRICS, f"unknown metrics {names - METRICS} in {rule['record']}"
+    tests = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    tested = {case["expr"] for test in tests for case in test.get("promql_expr_test", [])}
+    assert rule["record"] in tested
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} not found: install Debian's prometheus and prometheus-alertmanager"
+    return path
+
+
+def run_tool(*args: str) -> None:
+    done = subprocess.run(
+        args, cwd=CONTRIB / "prometheus", capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("config", PROMETHEUS_CONFIGS)
+def test_promtool_accepts_the_example_configs_and_the_rules_they_load(config: str) -> None:
+    run_tool(tool("promtool"), "check", "config", config)
+
+
+def test_the_rules_pass_their_promtool_unit_tests() -> None:
+    run_tool(tool("promtool"), "test", "rules", RULE_TESTS.name)
+
+
+def test_amtool_accepts_the_alertmanager_pair_config() -> None:
+    run_tool(tool("amtool"), "check-config", str(HA_PAIR))
+
+
+def test_the_locations_config_labels_every_target_with_a_location() -> None:
+    config = yaml.safe_load((CONTRIB / "prometheus" / "probed-locations.yml").read_text())
+    groups = [group for job in config["scrape_configs"] for group in job["static_configs"]]
+    locations = [group["labels"]["location"] for group in groups]
+    assert len(set(locations)) >= 2  # a quorum of 2 needs 2 locations at least
 
 
 @pytest.mark.parametrize("rule", rules(), ids=lambda rule: str(rule.get("alert")))

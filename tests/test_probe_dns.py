@@ -103,6 +103,8 @@ class _Answering(asyncio.DatagramProtocol):
         self.rcode = rcode
         self.transport: asyncio.DatagramTransport | None = None
         self.queries = 0
+        self.senders: list[object] = []
+        """The address each query came from."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport does not subclass DatagramTransport.
@@ -110,6 +112,7 @@ class _Answering(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         self.queries += 1
+        self.senders.append(addr[0])
         if self.rcode is not None and self.transport is not None:
             response = dns.message.make_response(dns.message.from_wire(data))
             response.set_rcode(self.rcode)

@@ -105,6 +105,11 @@ def summary_table(config: Config) -> str:
         f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
+    if (shard := config.settings.shard) is not None:
+        share = len(config.in_shard().monitors)
+        lines.append(f"shard {shard}: {share} of {len(config.monitors)} monitors")
+    if config.settings.location is not None:
+        lines.append(f"location {config.settings.location}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
@@ -232,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check one URL now and print the result with its phases",
         "  probed probe https://example.org\n"
         "  probed probe --type keyword --keyword ok https://example.org/health\n"
-        "  probed probe --ca-file internal-ca.pem https://intranet.example",
+        "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
+        "  probed probe --source-address 192.0.2.10 https://example.org",
         "0 up; 1 usage error; 2 the check failed",
     )
     p.add_argument("url", help="http:// or https:// URL to check")
@@ -250,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ca-file", metavar="PEM", help="trust this CA bundle instead of the system store"
     )
+    p.add_argument("--source-address", metavar="IP", help="send the check from this local address")
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)

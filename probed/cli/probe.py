@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import ssl
 import sys
@@ -23,6 +24,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
+from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
 
 
@@ -49,6 +51,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as exc:
             print(f"probed probe: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    source = args.source_address
+    if source is not None:
+        if problem := source_address_problem(source) or family_problem(source, args.url):
+            print(f"probed probe: --source-address: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        source = str(ipaddress.ip_address(source))
     monitor = Monitor(
         name="probe",
         url=args.url,
@@ -57,10 +65,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
         interval=max(timeout, 1.0),
         verify_tls=not args.insecure,
         ca_file=ca_file,
+        source_address=source,
     )
 
     async def once() -> CheckResult:
-        async with make_session() as session:
+        async with make_session(source_address=source) as session:
             checking = run_probe(monitor, session, datetime.now(UTC))
             return await with_progress(checking, f"checking {monitor.display_url}", sys.stderr)
 

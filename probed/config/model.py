@@ -6,12 +6,13 @@ Config types describe input; runtime state lives in the engine. Durations are in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.shard import Shard
 from probed.config.tcp import TcpCheck
 from probed.model import Policy
 from probed.redact import redact
@@ -67,6 +68,9 @@ class Monitor:
     """30-day uptime objective as 0–1 (``slo = "99.9%"`` is 0.999)."""
     slow_threshold: float | None = None
     """Seconds: above this mean response time (last 3 good checks) the monitor is degraded."""
+    source_address: str | None = None
+    """Local IP address the check's connections (and DNS queries) are sent from; None: the
+    system's choice."""
 
     @property
     def type(self) -> str:
@@ -136,11 +140,16 @@ class Settings:
     """Alerts of one kind sent singly within ``storm_window``; the rest go into one digest."""
     storm_window: float = 60.0
     connectivity_check: tuple[str, ...] = ()
+    """``host:port`` addresses; a failed check counts only if one of them accepts a connection."""
     raw_retention: float = 24 * 3600.0
     """Seconds every check result is kept before only its hourly roll-up remains."""
     history_retention: float = 400 * 86400.0
     """Seconds hourly roll-ups, transitions and incidents are kept."""
-    """``host:port`` addresses; a failed check counts only if one of them accepts a connection."""
+    location: str | None = None
+    """The vantage point's name (``[probed] location``, else $PROBED_LOCATION): labels alerts
+    and ``probed_build_info``."""
+    shard: Shard | None = None
+    """Check only the monitors this shard owns (DESIGN §10); None: every monitor."""
 
     @property
     def listen_host(self) -> str:
@@ -162,6 +171,17 @@ class Config:
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)
+
+    def in_shard(self) -> Config:
+        """This instance's share: the same config with only the monitors its shard owns.
+
+        A monitor outside the shard is not checked, exported or alerted here; the daemon runs
+        this share, while ``probed check`` reports it.
+        """
+        shard = self.settings.shard
+        if shard is None:
+            return self
+        return replace(self, monitors=tuple(m for m in self.monitors if shard.owns(m.name)))
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -30,6 +30,8 @@ from probed.config.reader import (
     listen_problem,
     pick,
 )
+from probed.config.shard import read_shard
+from probed.config.vantage import family_problem, read_location, read_source_address
 from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
@@ -37,6 +39,7 @@ SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
 SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
+SETTINGS_KEYS += ("location", "shard")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
@@ -44,6 +47,7 @@ MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
+DEFAULTS_KEYS += ("source_address",)
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 _PERCENT = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)\s*%")
@@ -133,6 +137,8 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
         history_retention=pick(
             sec.duration("history_retention", minimum=86400), base.history_retention
         ),
+        location=read_location(sec, env),
+        shard=read_shard(sec),
     )
 
 
@@ -222,6 +228,7 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
     return replace(
         base,
+        source_address=pick(read_source_address(sec), base.source_address),
         down_after=pick(sec.integer("down_after", 1), base.down_after),
         up_after=pick(sec.integer("up_after", 1), base.up_after),
         remind_every=pick(sec.duration("remind_every"), base.remind_every),
@@ -283,6 +290,10 @@ def _monitor(
     # Like the timeout, the default retry interval shrinks to fit a short interval.
     retry_default = pick(defaults.retry_interval, min(DEFAULT_RETRY_INTERVAL, interval))
     retry = sec.duration("retry_interval", minimum=1)
+    source = base.source_address
+    if source and url and "url" not in sec.failed and (problem := family_problem(source, url)):
+        origin = "" if "source_address" in raw else " (from [defaults])"
+        sec.problem("source_address", problem + origin)
     id_ = sec.integer("id", 1)
     if id_ is not None and id_ in ids:
         sec.problem("id", f"duplicate id {id_}, already used by monitor #{ids[id_]}")

@@ -31,6 +31,7 @@ __all__ = [
     "Probe",
     "ProbeError",
     "ProbeOutcome",
+    "ProbeSessions",
     "make_session",
     "probe_of",
     "run_probe",
@@ -85,7 +86,7 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, reason)
     except Exception as exc:  # a probe's failure is the target's, never the caller's
-        local = local_failure(exc)
+        local = local_failure(exc, monitor.source_address)
         outcome = ProbeOutcome(False, local or describe_error(exc))
     timings = tracker.timings()
     return CheckResult(
@@ -101,19 +102,57 @@ async def run_probe(
     )
 
 
+class ProbeSessions:
+    """The probes' HTTP sessions: one per source address (None: the system's choice), each
+    made on first use, so monitors sharing a ``source_address`` share its session."""
+
+    def __init__(
+        self,
+        max_connections: int = 64,
+        default: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.max_connections = max_connections
+        self._sessions: dict[str | None, aiohttp.ClientSession] = {}
+        if default is not None:
+            self._sessions[None] = default
+        self._owned: list[aiohttp.ClientSession] = []
+
+    def get(self, source_address: str | None) -> aiohttp.ClientSession:
+        """The session whose connections come from ``source_address``; call inside the loop."""
+        session = self._sessions.get(source_address)
+        if session is None:
+            session = make_session(
+                max_connections=self.max_connections, source_address=source_address
+            )
+            self._sessions[source_address] = session
+            self._owned.append(session)
+        return session
+
+    async def close(self) -> None:
+        """Close the sessions made here (a ``default`` given is its owner's to close)."""
+        for session in self._owned:
+            await session.close()
+        self._owned.clear()
+        self._sessions = {k: v for k, v in self._sessions.items() if not v.closed}
+
+
 def make_session(
     *,
     max_connections: int = 64,
     user_agent: str = f"probed/{__version__}",
     resolver: AbstractResolver | None = None,
+    source_address: str | None = None,
 ) -> aiohttp.ClientSession:
-    """The session every check shares; create it inside the running loop, close it at exit.
+    """The session checks share; create it inside the running loop, close it at exit.
 
     ``max_connections`` should be at least the scheduler's cap on concurrent checks (each
     check holds one connection at a time), so no check waits for the pool: that wait would
     count against its timeout and look like a slow target. ``resolver`` defaults to aiohttp's.
+    With ``source_address`` every connection is made from that local address: the session of
+    the monitors that set it (ProbeSessions).
     """
     connector = ProbeConnector(
+        source_address=source_address,
         limit=max_connections,
         limit_per_host=0,
         # Every check opens a fresh connection, as a new visitor would: so it measures DNS,

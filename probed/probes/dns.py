@@ -46,6 +46,7 @@ async def probe_dns(
                     query.record_type,
                     search=False,
                     raise_on_no_answer=False,
+                    source=monitor.source_address,
                 )
     except (TimeoutError, dns.exception.Timeout):
         raise ProbeError("timeout") from None
@@ -54,6 +55,10 @@ async def probe_dns(
     except dns.resolver.YXDOMAIN:
         raise ProbeError("YXDOMAIN") from None
     except dns.resolver.NoNameservers as exc:
+        if isinstance(error := _last_error(exc), OSError):
+            # Raised as itself so run_probe can tell a source address this host cannot send
+            # from (the probe host's failure) from the server's; its words are the same.
+            raise error from None
         raise ProbeError(_no_nameservers(exc)) from None
     values = [_text(rdata) for rdata in answer.rrset or ()]
     shown = f"answer {', '.join(values) or '(empty)'}"
@@ -64,13 +69,20 @@ async def probe_dns(
     return ProbeOutcome(True, shown)
 
 
+def _last_error(exc: dns.resolver.NoNameservers) -> object:
+    """What the last server asked answered (SERVFAIL, REFUSED) or raised; None: none asked."""
+    errors = exc.kwargs.get("errors") or []
+    return errors[-1][3] if errors else None
+
+
 def _no_nameservers(exc: dns.resolver.NoNameservers) -> str:
     """Every server failed: the last one's response code (SERVFAIL, REFUSED) or error."""
-    errors = exc.kwargs.get("errors") or []
-    if not errors:
+    error = _last_error(exc)
+    if error is None:
         return "no nameserver to ask"
-    error = errors[-1][3]
-    return error if isinstance(error, str) else describe_error(error)
+    if isinstance(error, BaseException):
+        return describe_error(error)
+    return str(error)
 
 
 def _text(rdata: dns.rdata.Rdata) -> str:

@@ -17,7 +17,7 @@ from probed.config import HttpCheck, KeywordCheck, Monitor
 from probed.model import TlsFacts
 from probed.probes.check import HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
-from probed.probes.tls import tls_contexts, transport_tls
+from probed.probes.tls import source_of, tls_contexts, transport_tls
 
 _CHUNK = 64 * 1024
 """Bytes asked of the body stream per read: aiohttp's own read buffer size."""
@@ -126,6 +126,10 @@ async def request(
     method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     url, headers, body = URL(monitor.url), _headers(check), check.body
+    if source_of(session) != monitor.source_address:
+        # The source address of an http check is its session's (ProbeSessions.get): a check
+        # from any other would be sent from the wrong place and look fine.
+        raise ProbeError(f"no session for source_address {monitor.source_address}")
     notes = tracker.http = tracker.http or HttpNotes()
     notes.redirects = 0  # a HEAD retried as GET: the GET's redirects count
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an

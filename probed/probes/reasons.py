@@ -37,13 +37,23 @@ _LOCAL_ERRNOS = {
 """Failures of the probe host's own resources or routing: they say nothing about the target."""
 
 
-def local_failure(exc: BaseException) -> str | None:
+_BIND_ERRNOS = frozenset({errno.EADDRNOTAVAIL, errno.EADDRINUSE})
+"""What binding a socket to a source address fails with: not an address of this host, or no
+port left on it."""
+
+
+def local_failure(exc: BaseException, source_address: str | None = None) -> str | None:
     """``probe host: …`` when ``exc`` came from the probe host itself (descriptors, buffers,
-    memory, its routing table), else None: such a check must not count against the target."""
+    memory, its routing table, a ``source_address`` it cannot send from), else None: such a
+    check must not count against the target."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if source_address is not None and _bind_failure(current):
+            assert isinstance(current, OSError)
+            why = _sentence_part(os.strerror(current.errno or 0))
+            return f"probe host: cannot send from source_address {source_address} ({why})"
         if isinstance(current, OSError) and current.errno in _LOCAL_ERRNOS:
             return f"probe host: {_LOCAL_ERRNOS[current.errno]}"
         if isinstance(current, aiohttp.ClientConnectorError):
@@ -51,6 +61,10 @@ def local_failure(exc: BaseException) -> str | None:
         else:
             current = current.__cause__ or current.__context__
     return None
+
+
+def _bind_failure(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _BIND_ERRNOS
 
 
 def describe_error(exc: BaseException) -> str:

@@ -36,7 +36,7 @@ async def probe_tcp(
         else None
     )
     try:
-        sock = await open_socket(host, port, tracker)
+        sock = await open_socket(host, port, tracker, monitor.source_address)
     except socket.gaierror as exc:
         if exc.errno in _NO_SUCH_HOST:
             raise ProbeError("no such host") from exc

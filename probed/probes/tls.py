@@ -69,14 +69,20 @@ def _build_context(*, verify: bool, ca_file: str | None) -> ssl.SSLContext:
 
 
 class ProbeConnector(aiohttp.TCPConnector):
-    """A TCPConnector that also owns the TLS contexts of the checks made through it.
+    """A TCPConnector that also owns the TLS contexts of the checks made through it, and
+    connects from ``source_address`` when one is given.
 
     The connector is the one long-lived object every check already receives (through the
     session), so the context cache lives here rather than in a module global.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, source_address: str | None = None, **kwargs: Any) -> None:
+        if source_address is not None:
+            kwargs["local_addr"] = (source_address, 0)
+            # Only the source's family can connect from it: resolve host names to that family.
+            kwargs["family"] = address_family(source_address)
         super().__init__(**kwargs)
+        self.source_address = source_address
         self.tls_contexts = TLSContexts()
 
     async def _wrap_create_connection(  # type: ignore[override]  # same call, fewer names
@@ -95,6 +101,16 @@ class ProbeConnector(aiohttp.TCPConnector):
             return factory()
 
         return await super()._wrap_create_connection(handshake_starts, *args, **kwargs)
+
+
+def address_family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+
+
+def source_of(session: aiohttp.ClientSession) -> str | None:
+    """The source address the session's connections are made from; None: the system's choice."""
+    connector = session.connector
+    return connector.source_address if isinstance(connector, ProbeConnector) else None
 
 
 def tls_contexts(session: aiohttp.ClientSession) -> TLSContexts:
@@ -165,7 +181,7 @@ async def probe_ssl(
     """TLS handshake with the URL's host; judged on the earliest expiry in the chain."""
     host, port = _target(monitor.url)
     context = tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file)
-    sock = await open_socket(host, port, tracker)
+    sock = await open_socket(host, port, tracker, monitor.source_address)
     expires_at = await handshake(sock, host, context, tracker)
     if expires_at is None:
         raise ProbeError("no certificate presented")
@@ -216,18 +232,22 @@ def _target(url: str) -> tuple[str, int]:
     return parts.hostname, port or 443
 
 
-async def open_socket(host: str, port: int, tracker: PhaseTracker) -> socket.socket:
-    """A TCP connection to the first address of ``host`` that accepts one; raises the last
-    address's OSError (or socket.gaierror) when none does."""
+async def open_socket(
+    host: str, port: int, tracker: PhaseTracker, source: str | None = None
+) -> socket.socket:
+    """A TCP connection to the first address of ``host`` that accepts one, from ``source`` when
+    given (then only addresses of its family are tried); raises the last address's OSError
+    (or socket.gaierror) when none does."""
     loop = asyncio.get_running_loop()
+    family = 0 if source is None else address_family(source)
     try:
         ipaddress.ip_address(host)
     except ValueError:
         with tracker.phase(Phase.DNS):
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     else:  # an address literal: no lookup, hence no DNS phase
         infos = await loop.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+            host, port, family=family, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
         )
     error: OSError | None = None
     with tracker.phase(Phase.CONNECT):
@@ -235,6 +255,8 @@ async def open_socket(host: str, port: int, tracker: PhaseTracker) -> socket.soc
             sock = socket.socket(family, type_, proto)
             try:
                 sock.setblocking(False)
+                if source is not None:
+                    sock.bind((source, 0))
                 await loop.sock_connect(sock, address)
             except OSError as exc:
                 sock.close()

@@ -38,7 +38,7 @@ from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status
-from probed.probes import make_session, run_probe
+from probed.probes import ProbeSessions, run_probe
 from probed.redact import redact
 from probed.service.listener import ConnectionGuard
 from probed.service.sdnotify import Notifier
@@ -136,8 +136,8 @@ class Parts:
     public_app: web.Application
     """What ``[probed] public_listen`` serves: the status page, its JSON and badges only."""
     public_guard: ConnectionGuard
-    session: aiohttp.ClientSession | None
-    """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
+    sessions: ProbeSessions | None
+    """The probes' HTTP sessions, when ``build`` made them (closed by ``aclose``)."""
     now: Callable[[], datetime]
 
     def healthy(self) -> bool:
@@ -155,6 +155,9 @@ class Parts:
     def apply(self, config: Config, *, initial: bool = False) -> Changes:
         """Make ``config`` the running configuration: monitors registered in the store,
         tracked and scheduled, and every part's settings replaced. What changed is returned."""
+        # Everything below sees only this instance's share: a monitor of another shard is
+        # not checked, exported or alerted here.
+        config = config.in_shard()
         changes = Changes()
         if not initial:
             old, new = self.config.settings, config.settings
@@ -172,6 +175,7 @@ class Parts:
         self.api.token = settings.api_token
         self.public.title = settings.status_page_title
         self.public.show_urls = settings.status_page_show_urls
+        self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
         return changes
@@ -227,8 +231,8 @@ class Parts:
             log.error("state database writes lost at shutdown", problem=self.problem())
         with contextlib.suppress(StoreWriteError):
             self.history.stop_run()
-        if self.session is not None:
-            await self.session.close()
+        if self.sessions is not None:
+            await self.sessions.close()
         self.store.close()
 
 
@@ -246,21 +250,22 @@ def build(
     """Open the store, build every part around it and apply ``config``; call inside the loop.
 
     ``probe`` replaces the real probes (a benchmark or a test feeding chosen results);
-    otherwise checks go through ``session``, or a session made here. ``notifier`` gets the
+    otherwise checks go through ``session`` (those without a ``source_address``) or sessions
+    made here. With ``[probed] shard`` only the shard's monitors are built. ``notifier`` gets the
     monitors' summary as ``STATUS=`` after every change; ``reload`` is what
     ``POST /api/v1/reload`` runs.
     """
+    config = config.in_shard()
     settings = config.settings
     metrics = metrics or Metrics()
     store = Store.open(
         settings.state_dir / "probed.db",
         before_upgrade=lambda old, new: _upgrading(old, new, notifier),
     )
-    own_session = None
+    sessions = None
     if probe is None:
-        if session is None:
-            session = own_session = make_session(max_connections=settings.max_concurrent_checks)
-        probe = _real_probe(session)
+        sessions = ProbeSessions(settings.max_concurrent_checks, default=session)
+        probe = _real_probe(sessions)
 
     monitors: dict[str, Tracked] = {}
     bell = asyncio.Event()
@@ -343,7 +348,7 @@ def build(
         public=public,
         public_app=public_app,
         public_guard=public_guard,
-        session=own_session,
+        sessions=sessions,
         now=clock,
     )
     parts.apply(config, initial=True)
@@ -361,8 +366,8 @@ def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
         notifier.send(EXTEND_TIMEOUT_USEC=UPGRADE_TIMEOUT_USEC, STATUS="upgrading the database")
 
 
-def _real_probe(session: aiohttp.ClientSession) -> Probe:
+def _real_probe(sessions: ProbeSessions) -> Probe:
     async def probe(monitor: Monitor, now: datetime) -> CheckResult:
-        return await run_probe(monitor, session, now)
+        return await run_probe(monitor, sessions.get(monitor.source_address), now)
 
     return probe

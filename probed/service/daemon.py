@@ -110,7 +110,9 @@ class Daemon:
                 log.warning("no alert channel configured: state changes are logged, not sent")
             log.info(
                 "started",
-                monitors=len(self.config.monitors),
+                monitors=len(parts.config.monitors),
+                shard=None if settings.shard is None else str(settings.shard),
+                location=settings.location,
                 listen=settings.listen,
                 public_listen=settings.public_listen,
                 state_db=str(parts.store.path),
@@ -207,7 +209,7 @@ class Daemon:
             parts.metrics.config_loaded(True, time.time())
             log.info(
                 "reloaded",
-                monitors=len(new.monitors),
+                monitors=len(parts.config.monitors),
                 seconds=round(time.monotonic() - started, 3),
             )
             return []
