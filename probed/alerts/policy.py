@@ -180,4 +180,10 @@ def _reminder(event: Event) -> Alert:
 
 
 def _base(monitor: Monitor) -> Payload:
-    return Payload(monitor=monitor.name, url=monitor.display_url, type=str(monitor.type))
+    return Payload(
+        monitor=monitor.name,
+        url=monitor.display_url,
+        type=str(monitor.type),
+        severity=monitor.severity,
+        tags=monitor.tags,
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from probed.config.channels import ChannelSettings
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.tcp import TcpCheck
@@ -61,6 +62,10 @@ class Monitor:
     paused: bool = False
     public: bool = True
     id: int | None = None
+    severity: str = "warning"
+    """Free text every channel passes on (e.g. "critical" routes to SMS)."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """Labels for channels (webhook ``tags``, Alertmanager labels), sorted by name."""
 
     @property
     def type(self) -> str:
@@ -106,6 +111,8 @@ class EmailChannel:
     timeout: float = 30.0
     ca_file: str | None = None
     """PEM bundle to trust for the SMTP server's certificate instead of the system store."""
+    kinds: frozenset[str] | None = None
+    """The alert kinds this channel receives; None: all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,8 @@ class Settings:
     """Seconds every check result is kept before only its hourly roll-up remains."""
     history_retention: float = 400 * 86400.0
     """Seconds hourly roll-ups, transitions and incidents are kept."""
+    location: str | None = None
+    """The vantage point's name ([probed] location, else $PROBED_LOCATION): labels alerts."""
     """``host:port`` addresses; a failed check counts only if one of them accepts a connection."""
 
     @property
@@ -148,14 +157,26 @@ class Config:
     settings: Settings
     monitors: tuple[Monitor, ...]
     email: EmailChannel | None = None
+    """[alerts.email], the channel 0.1 had."""
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    alerts: tuple[tuple[str, ChannelSettings], ...] = ()
+    """Every other [alerts.NAME] table, by name, in file order."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)
 
     @property
+    def channel_settings(self) -> dict[str, EmailChannel | ChannelSettings]:
+        """Every alert channel by the name monitors use in ``alert``."""
+        found: dict[str, EmailChannel | ChannelSettings] = {}
+        if self.email is not None:
+            found["email"] = self.email
+        found.update(self.alerts)
+        return found
+
+    @property
     def channels(self) -> tuple[str, ...]:
-        return ("email",) if self.email else ()
+        return tuple(self.channel_settings)
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:

@@ -6,10 +6,20 @@ rest of the file is still checked and every problem is reported at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from probed.config.channels import (
+    COMMON_KEYS as CHANNEL_KEYS,
+)
+from probed.config.channels import (
+    ChannelSettings,
+    channel_type,
+    read_channel,
+    read_kinds,
+)
 from probed.config.kinds import KIND_KEYS, KINDS, Kind
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
@@ -34,7 +44,7 @@ TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
 SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
-SETTINGS_KEYS += ("raw_retention", "history_retention")
+SETTINGS_KEYS += ("raw_retention", "history_retention", "location")
 EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
 EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
@@ -42,6 +52,9 @@ MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
+DEFAULTS_KEYS += ("severity", "tags")
+TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""Tags become Alertmanager (Prometheus) label names, so they follow their rule."""
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRY_INTERVAL = 30.0
@@ -58,14 +71,9 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     top.reject_unknown(TOP_LEVEL_KEYS)
     settings = _settings(_top_table(top, "probed"), reader.env)
     alerts = _top_table(top, "alerts")
-    alerts.reject_unknown(("email",))
-    email = None
-    if isinstance(email_data := alerts.data.get("email"), dict):
-        email = _email(Section(reader, "[alerts.email] ", email_data))
-    elif email_data is not None:
-        alerts.problem("email", f"expected a table, got {describe(email_data)}")
+    email, named = _alerts(alerts)
     # A channel with a broken table still counts, so monitors naming it get no second problem.
-    channels = tuple(name for name in ("email",) if name in alerts.data)
+    channels = tuple(alerts.data)
     defaults = _defaults(_top_table(top, "defaults"), channels)
     raw = data.get("monitor", [])
     if isinstance(raw, dict):
@@ -79,7 +87,27 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     monitors = [_monitor(reader, i, item, defaults, names, ids) for i, item in enumerate(raw, 1)]
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
     kept = tuple(m for m in monitors if m is not None)
-    return Config(path, settings, kept, email, maintenance=maintenance)
+    return Config(path, settings, kept, email, maintenance=maintenance, alerts=named)
+
+
+def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, ChannelSettings], ...]]:
+    """[alerts.NAME] tables: [alerts.email] as 0.1 read it, every other one by its ``type``."""
+    email, named = None, []
+    for name, data in sec.data.items():
+        if not isinstance(data, dict):
+            sec.problem(name, f"expected a table, got {describe(data)}")
+            continue
+        table = Section(sec.reader, f"[alerts.{name}] ", data)
+        kind = channel_type(name, table)
+        if kind == "email":
+            channel = _email(table)
+            if name == "email":
+                email = channel
+            else:
+                table.problem("type", "an email channel must be the table [alerts.email]")
+        elif kind is not None:
+            named.append((name, read_channel(kind, table)))
+    return email, tuple(named)
 
 
 def _top_table(top: Section, key: str) -> Section:
@@ -119,6 +147,7 @@ def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
         history_retention=pick(
             sec.duration("history_retention", minimum=86400), base.history_retention
         ),
+        location=sec.string("location", nonempty=True) or env.get("PROBED_LOCATION") or None,
     )
 
 
@@ -132,7 +161,7 @@ def _addresses(sec: Section, key: str) -> tuple[str, ...]:
 
 
 def _email(sec: Section) -> EmailChannel:
-    sec.reject_unknown(EMAIL_KEYS)
+    sec.reject_unknown(EMAIL_KEYS + CHANNEL_KEYS)
     base = EmailChannel(host="", to=(), sender="")
     security = pick(sec.choice("security", SECURITY_PORTS), base.security)
     username = sec.string("username", nonempty=True)
@@ -157,6 +186,7 @@ def _email(sec: Section) -> EmailChannel:
         password=password,
         timeout=pick(sec.duration("timeout", positive=True), base.timeout),
         ca_file=_str_path(sec.path("ca_file", certificates=True)),
+        kinds=read_kinds(sec),
     )
 
 
@@ -206,8 +236,21 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
     for channel in alert or ():
         if channel not in channels:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
+    tags = dict(base.tags)
+    if (section := sec.table("tags")) is not None:
+        for name in section.data:
+            value = section.string(name)
+            if not TAG_NAME.fullmatch(name):
+                section.problem(
+                    name, "tag names are letters, digits and _, not starting with a digit"
+                )
+            elif value is not None:
+                tags[name] = value
+        sec.failed |= {"tags"} if section.failed else set()
     return replace(
         base,
+        severity=pick(sec.string("severity", nonempty=True), base.severity),
+        tags=tuple(sorted(tags.items())),
         down_after=pick(sec.integer("down_after", 1), base.down_after),
         up_after=pick(sec.integer("up_after", 1), base.up_after),
         remind_every=pick(sec.duration("remind_every"), base.remind_every),

@@ -11,6 +11,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     runs.py          daemon runs and roll-up watermarks
     pauses.py        operator pause overrides
     outbox.py        alert outbox and certificate-warning marks
+    alertmanager.py  what each Alertmanager channel keeps firing
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -30,6 +31,7 @@ from pathlib import Path
 from probed.errors import StoreError
 from probed.model import CheckResult, MonitorState, Transition
 from probed.store import migrations
+from probed.store.alertmanager import AlertmanagerTable, FiringRecord
 from probed.store.checks import Checks
 from probed.store.db import PAGE_SIZE, Transaction
 from probed.store.monitors import Monitors, StoredMonitor
@@ -40,7 +42,7 @@ from probed.store.rollups import Rollups
 from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
 
-__all__ = ["ChangeRow", "OutboxRecord", "Store", "StoredMonitor"]
+__all__ = ["ChangeRow", "FiringRecord", "OutboxRecord", "Store", "StoredMonitor"]
 
 
 class Store:
@@ -58,6 +60,7 @@ class Store:
         self.runs = Runs(db)
         self.pauses = PauseOverrides(db)
         self.outbox = OutboxTable(db)
+        self.alertmanager = AlertmanagerTable(db)
         self._undo: list[Callable[[], None]] = []
 
     @classmethod
