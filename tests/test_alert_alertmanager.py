@@ -1,0 +1,127 @@
+"""The Alertmanager channel against Debian's real prometheus-alertmanager, started by the test
+with a webhook receiver of its own. Alertmanager judges ``endsAt`` by its own clock, so these
+tests run probed on the real wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+from probed.alerts.alertmanager import AlertmanagerNotifier
+from probed.alerts.channels import send_test
+from probed.alerts.outbox import AlertStatus
+from probed.config.channels import AlertmanagerChannel
+from probed.units import utcnow
+from tests.alert_fixtures import Harness, good, monitor
+from tests.alertmanager_proc import Alertmanager
+from tests.channel_fixtures import Receiver, channels_config
+from tests.daemon_proc import free_port
+from tests.figures import report
+
+
+class WallClock:
+    def __call__(self) -> datetime:
+        return utcnow()
+
+
+async def until(check, timeout: float, what: str) -> None:
+    """Wait for ``check()`` (``what`` names it in the traceback of a timeout)."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.1)
+
+
+def statuses(am: Alertmanager) -> list[str]:
+    return [n["status"] for n in am.notifications()]
+
+
+async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_and_resolves_on_up(
+    tmp_path, request
+):
+    receiver = await Receiver([200]).start()
+    am = await Alertmanager(tmp_path / "am", receiver).start()
+    # A second URL where nothing listens: an HA peer that is down must not fail delivery.
+    dead = f"http://127.0.0.1:{free_port()}"
+    # Re-sent every second, so valid 4 s: a restart without the stored state would let it lapse.
+    channel = AlertmanagerChannel(urls=(am.url, dead), resend_every=1.0, timeout=2.0)
+    api = monitor("api", severity="critical", tags=(("team", "db"),))
+    config = channels_config(tmp_path, [api], {"am": channel}, location="fra")
+    clock = WallClock()
+    h = Harness(tmp_path / "probed.db", config, clock)  # type: ignore[arg-type]
+    try:
+        await h.go_down("api")
+        decided = time.monotonic()
+        await h.dispatcher.run_once()
+        assert h.rows()[0].status is AlertStatus.SENT
+        await until(lambda: statuses(am) == ["firing"], 15, "a firing notification")
+        notified = receiver.requests[-1].at - decided
+        (firing,) = am.notifications()[0]["alerts"]
+        assert firing["labels"] == {
+            "alertname": "ProbedMonitorDown",
+            "monitor": "api",
+            "severity": "critical",
+            "team": "db",
+            "location": "fra",
+        }
+        assert firing["annotations"]["summary"] == "DOWN: api"
+        assert firing["annotations"]["reason"] == "HTTP 503, expected 2xx"
+        assert firing["annotations"]["url"] == "https://api.example.test/health"
+        outage_start = h.tracked["api"].state.outage_start
+        assert datetime.fromisoformat(firing["startsAt"]) == outage_start.replace(microsecond=0)
+        await h.close()
+
+        # probed is away for 2 s, then a new one runs on the same state for 6 s more: well
+        # past the 4 s the last send was valid for.
+        await asyncio.sleep(2)
+        h = Harness(tmp_path / "probed.db", config, clock)  # type: ignore[arg-type]
+        restarted = time.monotonic()
+        while time.monotonic() - restarted < 6:
+            await asyncio.sleep(await h.dispatcher.run_once())
+        assert statuses(am) == ["firing"]  # never resolved across the restart
+
+        assert await h.feed("api", good(clock())) == ["up"]
+        recovered = time.monotonic()
+        await h.dispatcher.run_once()
+        await until(lambda: statuses(am) == ["firing", "resolved"], 15, "a resolved one")
+        resolved_after = receiver.requests[-1].at - recovered
+        (resolved,) = am.notifications()[1]["alerts"]
+        assert resolved["labels"]["alertname"] == "ProbedMonitorDown"
+        assert resolved["status"] == "resolved"
+        assert resolved["startsAt"] == firing["startsAt"]
+    finally:
+        await h.close()
+        await am.stop()
+        await receiver.stop()
+    report(
+        request,
+        "alertmanager channel (real prometheus-alertmanager, group_wait 1s)",
+        [
+            f"DOWN decided → Alertmanager's webhook notified: {notified * 1000:.0f} ms",
+            f"UP decided → resolved notification: {resolved_after * 1000:.0f} ms",
+            "probed restarted while down (2 s away, sends valid 4 s): no resolved in between",
+        ],
+    )
+
+
+async def test_a_test_message_reaches_alertmanager_and_says_what_it_answered(tmp_path):
+    receiver = await Receiver([200]).start()
+    am = await Alertmanager(tmp_path / "am", receiver).start()
+    try:
+        config = channels_config(
+            tmp_path, [monitor("api")], {"am": AlertmanagerChannel(urls=(am.url,))}
+        )
+        (outcome,) = await send_test(config, utcnow())
+        assert outcome.ok and outcome.channel == "am"
+        assert outcome.answer == f"{am.url} HTTP 200"
+        await until(lambda: statuses(am) == ["firing"], 15, "the test alert")
+        (alert,) = am.notifications()[0]["alerts"]
+        assert alert["labels"]["alertname"] == "ProbedTest"
+    finally:
+        await am.stop()
+        await receiver.stop()
+
+
+def test_the_notifier_is_a_refreshing_channel():
+    channel = AlertmanagerNotifier("am", AlertmanagerChannel(urls=("http://127.0.0.1:1",)), utcnow)
+    assert channel.refresh_due() is None  # nothing stored, nothing to re-send
