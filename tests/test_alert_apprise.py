@@ -16,7 +16,7 @@ from tests.daemon_proc import run_cli
 from tests.figures import report
 
 
-async def test_json_and_form_services_each_get_the_alert_once_and_a_retry_skips_the_one_that_took_it(
+async def test_json_and_form_services_get_the_alert_once_and_a_retry_skips_the_one_that_took_it(
     tmp_path, request
 ):
     chat = await Receiver([200]).start()
