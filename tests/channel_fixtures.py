@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,19 @@ class Receiver:
     """An aiohttp server on 127.0.0.1: answers each request with the next status of
     ``script`` (the last one repeats), or ``status`` once the script is used up."""
 
-    def __init__(self, script: Sequence[int] = (200,)) -> None:
+    def __init__(
+        self, script: Sequence[int] = (200,), clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.script = list(script)
+        self.clock = clock
         self.requests: list[Request] = []
+        """Requests answered (a hung one is not)."""
+        self.arrivals: list[datetime | None] = []
+        """The test's clock at each request's arrival, hung ones included (None: no clock)."""
         self.arrived = asyncio.Event()
+        self.hung = 0
+        """Requests held unanswered right now (while ``hang()`` is in force)."""
+        self._released: asyncio.Event | None = None
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self.server = TestServer(app, host="127.0.0.1")
@@ -54,9 +64,29 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
+    def hang(self) -> None:
+        """Take requests but answer none (a receiver that stopped responding)."""
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Answer again, as scripted."""
+        if self._released is not None:
+            self._released.set()
+            self._released = None
+
     async def _handle(self, request: web.Request) -> web.Response:
-        status = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         body = await request.read()
+        self.arrivals.append(self.clock() if self.clock else None)
+        if (released := self._released) is not None:
+            # Held until released; by then the client gave up, so it is no delivery.
+            self.hung += 1
+            self.arrived.set()
+            try:
+                await released.wait()
+            finally:
+                self.hung -= 1
+            return web.Response(status=503)
+        status = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         self.requests.append(
             Request(request.path_qs, dict(request.headers), body, time.monotonic(), status)
         )

@@ -1,0 +1,168 @@
+"""Channels side by side, through build()'s real dispatcher loop: routing by ``alert`` and
+``kinds``, digests once per channel, and one channel's receiver hanging for two minutes (fake
+clock) while the others deliver every alert at once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from probed.alerts.dispatcher import backoff
+from probed.alerts.outbox import AlertStatus
+from probed.config.channels import AppriseChannel, WebhookChannel
+from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, monitor
+from tests.channel_fixtures import Receiver, channels_config
+from tests.figures import report
+from tests.smtp_server import SmtpServer
+
+
+@pytest.fixture
+async def smtp():
+    server = await SmtpServer().start()
+    yield server
+    await server.stop()
+
+
+async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
+    tmp_path, smtp, request
+):
+    clock = FakeClock()
+    hook = await Receiver([200], clock=clock).start()
+    chat = await Receiver([200]).start()
+    alerts = {
+        "hook": WebhookChannel(url=hook.url + "/hook", timeout=1.0),
+        "chat": AppriseChannel(urls=(f"json://{chat.url.removeprefix('http://')}/chat",)),
+    }
+    names = ("a", "b", "c")
+    config = channels_config(
+        tmp_path,
+        [monitor(n, down_after=1) for n in names],
+        alerts,
+        email=email_channel(smtp.port),
+        storm_threshold=100,
+    )
+    h = Harness(tmp_path / "probed.db", config, clock)
+    hook.hang()
+    h.dispatcher.start()
+    events = 0
+    try:
+        # Every 10 s for 2 minutes of the clock, one monitor goes down or comes back up.
+        for step in range(12):
+            clock.advance(10)
+            name = names[step % 3]
+            up = step >= 3 and (step // 3) % 2 == 1
+            kinds = await h.feed(name, good(clock()) if up else failed(clock()))
+            assert kinds == (["up"] if up else ["down"])
+            events += 1
+            # Both arrive before the clock moves on: the webhook's trouble is its own.
+            await smtp.wait_for(events, 10)
+            await chat.wait_for(events, 10)
+            if step == 0:
+                # They arrived while the webhook's receiver held its attempt unanswered.
+                assert hook.hung == 1
+                hook.script = [503]  # from now on it answers, but is down
+                hook.release()
+                await settled(h, "hook", attempts=1)
+        hook_rows = [r for r in h.rows() if r.channel == "hook"]
+        assert len(hook_rows) == events and all(r.status is AlertStatus.PENDING for r in hook_rows)
+        attempts = [t for t in hook.arrivals if t is not None]
+        schedule = [round((b - a).total_seconds()) for a, b in itertools.pairwise(attempts)]
+        # The backoff of DESIGN §4 (5, 10, 20, 40 … s), seen at the clock's 10 s steps.
+        for i, gap in enumerate(schedule, 1):
+            assert backoff(i) <= gap < backoff(i) + 10
+
+        # Back up: every held alert arrives, each once, in order.
+        hook.script = [200]
+        clock.advance(300)
+        h.dispatcher.wake()
+        await hook.wait_for(len(hook.requests) + events, 15)
+        bodies = [r.json() for r in hook.requests if r.answered == 200]
+        assert [b["message_id"] for b in bodies] == [r.message_id for r in hook_rows]
+    finally:
+        await h.dispatcher.stop(2)
+        hook.release()
+        await h.close()
+        await hook.stop()
+        await chat.stop()
+    report(
+        request,
+        "one channel down for 2 minutes (fake clock), two others delivering",
+        [
+            f"{events} alerts: each reached email and apprise before the clock moved on,"
+            " the first while the webhook's receiver held an attempt unanswered",
+            f"webhook attempts while down, seconds apart: {schedule}",
+            f"after it answered again: {events} alerts, each once, in order",
+        ],
+    )
+
+
+async def settled(h: Harness, channel: str, attempts: int) -> None:
+    """Wait until the channel's oldest row has had ``attempts`` attempts."""
+    for _ in range(200):
+        if [r.attempts for r in h.rows() if r.channel == channel][:1] == [attempts]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{channel}: no attempt {attempts}")
+
+
+async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_channel(
+    tmp_path, smtp
+):
+    clock = FakeClock()
+    sms = await Receiver([200]).start()
+    hook = await Receiver([200]).start()
+    alerts = {
+        "sms": WebhookChannel(url=sms.url, kinds=frozenset({"down"})),
+        "hook": WebhookChannel(url=hook.url),
+    }
+    monitors = [
+        monitor("db", down_after=1, alert=("email", "sms", "hook")),
+        monitor("web", down_after=1, alert=("email", "hook")),
+        monitor("cron", down_after=1, alert=("email",)),
+        monitor("api", down_after=1, alert=("sms",)),
+    ]
+    config = channels_config(
+        tmp_path, monitors, alerts, email=email_channel(smtp.port), storm_threshold=1
+    )
+    h = Harness(tmp_path / "probed.db", config, clock)
+    try:
+        for name in ("db", "web", "cron", "api"):
+            await h.feed(name, failed(clock()))
+        await h.dispatcher.run_once()
+        # One alert each at once (the storm threshold), the rest in one digest per channel.
+        clock.advance(60)
+        await h.dispatcher.run_once()
+        clock.advance(600)
+        await h.dispatcher.run_once()
+        by_channel = {
+            c: sorted(r.monitor for r in h.rows() if r.channel == c)
+            for c in ("email", "sms", "hook")
+        }
+        assert by_channel == {
+            "email": ["cron", "db", "web"],
+            "sms": ["api", "db"],
+            "hook": ["db", "web"],
+        }
+        assert all(r.status is AlertStatus.SENT for r in h.rows())
+        assert [m.subject for m in smtp.inbox] == [
+            "[probed] DOWN: db",
+            "[probed] DOWN: 2 monitors",
+        ]
+        assert [r.json()["kind"] for r in sms.requests] == ["down", "digest"]
+        digest = sms.requests[1].json()
+        assert [m["name"] for m in digest["monitors"]] == ["api"]
+        assert [r.json()["kind"] for r in hook.requests] == ["down", "digest"]
+
+        # An UP goes to email and hook, not to the down-only sms channel.
+        clock.advance(60)
+        await h.feed("db", good(clock()))
+        await h.dispatcher.run_once()
+        assert len(sms.requests) == 2
+        assert hook.requests[-1].json()["kind"] == "up"
+        assert smtp.inbox[-1].subject.startswith("[probed] UP: db")
+    finally:
+        await h.close()
+        await sms.stop()
+        await hook.stop()
