@@ -14,6 +14,7 @@ from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AppriseChannel, WebhookChannel
 from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, monitor
 from tests.channel_fixtures import Receiver, channels_config
+from tests.daemon_proc import run_cli
 from tests.figures import report
 from tests.smtp_server import SmtpServer
 
@@ -166,3 +167,48 @@ async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_
         await h.close()
         await sms.stop()
         await hook.stop()
+
+
+async def test_probed_test_alert_sends_through_every_channel_type_and_prints_the_answers(
+    tmp_path, smtp
+):
+    far = await Receiver([200]).start()
+    down = await Receiver([503]).start()
+    host = far.url.removeprefix("http://")
+    config = tmp_path / "monitors.toml"
+    config.write_text(
+        f'[probed]\nstate_dir = "{tmp_path}"\nlocation = "fra"\n'
+        f'[alerts.email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
+        'from = "probed@example.test"\nto = ["oncall@example.test"]\n'
+        f'[alerts.hook]\ntype = "webhook"\nurl = "{far.url}/hook?token=s3cr3t"\n'
+        f'[alerts.am]\ntype = "alertmanager"\nurls = ["{far.url}"]\n'
+        f'[alerts.chat]\ntype = "apprise"\nurls = ["json://{host}/chat"]\n'
+        f'[alerts.broken]\ntype = "webhook"\nurl = "{down.url}/x"\n'
+        '[[monitor]]\nname = "api"\nurl = "https://api.example.invalid/"\n'
+        'alert = ["email", "hook", "am", "chat"]\n'
+    )
+    try:
+        code, out, err = await run_cli("test-alert", "-c", str(config))
+        assert code == 2, err  # one channel failed
+        lines = dict(line.split(": ", 1) for line in out.splitlines())
+        assert lines["email"].startswith("OK: 250 ")
+        assert lines["hook"] == "OK: HTTP 200: ok"
+        assert lines["am"] == f"OK: {far.url} HTTP 200: ok"
+        assert lines["chat"] == "OK: taken by json://***"
+        assert (
+            lines["broken"] == f"FAILED: {down.url} answered HTTP 503: not now (transient failure)"
+        )
+        assert "s3cr3t" not in out + err
+        by_path = {r.path.partition("?")[0]: r for r in far.requests}
+        assert by_path["/hook"].json()["kind"] == "test"
+        assert by_path["/hook"].json()["location"] == "fra"
+        (alert,) = by_path["/api/v2/alerts"].json()
+        assert alert["labels"]["alertname"] == "ProbedTest"
+        assert by_path["/chat"].json()["title"].startswith("[probed] TEST: ")
+        assert len(smtp.inbox) == 1
+
+        code, out, err = await run_cli("test-alert", "--channel", "hook", "-c", str(config))
+        assert (code, out) == (0, "hook: OK: HTTP 200: ok\n")
+    finally:
+        await far.stop()
+        await down.stop()
