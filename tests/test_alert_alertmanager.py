@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from probed.alerts.alertmanager import AlertmanagerNotifier
@@ -13,7 +14,7 @@ from probed.alerts.channels import send_test
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AlertmanagerChannel
 from probed.units import utcnow
-from tests.alert_fixtures import Harness, good, monitor
+from tests.alert_fixtures import FakeClock, Harness, good, monitor
 from tests.alertmanager_proc import Alertmanager
 from tests.channel_fixtures import Receiver, channels_config
 from tests.daemon_proc import free_port
@@ -128,3 +129,30 @@ async def test_a_test_message_reaches_alertmanager_and_says_what_it_answered(tmp
 def test_the_notifier_is_a_refreshing_channel():
     channel = AlertmanagerNotifier("am", AlertmanagerChannel(urls=("http://127.0.0.1:1",)), utcnow)
     assert channel.refresh_due() is None  # nothing stored, nothing to re-send
+
+
+async def test_an_alert_left_firing_by_a_monitor_removed_on_reload_is_resolved(tmp_path):
+    am = await Receiver([200]).start()  # Alertmanager's API, as far as probed can tell
+    channel = AlertmanagerChannel(urls=(am.url,))
+    config = channels_config(tmp_path, [monitor("api"), monitor("web")], {"am": channel})
+    clock = FakeClock()
+    h = Harness(tmp_path / "probed.db", config, clock)
+    try:
+        await h.go_down("api")
+        await h.dispatcher.run_once()
+        (fired,) = am.requests[-1].json()
+        assert fired["endsAt"] == "2026-03-01T12:04:00Z"  # valid for four resend intervals
+        clock.advance(60)
+        await h.dispatcher.run_once()
+        (refreshed,) = am.requests[-1].json()
+        assert refreshed["endsAt"] == "2026-03-01T12:05:00Z"
+        h.parts.apply(replace(config, monitors=config.monitors[1:]))  # "api" is gone
+        clock.advance(1)
+        await h.dispatcher.run_once()
+        (resolved,) = am.requests[-1].json()
+        assert resolved["labels"]["monitor"] == "api"
+        assert resolved["endsAt"] == "2026-03-01T12:01:01Z"
+        assert resolved["startsAt"] == fired["startsAt"]
+    finally:
+        await h.close()
+        await am.stop()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,8 +78,11 @@ class AlertmanagerNotifier:
         settings: AlertmanagerChannel,
         now: Callable[[], datetime],
         store: Store | None = None,
+        monitors: Collection[str] = (),
     ) -> None:
         self.name, self.settings, self.now, self.store = name, settings, now, store
+        self.monitors = frozenset(monitors)
+        """The monitors that alert through this channel; what others left firing is resolved."""
         self._next_refresh: datetime | None = now() if store is not None else None
         """None: nothing fires. The first round after a start re-sends what was firing."""
 
@@ -126,6 +129,7 @@ class AlertmanagerNotifier:
             else:
                 continue
             out.append(alert | {"endsAt": iso(at)})
+            self._next_refresh = min(self._next_refresh or now + self.resend, now + self.resend)
         return out
 
     def refresh_due(self) -> datetime | None:
@@ -135,6 +139,11 @@ class AlertmanagerNotifier:
         """Re-send what fires (and what resolved lately); forget what resolved long ago."""
         now = self.now()
         self._write(lambda s: s.forget(self.name, now - KEEP_RESOLVED))
+        for r in self._stored():
+            if r.resolved_at is None and r.monitor not in self.monitors:
+                # Removed from the config (or from this channel) while firing: nothing would
+                # ever resolve it.
+                self._write(functools.partial(_resolve, self.name, r.monitor, r.alertname, now))
         rows = self._stored()
         self._next_refresh = now + self.resend if rows else None
         if not rows:

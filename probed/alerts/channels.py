@@ -55,7 +55,8 @@ def make_channels(
         elif isinstance(settings, WebhookChannel):
             channels[name] = WebhookNotifier(name, settings, config.settings.location)
         elif isinstance(settings, AlertmanagerChannel):
-            channels[name] = AlertmanagerNotifier(name, settings, now, store)
+            monitors = [m.name for m in config.monitors if name in m.alert]
+            channels[name] = AlertmanagerNotifier(name, settings, now, store, monitors)
         else:
             channels[name] = AppriseNotifier(name, settings)
     return channels
