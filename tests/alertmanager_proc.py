@@ -34,8 +34,9 @@ receivers:
 
 
 class Alertmanager:
-    def __init__(self, directory: Path, receiver: Receiver) -> None:
-        self.directory, self.receiver = directory, receiver
+    def __init__(self, directory: Path, receiver: Receiver, config: str = CONFIG) -> None:
+        """``config`` may name ``{url}``, the receiver's URL for webhooks."""
+        self.directory, self.receiver, self.config = directory, receiver, config
         self.port = free_port()
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -46,7 +47,7 @@ class Alertmanager:
     async def start(self) -> Alertmanager:
         self.directory.mkdir(parents=True, exist_ok=True)
         config = self.directory / "alertmanager.yml"
-        config.write_text(CONFIG.format(url=self.receiver.url + "/am"))
+        config.write_text(self.config.replace("{url}", self.receiver.url + "/am"))
         self.proc = await asyncio.create_subprocess_exec(
             BINARY,
             f"--config.file={config}",

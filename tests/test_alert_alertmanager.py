@@ -7,18 +7,20 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from probed.alerts.alertmanager import AlertmanagerNotifier
 from probed.alerts.channels import send_test
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AlertmanagerChannel
 from probed.units import utcnow
-from tests.alert_fixtures import FakeClock, Harness, good, monitor
+from tests.alert_fixtures import FakeClock, Harness, failed, good, monitor
 from tests.alertmanager_proc import Alertmanager
 from tests.channel_fixtures import Receiver, channels_config
 from tests.daemon_proc import free_port
 from tests.figures import report
+from tests.smtp_server import SmtpServer
 
 
 class WallClock:
@@ -156,3 +158,53 @@ async def test_an_alert_left_firing_by_a_monitor_removed_on_reload_is_resolved(t
     finally:
         await h.close()
         await am.stop()
+
+
+TEMPLATE = Path(__file__).parent.parent / "contrib/alertmanager/probed-subjects.tmpl"
+MAIL_CONFIG = """\
+templates: ["{template}"]
+route:
+  receiver: mail
+  group_by: [alertname, monitor]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: mail
+    email_configs:
+      - to: oncall@example.test
+        from: alertmanager@example.test
+        smarthost: 127.0.0.1:{port}
+        require_tls: false
+        send_resolved: true
+        headers:
+          Subject: '{{{{ template "probed.subject" . }}}}'
+"""
+
+
+async def test_the_contrib_template_gives_alertmanager_mail_probed_s_own_subjects(tmp_path):
+    smtp = await SmtpServer().start()
+    receiver = await Receiver([200]).start()
+    config = MAIL_CONFIG.format(template=TEMPLATE, port=smtp.port)
+    am = await Alertmanager(tmp_path / "am", receiver, config).start()
+    clock = WallClock()
+    api = monitor("api", down_after=1)
+    channels = {"am": AlertmanagerChannel(urls=(am.url,))}
+    h = Harness(tmp_path / "probed.db", channels_config(tmp_path, [api], channels), clock)
+    try:
+        start = clock() - timedelta(seconds=750)
+        assert await h.feed("api", failed(start)) == ["down"]
+        await h.dispatcher.run_once()
+        await smtp.wait_for(1, 15)
+        assert await h.feed("api", good(clock())) == ["up"]
+        await h.dispatcher.run_once()
+        await smtp.wait_for(2, 15)
+        assert [m.subject for m in smtp.inbox] == [
+            "[probed] DOWN: api",
+            "[probed] UP: api (down 12m 30s)",
+        ]
+    finally:
+        await h.close()
+        await am.stop()
+        await receiver.stop()
+        await smtp.stop()
