@@ -121,11 +121,16 @@ def _alertmanager(sec: Section) -> AlertmanagerChannel:
     for url in urls:
         if problem := url_problem(url):
             sec.problem("urls", problem)
+    kinds = read_kinds(sec)
+    for fires, resolves in (("down", "up"), ("degraded", "recovered")):
+        if kinds is not None and fires in kinds and resolves not in kinds:
+            # Alertmanager resolves an alert only when told: without them it would fire on.
+            sec.problem("kinds", f'lists "{fires}" but not "{resolves}", which resolves it')
     return AlertmanagerChannel(
         urls=urls,
         timeout=pick(sec.duration("timeout", positive=True), 10.0),
         resend_every=pick(sec.duration("resend_every", minimum=1), 60.0),
-        kinds=read_kinds(sec),
+        kinds=kinds,
     )
 
 
