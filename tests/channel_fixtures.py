@@ -93,6 +93,13 @@ class Receiver:
         self.arrived.set()
         return web.Response(status=status, text="ok" if status < 300 else "not now")
 
+    async def wait_hung(self, timeout: float) -> None:
+        """Wait until a request is held unanswered."""
+        async with asyncio.timeout(timeout):
+            while not self.hung:
+                self.arrived.clear()
+                await self.arrived.wait()
+
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Request]:
         async with asyncio.timeout(timeout):
             while len(self.requests) < count:
