@@ -94,3 +94,12 @@ def test_location_comes_from_the_file_else_from_probed_location(tmp_path: Path) 
     without = TEXT.replace('location = "fra"\n', "")
     assert load(tmp_path, env, without).settings.location == "ams"
     assert load(tmp_path, {"HOOK_TOKEN": "t"}, without).settings.location is None
+
+
+def test_an_email_channel_of_another_name_is_a_second_smtp_channel(tmp_path: Path) -> None:
+    text = TEXT + '\n[alerts.ops-mail]\ntype = "email"\nhost = "mx.example.com"\n'
+    text += 'from = "probed@example.com"\nto = ["ops@example.com"]\n'
+    config = load(tmp_path, {"HOOK_TOKEN": "t"}, text)
+    ops = config.channel_settings["ops-mail"]
+    assert isinstance(ops, EmailChannel) and ops.to == ("ops@example.com",)
+    assert config.email is not None and config.email.host == "smtp.example.com"

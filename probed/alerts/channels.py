@@ -51,7 +51,7 @@ def make_channels(
     channels: dict[str, Channel] = {}
     for name, settings in config.channel_settings.items():
         if isinstance(settings, EmailChannel):
-            channels[name] = EmailNotifier(settings)
+            channels[name] = EmailNotifier(settings, name)
         elif isinstance(settings, WebhookChannel):
             channels[name] = WebhookNotifier(name, settings, config.settings.location)
         elif isinstance(settings, AlertmanagerChannel):

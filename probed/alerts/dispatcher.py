@@ -211,8 +211,10 @@ class Dispatcher:
             if refresh and isinstance(channel, Refreshing):
                 await channel.refresh()
         except Exception:
-            # One channel's bug or database error must not stop the others, nor alerting.
+            # One channel's bug or database error must not stop the others, nor alerting; it
+            # waits a little, rather than failing again in a tight loop.
             log.exception("alert channel round failed", channel=name)
+            self._paused[name] = self.now() + timedelta(seconds=FIRST_RETRY)
 
     def _open(self, row: OutboxRow, now: datetime) -> bool:
         until = self._paused.get(row.channel)

@@ -26,6 +26,26 @@ APPRISE_KEYS = (*COMMON_KEYS, "urls", "timeout")
 
 
 @dataclass(frozen=True, slots=True)
+class EmailChannel:
+    """[alerts.email]: SMTP delivery."""
+
+    host: str
+    to: tuple[str, ...]
+    sender: str
+    """The ``from`` key (a Python keyword, hence the rename)."""
+    port: int = 587
+    security: str = "starttls"
+    """``starttls`` | ``tls`` | ``none``."""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    ca_file: str | None = None
+    """PEM bundle to trust for the SMTP server's certificate instead of the system store."""
+    kinds: frozenset[str] | None = None
+    """The alert kinds this channel receives; None: all."""
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookChannel:
     """type = "webhook": the JSON document of DESIGN §4 POSTed to ``url``."""
 
@@ -62,7 +82,7 @@ class AppriseChannel:
     type: Literal["apprise"] = "apprise"
 
 
-ChannelSettings = WebhookChannel | AlertmanagerChannel | AppriseChannel
+ChannelSettings = EmailChannel | WebhookChannel | AlertmanagerChannel | AppriseChannel
 
 
 def channel_type(name: str, sec: Section) -> str | None:
@@ -87,7 +107,7 @@ def read_kinds(sec: Section) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
-def read_channel(kind: str, sec: Section) -> ChannelSettings:
+def read_channel(kind: str, sec: Section) -> WebhookChannel | AlertmanagerChannel | AppriseChannel:
     """A webhook, alertmanager or apprise table (email is read by probed.config.tables)."""
     if kind == "webhook":
         return _webhook(sec)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from probed.config.channels import ChannelSettings
+from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.tcp import TcpCheck
@@ -96,26 +96,6 @@ class Monitor:
 
 
 @dataclass(frozen=True, slots=True)
-class EmailChannel:
-    """[alerts.email]: SMTP delivery."""
-
-    host: str
-    to: tuple[str, ...]
-    sender: str
-    """The ``from`` key (a Python keyword, hence the rename)."""
-    port: int = 587
-    security: str = "starttls"
-    """``starttls`` | ``tls`` | ``none``."""
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    ca_file: str | None = None
-    """PEM bundle to trust for the SMTP server's certificate instead of the system store."""
-    kinds: frozenset[str] | None = None
-    """The alert kinds this channel receives; None: all."""
-
-
-@dataclass(frozen=True, slots=True)
 class Settings:
     """[probed]: daemon settings."""
 
@@ -157,7 +137,7 @@ class Config:
     settings: Settings
     monitors: tuple[Monitor, ...]
     email: EmailChannel | None = None
-    """[alerts.email], the channel 0.1 had."""
+    """[alerts.email], the channel 0.1 had (its sender's domain names the Message-IDs)."""
     maintenance: tuple[MaintenanceWindow, ...] = ()
     alerts: tuple[tuple[str, ChannelSettings], ...] = ()
     """Every other [alerts.NAME] table, by name, in file order."""
@@ -166,9 +146,9 @@ class Config:
         return next((m for m in self.monitors if m.name == name), None)
 
     @property
-    def channel_settings(self) -> dict[str, EmailChannel | ChannelSettings]:
+    def channel_settings(self) -> dict[str, ChannelSettings]:
         """Every alert channel by the name monitors use in ``alert``."""
-        found: dict[str, EmailChannel | ChannelSettings] = {}
+        found: dict[str, ChannelSettings] = {}
         if self.email is not None:
             found["email"] = self.email
         found.update(self.alerts)

@@ -16,6 +16,7 @@ from probed.config.channels import (
 )
 from probed.config.channels import (
     ChannelSettings,
+    EmailChannel,
     channel_type,
     read_channel,
     read_kinds,
@@ -25,7 +26,6 @@ from probed.config.maintenance import read_maintenance
 from probed.config.model import (
     Check,
     Config,
-    EmailChannel,
     Monitor,
     Settings,
     default_state_dir,
@@ -92,19 +92,18 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
 
 def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, ChannelSettings], ...]]:
     """[alerts.NAME] tables: [alerts.email] as 0.1 read it, every other one by its ``type``."""
-    email, named = None, []
+    email: EmailChannel | None = None
+    named: list[tuple[str, ChannelSettings]] = []
     for name, data in sec.data.items():
         if not isinstance(data, dict):
             sec.problem(name, f"expected a table, got {describe(data)}")
             continue
         table = Section(sec.reader, f"[alerts.{name}] ", data)
         kind = channel_type(name, table)
-        if kind == "email":
-            channel = _email(table)
-            if name == "email":
-                email = channel
-            else:
-                table.problem("type", "an email channel must be the table [alerts.email]")
+        if kind == "email" and name == "email":
+            email = _email(table)
+        elif kind == "email":
+            named.append((name, _email(table)))
         elif kind is not None:
             named.append((name, read_channel(kind, table)))
     return email, tuple(named)
