@@ -97,3 +97,25 @@ async def test_probed_check_accepts_real_service_url_shapes_and_rejects_broken_o
     # The tokens of the refused URLs are nowhere in what it printed.
     assert "only-one" not in err + out
     assert "AC735c307c62944b5a" not in err + out
+
+
+async def test_a_service_that_never_answers_costs_the_channel_its_timeout_not_the_loop(tmp_path):
+    hung = await Receiver([200]).start()
+    hung.hang()
+    host = hung.url.removeprefix("http://")
+    channel = AppriseChannel(urls=(f"json://{host}/chat",), timeout=1.0)
+    config = channels_config(tmp_path, [monitor("api")], {"chat": channel})
+    h = Harness(tmp_path / "probed.db", config, FakeClock())
+    try:
+        await h.go_down("api")
+        started = time.monotonic()
+        await h.dispatcher.run_once()
+        waited = time.monotonic() - started
+        (row,) = h.rows()
+        assert row.status is AlertStatus.PENDING and row.attempts == 1
+        assert row.last_error == "apprise: no answer within 1s"
+        assert waited < 3.5  # bounded by the channel's timeout, not apprise's own 4 s read
+    finally:
+        hung.release()
+        await h.close()
+        await hung.stop()
