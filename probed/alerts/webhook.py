@@ -11,10 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
-
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from probed.alerts.http_post import post
 from probed.alerts.messages import Message
@@ -24,6 +21,9 @@ from probed.config.channels import WebhookChannel
 from probed.errors import NotifierError
 from probed.model import Status
 from probed.units import iso
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 VERSION = 1
 SIGNATURE = "X-Probed-Signature"
@@ -88,17 +88,20 @@ class WebhookNotifier:
         self.settings = settings
         self.location = location
         """For test messages, which carry no payload of a monitor."""
-        self._template = (
-            SandboxedEnvironment(autoescape=False).from_string(settings.template)
-            if settings.template
-            else None
-        )
+        self._template: Template | None = None
+        if settings.template:
+            # Imported only for a channel with a template: most daemons never need Jinja2.
+            from jinja2.sandbox import SandboxedEnvironment
+
+            self._template = SandboxedEnvironment(autoescape=False).from_string(settings.template)
 
     def body(self, message: Message) -> tuple[bytes, str]:
         """(raw body, content type)."""
         doc = document(message, self.location)
         if self._template is None:
             return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
+        from jinja2 import TemplateError
+
         try:
             text = self._template.render(alert=doc, message=message.text, **doc)
         except TemplateError as exc:
