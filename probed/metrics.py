@@ -103,11 +103,15 @@ class Metrics:
             registry=r,
         )
         self.alert_queue_length = Gauge(
-            "probed_alert_queue_length", "Alerts in the outbox waiting to be delivered", registry=r
+            "probed_alert_queue_length",
+            "Alerts in the outbox waiting to be delivered, by channel",
+            ["channel"],
+            registry=r,
         )
         self.alert_oldest_pending = Gauge(
             "probed_alert_oldest_pending_seconds",
-            "Age of the oldest alert waiting in the outbox, 0 when none",
+            "Age of the oldest alert waiting in the outbox, by channel, 0 when none",
+            ["channel"],
             registry=r,
         )
         self.uptime = Gauge(
@@ -317,13 +321,15 @@ class Metrics:
         for kind in ("down", "up", "ssl", "reminder", "digest", "test"):
             for outcome in ("sent", "failed"):
                 self.alerts.labels(channel, kind, outcome)
+        self.alert_queue_length.labels(channel)
+        self.alert_oldest_pending.labels(channel)
 
     def alert_outcome(self, channel: str, kind: str, outcome: str) -> None:
         self.alerts.labels(channel, kind, outcome).inc()
 
-    def alert_queue(self, length: int, oldest_seconds: float) -> None:
-        self.alert_queue_length.set(length)
-        self.alert_oldest_pending.set(oldest_seconds)
+    def alert_queue(self, channel: str, length: int, oldest_seconds: float) -> None:
+        self.alert_queue_length.labels(channel).set(length)
+        self.alert_oldest_pending.labels(channel).set(oldest_seconds)
 
     def store_error(self, operation: str) -> None:
         self.store_errors.labels(operation).inc()

@@ -37,7 +37,7 @@ def write_config(tmp_path: Path, port: int, smtp_port: int, monitors: str, extra
 
 
 async def gauge(daemon: DaemonProcess, name: str) -> float | None:
-    m = re.search(rf"^{name} (\S+)$", await daemon.metrics(), re.M)
+    m = re.search(rf"^{re.escape(name)} (\S+)$", await daemon.metrics(), re.M)
     return float(m.group(1)) if m else None
 
 
@@ -61,7 +61,9 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
 
     async def down_and_pending():
         status = await daemon.metric("probed_monitor_status", "api")
-        return status == 9 and await gauge(daemon, "probed_alert_queue_length") == 1
+        return (
+            status == 9 and await gauge(daemon, 'probed_alert_queue_length{channel="email"}') == 1
+        )
 
     await wait_for(down_and_pending, 10, "the DOWN transition stored with its alert pending")
     await wait_for(

@@ -112,7 +112,7 @@ async def test_a_wrong_password_fails_for_good_is_logged_with_the_answer_counted
     assert "535 5.7.8 Authentication credentials invalid" in refused["answer"]
     assert refused["log_level"] == "error"
     assert h.metric("probed_alerts_total", channel="email", kind="down", outcome="failed") == 1
-    assert h.metric("probed_alert_queue_length") == 0
+    assert h.metric("probed_alert_queue_length", channel="email") == 0
     # aiosmtplib tries each mechanism the server offers (PLAIN, LOGIN) before giving up.
     tried = list(starttls_server.auth_attempts)
     assert tried and all(user == "probed" and not ok for user, ok in tried)

@@ -59,9 +59,9 @@ async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
         h.clock.advance(0.5)
         await h.dispatcher.run_once()
     assert delays == [5, 10, 20, 40, 80, 160, 300, 300]
-    assert h.metric("probed_alert_queue_length") == 1
+    assert h.metric("probed_alert_queue_length", channel="email") == 1
     age = (h.clock() - T0).total_seconds()
-    assert h.metric("probed_alert_oldest_pending_seconds") == age
+    assert h.metric("probed_alert_oldest_pending_seconds", channel="email") == age
     await smtp.start()
     h.clock.advance((h.rows()[0].next_attempt_at - h.clock()).total_seconds())
     await h.dispatcher.run_once()
@@ -70,7 +70,7 @@ async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
     assert mail.subject == "[probed] DOWN: api"
     assert mail.message_id == row.message_id and row.status is AlertStatus.SENT
     assert h.metric("probed_alerts_total", channel="email", kind="down", outcome="sent") == 1
-    assert h.metric("probed_alert_queue_length") == 0
+    assert h.metric("probed_alert_queue_length", channel="email") == 0
     report(
         request,
         "SMTP outage (in-process, fake clock)",
@@ -169,7 +169,7 @@ async def test_an_undeliverable_alert_is_given_up_after_alert_max_age_loudly(tmp
     (event,) = [e for e in logs if e["log_level"] == "error"]
     assert event["event"] == "alert given up: undeliverable for too long"
     assert h.metric("probed_alerts_total", channel="email", kind="down", outcome="failed") == 1
-    assert h.metric("probed_alert_queue_length") == 0
+    assert h.metric("probed_alert_queue_length", channel="email") == 0
     await h.close()
 
 

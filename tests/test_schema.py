@@ -77,6 +77,18 @@ def test_every_kind_and_its_keys_are_known_to_the_schema() -> None:
     )
 
 
+def test_every_channel_type_is_known_to_the_schema() -> None:
+    assert (
+        errors(
+            '[alerts.webhook]\nurl = "https://h.test/"\nsecret_file = "/run/s"\nkinds = ["down"]\n'
+            '[alerts.pager]\ntype = "alertmanager"\nurls = ["http://am.test:9093"]\n'
+            '[alerts.chat]\ntype = "apprise"\nurls = ["ntfy://ntfy.test/topic"]\n'
+            '[alerts.backup]\ntype = "email"\nhost = "h"\nfrom = "a@b.c"\nto = ["x@y.z"]\n'
+        )
+        == []
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -96,6 +108,9 @@ def test_every_kind_and_its_keys_are_known_to_the_schema() -> None:
             '[alerts.email]\nhost = "h"\nfrom = "a@b.c"\nto = "x@y.z"\nsecurity = "ssl"\n',
             "'ssl' is not one of",
         ),
+        ('[alerts.pager]\nurls = ["http://am.test:9093"]\n', "'type' is a required property"),
+        ('[alerts.hook]\ntype = "webhook"\nurls = ["https://h.test/"]\n', "'url' is a required"),
+        ('[alerts.webhook]\nurl = "https://h.test/"\nkinds = ["late"]\n', "'late' is not one"),
     ],
 )
 def test_the_schema_catches_what_an_editor_should_underline(text: str, message: str) -> None:

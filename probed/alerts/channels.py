@@ -5,16 +5,23 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from probed.alerts.alertmanager import AlertmanagerNotifier
+from probed.alerts.apprise import AppriseNotifier
 from probed.alerts.email import EmailNotifier
 from probed.alerts.messages import Message, render
 from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
-from probed.config import Config
+from probed.alerts.webhook import WebhookNotifier
+from probed.config import Config, EmailChannel
+from probed.config.channels import AlertmanagerChannel, WebhookChannel
 from probed.errors import NotifierError
+from probed.store import Store
+from probed.units import utcnow
 
 
 class Channel(Protocol):
@@ -25,11 +32,33 @@ class Channel(Protocol):
     async def send(self, message: Message) -> str: ...
 
 
-def make_channels(config: Config) -> dict[str, Channel]:
-    """Every channel the config sets up, by the name monitors use in ``alert``."""
+@runtime_checkable
+class Refreshing(Protocol):
+    """A channel that re-sends state on its own schedule (Alertmanager's firing alerts)."""
+
+    def refresh_due(self) -> datetime | None:
+        """When ``refresh`` should run next; None: nothing to re-send."""
+        ...
+
+    async def refresh(self) -> None: ...
+
+
+def make_channels(
+    config: Config, store: Store | None = None, now: Callable[[], datetime] = utcnow
+) -> dict[str, Channel]:
+    """Every channel the config sets up, by the name monitors use in ``alert``. ``store``
+    keeps Alertmanager's firing alerts across restarts (none for a one-off test message)."""
     channels: dict[str, Channel] = {}
-    if config.email is not None:
-        channels["email"] = EmailNotifier(config.email)
+    for name, settings in config.channel_settings.items():
+        if isinstance(settings, EmailChannel):
+            channels[name] = EmailNotifier(settings, name)
+        elif isinstance(settings, WebhookChannel):
+            channels[name] = WebhookNotifier(name, settings, config.settings.location)
+        elif isinstance(settings, AlertmanagerChannel):
+            monitors = [m.name for m in config.monitors if name in m.alert]
+            channels[name] = AlertmanagerNotifier(name, settings, now, store, monitors)
+        else:
+            channels[name] = AppriseNotifier(name, settings)
     return channels
 
 

@@ -1,12 +1,15 @@
 """The dispatcher: delivers the outbox, retries with backoff, gives up loudly, sends digests.
 
-Each round (``run_once``) it queues due reminders, expires alerts older than ``max_age``, sends
-every due storm digest as one message, then every due single alert in order. A row is marked
-sent only after its channel returned the server's acceptance. A transient failure backs the row
-off (5 s, doubling, at most 5 min) and pauses its channel until then; a permanent one marks the
-row failed. A monitor's alerts never overtake each other: a row waits while an older row of
-the same monitor and channel is pending. ``run`` loops until ``stop``, which gives it one last
-bounded round to flush (held digests included).
+Each round (``run_once``) it queues due reminders, expires alerts older than ``max_age``, and
+gives every channel with something due a worker of its own: the worker sends the channel's due
+storm digests, then its due single alerts in order, then lets a channel that re-sends state
+(Alertmanager) refresh it. Channels work side by side, and a round never waits for a busy one:
+a slow or unreachable receiver delays only its own channel. A row is marked sent only after its
+channel returned the server's acceptance. A transient failure backs the row off (5 s, doubling,
+at most 5 min) and pauses its channel until then; a permanent one marks the row failed. A
+monitor's alerts never overtake each other: a row waits while an older row of the same monitor
+and channel is pending. ``run`` loops until ``stop``, which gives it one last bounded round to
+flush (held digests included).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from probed.alerts.channels import Channel
+from probed.alerts.channels import Channel, Refreshing
 from probed.alerts.messages import Message, render
 from probed.alerts.outbox import AlertStatus, Outbox, OutboxRow
 from probed.alerts.policy import AlertKind
@@ -67,6 +70,8 @@ class Dispatcher:
         """Channels backing off after a transient failure, until when."""
         self._pruned: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._busy: dict[str, asyncio.Task[None]] = {}
+        """Channels whose worker is sending, by name."""
 
     def start(self) -> None:
         """Run the delivery loop in a task of the running event loop."""
@@ -78,22 +83,28 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Deliver until ``stop``; the last round flushes whatever it can."""
-        while True:
-            self._wake.clear()
-            flush = self._stopping
-            try:
-                delay = await self.run_once(flush=flush)
-            except Exception:
-                # A bug or a database error must not end alerting for good.
-                log.exception("alert dispatcher round failed")
-                delay = FIRST_RETRY
-            if flush:
-                return
-            try:
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        try:
+            while True:
+                self._wake.clear()
+                flush = self._stopping
+                if flush and self._busy:
+                    await asyncio.wait(list(self._busy.values()))
+                try:
+                    delay = await self.run_once(flush=flush, wait=flush)
+                except Exception:
+                    # A bug or a database error must not end alerting for good.
+                    log.exception("alert dispatcher round failed")
+                    delay = FIRST_RETRY
+                if flush:
+                    return
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            for worker in list(self._busy.values()):
+                worker.cancel()
 
     def cancel(self) -> None:
         """End the loop now (a second stop signal): no more flushing."""
@@ -116,8 +127,9 @@ class Dispatcher:
         elif pending := self.outbox.queue(self.now())[0]:
             log.info("alerts left in the outbox for the next start", pending=pending)
 
-    async def run_once(self, *, flush: bool = False) -> float:
-        """One delivery round; seconds until the next one is needed."""
+    async def run_once(self, *, flush: bool = False, wait: bool = True) -> float:
+        """One delivery round; seconds until the next one is needed. With ``wait`` it returns
+        once the workers it started are done; the loop does not wait for them."""
         now = self.now()
         # Alerts held in memory while the disk was full are written as soon as it takes them.
         self.outbox.persist()
@@ -125,25 +137,84 @@ class Dispatcher:
         self._expire(now)
         # After a restart, and when flushing, pending alerts are tried at once.
         eager, self._first = flush or self._first, False
+        pending = self.outbox.pending()
+        by_channel: dict[str, list[OutboxRow]] = {}
+        for row in pending:
+            by_channel.setdefault(row.channel, []).append(row)
+        started: list[asyncio.Task[None]] = []
+        for name in dict.fromkeys([*by_channel, *self.channels]):
+            if name in self._busy:
+                continue  # still at work: it wakes a new round when done
+            plan = self._plan(by_channel.get(name, []), now, eager=eager, flush=flush)
+            refresh = self._refresh_due(name, now)
+            if plan or refresh:
+                started.append(self._start(name, plan, refresh))
+        if wait and started:
+            await asyncio.wait(started)
+            pending = self.outbox.pending()
+        self._prune(now)
+        return self._next_round(now, next_reminder, pending)
+
+    def _plan(
+        self, rows: Sequence[OutboxRow], now: datetime, *, eager: bool, flush: bool
+    ) -> list[tuple[list[OutboxRow], bool]]:
+        """What a channel's worker sends now, in order: (rows, is a digest)."""
+        if not rows or not self._open(rows[0], now):
+            return []
+        plan: list[tuple[list[OutboxRow], bool]] = []
         groups: dict[str, list[OutboxRow]] = {}
-        for row in self.outbox.pending():
+        for row in rows:
             if row.digest is not None:
                 groups.setdefault(row.digest, []).append(row)
         for members in groups.values():
-            if (flush or members[0].next_attempt_at <= now) and self._open(members[0], now):
-                await self._deliver(members, digest=True)
-        blocked: set[tuple[str, str]] = set()
-        for row in self.outbox.pending():
-            key = (row.monitor, row.channel)
-            if key in blocked:
+            if flush or members[0].next_attempt_at <= now:
+                plan.append((members, True))
+        blocked: set[str] = set()
+        for row in rows:
+            if row.monitor in blocked:
                 continue
-            due = eager or row.next_attempt_at <= now
-            if row.digest is not None or not due or not self._open(row, now):
-                blocked.add(key)  # later rows of this monitor wait for this one
-            elif not await self._deliver([row], digest=False):
-                blocked.add(key)
-        self._prune(now)
-        return self._next_round(now, next_reminder)
+            if row.digest is not None or not (eager or row.next_attempt_at <= now):
+                blocked.add(row.monitor)  # later rows of this monitor wait for this one
+            else:
+                plan.append(([row], False))
+        return plan
+
+    def _refresh_due(self, name: str, now: datetime) -> bool:
+        channel = self.channels.get(name)
+        if not isinstance(channel, Refreshing):
+            return False
+        due = channel.refresh_due()
+        return due is not None and due <= now
+
+    def _start(
+        self, name: str, plan: list[tuple[list[OutboxRow], bool]], refresh: bool
+    ) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._work(name, plan, refresh), name=f"alerts to {name}")
+        self._busy[name] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._busy.pop(name, None)
+            self._wake.set()  # what it left (a retry time, a next row) needs a new round
+
+        task.add_done_callback(done)
+        return task
+
+    async def _work(
+        self, name: str, plan: list[tuple[list[OutboxRow], bool]], refresh: bool
+    ) -> None:
+        """One channel's share of a round."""
+        try:
+            for rows, digest in plan:
+                if not await self._deliver(rows, digest=digest):
+                    return  # the channel backs off: nothing else of it is tried now
+            channel = self.channels.get(name)
+            if refresh and isinstance(channel, Refreshing):
+                await channel.refresh()
+        except Exception:
+            # One channel's bug or database error must not stop the others, nor alerting; it
+            # waits a little, rather than failing again in a tight loop.
+            log.exception("alert channel round failed", channel=name)
+            self._paused[name] = self.now() + timedelta(seconds=FIRST_RETRY)
 
     def _open(self, row: OutboxRow, now: datetime) -> bool:
         until = self._paused.get(row.channel)
@@ -225,18 +296,30 @@ class Dispatcher:
             self._pruned = now
             self.outbox.prune(now - KEEP_FINISHED)
 
-    def _next_round(self, now: datetime, next_reminder: datetime | None) -> float:
-        """Update the queue metrics; seconds until a row, reminder or expiry is due."""
-        length, oldest = self.outbox.queue(now)
-        self.metrics.alert_queue(length, oldest)
+    def _next_round(
+        self, now: datetime, next_reminder: datetime | None, pending: Sequence[OutboxRow]
+    ) -> float:
+        """Update the queue metrics; seconds until a row, reminder, refresh or expiry is due."""
+        queues: dict[str, tuple[int, datetime]] = dict.fromkeys(self.channels, (0, now))
+        for row in pending:
+            count, oldest = queues.get(row.channel, (0, row.created_at))
+            queues[row.channel] = (count + 1, min(oldest, row.created_at))
+        for name, (count, oldest) in queues.items():
+            self.metrics.alert_queue(name, count, max(0.0, (now - oldest).total_seconds()))
         times = [t for t in (next_reminder,) if t is not None]
-        if length:
-            times.append(now + timedelta(seconds=self.max_age - oldest))
+        if pending:
+            first = min(r.created_at for r in pending)
+            times.append(first + timedelta(seconds=self.max_age))
         heads: set[tuple[str, str]] = set()
-        for row in self.outbox.pending():
+        for row in pending:
+            if row.channel in self._busy:
+                continue  # its worker wakes a round when done
             if (row.monitor, row.channel) not in heads:  # only a monitor's oldest row can go
                 heads.add((row.monitor, row.channel))
                 times.append(max(row.next_attempt_at, self._paused.get(row.channel, now)))
+        for channel in self.channels.values():
+            if isinstance(channel, Refreshing) and (due := channel.refresh_due()) is not None:
+                times.append(due)
         delay = min(((t - now).total_seconds() for t in times), default=IDLE_ROUND)
         return min(IDLE_ROUND, max(0.05, delay))
 

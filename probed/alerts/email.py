@@ -27,10 +27,9 @@ log = structlog.get_logger("probed")
 class EmailNotifier:
     """Sends messages to ``channel.to`` through the SMTP server of ``channel``."""
 
-    name = "email"
-
-    def __init__(self, channel: EmailChannel) -> None:
+    def __init__(self, channel: EmailChannel, name: str = "email") -> None:
         self.channel = channel
+        self.name = name
         self._tls: ssl.SSLContext | None = None
 
     @property

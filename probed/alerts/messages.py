@@ -34,6 +34,11 @@ class Message:
     message_id: str
     """Stable per alert (or per digest), so a resend after a crash can be deduplicated."""
     date: datetime
+    payloads: tuple[Payload, ...] = ()
+    """What it was rendered from, for channels that send structured data (webhook,
+    Alertmanager): one payload, or a digest's."""
+    digest_of: AlertKind | None = None
+    """For a digest: the kind of the alerts it gathers."""
 
 
 def format_time(value: datetime | None) -> str:
@@ -101,7 +106,8 @@ def render(
     text += ["", "-- ", footer]
     page = "<html><body>" + "".join(body) + f"<hr><small>{_e(footer)}</small></body></html>"
     title = subject(kind, payloads, digest_of)
-    return Message(kind, title, "\n".join(text) + "\n", page, message_id, date)
+    text_body = "\n".join(text) + "\n"
+    return Message(kind, title, text_body, page, message_id, date, tuple(payloads), digest_of)
 
 
 def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:

@@ -82,11 +82,18 @@ class Payload:
     """TEST: the message's one line."""
     fields: tuple[tuple[str, str], ...] = ()
     """TEST: label and value pairs."""
+    monitor_id: int | None = None
+    severity: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    status: int | None = None
+    """The monitor's state code once the event had happened (DESIGN §3)."""
+    location: str | None = None
+    """The vantage point that saw it ([probed] location)."""
 
     def to_json(self) -> dict[str, object]:
         """The JSON object stored in the outbox; unset fields are left out."""
         out: dict[str, object] = {}
-        for key in ("monitor", "url", "type", "reason", "text"):
+        for key in ("monitor", "url", "type", "reason", "text", "severity", "location"):
             if value := getattr(self, key):
                 out[key] = value
         for key in ("at", "outage_start", "cert_expires_at"):
@@ -96,6 +103,11 @@ class Payload:
             out["outage_seconds"] = self.outage_seconds
         if self.days_left is not None:
             out["days_left"] = self.days_left
+        for key in ("monitor_id", "status"):
+            if (number := getattr(self, key)) is not None:
+                out[key] = number
+        if self.tags:
+            out["tags"] = dict(self.tags)
         if self.checks:
             out["checks"] = [c.to_json() for c in self.checks]
         if self.fields:
@@ -118,8 +130,17 @@ class Payload:
             cert_expires_at=_time(data.get("cert_expires_at")),
             text=str(data.get("text", "")),
             fields=tuple((str(k), str(v)) for k, v in data.get("fields") or ()),
+            monitor_id=_int(data.get("monitor_id")),
+            severity=str(data.get("severity", "")),
+            tags=tuple(sorted((str(k), str(v)) for k, v in (data.get("tags") or {}).items())),
+            status=_int(data.get("status")),
+            location=str(data["location"]) if data.get("location") else None,
         )
 
 
 def _time(value: object) -> datetime | None:
     return parse_iso(value) if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -203,4 +203,10 @@ def _slowness(event: Event, degraded: bool, mean: float) -> Alert:
 
 
 def _base(monitor: Monitor) -> Payload:
-    return Payload(monitor=monitor.name, url=monitor.display_url, type=str(monitor.type))
+    return Payload(
+        monitor=monitor.name,
+        url=monitor.display_url,
+        type=str(monitor.type),
+        severity=monitor.severity,
+        tags=monitor.tags,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parseaddr
 
@@ -76,7 +77,8 @@ class AlertRecorder:
             slowness=slowness,
         )
         decision = alerts_for(event, marks)
-        self._write(monitor, decision.alerts, event.now)
+        status = transitions[-1][1].new if transitions else tracked.state.status
+        self._write(tracked, decision.alerts, event.now, status)
         if decision.marks != marks:
             self.outbox.save_cert_marks(monitor.name, decision.marks)
 
@@ -94,7 +96,7 @@ class AlertRecorder:
             alerts = alerts_for(event, CertMarks()).alerts
             # On a full disk the outbox holds them in memory and delivers them all the same.
             with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
-                self._write(monitor, alerts, now)
+                self._write(tracked, alerts, now, state.status)
             due = reminder_due_at(monitor, state, now if alerts else last)
             if due is not None:
                 upcoming.append(due)
@@ -112,14 +114,22 @@ class AlertRecorder:
         del streak[:-STREAK_KEPT]
         return streak
 
-    def _channels(self, monitor: Monitor) -> tuple[str, ...]:
-        configured = self.config.channels
-        return tuple(c for c in monitor.alert if c in configured)
+    def _channels(self, monitor: Monitor, kind: str | None = None) -> tuple[str, ...]:
+        """The channels of ``monitor`` (that take alerts of ``kind``)."""
+        configured = self.config.channel_settings
+        return tuple(
+            name
+            for name in monitor.alert
+            if (settings := configured.get(name)) is not None
+            and (kind is None or settings.kinds is None or kind in settings.kinds)
+        )
 
-    def _write(self, monitor: Monitor, alerts: Sequence[Alert], now: datetime) -> None:
+    def _write(
+        self, tracked: Tracked, alerts: Sequence[Alert], now: datetime, status: Status
+    ) -> None:
         if not alerts:
             return
-        config = self.config
+        monitor, config = tracked.monitor, self.config
         settings = config.settings
         storm = StormRule(settings.storm_threshold, settings.storm_window)
         domain = "probed"
@@ -127,8 +137,15 @@ class AlertRecorder:
             # Message-IDs on the sender's domain look less like spam than a bare "@probed".
             domain = parseaddr(config.email.sender)[1].rpartition("@")[2] or domain
         for alert in alerts:
-            for channel in self._channels(monitor):
-                self.outbox.add(alert, channel, now, storm, domain)
+            # What the channels show besides the message: who, where from, in which state.
+            payload = replace(
+                alert.payload,
+                monitor_id=tracked.id or None,
+                status=int(status),
+                location=config.settings.location,
+            )
+            for channel in self._channels(monitor, str(alert.kind)):
+                self.outbox.add(replace(alert, payload=payload), channel, now, storm, domain)
         self.wake()
 
 

@@ -12,11 +12,12 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from probed.config.channels import EmailChannel
 from probed.config.dns import DnsCheck
 from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
 from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
-from probed.config.model import Check, Config, EmailChannel, Monitor, Settings, default_state_dir
+from probed.config.model import Check, Config, Monitor, Settings, default_state_dir
 from probed.config.reader import Reader, parse_duration
 from probed.config.tables import read_config
 from probed.config.tcp import TcpCheck

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.shard import Shard
@@ -71,6 +72,10 @@ class Monitor:
     source_address: str | None = None
     """Local IP address the check's connections (and DNS queries) are sent from; None: the
     system's choice."""
+    severity: str = "warning"
+    """Free text every channel passes on (e.g. "critical" routes to SMS)."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """Labels for channels (webhook ``tags``, Alertmanager labels), sorted by name."""
 
     @property
     def type(self) -> str:
@@ -98,24 +103,6 @@ class Monitor:
     def check_key(self) -> tuple[object, ...]:
         """What the check itself is: when this changes on reload, past state no longer applies."""
         return (self.type, self.url, *self.check.key)
-
-
-@dataclass(frozen=True, slots=True)
-class EmailChannel:
-    """[alerts.email]: SMTP delivery."""
-
-    host: str
-    to: tuple[str, ...]
-    sender: str
-    """The ``from`` key (a Python keyword, hence the rename)."""
-    port: int = 587
-    security: str = "starttls"
-    """``starttls`` | ``tls`` | ``none``."""
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    ca_file: str | None = None
-    """PEM bundle to trust for the SMTP server's certificate instead of the system store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +154,10 @@ class Config:
     settings: Settings
     monitors: tuple[Monitor, ...]
     email: EmailChannel | None = None
+    """[alerts.email], the channel 0.1 had (its sender's domain names the Message-IDs)."""
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    alerts: tuple[tuple[str, ChannelSettings], ...] = ()
+    """Every other [alerts.NAME] table, by name, in file order."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)
@@ -184,8 +174,17 @@ class Config:
         return replace(self, monitors=tuple(m for m in self.monitors if shard.owns(m.name)))
 
     @property
+    def channel_settings(self) -> dict[str, ChannelSettings]:
+        """Every alert channel by the name monitors use in ``alert``."""
+        found: dict[str, ChannelSettings] = {}
+        if self.email is not None:
+            found["email"] = self.email
+        found.update(self.alerts)
+        return found
+
+    @property
     def channels(self) -> tuple[str, ...]:
-        return ("email",) if self.email else ()
+        return tuple(self.channel_settings)
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:

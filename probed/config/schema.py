@@ -22,10 +22,22 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from probed.config.channels import (
+    ALERT_KINDS,
+    ALERTMANAGER_KEYS,
+    APPRISE_KEYS,
+    CHANNEL_TYPES,
+    WEBHOOK_KEYS,
+    AlertmanagerChannel,
+    AppriseChannel,
+    EmailChannel,
+    WebhookChannel,
+)
+from probed.config.channels import COMMON_KEYS as CHANNEL_KEYS
 from probed.config.http import HTTP_METHODS
 from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
-from probed.config.model import EmailChannel, Monitor, Settings
+from probed.config.model import Monitor, Settings
 from probed.config.tables import (
     DEFAULTS_KEYS,
     EMAIL_KEYS,
@@ -109,19 +121,35 @@ def json_schema() -> Schema:
                 "properties": defaults_keys,
                 "additionalProperties": False,
             },
-            "alerts": {
-                "type": "object",
-                "properties": {
-                    "email": _table(EMAIL_KEYS, _types(EmailChannel), ["host", "from", "to"])
-                },
-                "additionalProperties": False,
-            },
+            "alerts": _alerts(),
             "monitor": {"type": "array", "items": monitor},
             "maintenance": {"type": "array", "items": _maintenance()},
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
     }
+
+
+def _alerts() -> Schema:
+    """``[alerts.NAME]`` channels: NAME may be the type itself, else ``type`` says it."""
+    tables = {
+        "email": _table((*EMAIL_KEYS, *CHANNEL_KEYS), _types(EmailChannel), ["host", "from", "to"]),
+        "webhook": _table(WEBHOOK_KEYS, _types(WebhookChannel), ["url"]),
+        "alertmanager": _table(ALERTMANAGER_KEYS, _types(AlertmanagerChannel), ["urls"]),
+        "apprise": _table(APPRISE_KEYS, _types(AppriseChannel), ["urls"]),
+    }
+    for table in tables.values():
+        table["properties"]["type"] = {"enum": list(CHANNEL_TYPES)}
+        table["properties"]["kinds"] = {"type": "array", "items": {"enum": list(ALERT_KINDS)}}
+    named: Schema = {
+        "type": "object",
+        "required": ["type"],
+        "allOf": [
+            {"if": {"properties": {"type": {"const": name}}}, "then": table}
+            for name, table in tables.items()
+        ],
+    }
+    return {"type": "object", "properties": tables, "additionalProperties": named}
 
 
 def _monitor() -> Schema:

@@ -12,12 +12,21 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from pathlib import Path
 
+from probed.config.channels import (
+    COMMON_KEYS as CHANNEL_KEYS,
+)
+from probed.config.channels import (
+    ChannelSettings,
+    EmailChannel,
+    channel_type,
+    read_channel,
+    read_kinds,
+)
 from probed.config.kinds import KIND_KEYS, KINDS, Kind
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
     Check,
     Config,
-    EmailChannel,
     Monitor,
     Settings,
     default_state_dir,
@@ -48,6 +57,9 @@ DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_in
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
 DEFAULTS_KEYS += ("source_address",)
+DEFAULTS_KEYS += ("severity", "tags")
+TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""Tags become Alertmanager (Prometheus) label names, so they follow their rule."""
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 _PERCENT = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)\s*%")
@@ -65,14 +77,9 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     top.reject_unknown(TOP_LEVEL_KEYS)
     settings = _settings(_top_table(top, "probed"), reader.env)
     alerts = _top_table(top, "alerts")
-    alerts.reject_unknown(("email",))
-    email = None
-    if isinstance(email_data := alerts.data.get("email"), dict):
-        email = _email(Section(reader, "[alerts.email] ", email_data))
-    elif email_data is not None:
-        alerts.problem("email", f"expected a table, got {describe(email_data)}")
+    email, named = _alerts(alerts)
     # A channel with a broken table still counts, so monitors naming it get no second problem.
-    channels = tuple(name for name in ("email",) if name in alerts.data)
+    channels = tuple(alerts.data)
     defaults = _defaults(_top_table(top, "defaults"), channels)
     raw = data.get("monitor", [])
     if isinstance(raw, dict):
@@ -86,7 +93,26 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     monitors = [_monitor(reader, i, item, defaults, names, ids) for i, item in enumerate(raw, 1)]
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
     kept = tuple(m for m in monitors if m is not None)
-    return Config(path, settings, kept, email, maintenance=maintenance)
+    return Config(path, settings, kept, email, maintenance=maintenance, alerts=named)
+
+
+def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, ChannelSettings], ...]]:
+    """[alerts.NAME] tables: [alerts.email] as 0.1 read it, every other one by its ``type``."""
+    email: EmailChannel | None = None
+    named: list[tuple[str, ChannelSettings]] = []
+    for name, data in sec.data.items():
+        if not isinstance(data, dict):
+            sec.problem(name, f"expected a table, got {describe(data)}")
+            continue
+        table = Section(sec.reader, f"[alerts.{name}] ", data)
+        kind = channel_type(name, table)
+        if kind == "email" and name == "email":
+            email = _email(table)
+        elif kind == "email":
+            named.append((name, _email(table)))
+        elif kind is not None:
+            named.append((name, read_channel(kind, table)))
+    return email, tuple(named)
 
 
 def _top_table(top: Section, key: str) -> Section:
@@ -152,7 +178,7 @@ def _addresses(sec: Section, key: str) -> tuple[str, ...]:
 
 
 def _email(sec: Section) -> EmailChannel:
-    sec.reject_unknown(EMAIL_KEYS)
+    sec.reject_unknown(EMAIL_KEYS + CHANNEL_KEYS)
     base = EmailChannel(host="", to=(), sender="")
     security = pick(sec.choice("security", SECURITY_PORTS), base.security)
     username = sec.string("username", nonempty=True)
@@ -177,6 +203,7 @@ def _email(sec: Section) -> EmailChannel:
         password=password,
         timeout=pick(sec.duration("timeout", positive=True), base.timeout),
         ca_file=_str_path(sec.path("ca_file", certificates=True)),
+        kinds=read_kinds(sec),
     )
 
 
@@ -226,9 +253,22 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> Monitor:
     for channel in alert or ():
         if channel not in channels:
             sec.problem("alert", f'unknown alert channel "{channel}": no [alerts.{channel}] table')
+    tags = dict(base.tags)
+    if (section := sec.table("tags")) is not None:
+        for name in section.data:
+            value = section.string(name)
+            if not TAG_NAME.fullmatch(name):
+                section.problem(
+                    name, "tag names are letters, digits and _, not starting with a digit"
+                )
+            elif value is not None:
+                tags[name] = value
+        sec.failed |= {"tags"} if section.failed else set()
     return replace(
         base,
         source_address=pick(read_source_address(sec), base.source_address),
+        severity=pick(sec.string("severity", nonempty=True), base.severity),
+        tags=tuple(sorted(tags.items())),
         down_after=pick(sec.integer("down_after", 1), base.down_after),
         up_after=pick(sec.integer("up_after", 1), base.up_after),
         remind_every=pick(sec.duration("remind_every"), base.remind_every),

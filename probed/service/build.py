@@ -168,7 +168,7 @@ class Parts:
         self.config = config
         settings = config.settings
         self.recorder.config = config
-        self.dispatcher.channels = make_channels(config)
+        self.dispatcher.channels = make_channels(config, self.store, self.now)
         self.dispatcher.max_age = settings.alert_max_age
         self.history.retention = retention(settings)
         self.pauses.windows = config.maintenance
@@ -285,7 +285,7 @@ def build(
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
     dispatcher = Dispatcher(
         outbox,
-        make_channels(config),
+        make_channels(config, store, clock),
         metrics,
         clock,
         max_age=settings.alert_max_age,

@@ -12,6 +12,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     pauses.py        operator pause overrides
     outbox.py        alert outbox and certificate-warning marks
     announcements.py status page announcements
+    alertmanager.py  what each Alertmanager channel keeps firing
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -31,6 +32,7 @@ from pathlib import Path
 from probed.errors import StoreError
 from probed.model import CheckResult, MonitorState, Transition
 from probed.store import migrations
+from probed.store.alertmanager import AlertmanagerTable, FiringRecord
 from probed.store.announcements import AnnouncementRow, Announcements
 from probed.store.checks import Checks
 from probed.store.db import PAGE_SIZE, Transaction
@@ -42,7 +44,7 @@ from probed.store.rollups import Rollups
 from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
 
-__all__ = ["AnnouncementRow", "ChangeRow", "OutboxRecord", "Store", "StoredMonitor"]
+__all__ = ["AnnouncementRow", "ChangeRow", "FiringRecord", "OutboxRecord", "Store", "StoredMonitor"]
 
 
 class Store:
@@ -61,6 +63,7 @@ class Store:
         self.pauses = PauseOverrides(db)
         self.outbox = OutboxTable(db)
         self.announcements = Announcements(db)
+        self.alertmanager = AlertmanagerTable(db)
         self._undo: list[Callable[[], None]] = []
 
     @classmethod

@@ -1,0 +1,124 @@
+"""The webhook channel: the JSON document of DESIGN §4 POSTed to a URL, optionally signed
+(``X-Probed-Signature: sha256=<hex HMAC-SHA256 of the raw body>``) or shaped by a user's
+Jinja2 template, rendered in a sandbox.
+
+The document is built from the stored payloads only, so every retry of an alert sends the same
+bytes with the same ``message_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING, Any
+
+from probed.alerts.http_post import post
+from probed.alerts.messages import Message
+from probed.alerts.payload import Payload
+from probed.alerts.policy import AlertKind
+from probed.config.channels import WebhookChannel
+from probed.errors import NotifierError
+from probed.model import Status
+from probed.units import iso
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+VERSION = 1
+SIGNATURE = "X-Probed-Signature"
+
+
+def monitor_fields(p: Payload) -> dict[str, Any]:
+    return {
+        "id": p.monitor_id,
+        "name": p.monitor,
+        "url": p.url,
+        "type": p.type,
+        "severity": p.severity or None,
+        "tags": dict(p.tags),
+        "group": None,
+    }
+
+
+def event_fields(p: Payload) -> dict[str, Any]:
+    """What happened to one monitor: state, reason and times."""
+    state = Status(p.status).label if p.status in set(Status) else None
+    fields: dict[str, Any] = {
+        "status": p.status,
+        "state": state,
+        "reason": p.reason or None,
+        "at": iso(p.at) if p.at else None,
+        "outage_start": iso(p.outage_start) if p.outage_start else None,
+    }
+    if p.outage_seconds is not None:
+        fields["outage_seconds"] = round(p.outage_seconds, 3)
+    if p.days_left is not None:
+        fields["days_left"] = p.days_left
+        fields["cert_expires_at"] = iso(p.cert_expires_at) if p.cert_expires_at else None
+    return fields
+
+
+def document(message: Message, location: str | None = None) -> dict[str, Any]:
+    """The webhook body (DESIGN §4); a digest lists its monitors under ``monitors``."""
+    first = message.payloads[0] if message.payloads else Payload()
+    doc: dict[str, Any] = {
+        "version": VERSION,
+        "kind": str(message.kind),
+        "message_id": message.message_id,
+    }
+    if message.kind is AlertKind.DIGEST:
+        doc["of"] = str(message.digest_of) if message.digest_of else None
+        doc["monitors"] = [monitor_fields(p) | event_fields(p) for p in message.payloads]
+    elif message.kind is AlertKind.TEST:
+        doc["monitor"] = None
+    else:
+        doc["monitor"] = monitor_fields(first)
+        doc |= event_fields(first)
+    doc["location"] = first.location or location
+    doc["text"] = message.subject
+    return doc
+
+
+class WebhookNotifier:
+    """POSTs each message to ``settings.url``."""
+
+    def __init__(self, name: str, settings: WebhookChannel, location: str | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.location = location
+        """For test messages, which carry no payload of a monitor."""
+        self._template: Template | None = None
+        if settings.template:
+            # Imported only for a channel with a template: most daemons never need Jinja2.
+            from jinja2.sandbox import SandboxedEnvironment
+
+            self._template = SandboxedEnvironment(autoescape=False).from_string(settings.template)
+
+    def body(self, message: Message) -> tuple[bytes, str]:
+        """(raw body, content type)."""
+        doc = document(message, self.location)
+        if self._template is None:
+            return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
+        from jinja2 import TemplateError
+
+        try:
+            text = self._template.render(alert=doc, message=message.text, **doc)
+        except TemplateError as exc:
+            # The same template fails the same way on every retry.
+            raise NotifierError(f"body template failed: {exc}", permanent=True) from exc
+        return text.encode(), "application/json"
+
+    async def send(self, message: Message) -> str:
+        body, content_type = self.body(message)
+        headers = {"Content-Type": content_type, "User-Agent": "probed"}
+        headers |= dict(self.settings.headers)
+        headers["X-Probed-Message-Id"] = message.message_id
+        if self.settings.secret is not None:
+            headers[SIGNATURE] = sign(self.settings.secret, body)
+        return await post(self.settings.url, body, headers, self.settings.timeout)
+
+
+def sign(secret: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
