@@ -19,6 +19,7 @@ from probed.config import (
     Check,
     Config,
     HttpCheck,
+    PushCheck,
     load_config,
 )
 from probed.config.maintenance import describe_window
@@ -93,7 +94,9 @@ def summary_table(config: Config) -> str:
                 format_duration(m.timeout),
                 str(m.down_after),
                 ",".join(m.alert) or "-",
-                m.display_url,
+                # The person running check may read the file, tokens and all: the ping path
+                # is what they copy into the job (the daemon shows it only to token holders).
+                m.check.path if isinstance(m.check, PushCheck) else m.display_url,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -104,6 +107,11 @@ def summary_table(config: Config) -> str:
         f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
+    if any(isinstance(m.check, PushCheck) for m in config.monitors):
+        lines.append(
+            f"push: the job calls http://{config.settings.listen}/push/<token> (GET or POST;"
+            " …/fail with ?msg=, …/start before a run); the paths above hold the tokens"
+        )
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
@@ -229,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
         "0 up; 1 usage error; 2 the check failed",
     )
     p.add_argument("url", help="http:// or https:// URL to check")
-    p.add_argument("--type", choices=list(KINDS), default="http", help="check kind (default http)")
+    # push is not among them: a push monitor is judged on what its job sends, not probed.
+    probed_kinds = [name for name, kind in KINDS.items() if kind.probe is not None]
+    p.add_argument("--type", choices=probed_kinds, default="http", help="check kind (default http)")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
     p.add_argument("--keyword", help="text the body must contain (for --type keyword)")
     p.add_argument("--tls", action="store_true", help="tcp: TLS handshake after connecting")

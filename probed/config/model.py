@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol
 
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.push import HIDDEN_PATH, PushCheck
 from probed.config.tcp import TcpCheck
 from probed.model import Policy
 from probed.redact import redact
@@ -73,7 +74,10 @@ class Monitor:
 
     @property
     def display_url(self) -> str:
-        """The URL as people and clients see it: a password or token in it shown as ``***``."""
+        """The URL as people and clients see it: a password or token in it shown as ``***``
+        (a push monitor's: its path, ``/push/***``)."""
+        if isinstance(self.check, PushCheck):
+            return HIDDEN_PATH
         return redact(self.url)
 
     @property

@@ -26,11 +26,12 @@ from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
-from probed.config import Config, Monitor, Settings
+from probed.config import Config, Monitor, PushCheck, Settings
 from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
+from probed.engine.push import PushBook, PushReceiver
 from probed.engine.scheduler import Scheduler
 from probed.errors import StoreWriteError
 from probed.history import History, Retention
@@ -45,6 +46,7 @@ from probed.store import Store
 from probed.units import utcnow
 from probed.web import make_app
 from probed.web.context import Api
+from probed.web.push import push_routes
 
 log = structlog.get_logger("probed")
 
@@ -119,6 +121,8 @@ class Parts:
     dispatcher: Dispatcher
     history: History
     pauses: Pauses
+    pushes: PushReceiver
+    """What ``/push/<token>`` calls (``push_routes(parts.pushes)`` serves it on an app)."""
     housekeeping: Housekeeping
     api: Api
     app: web.Application
@@ -150,6 +154,11 @@ class Parts:
                 k for k in RESTART_SETTINGS if getattr(old, k) != getattr(new, k)
             ]
         self._apply_monitors(config, changes, initial=initial)
+        self.pushes.book.index(config.monitors)
+        for monitor in config.monitors:
+            if isinstance(monitor.check, PushCheck):
+                # A new grace moves the deadline without changing the check or its interval.
+                self.scheduler.reanchor(monitor.name)
         self.config = config
         settings = config.settings
         self.recorder.config = config
@@ -243,6 +252,7 @@ def build(
         probe = _real_probe(session)
 
     monitors: dict[str, Tracked] = {}
+    book = PushBook(store, monitors)
     bell = asyncio.Event()
 
     def report_status() -> None:
@@ -279,7 +289,7 @@ def build(
     pipeline = Pipeline(
         store,
         metrics,
-        probe,
+        _with_push(book, probe),
         clock,
         record=recorder,
         sinks=all_sinks,
@@ -287,7 +297,8 @@ def build(
         monitors=monitors,
         backlog=backlog,
     )
-    scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
+    scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock, anchor=book.deadline)
+    pushes = PushReceiver(book, pipeline, scheduler, clock)
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
     guard = ConnectionGuard()
@@ -297,6 +308,7 @@ def build(
         api,
         problem=functools.partial(store_problem, backlog, outbox),
     )
+    app.add_routes(push_routes(pushes))
     app.middlewares.append(guard.middleware)
 
     parts = Parts(
@@ -311,6 +323,7 @@ def build(
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,
+        pushes=pushes,
         housekeeping=housekeeping,
         api=api,
         app=app,
@@ -333,8 +346,19 @@ def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
         notifier.send(EXTEND_TIMEOUT_USEC=UPGRADE_TIMEOUT_USEC, STATUS="upgrading the database")
 
 
+def _with_push(book: PushBook, probe: Probe) -> Probe:
+    """``probe`` for every kind but push, whose checks judge what its job sent (``book``)."""
+
+    async def check(monitor: Monitor, now: datetime) -> CheckResult | None:
+        if isinstance(monitor.check, PushCheck):
+            return book.judge(monitor, now)
+        return await probe(monitor, now)
+
+    return check
+
+
 def _real_probe(session: aiohttp.ClientSession) -> Probe:
-    async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+    async def probe(monitor: Monitor, now: datetime) -> CheckResult | None:
         return await run_probe(monitor, session, now)
 
     return probe

@@ -15,7 +15,7 @@ from pathlib import Path
 import structlog
 
 from probed.errors import StoreError
-from probed.store import v2
+from probed.store import push_schema, v2
 from probed.store.db import PAGE_SIZE, run_script
 from probed.store.v1 import SCHEMA as V1
 
@@ -28,7 +28,7 @@ def _v1(db: sqlite3.Connection) -> None:
     run_script(db, V1)
 
 
-STEPS: tuple[Step, ...] = (_v1, v2.migrate)
+STEPS: tuple[Step, ...] = (_v1, v2.migrate, push_schema.migrate)
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)
 
