@@ -233,10 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
         "check one URL now and print the result with its phases",
         "  probed probe https://example.org\n"
         "  probed probe --type keyword --keyword ok https://example.org/health\n"
-        "  probed probe --ca-file internal-ca.pem https://intranet.example",
+        "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
+        "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
+        "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A",
         "0 up; 1 usage error; 2 the check failed",
     )
-    p.add_argument("url", help="http:// or https:// URL to check")
+    p.add_argument(
+        "url", help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A"
+    )
     # push is not among them: a push monitor is judged on what its job sends, not probed.
     probed_kinds = [name for name, kind in KINDS.items() if kind.probe is not None]
     p.add_argument("--type", choices=probed_kinds, default="http", help="check kind (default http)")
