@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -330,3 +332,23 @@ async def test_pings_arriving_together_are_each_recorded(harness: Harness, clien
     assert harness.tracked("backup").state.status is Status.UP
     counted = {"monitor": "backup", "result": "success"}
     assert harness.metrics.registry.get_sample_value("probed_checks_total", counted) == 20
+
+
+def test_probed_check_prints_each_push_path_for_the_job_to_call(tmp_path: Path) -> None:
+    path = tmp_path / "monitors.toml"
+    path.write_text(
+        '[probed]\nlisten = "127.0.0.1:9"\n[[monitor]]\nname = "backup"\ntype = "push"\n'
+        f'token = "{PUSH_TOKEN}"\ninterval = "1d"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "probed", "check", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("backup"))
+    assert row.split() == ["backup", "push", "1d", "30s", "1", "-", f"/push/{PUSH_TOKEN}"]
+    assert "push: the job calls http://127.0.0.1:9/push/<token>" in result.stdout
