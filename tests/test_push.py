@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +353,36 @@ def test_probed_check_prints_each_push_path_for_the_job_to_call(tmp_path: Path) 
     row = next(line for line in result.stdout.splitlines() if line.startswith("backup"))
     assert row.split() == ["backup", "push", "1d", "30s", "1", "-", f"/push/{PUSH_TOKEN}"]
     assert "push: the job calls http://127.0.0.1:9/push/<token>" in result.stdout
+
+
+async def test_the_check_is_scheduled_at_the_deadline_and_moves_with_each_ping(
+    tmp_path: Path,
+) -> None:
+    # Ahead of the real clock, so APScheduler's next run is the deadline itself, not a later
+    # multiple of the interval.
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0) + timedelta(days=1))
+    h = Harness(tmp_path / "probed.db", [push_monitor()], clock)
+    scheduler = h.parts.scheduler
+    scheduler.start()
+    try:
+        assert scheduler.next_run("backup") == clock() + timedelta(hours=25)
+        clock.advance(HOUR)
+        async with TestClient(TestServer(h.parts.app, host="127.0.0.1")) as client:
+            await ping(client)
+        assert scheduler.next_run("backup") == clock() + timedelta(hours=25)
+    finally:
+        await scheduler.drain(0)
+        await h.close()
+
+
+async def test_a_reload_with_a_new_token_keeps_the_state_and_retires_the_old_token(
+    harness: Harness, client: Client
+) -> None:
+    await ping(client)
+    new = push_monitor(token="0123456789abcdef-rotated")
+    harness.parts.apply(replace(harness.config, monitors=(new,)))
+    assert await ping(client) == 404
+    async with client.get("/push/0123456789abcdef-rotated") as resp:
+        assert resp.status == 200
+    assert harness.tracked("backup").state.status is Status.UP
+    assert harness.kinds("backup") == ["first_up"]
