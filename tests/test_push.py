@@ -151,6 +151,12 @@ async def test_a_failure_report_counts_now_with_its_message_and_stands_until_a_p
     assert reason.startswith("rsync: error code 23 xxx") and len(reason) == 200
     assert await ping(client, "/fail", method="POST") == 200
     assert harness.tracked(name).state.reason == "failure reported by the job"
+    # curl -d sends a form: its msg field, or the whole body when it has none.
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    await ping(client, "/fail", method="POST", data=b"msg=disk+full&host=db1", headers=form)
+    assert harness.tracked(name).state.reason == "disk full"
+    await ping(client, "/fail", method="POST", data=b"exit 3", headers=form)
+    assert harness.tracked(name).state.reason == "exit 3"
     await ping(client)
     assert harness.tracked(name).state.status is Status.UP
     assert harness.kinds(name) == ["first_up", "down", "up"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from urllib.parse import parse_qs
 
 from aiohttp import web
 
@@ -38,7 +39,12 @@ async def _message(request: web.Request) -> str:
     except TimeoutError:
         pass
     # A character cut in half at the bound is dropped, not shown as garbage.
-    return data.decode("utf-8", "ignore")
+    text = data.decode("utf-8", "ignore")
+    if request.content_type == "application/x-www-form-urlencoded" and "msg=" in text:
+        # curl -d "msg=disk full": the form's msg. (curl -d "disk full" sends the same type:
+        # a body without a msg field is the message itself.)
+        return parse_qs(text).get("msg", [text])[0]
+    return text
 
 
 async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
