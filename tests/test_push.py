@@ -219,20 +219,21 @@ async def test_a_wrong_token_is_answered_as_any_unknown_path(client: Client) -> 
 
 
 async def test_a_wrong_token_takes_about_as_long_as_an_unknown_path(client: Client) -> None:
-    async def median(path: str) -> float:
-        times = []
-        for _ in range(40):
-            began = time.perf_counter()
-            async with client.get(path) as resp:
-                await resp.read()
-            times.append(time.perf_counter() - began)
-        return sorted(times)[len(times) // 2]
+    async def timed(path: str) -> float:
+        began = time.perf_counter()
+        async with client.get(path) as resp:
+            await resp.read()
+        return time.perf_counter() - began
 
-    await median("/warm/up")
-    unknown, wrong = await median("/no/such/path"), await median("/push/0123456789abcdef-wrong")
+    await timed("/warm/up")
+    unknown, wrong = [], []
+    for _ in range(60):  # interleaved, so a burst of load on the machine hits both alike
+        unknown.append(await timed("/no/such/path"))
+        wrong.append(await timed("/push/0123456789abcdef-wrong"))
+    median_unknown, median_wrong = sorted(unknown)[30], sorted(wrong)[30]
     # Loopback round trips take a millisecond or so; a wrong token costs a digest, nothing
     # that grows with the monitors, the store or how close the guess is.
-    assert abs(wrong - unknown) < 0.002 + unknown, (wrong, unknown)
+    assert median_wrong < 2 * median_unknown + 0.002, (median_wrong, median_unknown)
 
 
 async def test_a_ping_for_a_paused_monitor_is_recorded_and_changes_nothing(

@@ -98,7 +98,8 @@ class Pipeline:
         self.metrics.remove_monitor(name)
 
     async def check(self, name: str) -> Tracked | None:
-        """Run one check of a monitor and apply its result; None if it is gone or paused."""
+        """Run one check of a monitor and apply its result; None if it is gone or paused, or
+        the check had nothing to record."""
         tracked = self.monitors.get(name)
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
