@@ -1,6 +1,10 @@
 """CPU per check of each kind, beside the http probe's: N checks in this process, one at a time,
 against loopback targets in another process (and dnsmasq), so only probed's side is counted.
 
+Push has no probe: its figures are a ping (an HTTP request from another process to a probed
+built here, recorded as a check: state machine, SQLite transaction, metrics) and a scheduled
+check of its deadline (no ping due: nothing recorded).
+
 Figures: CPU seconds (time.process_time) per 1,000 checks and wall time per check, per kind.
 
     .venv/bin/python bench/kinds.py [--checks 1000]
@@ -10,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import multiprocessing
+import os
 import shutil
 import socket
 import subprocess
@@ -24,7 +30,10 @@ import trustme
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from probed import logs
+from probed.config import Config, Settings
 from probed.probes import make_session, run_probe
+from probed.service.build import build
 from tests.monitors import make_monitor
 from tests.probe_servers import issue, server_context
 
@@ -85,7 +94,59 @@ async def measure(name: str, url: str, checks: int, **settings: object) -> None:
     )
 
 
-async def run(checks: int, http: int, tcp: int, tls: int, dns: int) -> None:
+def send_pings(port: int, path: str, count: int, done: multiprocessing.SimpleQueue[int]) -> None:
+    """In a child process: ``count`` pings one after another on one keep-alive connection."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        request = f"GET {path} HTTP/1.1\r\nHost: probed\r\n\r\n".encode()
+        for _ in range(count):
+            sock.sendall(request)
+            answer = b""
+            while not answer.endswith(b"OK"):
+                answer += sock.recv(4096)
+    done.put(count)
+
+
+async def measure_push(checks: int, tmp: str) -> None:
+    token = "bench-push-0123456789abcdef"
+    monitor = make_monitor("push", "", name="push", token=token, interval=86400.0, down_after=1)
+    # Its log line per check is part of the cost, as JSON to journald; here to /dev/null.
+    logs.configure("info", stream=io.TextIOWrapper(io.FileIO(os.devnull, "w")), json=True)
+    parts = build(Config(Path(tmp) / "monitors.toml", Settings(state_dir=Path(tmp)), (monitor,)))
+    runner = web.AppRunner(parts.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    loop = asyncio.get_running_loop()
+    try:
+        for count in (20, checks):  # warm-up, then the measured run
+            done: multiprocessing.SimpleQueue[int] = multiprocessing.SimpleQueue()
+            pinger = multiprocessing.Process(
+                target=send_pings, args=(port, f"/push/{token}", count, done)
+            )
+            cpu, wall = time.process_time(), time.perf_counter()
+            pinger.start()
+            await loop.run_in_executor(None, pinger.join)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        assert done.get() == checks and parts.pipeline.monitors["push"].last is not None
+        print(
+            f"{'push ping':<14} {cpu / checks * 1000:6.2f} CPU s per 1,000 checks"
+            f"  {wall / checks * 1000:6.2f} ms per check  (each stored as a check)"
+        )
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(checks):
+            assert await parts.pipeline.check("push") is None  # the next ping is not due
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(
+            f"{'push deadline':<14} {cpu / checks * 1000:6.2f} CPU s per 1,000 checks"
+            f"  {wall / checks * 1000:6.2f} ms per check  (in time: nothing recorded)"
+        )
+    finally:
+        await runner.cleanup()
+        await parts.aclose()
+
+
+async def run(checks: int, http: int, tcp: int, tls: int, dns: int, tmp: str) -> None:
     base = f"http://127.0.0.1:{http}/health"
     await measure("http HEAD", base, checks, method="HEAD")
     await measure("http GET", base, checks)
@@ -94,6 +155,7 @@ async def run(checks: int, http: int, tcp: int, tls: int, dns: int) -> None:
     await measure("tcp tls", f"tcp://127.0.0.1:{tls}", checks, tls=True, verify_tls=False)
     await measure("ssl", f"https://127.0.0.1:{tls}/", checks, verify_tls=False)
     await measure("dns", f"dns://127.0.0.1:{dns}/example.test?type=A", checks, expect=("10.0.0.1",))
+    await measure_push(checks, tmp)
 
 
 def main() -> None:
@@ -122,7 +184,7 @@ def main() -> None:
         )
         try:
             time.sleep(0.5)  # dnsmasq's start; a missed first query only costs a warm-up check
-            asyncio.run(run(args.checks, http, tcp, tls, dns_port))
+            asyncio.run(run(args.checks, http, tcp, tls, dns_port, tmp))
         finally:
             dnsmasq.terminate()
             dnsmasq.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -13,12 +14,15 @@ from probed.redact import redact
 
 # Credentials in URLs, and values of keys that hold secrets, never reach a log line.
 _SECRET_KEYS = ("password", "token", "api_key", "secret", "authorization")
+_PUSH_PATH = re.compile(r"/push/[^/\s?#'\"]+")
+"""A push monitor's path holds its token: wherever a request path reaches a log line (aiohttp's
+errors about a malformed request quote it), the token is hidden."""
 
 
 def _redacted(value: object) -> object:
     """Strings redacted, also inside lists, tuples and dicts (a reload's list of problems)."""
     if isinstance(value, str):
-        return redact(value)
+        return _PUSH_PATH.sub("/push/***", redact(value))
     if isinstance(value, list | tuple):
         return [_redacted(v) for v in value]
     if isinstance(value, dict):

@@ -155,3 +155,17 @@ class Transition:
         if self.outage_start is None:
             return None
         return max(0.0, (self.at - self.outage_start).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class PushRecord:
+    """What a push monitor's job last sent (stored, so a restart keeps the deadline)."""
+
+    at: datetime | None = None
+    """When the last ping or failure report arrived; None: never."""
+    ok: bool = True
+    """False when that was a failure report (``/fail``): it stands until the next ping."""
+    reason: str = ""
+    """The failure report's message."""
+    started: datetime | None = None
+    """A run's start (``/start``) that no ping or failure report has closed yet."""

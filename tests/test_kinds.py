@@ -18,6 +18,7 @@ from probed.errors import ConfigError
 from probed.probes import probe_of
 
 KIND_NAMES = list(KINDS)
+PROBED_KINDS = [name for name in KINDS if KINDS[name].probe is not None]
 # A key of another kind, per kind: every pair the registry defines.
 MISPLACED = [
     (kind, key)
@@ -31,14 +32,17 @@ MISPLACED = [
 TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
 # A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
 TOML_URLS = {"tcp": "tcp://example.com:5432", "dns": "dns:///example.com?type=A"}
+# What a kind needs that its fields do not say (a secret that may come from a file instead).
+TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 
 
 def monitor_toml(kind: Kind[object], extra: str = "") -> str:
     required = "".join(f"{key} = {TOML_VALUES[key]}\n" for key in kind.required)
+    url = TOML_URLS.get(kind.name, "https://example.com/")
+    url_line = "" if kind.url_problem is None else f'url = "{url}"\n'
     return (
-        f'[[monitor]]\nname = "M"\nurl = "{TOML_URLS.get(kind.name, "https://example.com/")}"\n'
-        f'type = "{kind.name}"\n'
-        f"{required}{extra}"
+        f'[[monitor]]\nname = "M"\n{url_line}type = "{kind.name}"\n'
+        f"{required}{TOML_EXTRA.get(kind.name, '')}{extra}"
     )
 
 
@@ -59,7 +63,7 @@ def test_every_kind_has_a_reader_of_its_check_type(name: str) -> None:
     assert get_type_hints(kind.read)["return"] is kind.check
 
 
-@pytest.mark.parametrize("name", KIND_NAMES)
+@pytest.mark.parametrize("name", PROBED_KINDS)
 def test_every_kind_has_a_probe_with_the_one_signature_taking_its_check(name: str) -> None:
     kind = KINDS[name]
     probe = probe_of(kind)
@@ -120,7 +124,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["model", "reader", "http", "tls", "tcp", "json", "dns", "kinds", "tables"]
+    "module", ["model", "reader", "http", "tls", "tcp", "json", "dns", "push", "kinds", "tables"]
 )
 def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
     result = run_python(f"import probed.config.{module}")
@@ -138,3 +142,18 @@ def test_loading_a_config_with_every_kind_does_not_import_aiohttp(tmp_path: Path
         "assert 'aiohttp' not in sys.modules, 'aiohttp imported'"
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_push_is_the_kind_without_a_probe_or_url_and_probe_refuses_it() -> None:
+    assert [name for name in KINDS if name not in PROBED_KINDS] == ["push"]
+    assert KINDS["push"].url_problem is None
+    with pytest.raises(LookupError, match='type "push" has no probe'):
+        KINDS["push"].load_probe()
+    result = subprocess.run(
+        [sys.executable, "-m", "probed", "probe", "--type", "push", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and "invalid choice: 'push'" in result.stderr

@@ -161,7 +161,8 @@ async def test_a_missing_ca_file_is_reported_as_the_reason(
 
 
 async def test_a_url_without_a_host_is_an_invalid_url(session: aiohttp.ClientSession) -> None:
-    for kind in KINDS.values():
+    # Push has no URL and no probe: nothing is sent to its job.
+    for kind in (k for k in KINDS.values() if k.probe is not None):
         required = dict.fromkeys(kind.required, "x")
         result = await run_probe(monitor("http:///nohost", kind.name, **required), session, NOW)
         assert (result.ok, result.reason) == (False, "invalid URL")

@@ -72,6 +72,8 @@ def test_every_kind_and_its_keys_are_known_to_the_schema() -> None:
             '[[monitor]]\nname = "e"\ntype = "json"\nurl = "https://e.test/"\njson_query = "x"\n'
             "json_expect = 3\n"
             '[[monitor]]\nname = "f"\ntype = "ssl"\nurl = "https://f.test/"\nssl_expiry_days = 9\n'
+            '[[monitor]]\nname = "g"\ntype = "push"\ntoken = "0123456789abcdef"\ngrace = "5m"\n'
+            '[[monitor]]\nname = "h"\ntype = "push"\ntoken_file = "/run/token"\n'
         )
         == []
     )
@@ -108,6 +110,12 @@ def test_every_channel_type_is_known_to_the_schema() -> None:
             '[alerts.email]\nhost = "h"\nfrom = "a@b.c"\nto = "x@y.z"\nsecurity = "ssl"\n',
             "'ssl' is not one of",
         ),
+        ('[[monitor]]\nname = "a"\ntype = "push"\n', "is not valid under any of the given"),
+        (
+            '[[monitor]]\nname = "a"\ntype = "push"\ntoken = "0123456789abcdef"\nurl = "x"\n',
+            "'url' is not one of",
+        ),
+        ('[[monitor]]\nname = "a"\ntype = "tcp"\n', "'url' is a required property"),
         ('[alerts.pager]\nurls = ["http://am.test:9093"]\n', "'type' is a required property"),
         ('[alerts.hook]\ntype = "webhook"\nurls = ["https://h.test/"]\n', "'url' is a required"),
         ('[alerts.webhook]\nurl = "https://h.test/"\nkinds = ["late"]\n', "'late' is not one"),

@@ -211,7 +211,7 @@ def test_a_failing_migration_step_leaves_the_database_at_its_old_version(tmp_pat
         db.execute("CREATE TABLE half_done (x)")
         raise sqlite3.OperationalError("disk I/O error")
 
-    # Every real step succeeds, then the last one fails: all are undone.
+    # The real steps succeed, then the broken last one fails: all are undone.
     with pytest.raises(StoreError, match=f"from schema version 1 to {LATEST + 1}: disk I/O error"):
         Store.open(path, steps=(*STEPS, broken))
     assert dump(path) == DUMP

@@ -20,6 +20,7 @@ from probed.config import (
     Check,
     Config,
     HttpCheck,
+    PushCheck,
     load_config,
 )
 from probed.config.maintenance import describe_window
@@ -94,7 +95,9 @@ def summary_table(config: Config) -> str:
                 format_duration(m.timeout),
                 str(m.down_after),
                 ",".join(m.alert) or "-",
-                m.display_url,
+                # The person running check may read the file, tokens and all: the ping path
+                # is what they copy into the job (the daemon shows it only to token holders).
+                m.check.path if isinstance(m.check, PushCheck) else m.display_url,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -110,6 +113,11 @@ def summary_table(config: Config) -> str:
         lines.append(f"shard {shard}: {share} of {len(config.monitors)} monitors")
     if config.settings.location is not None:
         lines.append(f"location {config.settings.location}")
+    if any(isinstance(m.check, PushCheck) for m in config.monitors):
+        lines.append(
+            f"push: the job calls http://{config.settings.listen}/push/<token> (GET or POST;"
+            " …/fail with ?msg=, …/start before a run); the paths above hold the tokens"
+        )
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
@@ -238,11 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe https://example.org\n"
         "  probed probe --type keyword --keyword ok https://example.org/health\n"
         "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
+        "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
+        "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
         "  probed probe --source-address 192.0.2.10 https://example.org",
         "0 up; 1 usage error; 2 the check failed",
     )
-    p.add_argument("url", help="http:// or https:// URL to check")
-    p.add_argument("--type", choices=list(KINDS), default="http", help="check kind (default http)")
+    p.add_argument(
+        "url", help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A"
+    )
+    # push is not among them: a push monitor is judged on what its job sends, not probed.
+    probed_kinds = [name for name, kind in KINDS.items() if kind.probe is not None]
+    p.add_argument("--type", choices=probed_kinds, default="http", help="check kind (default http)")
     p.add_argument("--method", help="HTTP method (default HEAD; GET for keyword)")
     p.add_argument("--keyword", help="text the body must contain (for --type keyword)")
     p.add_argument("--tls", action="store_true", help="tcp: TLS handshake after connecting")

@@ -3,7 +3,8 @@
 A new kind is its check type and reader (``probed/config/<kind>.py``), its probe
 (``probed/probes/<kind>.py``) and one line in KINDS. Probes are named here, not imported:
 they load aiohttp, which validating a config (``probed check``) has no use for; probed.probes
-imports them on the first check of their kind.
+imports them on the first check of their kind. The push kind has no probe: nothing is sent to
+its job, which calls probed instead (``probed.engine.push`` judges what arrived).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
 from probed.config.model import Check
+from probed.config.push import PushCheck, read_push
 from probed.config.reader import Section, url_problem
 from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
 from probed.config.tls import SslCheck, read_ssl
@@ -32,11 +34,17 @@ class Kind(Generic[C]):
     read: Callable[[Section, str], C]
     """(table, url) → settings: reads the keys present (``[defaults]`` merged in), reports
     wrong values on the table and never a missing key; ``url`` is valid, or "" if not known."""
-    probe: str
-    """``module:function`` of the probe, an ``async (monitor, check, session, tracker)``."""
-    url_problem: Callable[[str], str | None] = url_problem
+    probe: str | None
+    """``module:function`` of the probe, an ``async (monitor, check, session, tracker)``;
+    None for a kind that sends nothing (push: judged on the pings its job sends)."""
+    url_problem: Callable[[str], str | None] | None = url_problem
     """Why a monitor's ``url`` is not one this kind can check, or None: the scheme is the
-    kind's to decide (http(s) for most, ``tcp://`` for tcp)."""
+    kind's to decide (http(s) for most, ``tcp://`` for tcp). None: the kind takes no URL."""
+    down_after: int | None = None
+    """The kind's own default ``down_after``, over [defaults]' (push: a retry cannot bring
+    back a ping that did not come); None: [defaults]' applies."""
+    extra_keys: tuple[str, ...] = ()
+    """Keys the reader takes besides the check's fields (a secret's ``<key>_file``)."""
 
     @property
     def name(self) -> str:
@@ -44,7 +52,7 @@ class Kind(Generic[C]):
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self.check))
+        return (*(f.name for f in fields(self.check)), *self.extra_keys)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -56,6 +64,8 @@ class Kind(Generic[C]):
         )
 
     def load_probe(self) -> Any:
+        if self.probe is None:
+            raise LookupError(f'type "{self.name}" has no probe: nothing is sent to its target')
         module, _, function = self.probe.partition(":")
         return getattr(importlib.import_module(module), function)
 
@@ -71,6 +81,7 @@ KINDS: Final = _by_name(
     Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
     Kind(JsonCheck, read_json, "probed.probes.json:probe_json"),
     Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem),
+    Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
 )
 """Every kind by name; the first is the default ``type``."""
 

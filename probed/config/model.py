@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.push import HIDDEN_PATH, PushCheck
 from probed.config.shard import Shard
 from probed.config.tcp import TcpCheck
 from probed.model import Policy
@@ -88,7 +89,10 @@ class Monitor:
 
     @property
     def display_url(self) -> str:
-        """The URL as people and clients see it: a password or token in it shown as ``***``."""
+        """The URL as people and clients see it: a password or token in it shown as ``***``
+        (a push monitor's: its path, ``/push/***``)."""
+        if isinstance(self.check, PushCheck):
+            return HIDDEN_PATH
         return redact(self.url)
 
     @property

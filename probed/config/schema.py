@@ -157,7 +157,7 @@ def _monitor() -> Schema:
     for kind in KINDS.values():
         types_ |= _types(kind.check)
     types_ |= _types(Monitor)
-    schema = _table(MONITOR_KEYS, types_, ["name", "url"])
+    schema = _table(MONITOR_KEYS, types_, ["name"])
     common = [
         k for k in MONITOR_KEYS if k not in {key for kind in KINDS.values() for key in kind.keys}
     ]
@@ -169,14 +169,25 @@ def _kind_rule(name: str, common: list[str]) -> Schema:
     """Monitors of kind ``name`` set its required keys and no key of another kind only."""
     kind = KINDS[name]
     allowed = [*common, *kind.keys]
+    required = list(kind.required)
+    if kind.url_problem is None:  # push: its URL is probed's own /push/<token>
+        allowed.remove("url")
+    else:
+        required.insert(0, "url")
     if name in ("http", "keyword"):
         allowed.append("ssl_expiry_days")  # accepted and ignored since 0.1 (see tables._check)
     selector: Schema = {"properties": {"type": {"const": name}}, "required": ["type"]}
     if name == next(iter(KINDS)):  # the default kind: also when type is not set
         selector = {"anyOf": [selector, {"not": {"required": ["type"]}}]}
     then: Schema = {"propertyNames": {"enum": sorted(set(allowed))}}
-    if kind.required:
-        then["required"] = list(kind.required)
+    if required:
+        then["required"] = required
+    # A secret read from a file (``token_file``) stands in for the key itself.
+    secrets = [k.removesuffix("_file") for k in kind.extra_keys if k.endswith("_file")]
+    if secrets:
+        then["allOf"] = [
+            {"anyOf": [{"required": [k]}, {"required": [f"{k}_file"]}]} for k in secrets
+        ]
     return {"if": selector, "then": then}
 
 

@@ -31,6 +31,7 @@ from probed.config.model import (
     Settings,
     default_state_dir,
 )
+from probed.config.push import PushCheck
 from probed.config.reader import (
     Reader,
     Section,
@@ -91,6 +92,7 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     names: dict[str, int] = {}
     ids: dict[int, int] = {}
     monitors = [_monitor(reader, i, item, defaults, names, ids) for i, item in enumerate(raw, 1)]
+    _unique_tokens(reader, monitors)
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
     kept = tuple(m for m in monitors if m is not None)
     return Config(path, settings, kept, email, maintenance=maintenance, alerts=named)
@@ -113,6 +115,18 @@ def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, Channel
         elif kind is not None:
             named.append((name, read_channel(kind, table)))
     return email, tuple(named)
+
+
+def _unique_tokens(reader: Reader, monitors: list[Monitor | None]) -> None:
+    """Two push monitors cannot share a token: a ping would not say which job sent it."""
+    owners: dict[str, int] = {}
+    for index, monitor in enumerate(monitors, 1):
+        if monitor is None or not isinstance(monitor.check, PushCheck) or not monitor.check.token:
+            continue
+        first = owners.setdefault(monitor.check.token, index)
+        if first != index:
+            where = f'monitor "{monitor.name}" (#{index}) token'
+            reader.problem(where, f"the same token as monitor #{first}: each job needs its own")
 
 
 def _top_table(top: Section, key: str) -> Section:
@@ -309,11 +323,18 @@ def _monitor(
         names.setdefault(name, index)
     sec.reject_unknown(MONITOR_KEYS, _MONITOR_ELSEWHERE)
     kind = KINDS[pick(sec.choice("type", list(KINDS)), next(iter(KINDS)))]
-    url = pick(sec.string("url", required=True), "")
-    if url and (problem := kind.url_problem(url)):
-        sec.problem("url", problem)
+    if kind.url_problem is None:
+        url = ""
+        if "url" in sec.data:
+            sec.problem("url", f'not used by type "{kind.name}": its job calls probed instead')
+    else:
+        url = pick(sec.string("url", required=True), "")
+        if url and (problem := kind.url_problem(url)):
+            sec.problem("url", problem)
     check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
     base = _common(sec, defaults.monitor, defaults.channels)
+    if kind.down_after is not None and "down_after" not in sec.data:
+        base = replace(base, down_after=kind.down_after)
     interval = pick(sec.duration("interval", minimum=1), base.interval)
     own_timeout = sec.duration("timeout", positive=True)
     timeout = pick(own_timeout, defaults.timeout)

@@ -42,8 +42,9 @@ class Tracked:
     """Its last good checks were slower than ``slow_threshold`` on average."""
 
 
-Probe = Callable[[Monitor, datetime], Awaitable[CheckResult]]
-"""Checks a monitor now (the start time is given); the composition root binds the session."""
+Probe = Callable[[Monitor, datetime], Awaitable[CheckResult | None]]
+"""Checks a monitor now (the start time is given); the composition root binds the session.
+None: nothing to record (a push monitor whose next ping is not due yet)."""
 
 
 class TransitionSink(Protocol):
@@ -110,18 +111,33 @@ class Pipeline:
         self.metrics.remove_monitor(name)
 
     async def check(self, name: str) -> Tracked | None:
-        """Run one check of a monitor and apply its result; None if it is gone or paused."""
+        """Run one check of a monitor and apply its result; None if it is gone or paused, or
+        the check had nothing to record."""
         tracked = self.monitors.get(name)
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
-        monitor = tracked.monitor
-        result = await self.probe(monitor, self.now())
+        before = tracked.last
+        result = await self.probe(tracked.monitor, self.now())
+        if result is None:
+            return None
         if self.connectivity is not None:
             result = await self.connectivity.confirm(result)
-        if self.monitors.get(name) is not tracked:
-            # Removed or replaced by a reload while the check ran: its result is about a
-            # check that no longer exists.
+        if self.monitors.get(name) is not tracked or tracked.last is not before:
+            # Removed or replaced by a reload while the check ran (its result is about a check
+            # that no longer exists), or a newer result arrived meanwhile (a push ping).
             return None
+        return self._apply(tracked, result)
+
+    def report(self, name: str, result: CheckResult) -> Tracked | None:
+        """Apply a result that arrived instead of being checked for (a push monitor's ping or
+        failure report) as a check's; None if the monitor is gone or paused."""
+        tracked = self.monitors.get(name)
+        if tracked is None or tracked.state.status is Status.PAUSED:
+            return None
+        return self._apply(tracked, result)
+
+    def _apply(self, tracked: Tracked, result: CheckResult) -> Tracked:
+        monitor, name = tracked.monitor, tracked.monitor.name
         state, transitions = advance(name, tracked.state, result, monitor.policy)
         self._write(tracked, result, state, transitions)
         tracked.state, tracked.last = state, result

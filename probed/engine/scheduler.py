@@ -49,10 +49,16 @@ class Scheduler:
         max_concurrent: int,
         now: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        anchor: Callable[[str], datetime | None] = lambda name: None,
     ) -> None:
         self.pipeline = pipeline
         self.now = now
         self.monotonic = monotonic
+        self.anchor = anchor
+        """A monitor's checks run every interval from this time instead of at its phase (a
+        push monitor's deadline: a missed ping is seen when it is missed); None: the phase."""
+        self._anchored: dict[str, datetime] = {}
+        """The anchor each anchored monitor's checks run from now."""
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._limit = asyncio.Semaphore(max_concurrent)
@@ -76,7 +82,7 @@ class Scheduler:
     def add(self, monitor: Monitor) -> None:
         self._aps.add_job(
             self._run,
-            phased_trigger(monitor.name, monitor.interval),
+            self._trigger(monitor),
             args=[monitor.name],
             id=monitor.name,
             name=monitor.name,
@@ -94,6 +100,25 @@ class Scheduler:
             self._aps.remove_job(name)
         self._retrying.discard(name)
         self._scheduled.pop(name, None)
+        self._anchored.pop(name, None)
+
+    def reanchor(self, name: str) -> None:
+        """A result arrived outside the schedule (a push ping): re-check at the retry interval
+        if it left a change unconfirmed, else every interval from the monitor's new anchor."""
+        tracked = self.pipeline.monitors.get(name)
+        if tracked is not None and self.running:
+            self._after_check(tracked, moved=True)
+
+    def _trigger(self, monitor: Monitor) -> IntervalTrigger:
+        anchor = self.anchor(monitor.name)
+        if anchor is None:
+            self._anchored.pop(monitor.name, None)
+            return phased_trigger(monitor.name, monitor.interval)
+        self._anchored[monitor.name] = anchor
+        # An anchor already past (a deadline missed while probed was stopped) is checked now,
+        # not a whole interval later.
+        start = max(anchor, self.now() + timedelta(seconds=RETRY_GAP))
+        return IntervalTrigger(seconds=monitor.interval, start_date=start, timezone=UTC)
 
     def next_run(self, name: str) -> datetime | None:
         job = self._aps.get_job(name)
@@ -117,7 +142,10 @@ class Scheduler:
                 if scheduled is not None:
                     lag = (self.now() - scheduled).total_seconds()
                     self.pipeline.metrics.schedule_lag.observe(max(0.0, lag))
-                tracked = await self.pipeline.check(name)
+                checked = await self.pipeline.check(name)
+            # A check with nothing to record (None) may still have moved its anchor (a push
+            # monitor resumed: its deadline now counts from the resume).
+            tracked = checked or self.pipeline.monitors.get(name)
             if tracked is not None and self.running:
                 self._after_check(tracked)
         except Exception:
@@ -127,8 +155,9 @@ class Scheduler:
             self.in_flight.discard(task)
             self.last_progress = self.monotonic()
 
-    def _after_check(self, tracked: Tracked) -> None:
-        """Re-check at the retry interval while a change is unconfirmed, else at the phase."""
+    def _after_check(self, tracked: Tracked, moved: bool = False) -> None:
+        """Re-check at the retry interval while a change is unconfirmed, else at the phase
+        (or every interval from the anchor; ``moved``: it may have moved)."""
         monitor, name = tracked.monitor, tracked.monitor.name
         if self._aps.get_job(name) is None:
             return
@@ -143,9 +172,9 @@ class Scheduler:
             )
             self._retrying.add(name)
             trigger = IntervalTrigger(seconds=monitor.retry_interval, start_date=due, timezone=UTC)
-        elif name in self._retrying:
+        elif moved or name in self._retrying or self.anchor(name) != self._anchored.get(name):
             self._retrying.discard(name)
-            trigger = phased_trigger(name, monitor.interval)
+            trigger = self._trigger(monitor)
         else:
             return
         self._aps.reschedule_job(name, trigger=trigger)

@@ -26,11 +26,12 @@ from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
-from probed.config import Config, Monitor, Settings
+from probed.config import Config, Monitor, PushCheck, Settings
 from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
+from probed.engine.push import PushBook, PushReceiver
 from probed.engine.scheduler import Scheduler
 from probed.engine.slowness import SAMPLE, is_degraded
 from probed.errors import StoreWriteError
@@ -47,6 +48,7 @@ from probed.units import utcnow
 from probed.web import make_app
 from probed.web.context import Api
 from probed.web.public import Public, make_public_app
+from probed.web.push import push_routes
 
 log = structlog.get_logger("probed")
 
@@ -127,6 +129,8 @@ class Parts:
     dispatcher: Dispatcher
     history: History
     pauses: Pauses
+    pushes: PushReceiver
+    """What ``/push/<token>`` calls (``push_routes(parts.pushes)`` serves it on an app)."""
     housekeeping: Housekeeping
     api: Api
     app: web.Application
@@ -165,6 +169,11 @@ class Parts:
                 k for k in RESTART_SETTINGS if getattr(old, k) != getattr(new, k)
             ]
         self._apply_monitors(config, changes, initial=initial)
+        self.pushes.book.index(config.monitors)
+        for monitor in config.monitors:
+            if isinstance(monitor.check, PushCheck):
+                # A new grace moves the deadline without changing the check or its interval.
+                self.scheduler.reanchor(monitor.name)
         self.config = config
         settings = config.settings
         self.recorder.config = config
@@ -268,6 +277,7 @@ def build(
         probe = _real_probe(sessions)
 
     monitors: dict[str, Tracked] = {}
+    book = PushBook(store, monitors)
     bell = asyncio.Event()
 
     def report_status() -> None:
@@ -304,7 +314,7 @@ def build(
     pipeline = Pipeline(
         store,
         metrics,
-        probe,
+        _with_push(book, probe),
         clock,
         record=recorder,
         sinks=all_sinks,
@@ -312,7 +322,8 @@ def build(
         monitors=monitors,
         backlog=backlog,
     )
-    scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock)
+    scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock, anchor=book.deadline)
+    pushes = PushReceiver(book, pipeline, scheduler, clock)
     pauses = Pauses(pipeline, store, config.maintenance, clock)
     api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
     guard = ConnectionGuard()
@@ -324,9 +335,12 @@ def build(
         problem=functools.partial(store_problem, backlog, outbox),
         public=public,
     )
+    app.add_routes(push_routes(pushes))
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
+    # Jobs ping from wherever they run: the push URLs belong on the public side too.
+    public_app.add_routes(push_routes(pushes))
     public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(
@@ -341,6 +355,7 @@ def build(
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,
+        pushes=pushes,
         housekeeping=housekeeping,
         api=api,
         app=app,
@@ -366,8 +381,19 @@ def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
         notifier.send(EXTEND_TIMEOUT_USEC=UPGRADE_TIMEOUT_USEC, STATUS="upgrading the database")
 
 
+def _with_push(book: PushBook, probe: Probe) -> Probe:
+    """``probe`` for every kind but push, whose checks judge what its job sent (``book``)."""
+
+    async def check(monitor: Monitor, now: datetime) -> CheckResult | None:
+        if isinstance(monitor.check, PushCheck):
+            return book.judge(monitor, now)
+        return await probe(monitor, now)
+
+    return check
+
+
 def _real_probe(sessions: ProbeSessions) -> Probe:
-    async def probe(monitor: Monitor, now: datetime) -> CheckResult:
+    async def probe(monitor: Monitor, now: datetime) -> CheckResult | None:
         return await run_probe(monitor, sessions.get(monitor.source_address), now)
 
     return probe

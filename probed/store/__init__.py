@@ -10,6 +10,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     rollups.py       hourly and daily aggregates
     runs.py          daemon runs and roll-up watermarks
     pauses.py        operator pause overrides
+    pushes.py        push monitors' last pings
     outbox.py        alert outbox and certificate-warning marks
     announcements.py status page announcements
     alertmanager.py  what each Alertmanager channel keeps firing
@@ -30,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from probed.errors import StoreError
-from probed.model import CheckResult, MonitorState, Transition
+from probed.model import CheckResult, MonitorState, PushRecord, Transition
 from probed.store import migrations
 from probed.store.alertmanager import AlertmanagerTable, FiringRecord
 from probed.store.announcements import AnnouncementRow, Announcements
@@ -39,6 +40,7 @@ from probed.store.db import PAGE_SIZE, Transaction
 from probed.store.monitors import Monitors, StoredMonitor
 from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
+from probed.store.pushes import Pushes
 from probed.store.reasons import Reasons
 from probed.store.rollups import Rollups
 from probed.store.runs import Runs
@@ -61,6 +63,7 @@ class Store:
         self.rollups = Rollups(db)
         self.runs = Runs(db)
         self.pauses = PauseOverrides(db)
+        self.pushes = Pushes(db)
         self.outbox = OutboxTable(db)
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
@@ -162,6 +165,12 @@ class Store:
             ids = self.changes.add(monitor_id, transitions)
             if then is not None:
                 then(ids)
+
+    def save_push(self, monitor_id: int, record: PushRecord) -> None:
+        """A push monitor's record, replaced in its own transaction (StoreWriteError if the
+        file cannot take it)."""
+        with self.transaction():
+            self.pushes.set(monitor_id, record)
 
     def last_check(self, monitor_id: int) -> CheckResult | None:
         return self.checks.last(monitor_id)

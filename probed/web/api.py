@@ -19,7 +19,7 @@ from probed.engine.pipeline import Tracked
 from probed.errors import StoreError
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
-from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts
+from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, shown_url
 from probed.web.errors import json_errors
 from probed.web.public import status_api
 
@@ -34,7 +34,8 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> w
 
 async def list_monitors(request: web.Request) -> web.Response:
     api = request.app[API]
-    return web.json_response({"monitors": monitor_views(api, api.facts(api.monitors()))})
+    views = monitor_views(api, api.facts(api.monitors()), _holds_token(api, request))
+    return web.json_response({"monitors": views})
 
 
 async def get_monitor(request: web.Request) -> web.Response:
@@ -42,7 +43,9 @@ async def get_monitor(request: web.Request) -> web.Response:
     tracked = api.find(request.match_info["id"])
     if tracked is None:
         return _not_found(request)
-    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+    return web.json_response(
+        monitor_views(api, api.facts([tracked]), _holds_token(api, request))[0]
+    )
 
 
 def _change_target(request: web.Request) -> Tracked | web.Response:
@@ -69,7 +72,7 @@ async def pause_monitor(request: web.Request) -> web.Response:
         return error(409, str(exc))
     except StoreError as exc:
         return error(503, f"{exc}: nothing was changed, try again once it can be written")
-    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+    return web.json_response(monitor_views(api, api.facts([tracked]), holder=True)[0])
 
 
 async def resume_monitor(request: web.Request) -> web.Response:
@@ -83,7 +86,7 @@ async def resume_monitor(request: web.Request) -> web.Response:
         return error(409, str(exc))
     except StoreError as exc:
         return error(503, f"{exc}: nothing was changed, try again once it can be written")
-    return web.json_response(monitor_views(api, api.facts([tracked]))[0])
+    return web.json_response(monitor_views(api, api.facts([tracked]), holder=True)[0])
 
 
 async def reload_config(request: web.Request) -> web.Response:
@@ -107,6 +110,13 @@ async def reload_config(request: web.Request) -> web.Response:
 
 def _not_found(request: web.Request) -> web.Response:
     return error(404, f"no monitor with id {request.match_info['id']!r}")
+
+
+def _holds_token(api: Api, request: web.Request) -> bool:
+    """Whether a read carries the api_token: then push monitors' paths are shown whole. Reads
+    need no token, so a wrong one is no error: it is simply not a holder's read."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and api.token_matches(given.strip())
 
 
 def authorize(api: Api, request: web.Request) -> web.Response | None:
@@ -146,8 +156,9 @@ def _pause_for(body: bytes) -> float | None:
     return seconds
 
 
-def monitor_views(api: Api, facts: list[Facts]) -> list[dict[str, object]]:
-    """The JSON objects of several monitors, with their bulk reads done once."""
+def monitor_views(api: Api, facts: list[Facts], holder: bool = False) -> list[dict[str, object]]:
+    """The JSON objects of several monitors, with their bulk reads done once; ``holder``: the
+    reader holds the api_token (push monitors' ``url`` is then their path, token and all)."""
     now = api.now()
     ids = [f.tracked.id for f in facts]
     means = api.history.mean_response(ids, now - DAY, now)
@@ -158,11 +169,13 @@ def monitor_views(api: Api, facts: list[Facts]) -> list[dict[str, object]]:
         and (f.tracked.last is None or f.tracked.last.cert_expires_at is None)
     ]
     certs = api.history.last_cert_expiry(missing) if missing else {}
-    return [_view(api, f, now, means.get(f.tracked.id), certs.get(f.tracked.id)) for f in facts]
+    return [
+        _view(api, f, now, means.get(f.tracked.id), certs.get(f.tracked.id), holder) for f in facts
+    ]
 
 
 def _view(
-    api: Api, facts: Facts, now: datetime, mean: float | None, cert: float | None
+    api: Api, facts: Facts, now: datetime, mean: float | None, cert: float | None, holder: bool
 ) -> dict[str, object]:
     t, state, last = facts.tracked, facts.tracked.state, facts.tracked.last
     uptime = {key: facts.timeline.ratio(now - span, now) for key, span in WINDOWS.items()}
@@ -172,7 +185,7 @@ def _view(
     return {
         "id": t.id,
         "name": t.monitor.name,
-        "url": t.monitor.display_url,
+        "url": shown_url(t.monitor, holder),
         "type": t.monitor.type,
         "status": int(state.status),
         "state": state.status.label,

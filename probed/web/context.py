@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from probed.config import Monitor, PushCheck
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
@@ -77,3 +78,11 @@ class Api:
 
 
 API = web.AppKey("api", Api)
+
+
+def shown_url(monitor: Monitor, holder: bool) -> str:
+    """A monitor's URL for an API answer: a push monitor's path whole only to a ``holder`` of
+    the api_token, ``/push/***`` to anyone else (DESIGN §4)."""
+    if holder and isinstance(monitor.check, PushCheck):
+        return monitor.check.path
+    return monitor.display_url

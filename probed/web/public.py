@@ -256,8 +256,9 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 
 
 def add_public_routes(app: web.Application, *, status_api_route: bool = True) -> None:
-    """Every route the public listener serves (and the admin listener too). Push URLs belong
-    here as well. ``status_api_route`` is False where an /api/v1 sub-app serves it instead."""
+    """Every route the public listener serves (and the admin listener too); ``service.build``
+    adds the push URLs to both. ``status_api_route`` is False where an /api/v1 sub-app serves
+    it instead."""
     app.router.add_get("/", status_page)
     if status_api_route:
         app.router.add_get("/api/v1/status", status_api)

@@ -7,21 +7,23 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from probed.config import Check, HttpCheck, KeywordCheck, TcpCheck
+from probed.config import Check, HttpCheck, KeywordCheck, PushCheck, TcpCheck
 from probed.history.uptime import PeriodKind, periods
-from probed.web.context import DAY, EPOCH, Api, Facts
+from probed.web.context import DAY, EPOCH, Api, Facts, shown_url
 
 LOG_TYPES = {PeriodKind.DOWN: 1, PeriodKind.UP: 2, PeriodKind.STARTED: 98, PeriodKind.PAUSED: 99}
 MAX_UNIX_TIME = 32503680000  # 3000-01-01: far enough, and far from datetime's limit
 _HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
 
 
+TYPE_CODES = {KeywordCheck: 2, TcpCheck: 4, PushCheck: 5}
+"""UptimeRobot's monitor types other than 1 (HTTP(s): http, ssl, json and dns): 2 keyword,
+4 "port", 5 "heartbeat"."""
+
+
 def type_code(check: Check) -> int:
-    """UptimeRobot's monitor type: 2 for keyword monitors, 4 ("port") for tcp, 1 (HTTP(s))
-    for http and ssl."""
-    if isinstance(check, KeywordCheck):
-        return 2
-    return 4 if isinstance(check, TcpCheck) else 1
+    """UptimeRobot's monitor type of a check (TYPE_CODES, else 1)."""
+    return TYPE_CODES.get(type(check), 1)
 
 
 def utc_seconds(ts: int) -> datetime:
@@ -45,7 +47,9 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
     return {
         "id": facts.tracked.id,
         "friendly_name": monitor.name,
-        "url": monitor.display_url,
+        # Every getMonitors call carries the api_key: a heartbeat's URL is shown whole, as
+        # UptimeRobot shows its heartbeat URL.
+        "url": shown_url(monitor, holder=True),
         "type": type_code(check),
         # A port monitor's sub_type 99 is UptimeRobot's "custom port": the port is in "port".
         "sub_type": 99 if isinstance(check, TcpCheck) else "",

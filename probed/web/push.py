@@ -1,0 +1,68 @@
+"""``/push/<token>`` (DESIGN §6): the routes push monitors' jobs call, with no API token.
+
+``push_routes(receiver)`` returns them bound to their receiver, so they can be added to any
+application: the admin one, or a public listener's. A token no monitor has is answered exactly
+as a path nothing serves is (aiohttp's own 404), in about the same time: nothing is looked up
+but a digest (see ``probed.engine.push``). Tokens are never logged: the daemon runs without an
+access log, and probed's log redaction hides ``/push/<token>`` in whatever else is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+from probed.engine.push import PushReceiver
+from probed.probes.push import MAX_MESSAGE, Signal
+
+MAX_BODY_BYTES = 4 * MAX_MESSAGE
+"""Bytes of a failure report's body read: MAX_MESSAGE characters of UTF-8 at most."""
+BODY_TIMEOUT = 5.0
+"""Seconds a client gets to send that much; a stalled body keeps what arrived."""
+
+
+async def _message(request: web.Request) -> str:
+    """A failure report's message: the ``msg`` parameter, else the start of the body."""
+    if msg := request.query.get("msg", ""):
+        return msg
+    data = b""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            while len(data) < MAX_BODY_BYTES:
+                chunk = await request.content.read(MAX_BODY_BYTES - len(data))
+                if not chunk:
+                    break
+                data += chunk
+    except TimeoutError:
+        pass
+    # A character cut in half at the bound is dropped, not shown as garbage.
+    text = data.decode("utf-8", "ignore")
+    if request.content_type == "application/x-www-form-urlencoded" and "msg=" in text:
+        # curl -d "msg=disk full": the form's msg. (curl -d "disk full" sends the same type:
+        # a body without a msg field is the message itself.)
+        return parse_qs(text).get("msg", [text])[0]
+    return text
+
+
+async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
+    signal = Signal.PING
+    if "signal" in request.match_info:
+        if request.match_info["signal"] not in (Signal.FAIL, Signal.START):
+            raise web.HTTPNotFound()
+        signal = Signal(request.match_info["signal"])
+    message = await _message(request) if signal is Signal.FAIL else ""
+    if not receiver.signal(request.match_info["token"], signal, message):
+        raise web.HTTPNotFound()
+    return web.Response(text="OK")
+
+
+def push_routes(receiver: PushReceiver) -> list[web.AbstractRouteDef]:
+    """GET, HEAD and POST ``/push/{token}``, ``/push/{token}/fail`` and ``/push/{token}/start``."""
+    handler = functools.partial(_handle, receiver)
+    routes: list[web.AbstractRouteDef] = []
+    for path in ("/push/{token}", "/push/{token}/{signal}"):
+        routes += [web.get(path, handler), web.post(path, handler)]
+    return routes
