@@ -52,6 +52,8 @@ CONFIG_PAUSE_REASON = "paused in monitors.toml"
 STALL_SECONDS = 10.0
 """/healthz and the watchdog call the daemon wedged when the scheduler shows no sign of life
 (its 1 s heartbeat included) for this long."""
+STATUS_EVERY = 0.5
+"""Transitions update the daemon's ``STATUS=`` line at most this often."""
 RESTART_SETTINGS = ("listen", "state_dir", "max_concurrent_checks", "connectivity_check")
 """Settings a running daemon cannot change; a reload keeps the old value and says so."""
 
@@ -250,6 +252,19 @@ def build(
             problem = store_problem(backlog, outbox)
             notifier.status(summary(count_states(monitors.values()), problem))
 
+    status_due: list[asyncio.TimerHandle] = []
+
+    def report_status_due() -> None:
+        status_due.clear()
+        report_status()
+
+    def report_status_soon() -> None:
+        # Counting every monitor's state on each transition is quadratic in a mass outage
+        # (10,000 transitions × 10,000 monitors): one STATUS= line per STATUS_EVERY is plenty.
+        if not status_due:
+            loop = asyncio.get_running_loop()
+            status_due.append(loop.call_later(STATUS_EVERY, report_status_due))
+
     def store_status() -> None:
         # The dispatcher delivers held alerts, and writes them once the backlog is written.
         bell.set()
@@ -272,7 +287,7 @@ def build(
     housekeeping = Housekeeping(history, monitors, metrics)
     all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:
-        all_sinks.append(lambda tracked, transitions: report_status())
+        all_sinks.append(lambda tracked, transitions: report_status_soon())
     connectivity = None
     if settings.connectivity_check:
         connectivity = ConnectivityCheck(settings.connectivity_check)
