@@ -23,7 +23,8 @@ done = 0
 async def one(i):
     global done
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET /l/{i} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n".encode())
+    request = f"GET /l/{i} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n"
+    writer.write(request.encode())
     await reader.read(-1)
     writer.close()
     done += 1
