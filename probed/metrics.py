@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,6 +24,16 @@ UPTIME_WINDOWS = {"1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """probed_uptime_ratio's window label values and their lengths in seconds."""
 STORE_OPERATIONS = ("check", "state_change", "flush", "outbox", "housekeeping")
 """probed_store_errors_total's operation label values."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    success: Gauge
+    duration: Gauge
+    http_status: Gauge
+    status: Gauge
+    succeeded: Counter
+    failed: Counter
 
 
 class Metrics:
@@ -127,6 +138,9 @@ class Metrics:
             self.dns_lookup,
         )
         self._monitors: set[str] = set()
+        self._series: dict[str, _Series] = {}
+        """Each monitor's per-check series: ``labels()`` locks and looks up on every call, five
+        times per check."""
         self._dns: set[str] = set()
         """Monitors of type dns: the only ones whose lookup time is a metric of its own (for
         the others it is part of probe_duration_seconds, as in blackbox_exporter's http)."""
@@ -143,13 +157,20 @@ class Metrics:
             with contextlib.suppress(KeyError):
                 self.dns_lookup.remove(name)
         self.status.labels(name).set(int(status))
-        for result in ("success", "failure"):
-            self.checks.labels(name, result)
+        self._series[name] = _Series(
+            self.success.labels(name),
+            self.duration.labels(name),
+            self.http_status.labels(name),
+            self.status.labels(name),
+            self.checks.labels(name, "success"),
+            self.checks.labels(name, "failure"),
+        )
         if last is not None:
             self._set_result(name, last)
 
     def remove_monitor(self, name: str) -> None:
         self._monitors.discard(name)
+        self._series.pop(name, None)
         self._dns.discard(name)
         for gauge in (*self._per_monitor, self.status):
             with contextlib.suppress(KeyError):  # never had a result
@@ -162,11 +183,12 @@ class Metrics:
                 self.uptime.remove(name, window)
 
     def observe_check(self, name: str, result: CheckResult, status: Status) -> None:
-        if name not in self._monitors:
+        series = self._series.get(name)
+        if series is None:
             return  # removed by a reload while its check was running
-        self.checks.labels(name, "success" if result.ok else "failure").inc()
+        (series.succeeded if result.ok else series.failed).inc()
         self._set_result(name, result)
-        self.status.labels(name).set(int(status))
+        series.status.set(int(status))
 
     def set_status(self, name: str, status: Status) -> None:
         if name in self._monitors:
@@ -183,9 +205,10 @@ class Metrics:
             self.uptime.labels(name, window).set(ratio)
 
     def _set_result(self, name: str, result: CheckResult) -> None:
-        self.success.labels(name).set(1 if result.ok else 0)
-        self.duration.labels(name).set(result.duration)
-        self.http_status.labels(name).set(result.status_code or 0)
+        series = self._series[name]
+        series.success.set(1 if result.ok else 0)
+        series.duration.set(result.duration)
+        series.http_status.set(result.status_code or 0)
         if result.cert_expires_at is not None:
             self.cert_expiry.labels(name).set(result.cert_expires_at.timestamp())
         if name in self._dns and result.timings.dns is not None:

@@ -64,11 +64,6 @@ class Daemon:
             parts.metrics.config_loaded(True, time.time())
             scheduler.start()
             dispatcher.start()
-            background = [
-                asyncio.create_task(parts.housekeeping.run()),
-                asyncio.create_task(parts.pauses.run()),
-                asyncio.create_task(parts.backlog.run()),
-            ]
             runner = web.AppRunner(parts.app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
             await runner.setup()
             try:
@@ -96,6 +91,13 @@ class Daemon:
             )
             self.notifier.ready()
             self.notifier.status(parts.summary())
+            # After READY: the first housekeeping round (every monitor's uptime from the store)
+            # is a second of work at 10,000 monitors that nothing before it waits for.
+            background = [
+                asyncio.create_task(parts.housekeeping.run()),
+                asyncio.create_task(parts.pauses.run()),
+                asyncio.create_task(parts.backlog.run()),
+            ]
             interval = watchdog_interval(self.env)
             if interval is not None:
                 pinger = asyncio.create_task(
