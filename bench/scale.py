@@ -236,6 +236,21 @@ def probed_lag(by_uri: dict[str, list[float]], interval: float) -> list[float]:
     return lags
 
 
+def late_seconds(by_uri: dict[str, list[float]], interval: float, t0: float) -> list[list[float]]:
+    """Per second of the window, the largest probed lag: stalls show as runs of late seconds,
+    periodic ones (a job every minute) at a fixed spacing."""
+    worst: dict[int, float] = {}
+    for uri, times in by_uri.items():
+        if uri.startswith("/p/"):
+            offset = phase_offset(f"m{uri[3:]}", interval)
+            for at in times:
+                lag = (at - offset) % interval
+                lag = lag - interval if lag > interval - 0.5 else lag
+                second = int(at - t0)
+                worst[second] = max(worst.get(second, 0.0), lag)
+    return [[s, round(v, 3)] for s, v in sorted(worst.items()) if v > 0.25]
+
+
 def jitter(by_uri: dict[str, list[float]], prefix: str, interval: float) -> list[float]:
     out = []
     for uri, times in by_uri.items():
@@ -326,6 +341,7 @@ async def measure(plan: Plan, tmp: Path) -> dict[str, object]:
             },
             "rss_mb": {k: v / 2**20 for k, v in rss.items()},
             "probed_lag_nginx": [*quantiles(lags), max(lags, default=float("nan"))],
+            "probed_late_seconds": late_seconds(by_uri, plan.interval, t0),
             "probed_lag_histogram": [
                 histogram_quantile(0.5, before, after),
                 histogram_quantile(0.99, before, after),
