@@ -434,9 +434,11 @@ async def outage(
     await nginx.start()
     t1 = time.monotonic()
     all_up = float("nan")
-    while time.monotonic() - t1 < plan.interval + 30:
+    up_after = 0
+    while time.monotonic() - t1 < plan.interval + 60:
         await asyncio.sleep(1)
-        if status_counts(await probed.metrics()).get(2, 0) >= plan.monitors:
+        up_after = status_counts(await probed.metrics()).get(2, 0)
+        if up_after >= plan.monitors:
             all_up = time.monotonic() - t1
             break
     await digest(smtp, "UP", plan.monitors)
@@ -459,6 +461,7 @@ async def outage(
         },
         "all_down_s": all_down,
         "all_up_s": all_up,
+        "up_after_recovery": up_after,
         "down_emails": {"count": len(down_mail), "subjects": down_mail[:6]},
         "up_emails": {"count": len(up_mail), "subjects": up_mail[:6]},
         "rss_mb": {k: v / 2**20 for k, v in rss.items()},
