@@ -36,6 +36,7 @@ import contextlib
 import json
 import math
 import re
+import signal
 import socket
 import sqlite3
 import sys
@@ -413,8 +414,9 @@ async def outage(
     cpu0 = {k: p.cpu() for k, p in procs.items()}
     nginx.stop()
     t0 = time.monotonic()
-    # Confirmation: the next check fails within an interval, then down_after - 1 retries.
     limit = plan.interval + 2 * 30 + 30
+    profiler = profile(probed.proc, limit, probed.tmp, plan.profile) if probed.proc else None
+    # Confirmation: the next check fails within an interval, then down_after - 1 retries.
     all_down = float("nan")
     while time.monotonic() - t0 < limit:
         await asyncio.sleep(1)
@@ -429,6 +431,10 @@ async def outage(
     failed = metric_sum(text1, "probed_checks_total", 'result="failure"') - metric_sum(
         text0, "probed_checks_total", 'result="failure"'
     )
+    if profiler is not None:
+        # Before its duration is up: py-spy writes what it has on SIGINT.
+        profiler.popen.send_signal(signal.SIGINT)
+        await asyncio.to_thread(profiler.popen.wait, 30)
     await digest(smtp, "DOWN", plan.monitors)
     down_mail = smtp.subjects()
     await nginx.start()
