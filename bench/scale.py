@@ -600,6 +600,7 @@ def main() -> None:
     parser.add_argument("--mix", choices=("plain", "keyword", "hostile", "outage"), default="plain")
     parser.add_argument("--quick", action="store_true", help="1,000 monitors, 60 s window")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", type=Path, help="run in this directory and leave it")
     parser.add_argument("--py-spy", type=Path, help="profile probed over the window to this file")
     parser.add_argument("--nginx-limit", action="store_true", help="what nginx alone serves")
     args = parser.parse_args()
@@ -608,7 +609,12 @@ def main() -> None:
             f"missing: {', '.join(missing)}"
             " (apt-get install nginx prometheus prometheus-blackbox-exporter)"
         )
-    with tempfile.TemporaryDirectory(prefix="probed-scale-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep.resolve())
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="probed-scale-"))
         if args.nginx_limit:
             result = asyncio.run(nginx_limit(Path(tmp)))
             print(json.dumps(result, indent=1))
