@@ -91,6 +91,28 @@ def store_problem(backlog: Backlog, outbox: Outbox) -> str | None:
     return f"state database: {error}; {waiting} writes waiting"
 
 
+class Soon:
+    """Calls ``action`` once, ``delay`` seconds after the first of any number of calls."""
+
+    def __init__(self, action: Callable[[], None], delay: float) -> None:
+        self.action = action
+        self.delay = delay
+        self._due: asyncio.TimerHandle | None = None
+
+    def __call__(self) -> None:
+        if self._due is None:
+            self._due = asyncio.get_running_loop().call_later(self.delay, self._run)
+
+    def _run(self) -> None:
+        self._due = None
+        self.action()
+
+    def cancel(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
+
+
 @dataclass(slots=True)
 class Changes:
     """What ``Parts.apply`` changed, by monitor name."""
@@ -129,6 +151,9 @@ class Parts:
     session: aiohttp.ClientSession | None
     """The probes' HTTP session, when ``build`` made one (closed by ``aclose``)."""
     now: Callable[[], datetime]
+    status_soon: Soon | None = None
+    """The pending STATUS= update after transitions; cancelled at close, so that it does not
+    reach a notifier closed meanwhile (which would open a socket again)."""
 
     def healthy(self) -> bool:
         """Whether the watchdog should be fed: only a wedged scheduler stops it, since a
@@ -205,6 +230,8 @@ class Parts:
     async def aclose(self) -> None:
         """Close what ``build`` opened: the probe session and the store, after a last try
         at writing what waits in memory."""
+        if self.status_soon is not None:
+            self.status_soon.cancel()
         if not self.backlog.flush(None) or self.outbox.persist():
             log.error("state database writes lost at shutdown", problem=self.problem())
         with contextlib.suppress(StoreWriteError):
@@ -252,18 +279,9 @@ def build(
             problem = store_problem(backlog, outbox)
             notifier.status(summary(count_states(monitors.values()), problem))
 
-    status_due: list[asyncio.TimerHandle] = []
-
-    def report_status_due() -> None:
-        status_due.clear()
-        report_status()
-
-    def report_status_soon() -> None:
-        # Counting every monitor's state on each transition is quadratic in a mass outage
-        # (10,000 transitions × 10,000 monitors): one STATUS= line per STATUS_EVERY is plenty.
-        if not status_due:
-            loop = asyncio.get_running_loop()
-            status_due.append(loop.call_later(STATUS_EVERY, report_status_due))
+    # Counting every monitor's state on each transition is quadratic in a mass outage
+    # (10,000 transitions × 10,000 monitors): one STATUS= line per STATUS_EVERY is plenty.
+    report_status_soon = Soon(report_status, STATUS_EVERY)
 
     def store_status() -> None:
         # The dispatcher delivers held alerts, and writes them once the backlog is written.
@@ -332,6 +350,7 @@ def build(
         guard=guard,
         session=own_session,
         now=clock,
+        status_soon=report_status_soon,
     )
     parts.apply(config, initial=True)
     return parts
