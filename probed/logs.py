@@ -72,9 +72,9 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _route_stdlib(out: TextIO, threshold: int, renderer: structlog.types.Processor) -> None:
-    """Send the standard library's records (aiohttp's "Error handling request", APScheduler's
-    skipped runs, asyncio's accept() errors) through the same redaction and renderer, instead
-    of Python's plain-text last-resort handler."""
+    """Send the standard library's records (aiohttp's "Error handling request", asyncio's
+    accept() errors) through the same redaction and renderer, instead of Python's plain-text
+    last-resort handler."""
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.stdlib.add_log_level,
@@ -97,6 +97,6 @@ def _route_stdlib(out: TextIO, threshold: int, renderer: structlog.types.Process
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    # Libraries speak at INFO about routine work (APScheduler: every job run); as before (Python's
+    # Libraries speak at INFO about routine work (aiohttp's access log, say); as before (Python's
     # last-resort handler), only their warnings and errors show, unless the level is debug.
     root.setLevel(threshold if threshold <= logging.DEBUG else max(threshold, logging.WARNING))

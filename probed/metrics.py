@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from prometheus_client import (
     CollectorRegistry,
@@ -28,6 +29,24 @@ HTTP_KINDS = frozenset({"http", "keyword", "json"})
 """Monitor kinds whose checks make HTTP requests: only they have probe_http_* series."""
 HTTP_PHASES = ("resolve", "connect", "tls", "processing", "transfer")
 """probe_http_duration_seconds's phase label values, as blackbox_exporter names them."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    status: Gauge
+    succeeded: Counter
+    failed: Counter
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """A monitor's last-check gauges, made with its first result: a series made earlier would
+    say probe_success 0 about a monitor never checked."""
+
+    success: Gauge
+    duration: Gauge
+    http_status: Gauge | None
+    """Only for kinds that make an HTTP request."""
 
 
 class Metrics:
@@ -179,6 +198,10 @@ class Metrics:
             self.dns_lookup,
         )
         self._monitors: set[str] = set()
+        self._series: dict[str, _Series] = {}
+        self._results: dict[str, _Result] = {}
+        """Each monitor's per-check series: ``labels()`` locks and looks up on every call, five
+        times per check."""
         self._dns: set[str] = set()
         """Monitors of type dns: the only ones whose lookup time is a metric of its own (for
         the others it is part of probe_duration_seconds, as in blackbox_exporter's http)."""
@@ -219,13 +242,19 @@ class Metrics:
             with contextlib.suppress(KeyError):
                 self.dns_lookup.remove(name)
         self.status.labels(name).set(int(status))
-        for result in ("success", "failure"):
-            self.checks.labels(name, result)
+        self._series[name] = _Series(
+            self.status.labels(name),
+            self.checks.labels(name, "success"),
+            self.checks.labels(name, "failure"),
+        )
+        self._results.pop(name, None)  # a reload may have changed its kind
         if last is not None:
             self._set_result(name, last)
 
     def remove_monitor(self, name: str) -> None:
         self._monitors.discard(name)
+        self._series.pop(name, None)
+        self._results.pop(name, None)
         self._dns.discard(name)
         self._http.discard(name)
         self.http.remove(name)
@@ -251,11 +280,12 @@ class Metrics:
                 self.uptime.remove(name, window)
 
     def observe_check(self, name: str, result: CheckResult, status: Status) -> None:
-        if name not in self._monitors:
+        series = self._series.get(name)
+        if series is None:
             return  # removed by a reload while its check was running
-        self.checks.labels(name, "success" if result.ok else "failure").inc()
+        (series.succeeded if result.ok else series.failed).inc()
         self._set_result(name, result)
-        self.status.labels(name).set(int(status))
+        series.status.set(int(status))
 
     def set_status(self, name: str, status: Status) -> None:
         if name in self._monitors:
@@ -286,10 +316,16 @@ class Metrics:
             self.uptime.labels(name, window).set(ratio)
 
     def _set_result(self, name: str, result: CheckResult) -> None:
-        self.success.labels(name).set(1 if result.ok else 0)
-        self.duration.labels(name).set(result.duration)
-        if name in self._http:
-            self.http_status.labels(name).set(result.status_code or 0)
+        series = self._results.get(name)
+        if series is None:
+            http = self.http_status.labels(name) if name in self._http else None
+            series = self._results[name] = _Result(
+                self.success.labels(name), self.duration.labels(name), http
+            )
+        series.success.set(1 if result.ok else 0)
+        series.duration.set(result.duration)
+        if series.http_status is not None:
+            series.http_status.set(result.status_code or 0)
             if result.http is not None:
                 self.http.set(name, result.http)
         if result.cert_expires_at is not None:

@@ -109,7 +109,7 @@ def test_a_minimal_monitor_gets_the_documented_defaults(tmp_path: Path) -> None:
     assert (site.paused, site.public, site.id) == (False, True, None)
     assert (site.alert, check.headers, check.basic_auth, site.ca_file) == ((), (), None, None)
     assert config.settings.listen == "127.0.0.1:9925"
-    assert (config.settings.max_concurrent_checks, config.settings.shutdown_grace) == (64, 10.0)
+    assert (config.settings.max_concurrent_checks, config.settings.shutdown_grace) == (512, 10.0)
     assert config.email is None
 
 

@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 from probed.metrics import Metrics
-from probed.model import Status
+from probed.model import CheckResult, Status
 from probed.probes import run_probe
 from tests.monitors import make_monitor
 from tests.probe_servers import Target, issue, not_after, serve, server_context, write_ca
@@ -150,3 +150,20 @@ async def test_the_facts_become_blackbox_series_and_leave_with_the_monitor(
     text = metrics.render().decode()
     assert 'monitor="' not in text
     assert "_created" not in text
+
+
+def test_a_monitor_has_no_result_series_before_its_first_check_and_no_http_code_unless_http():
+    metrics = Metrics()
+    metrics.add_monitor("web", Status.PENDING, None, "http")
+    metrics.add_monitor("db", Status.PENDING, None, "tcp")
+    for name in ("web", "db"):
+        # A series made before any check would say probe_success 0: a failure never seen.
+        assert series(metrics, "probe_success").get((("monitor", name),)) is None
+    now = datetime.now(UTC)
+    metrics.observe_check("web", CheckResult(True, "HTTP 200", now, status_code=200), Status.UP)
+    metrics.observe_check("db", CheckResult(True, "connected", now), Status.UP)
+    assert series(metrics, "probe_success") == {(("monitor", "web"),): 1, (("monitor", "db"),): 1}
+    assert series(metrics, "probe_http_status_code") == {(("monitor", "web"),): 200}
+    metrics.add_monitor("web", Status.UP, None, "tcp")  # a reload made it a tcp monitor
+    metrics.observe_check("web", CheckResult(True, "connected", now), Status.UP)
+    assert series(metrics, "probe_http_status_code") == {}

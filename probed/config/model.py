@@ -121,8 +121,11 @@ class Settings:
     """Show monitors' URLs (credentials redacted) on the public status page and its JSON."""
     public_listen: str | None = None
     """A second listener serving only the public surface (status page, status JSON, badges)."""
-    max_concurrent_checks: int = 64
-    """Global cap on checks running at the same time."""
+    max_concurrent_checks: int = 512
+    """Global cap on checks running at the same time. A check holds its slot (and a file
+    descriptor) until it ends: at 64, 250 hanging or slow targets with a 10 s timeout held every
+    slot and healthy monitors' checks ran seconds late. 512 slots and the listener's 256
+    connections still fit in the 1,024 descriptors a process gets by default."""
     shutdown_grace: float = 10.0
     """Seconds SIGTERM waits for in-flight checks and the outbox before exiting anyway."""
     alert_max_age: float = 86400.0

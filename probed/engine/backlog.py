@@ -1,4 +1,13 @@
-"""The write-behind backlog: the pipeline's records that the state database could not take.
+"""The write-behind backlog: the pipeline's records batched into few transactions, and those
+the state database could not take.
+
+While ``run`` runs (the daemon's case), a check that changed no state is not written at once: it
+waits at most ``FLUSH_EVERY`` seconds or ``FLUSH_SIZE`` records and goes in one transaction with
+the others, since a commit per check was most of the store's cost at thousands of monitors. A
+record with transitions (or a state change) writes the waiting ones first, then itself, at once,
+so records reach the database in the order they happened and alerts are not delayed. Stopping
+``run`` writes what waits. Without ``run`` (tests driving the pipeline) every record is written
+at once.
 
 When a check's or a state change's transaction fails because the file cannot take it (a full
 disk: ``StoreWriteError``), the exact record (its result, the state it led to and its
@@ -32,6 +41,10 @@ LIMIT = 20_000
 BATCH = 500
 """Records written per flush transaction: one commit for many, and the loop runs between."""
 RETRY_EVERY = 5.0
+FLUSH_EVERY = 0.5
+"""Longest a check without a state change waits before its batch is written."""
+FLUSH_SIZE = 200
+"""Checks per batch transaction at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,9 @@ class Backlog:
         self._held: Counter[int] = Counter()
         """Records waiting per monitor id, so a drop need not scan the whole queue."""
         self._dropped = 0
+        self._batching = False
+        self._pending: list[tuple[Record, Callable[[list[int]], None] | None]] = []
+        """Checks without transitions waiting for their batch (only while ``run`` runs)."""
 
     @property
     def waiting(self) -> int:
@@ -77,30 +93,88 @@ class Backlog:
         if self._queue:
             self._hold(record)
             return False
+        if self._batching and record.result is not None and not record.transitions:
+            # Its hook runs in the batch's transaction, or outside it if that fails.
+            self._pending.append((record, then))
+            if len(self._pending) >= FLUSH_SIZE:
+                self.write_pending()
+            return True
+        if self._pending and not self.write_pending():
+            self._hold(record)
+            return False
         try:
             self._store(record, then)
         except StoreWriteError as exc:
-            self.metrics.store_error("check" if record.result is not None else "state_change")
-            self.error = str(exc)
-            log.error("state database refused a write: held in memory", error=str(exc))
+            self._refused("check" if record.result is not None else "state_change", exc)
             self._hold(record)
             self.on_change()
             return False
         return True
 
+    def write_pending(self) -> bool:
+        """Write the batched checks in one transaction; False when the store refused them
+        (they are held then, in order, and the hooks that had not run have run outside)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return True
+        ran = 0
+
+        def counting(then: Callable[[list[int]], None] | None) -> Callable[[list[int]], None]:
+            def run(ids: list[int]) -> None:
+                nonlocal ran
+                ran += 1
+                if then is not None:
+                    then(ids)
+
+            return run
+
+        try:
+            with self.store.transaction():
+                for record, then in pending:
+                    self._store(record, counting(then))
+        except StoreWriteError as exc:
+            self._refused("check", exc)
+            # Those that ran wrote into the failed transaction: what they wrote (alerts) the
+            # outbox keeps in memory. The others run now, as for a single refused write.
+            for _, then in pending[ran:]:
+                if then is not None:
+                    then([])
+            for record, _ in pending:
+                self._hold(record)
+            self.on_change()
+            return False
+        return True
+
+    def _refused(self, operation: str, exc: StoreWriteError) -> None:
+        self.metrics.store_error(operation)
+        self.error = str(exc)
+        log.error("state database refused a write: held in memory", error=str(exc))
+
     def flush(self, batch: int | None = BATCH) -> bool:
         """Write held records oldest first, ``batch`` per transaction (None: all in one), until
-        none is left or one fails; True when none is left."""
+        none is left or one fails; True when none is left. Batched checks go first."""
+        self.write_pending()
         while self._queue:
             if not self._step(batch):
                 return False
         return True
 
     async def run(self, every: float = RETRY_EVERY) -> None:
-        """Retry every ``every`` seconds until cancelled; checks run between batches."""
-        while True:
-            await asyncio.sleep(every)
-            await self._drain()
+        """Batch checks (see the module's docstring) and retry held records every ``every``
+        seconds, until cancelled; what is batched then is written (or held) before returning."""
+        self._batching = True
+        retried = 0.0
+        try:
+            while True:
+                await asyncio.sleep(min(FLUSH_EVERY, every))
+                self.write_pending()
+                retried += min(FLUSH_EVERY, every)
+                if retried >= every:
+                    retried = 0.0
+                    await self._drain()
+        finally:
+            self._batching = False
+            self.write_pending()
 
     async def _drain(self) -> None:
         for _ in range(len(self._queue) // BATCH + 1):

@@ -3,6 +3,7 @@ v2 API (/v2), and the public status page, its JSON and badges (probed.web.public
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from aiohttp import web
@@ -19,7 +20,9 @@ PROBLEM: web.AppKey[Callable[[], str | None]] = web.AppKey("problem")
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    body = request.app[METRICS].render()
+    # In a thread: at 10,000 monitors the text takes seconds of CPU to render, and on the
+    # loop every check would wait for it. prometheus_client's metrics are thread-safe.
+    body = await asyncio.to_thread(request.app[METRICS].render)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
