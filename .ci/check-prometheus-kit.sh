@@ -16,14 +16,18 @@ echo "check-prometheus-kit: $("$promtool" --version 2>&1 | head -n 1)"
 "$promtool" check rules probed.rules.yml
 "$promtool" test rules probed.rules.test.yml
 
-# The Grafana dashboard's queries must parse as PromQL: wrap each (with $monitor → .*) in a
-# recording rule (JSON is YAML) and let promtool check them.
+# The Grafana dashboard's queries must parse as PromQL: wrap each (Grafana's interval variables
+# → 5m, the others such as $monitor and $instance → .*) in a recording rule (JSON is YAML) and
+# let promtool check them.
 dashboard_rules=$(mktemp --suffix=.yml)
 trap 'rm -f "$dashboard_rules"' EXIT
 python3 - ../grafana/probed-dashboard.json >"$dashboard_rules" <<'PY'
-import json, sys
+import json, re, sys
 panels = json.load(open(sys.argv[1]))["panels"]
-exprs = [t["expr"].replace("$monitor", ".*") for p in panels for t in p.get("targets", [])]
+def plain(expr):
+    expr = re.sub(r"\$\{?__\w*interval\}?", "5m", expr)
+    return re.sub(r"\$\{?\w+\}?", ".*", expr)
+exprs = [plain(t["expr"]) for p in panels for t in p.get("targets", [])]
 rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(exprs)]
 json.dump({"groups": [{"name": "grafana-dashboard", "rules": rules}]}, sys.stdout)
 PY
