@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class Page(HTMLParser):
         self.scripts = 0
         self.svgs = 0
         self._monitor: str | None = None
+        self._first = date.min
         self._in_script = False
         self.feed(html)
 
@@ -40,13 +41,20 @@ class Page(HTMLParser):
         if tag == "article" and a.get("data-monitor"):
             self._monitor = a["data-monitor"]
             self.bars[self._monitor] = []
+        if tag == "div" and a.get("data-first") and self._monitor is not None:
+            self._first = date.fromisoformat(a["data-first"] or "")
         if tag == "i" and self._monitor is not None:
-            self.bars[self._monitor].append(a.get("title") or "")
+            self.bars[self._monitor].append(a.get("title") or self._derived(a.get("class")))
         if tag == "script":
             self.scripts += 1
             self._in_script = True
         if tag == "svg":
             self.svgs += 1
+
+    def _derived(self, cls: str | None) -> str:
+        """The title refresh.js gives a bar the HTML leaves without one (perfect or no data)."""
+        day = self._first + timedelta(days=len(self.bars[self._monitor or ""]))
+        return f"{day.isoformat()}: " + ("100% up, no downtime" if cls == "a" else "no data")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
