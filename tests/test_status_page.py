@@ -44,7 +44,11 @@ class Page(HTMLParser):
         if tag == "div" and a.get("data-first") and self._monitor is not None:
             self._first = date.fromisoformat(a["data-first"] or "")
         if tag == "i" and self._monitor is not None:
-            self.bars[self._monitor].append(a.get("title") or self._derived(a.get("class")))
+            # A run of days (class "a12", "n30") stands for as many bars, as refresh.js has it.
+            run = re.fullmatch(r"([an])(\d+)", a.get("class") or "")
+            kind, count = (run[1], int(run[2])) if run else (a.get("class"), 1)
+            for _ in range(count):
+                self.bars[self._monitor].append(a.get("title") or self._derived(kind))
         if tag == "script":
             self.scripts += 1
             self._in_script = True

@@ -49,32 +49,45 @@ def bar(day: Day) -> str:
     return f'<i class={day_class(day.ratio)} title="{day_title(day)}"></i>'
 
 
-PERFECT_BAR = "<i class=a></i>"
-NO_DATA_BAR = "<i></i>"
-
-
 class Bars:
-    """One ``<i>`` per day, coloured by class; 45,000 on a page of 500 monitors, so each is
-    as short as it can be. Most days are either perfect (class ``a``) or before the monitor
-    existed (no class): those carry no title here, and ``refresh.js`` gives them theirs
-    ("2026-11-02: 100% up, no downtime", "…: no data") from the row's ``data-first`` date
-    and the bar's position. Days with downtime carry their date, ratio and downtime as a
-    ``title`` in the HTML, so they read the same with JavaScript off."""
+    """One bar per day, coloured by class; 45,000 days on a page of 500 monitors, so the
+    markup is as short as it can be. A day with downtime is an ``<i>`` of its own with its
+    date, ratio and downtime as a ``title``, so it reads the same with JavaScript off. Runs
+    of perfect days (class ``a``) and of days before the monitor existed (``n``, or no class)
+    are one ``<i>`` each, ``a12`` being twelve perfect days, as wide as twelve bars (status.css)
+    and without a title: ``refresh.js`` splits each run into one ``<i>`` per day and gives it
+    its tooltip ("2026-11-02: 100% up, no downtime", "…: no data") from the row's
+    ``data-first`` date and the bar's position."""
 
     def __call__(self, days: list[Day]) -> Markup:
         out = []
+        run, length = "", 0
         for d in days:
             if d.down_seconds > 0:
+                if length:
+                    out.append(_run(run, length))
+                    length = 0
                 out.append(bar(d))
-            elif d.up_seconds > 0:
-                out.append(PERFECT_BAR)
-            else:
-                out.append(NO_DATA_BAR)
+                continue
+            kind = "a" if d.up_seconds > 0 else "n"
+            if kind != run and length:
+                out.append(_run(run, length))
+                length = 0
+            run = kind
+            length += 1
+        if length:
+            out.append(_run(run, length))
         first = days[0].date.isoformat() if days else ""
         return Markup(
             f'<div class="bars" data-first="{first}" role="img"'
             f' aria-label="daily uptime, last 90 days">{"".join(out)}</div>'
         )
+
+
+def _run(kind: str, length: int) -> str:
+    if length == 1:
+        return "<i class=a></i>" if kind == "a" else "<i></i>"
+    return f"<i class={kind}{length}></i>"
 
 
 def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
