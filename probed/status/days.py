@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import NamedTuple
 
 from probed.history.uptime import Span, Timeline
@@ -37,7 +38,9 @@ def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[
     start, count = first.timestamp(), len(calendar)
     up = _per_day(timeline.up, start, count)
     down = _per_day(timeline.down, start, count)
-    return list(map(Day, calendar, up, down))
+    # tuple.__new__ rather than Day(...): the namedtuple's own __new__ is a Python function,
+    # and 45,000 calls of it were a fifth of the page's reading time.
+    return list(map(tuple.__new__, repeat(Day), zip(calendar, up, down, strict=True)))
 
 
 def _per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:

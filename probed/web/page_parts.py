@@ -59,15 +59,25 @@ class Bars:
     its tooltip ("2026-11-02: 100% up, no downtime", "…: no data") from the row's
     ``data-first`` date and the bar's position."""
 
+    def __init__(self) -> None:
+        self._tails: dict[tuple[float, float], str] = {}
+        """The class and the title after the date, by up and down seconds: the same
+        downtime recurs across days and monitors, and formatting it is most of a bar's cost."""
+
     def __call__(self, days: list[Day]) -> Markup:
         out = []
+        tails = self._tails
         run, length = "", 0
         for d in days:
             if d.down_seconds > 0:
                 if length:
                     out.append(_run(run, length))
                     length = 0
-                out.append(bar(d))
+                key = (d.up_seconds, d.down_seconds)
+                tail = tails.get(key)
+                if tail is None:
+                    tail = tails[key] = _tail(d)
+                out.append(f'<i class={tail[0]} title="{d.date.isoformat()}: {tail[1:]}"></i>')
                 continue
             kind = "a" if d.up_seconds > 0 else "n"
             if kind != run and length:
@@ -82,6 +92,12 @@ class Bars:
             f'<div class="bars" data-first="{first}" role="img"'
             f' aria-label="daily uptime, last 90 days">{"".join(out)}</div>'
         )
+
+
+def _tail(day: Day) -> str:
+    """A day with downtime's class letter, then its title without the date."""
+    title = day_title(day)
+    return day_class(day.ratio) + title[title.index(": ") + 2 :]
 
 
 def _run(kind: str, length: int) -> str:
