@@ -17,6 +17,11 @@ from probed.store.checks import ids_filter
 from probed.store.reasons import Reasons
 from probed.units import from_ms, to_ms
 
+# Stored values to members by dict look-up: the status page reads thousands of rows, and an
+# Enum call per value costs several times a look-up.
+_KINDS = {k.value: k for k in TransitionKind}
+_STATUSES = {s.value: s for s in Status}
+
 
 class ChangeRow(NamedTuple):
     """One stored transition, as history reads it."""
@@ -109,7 +114,7 @@ class Transitions:
             at = from_ms(at_ms)
             assert at is not None
             out[mid].append(
-                ChangeRow(id_, TransitionKind(kind), Status(new), at, reason, from_ms(outage_ms))
+                ChangeRow(id_, _KINDS[kind], _STATUSES[new], at, reason, from_ms(outage_ms))
             )
         return out
 
