@@ -19,7 +19,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from probed.config.channels import AlertmanagerChannel, AppriseChannel, WebhookChannel
+from probed.config.channels import (
+    AlertmanagerChannel,
+    AppriseChannel,
+    WebhookChannel,
+    apprise_problem,
+)
 from probed.units import utcnow
 from tests.alert_fixtures import Harness, email_channel, failed, monitor
 from tests.channel_fixtures import Receiver, channels_config
@@ -39,6 +44,11 @@ async def main(count: int) -> None:
         "alertmanager": AlertmanagerChannel(urls=(am.url,)),
         "apprise": AppriseChannel(urls=(f"json://{chat.url.removeprefix('http://')}/chat",)),
     }
+    # As the daemon does when it reads monitors.toml: checking each apprise URL loads apprise's
+    # plugins before the first alert (a config built here would skip it).
+    for url in alerts["apprise"].urls:
+        if problem := apprise_problem(url):
+            sys.exit(problem)
     names = [f"m{i}" for i in range(count)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp)

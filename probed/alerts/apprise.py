@@ -34,13 +34,8 @@ class AppriseNotifier:
         self.settings = settings
         self._took: dict[str, set[int]] = {}
         """By Message-ID: the URLs (by index) that already took it."""
-        # apprise loads its service plugins on first use, which takes about a second: at
-        # start-up (the config check did it already), not on the way of the first alert.
-        import apprise
-
-        with quiet_apprise():
-            for url in settings.urls:
-                apprise.Apprise.instantiate(url)
+        # No warm-up here: reading the config (``apprise_problem``) instantiated every URL in
+        # this process already, which loads apprise's plugins before the first alert.
 
     async def send(self, message: Message) -> str:
         took = self._took.setdefault(message.message_id, set())

@@ -7,8 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from probed.cli.api_client import EXIT_USAGE, TOKEN_NOTE, _run, call
-from probed.config.reader import parse_duration
+from probed.cli.api_client import EXIT_USAGE, TOKEN_NOTE, _run, call, for_problem
 
 LEVELS = ("info", "warning", "critical")
 
@@ -19,11 +18,8 @@ def cmd_announce(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     body: dict[str, Any] = {"message": args.message, "level": args.level}
     if args.for_ is not None:
-        try:
-            if parse_duration(args.for_) <= 0:
-                raise ValueError('"--for" must be longer than 0')
-        except ValueError as exc:
-            print(f"probed announce: {exc}", file=sys.stderr)
+        if problem := for_problem(args.for_):
+            print(f"probed announce: {problem}", file=sys.stderr)
             return EXIT_USAGE
         body["for"] = args.for_
 

@@ -169,14 +169,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return _run(status, args)
 
 
+def for_problem(value: str) -> str | None:
+    """Why a ``--for`` duration is unusable, or None (the daemon re-reads the text itself)."""
+    try:
+        if parse_duration(value) <= 0:
+            return '"--for" must be longer than 0'
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def cmd_pause(args: argparse.Namespace) -> int:
     body = None
     if args.for_ is not None:
-        try:
-            if parse_duration(args.for_) <= 0:
-                raise ValueError('"--for" must be longer than 0')
-        except ValueError as exc:
-            print(f"probed pause: {exc}", file=sys.stderr)
+        if problem := for_problem(args.for_):
+            print(f"probed pause: {problem}", file=sys.stderr)
             return EXIT_USAGE
         body = {"for": args.for_}
 
