@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 from datetime import timedelta
@@ -9,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from probed.history import Retention, rollup
+from probed.history.jobs import REFRESH_GAP
 from probed.history.uptime import timeline
 from probed.model import Status
 from tests.history_fixtures import T0, FakeClock, Harness, monitor
@@ -268,7 +270,40 @@ async def test_a_new_monitor_has_its_uptime_ratio_from_its_first_check(harness):
     await harness.check("a", ok=False)
     harness.clock.advance(60)
     await harness.check("a", ok=False)  # down (down_after 2), backdated a minute
+    # Transitions this close together share one refresh, at most REFRESH_GAP later.
+    await asyncio.sleep(REFRESH_GAP * 2)
     assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) == 0.5
+
+
+async def test_a_burst_of_transitions_is_refreshed_in_one_read_soon_after(harness):
+    h = harness
+    sample = h.metrics.registry.get_sample_value
+    await h.check("a")
+    await h.check("b")
+    await asyncio.sleep(REFRESH_GAP * 2)
+    reads = []
+    timelines = h.history.timelines
+
+    def counted(ids, since=None):
+        reads.append(sorted(ids))
+        return timelines(ids, since)
+
+    h.history.timelines = counted
+    h.clock.advance(60)
+    for _ in range(2):  # down_after 2: seems down, then down, for both
+        await h.check("a", ok=False)
+        await h.check("b", ok=False)
+        h.clock.advance(60)
+    first = reads[:]
+    await asyncio.sleep(REFRESH_GAP * 2)
+    ida, idb = h.tracked("a").id, h.tracked("b").id
+    # One read at the first transition, then one for everything that changed after it.
+    assert first == [[ida]]
+    assert reads == [[ida], sorted([ida, idb])]
+    for name in ("a", "b"):
+        assert sample("probed_uptime_ratio", {"monitor": name, "window": "1d"}) == pytest.approx(
+            1 / 3
+        )
 
 
 async def test_hourly_rollups_older_than_90_days_become_daily_ones_and_reads_use_them(harness):

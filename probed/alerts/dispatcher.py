@@ -15,6 +15,7 @@ flush (held digests included).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -31,6 +32,10 @@ log = structlog.get_logger("probed")
 
 FIRST_RETRY = 5.0
 MAX_RETRY = 300.0
+MIN_GAP = 0.25
+"""Shortest time between the starts of two rounds woken by new rows. A round reads every pending
+row; in a mass outage thousands of monitors go down within seconds, each waking the dispatcher,
+and a round per transition made that quadratic. A lone alert still goes at once."""
 IDLE_ROUND = 60.0
 """Longest wait between rounds when nothing is due (expiry and pruning still need rounds)."""
 KEEP_FINISHED = timedelta(days=30)
@@ -54,6 +59,7 @@ class Dispatcher:
         max_age: float = 86400.0,
         remind: Callable[[datetime], datetime | None] | None = None,
         bell: asyncio.Event | None = None,
+        min_gap: float = MIN_GAP,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -62,9 +68,11 @@ class Dispatcher:
         self.now = now
         self.max_age = max_age
         self.remind = remind
+        self.min_gap = min_gap
         self._wake = bell or asyncio.Event()
         """Set when new rows were committed (the recorder rings it) or on stop."""
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._first = True
         self._paused: dict[str, datetime] = {}
         """Channels backing off after a transient failure, until when."""
@@ -83,10 +91,12 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Deliver until ``stop``; the last round flushes whatever it can."""
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 self._wake.clear()
                 flush = self._stopping
+                began = loop.time()
                 if flush and self._busy:
                     await asyncio.wait(list(self._busy.values()))
                 try:
@@ -102,6 +112,11 @@ class Dispatcher:
                         await self._wake.wait()
                 except TimeoutError:
                     pass
+                if not self._stopping and (rest := began + self.min_gap - loop.time()) > 0:
+                    # Woken soon after a round: let the rows of a burst gather (stop does not wait).
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(rest):
+                            await self._stopped.wait()
         finally:
             for worker in list(self._busy.values()):
                 worker.cancel()
@@ -118,6 +133,7 @@ class Dispatcher:
         if task is None:
             return
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         done, _ = await asyncio.wait({task}, timeout=max(0.0, grace))
         if not done:

@@ -91,6 +91,9 @@ class Outbox:
         """Why the last write failed, while rows are held in memory."""
         self.held = Held(on_change)
         """Rows and marks the file could not take yet; readers here see them as rows."""
+        self._parsed: dict[int, tuple[str, Payload]] = {}
+        """Payloads already decoded, by row id (with their JSON, which a row never changes):
+        the dispatcher reads every pending row each round, thousands in a mass outage."""
 
     @property
     def waiting(self) -> int:
@@ -184,11 +187,25 @@ class Outbox:
     def rows(self, status: AlertStatus | None = None) -> list[OutboxRow]:
         """All rows (or those with ``status``), oldest first, held ones included."""
         wanted = None if status is None else str(status)
-        stored = [_row(r) for r in self.table.rows(wanted) if r.id not in self.held.rows]
+        row = self._row
+        stored = [row(r) for r in self.table.rows(wanted) if r.id not in self.held.rows]
+        if status is AlertStatus.PENDING and len(self._parsed) > 2 * len(stored) + 1000:
+            # Keep the decoded payloads of the rows still pending (and the held ones).
+            keep = {r.id for r in stored} | set(self.held.rows)
+            self._parsed = {i: p for i, p in self._parsed.items() if i in keep}
         if not self.held.rows:
             return stored
-        held = [_row(r) for r in self.held.rows.values() if wanted in (None, r.status)]
+        held = [row(r) for r in self.held.rows.values() if wanted in (None, r.status)]
         return sorted(stored + held, key=lambda row: row.created_at)
+
+    def _row(self, r: OutboxRecord) -> OutboxRow:
+        known = self._parsed.get(r.id)
+        if known is not None and known[0] == r.payload:
+            payload = known[1]
+        else:
+            payload = Payload.from_json(json.loads(r.payload))
+            self._parsed[r.id] = (r.payload, payload)
+        return _row(r, payload)
 
     def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         self._change(
@@ -243,7 +260,7 @@ class Outbox:
         """Pending rows created before ``cutoff``."""
         if self.held.rows:
             return [r for r in self.pending() if r.created_at < cutoff]
-        return [_row(r) for r in self.table.rows(str(AlertStatus.PENDING), cutoff)]
+        return [self._row(r) for r in self.table.rows(str(AlertStatus.PENDING), cutoff)]
 
     def queue(self, now: datetime) -> tuple[int, float]:
         """(number of pending rows, age in seconds of the oldest, 0 when none)."""
@@ -299,14 +316,14 @@ class Outbox:
             self._failed(exc)
 
 
-def _row(r: OutboxRecord) -> OutboxRow:
+def _row(r: OutboxRecord, payload: Payload) -> OutboxRow:
     return OutboxRow(
         id=r.id,
         monitor=r.monitor,
         kind=AlertKind(r.kind),
         channel=r.channel,
         created_at=r.created_at,
-        payload=Payload.from_json(json.loads(r.payload)),
+        payload=payload,
         message_id=r.message_id,
         status=AlertStatus(r.status),
         digest=r.digest,

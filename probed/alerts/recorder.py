@@ -22,6 +22,10 @@ from probed.engine.slowness import is_degraded, mean, sample_after
 from probed.errors import StoreWriteError
 from probed.model import CheckResult, Status, Transition
 
+_Basis = tuple[Monitor, Config, datetime | None, datetime | None]
+"""What a down monitor's next reminder time follows from: its settings (the objects, which a
+reload replaces), the outage's start and the state's since."""
+
 STREAK_KEPT = 10
 """Failed checks of a streak remembered for the DOWN message; older ones are dropped."""
 
@@ -48,6 +52,10 @@ class AlertRecorder:
         """Called after rows were written. Safe inside the transaction: it only sets an event,
         and the dispatcher cannot run before this synchronous commit has finished."""
         self._streaks: dict[str, list[CheckResult]] = {}
+        self._next_reminder: dict[str, tuple[_Basis, datetime | None]] = {}
+        """Per down monitor, when its next REMINDER is due (None: never), with what that was
+        worked out from; the dispatcher asks every round, and asking the outbox for each down
+        monitor each time made a mass outage quadratic."""
 
     def __call__(
         self,
@@ -85,12 +93,30 @@ class AlertRecorder:
     def remind(self, now: datetime) -> datetime | None:
         """Queue the REMINDERs due now; when the next one will be due (None: none pending)."""
         upcoming: list[datetime] = []
+        known = self._next_reminder
         for tracked in list(self.monitors.values()):
             monitor, state = tracked.monitor, tracked.state
-            if state.status is not Status.DOWN or not self._channels(monitor):
+            if state.status is not Status.DOWN:
+                known.pop(monitor.name, None)
+                continue
+            # The due time depends on these alone (and on the outbox, which only the recorder
+            # writes alerts of this outage to: the DOWN alert before the state is DOWN, then
+            # the reminders below).
+            basis = (monitor, self.config, state.outage_start, state.since)
+            cached = known.get(monitor.name)
+            if cached is not None and _same(cached[0], basis):
+                due = cached[1]
+                if due is None or due > now:
+                    if due is not None:
+                        upcoming.append(due)
+                    continue
+            if not self._channels(monitor):
+                known[monitor.name] = (basis, None)
                 continue
             last = self.outbox.last_outage_alert(monitor.name, state.outage_start)
-            if reminder_due_at(monitor, state, last) is None:
+            due = reminder_due_at(monitor, state, last)
+            known[monitor.name] = (basis, due)
+            if due is None:
                 continue
             event = Event(monitor=monitor, now=now, state=state, last_alert_at=last)
             alerts = alerts_for(event, CertMarks()).alerts
@@ -98,8 +124,11 @@ class AlertRecorder:
             with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
                 self._write(tracked, alerts, now, state.status)
             due = reminder_due_at(monitor, state, now if alerts else last)
+            known[monitor.name] = (basis, due)
             if due is not None:
                 upcoming.append(due)
+        for name in [n for n in known if n not in self.monitors]:
+            del known[name]
         return min(upcoming, default=None)
 
     def _remember(self, name: str, result: CheckResult | None) -> list[CheckResult]:
@@ -160,3 +189,9 @@ def _slowness(tracked: Tracked, result: CheckResult | None) -> tuple[bool, float
     if degraded == tracked.degraded or average is None:
         return None
     return degraded, average
+
+
+def _same(a: _Basis, b: _Basis) -> bool:
+    # Identity for the settings: comparing two configs of 10,000 monitors field by field
+    # would cost more than the lookup this saves.
+    return a[0] is b[0] and a[1] is b[1] and a[2] == b[2] and a[3] == b[3]

@@ -21,6 +21,8 @@ from probed.status.slo import budget
 log = structlog.get_logger("probed")
 
 _CHECKED = (Status.UP, Status.SEEMS_DOWN, Status.DOWN)
+REFRESH_GAP = 0.25
+"""Seconds between two uptime refreshes caused by transitions (see on_transitions)."""
 MAX_STEPS = 24
 """Roll-up hours and prune batches per maintenance round; each is one short transaction and the
 event loop runs checks between them."""
@@ -45,8 +47,21 @@ class Housekeeping:
         self.every = every
         self.maintain_every = maintain_every
         self.monotonic = monotonic
+        self._dirty: dict[str, Tracked] = {}
+        """Monitors whose transitions came while a refresh was held back (REFRESH_GAP)."""
+        self._refreshed_at = -REFRESH_GAP
+        self._held: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
+        try:
+            await self._rounds()
+        finally:
+            # Stopping: a refresh held back must not read a store about to close.
+            if self._held is not None:
+                self._held.cancel()
+                self._held = None
+
+    async def _rounds(self) -> None:
         due = self.monotonic()  # catch up at once after the daemon was stopped
         while True:
             try:
@@ -105,5 +120,36 @@ class Housekeeping:
 
     def on_transitions(self, tracked: Tracked, transitions: Sequence[Transition]) -> None:
         """A pipeline sink: a monitor's ratios change with its state, so refresh them now
-        rather than at the next minute (a new monitor gets its series at its first check)."""
-        self.refresh_uptime([tracked])
+        rather than at the next minute (a new monitor gets its series at its first check).
+
+        Each refresh is a store read. In a mass outage thousands of monitors change within
+        seconds, so after one refresh the next waits up to REFRESH_GAP and covers every monitor
+        that changed meanwhile: one read for many instead of one per transition."""
+        self._dirty[tracked.monitor.name] = tracked
+        if self._held is not None:
+            return
+        wait = self._refreshed_at + REFRESH_GAP - self.monotonic()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            wait = 0.0  # no loop to come back later (a caller driving the pipeline directly)
+        if wait <= 0:
+            self.refresh_pending()
+        else:
+            self._held = loop.call_later(wait, self.refresh_pending)
+
+    def refresh_pending(self) -> None:
+        """Refresh the ratios of the monitors changed since the last refresh."""
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+        dirty = [t for name, t in self._dirty.items() if self.monitors.get(name) is t]
+        self._dirty.clear()
+        self._refreshed_at = self.monotonic()
+        if not dirty:
+            return
+        try:
+            self.refresh_uptime(dirty)
+        except Exception:
+            # From a timer, nobody else would hear of it; the minute's refresh tries again.
+            log.exception("uptime refresh failed")
