@@ -62,7 +62,7 @@ def _subject(kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind 
     if kind is AlertKind.DIGEST:
         names = {q.monitor for q in payloads}
         word = "UP" if digest_of is AlertKind.UP else "DOWN"
-        return f"[probed] {word}: {len(names)} monitors"
+        return f"[probed] {word}: {len(names)} monitor{'s' * (len(names) != 1)}"
     if kind is AlertKind.DOWN:
         return f"[probed] DOWN: {name}"
     if kind is AlertKind.UP:

@@ -170,7 +170,8 @@ class Outbox:
         self, kind: AlertKind, channel: str, now: datetime, storm: StormRule
     ) -> tuple[bool, str | None, datetime]:
         """(held, digest key of the group to join or None for a new one, due time)."""
-        count, first = self.table.recent(channel, str(kind), now - timedelta(seconds=storm.window))
+        since = now - timedelta(seconds=storm.window)
+        count, first = self.table.recent(channel, str(kind), since, storm.threshold)
         if count < storm.threshold or first is None:
             return False, None, now
         # Join the open group (held, not tried yet, window not over), else open a new one
