@@ -56,6 +56,7 @@ from bench.scale_parts import (
     Hostile,
     Nginx,
     Proc,
+    current_rss,
     loadavg,
     missing_binaries,
     quantiles,
@@ -63,6 +64,9 @@ from bench.scale_parts import (
 )
 from probed.engine.scheduler import phase_offset
 from tests.daemon_proc import free_port
+
+RSS_EVERY = 30.0
+"""Seconds between two samples of probed's resident set in the window."""
 
 
 @dataclass
@@ -312,7 +316,12 @@ async def measure(plan: Plan, tmp: Path) -> dict[str, object]:
         db0, log0 = probed.db_bytes(), probed.log_bytes()
         t0 = time.time()
         profiler = profile(probed.proc, plan.window, tmp, plan.profile)
-        await asyncio.sleep(plan.window)
+        # probed's resident set through the window: flat, or growing by how much per hour.
+        rss_trace: list[tuple[float, float]] = []
+        while (left := t0 + plan.window - time.time()) > 0:
+            if probed.proc is not None:
+                rss_trace.append((time.time() - t0, current_rss(probed.proc.pid) / 2**20))
+            await asyncio.sleep(min(RSS_EVERY, left))
         t1 = time.time()
         if profiler is not None:
             await asyncio.to_thread(profiler.popen.wait, 30)
@@ -345,6 +354,7 @@ async def measure(plan: Plan, tmp: Path) -> dict[str, object]:
                 "prometheus": per_thousand(cpu["prometheus"], done["blackbox"]),
             },
             "rss_mb": {k: v / 2**20 for k, v in rss.items()},
+            "probed_rss_trace_mb": rss_trace,
             "probed_lag_nginx": [*quantiles(lags), max(lags, default=float("nan"))],
             "probed_late_seconds": late_seconds(by_uri, plan.interval, t0),
             "probed_lag_histogram": [
@@ -558,6 +568,16 @@ def report(r: dict[str, object]) -> None:
         f" max {lag[2] * 1000:.0f} ms; histogram p50 {hist[0] * 1000:.0f} ms,"
         f" p99 {hist[1] * 1000:.0f} ms"
     )
+    trace = r["probed_rss_trace_mb"]
+    assert isinstance(trace, list)
+    if len(trace) >= 2:
+        (t_a, first), (t_b, last) = trace[0], trace[-1]
+        rest = [mb for _, mb in trace[len(trace) // 2 :]]
+        print(
+            f"probed RSS in the window: {first:.0f} MB at start, {last:.0f} MB at the end"
+            f" ({(last - first) / max(t_b - t_a, 1) * 3600:+.0f} MB/h), second half"
+            f" {min(rest):.0f}–{max(rest):.0f} MB, {len(trace)} samples"
+        )
     jit = r["jitter"]
     assert isinstance(jit, dict)
     for name in ("probed", "blackbox"):

@@ -48,9 +48,18 @@ def cpu_seconds(pid: int) -> float:
 
 def peak_rss(pid: int) -> int:
     """The process's peak resident set (VmHWM), in bytes."""
+    return _status_kib(pid, "VmHWM:") * 1024
+
+
+def current_rss(pid: int) -> int:
+    """The process's resident set now (VmRSS), in bytes."""
+    return _status_kib(pid, "VmRSS:") * 1024
+
+
+def _status_kib(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
+        if line.startswith(key):
+            return int(line.split()[1])
     return 0
 
 
