@@ -320,3 +320,26 @@ async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_
     ]
     assert "expires in 14 days" in smtp.inbox[0].part("plain")
     await h.close()
+
+
+async def test_a_storm_longer_than_its_window_sends_a_digest_per_window_not_per_round(
+    tmp_path, smtp
+):
+    # One monitor down every second for two minutes, the dispatcher running every second:
+    # the storm outlasts the first digest's window, and the rest must not leave as dozens
+    # of digests of one or two monitors each.
+    names = [f"m{i:03}" for i in range(120)]
+    h = harness(tmp_path, smtp, names=names)
+    for name in names:
+        await h.go_down(name)
+        await h.dispatcher.run_once()
+        h.clock.advance(1)
+    h.clock.advance(60)
+    await h.dispatcher.run_once()
+    subjects = smtp.subjects()
+    assert subjects[:3] == ["[probed] DOWN: m000", "[probed] DOWN: m001", "[probed] DOWN: m002"]
+    # The first digest closes a window after the storm's first alert (m003…m059), the
+    # second a window after it opened (m060…m119).
+    assert subjects[3:] == ["[probed] DOWN: 57 monitors", "[probed] DOWN: 60 monitors"]
+    assert all(r.status is AlertStatus.SENT for r in h.rows())
+    await h.close()

@@ -175,10 +175,14 @@ class Outbox:
         if count < storm.threshold or first is None:
             return False, None, now
         # Join the open group (held, not tried yet, window not over), else open a new one
-        # that ends with the window of the storm's first alert.
+        # that ends with the window of the storm's first alert; or, when the storm has
+        # outlasted a digest already (its rows are still in the window), a window from now:
+        # otherwise every round of a long storm would send a digest of its few latest rows.
         open_group = self.table.open_group(channel, str(kind), now)
         if open_group is not None:
             return True, open_group[0], open_group[1]
+        if self.table.digested_since(channel, str(kind), since):
+            return True, None, now + timedelta(seconds=storm.window)
         return True, None, first + timedelta(seconds=storm.window)
 
     def pending(self) -> list[OutboxRow]:

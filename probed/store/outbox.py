@@ -134,6 +134,15 @@ class OutboxTable:
         ).fetchall()
         return len(rows), from_ts(rows[0][0]) if rows else None
 
+    def digested_since(self, channel: str, kind: str, since: datetime) -> bool:
+        """Whether a row of one channel and kind created after ``since`` joined a digest."""
+        row = self._db.execute(
+            "SELECT 1 FROM outbox WHERE channel = ? AND kind = ? AND created_at > ?"
+            " AND digest IS NOT NULL LIMIT 1",
+            (channel, kind, to_ts(since)),
+        ).fetchone()
+        return row is not None
+
     def open_group(self, channel: str, kind: str, now: datetime) -> tuple[str, datetime] | None:
         """(digest, due) of the newest held group not tried yet whose window is still open."""
         row = self._db.execute(
