@@ -1,0 +1,124 @@
+"""Start-up to READY=1 at N monitors (issue 13): wall and CPU seconds from spawning
+``probed run`` to its READY=1 on a NOTIFY_SOCKET of the bench's own, on a fresh state directory
+and again on the database the first start left (a restart or an upgrade).
+
+    .venv/bin/python bench/startup.py [--monitors 10000] [--repeat 3]
+    .venv/bin/python bench/startup.py --profile /tmp/start.prof   # cProfile of each start
+
+The monitors are plain http monitors of ``http://127.0.0.1:PORT/p/<i>`` where nothing listens:
+the daemon is stopped (SIGTERM) as soon as it is READY, so no check needs to succeed. The CPU is
+the child's utime + stime from ``/proc/PID/stat`` read right at READY; on a busy machine the wall
+time mostly measures the others, so the load average is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def monitors_toml(n: int, state: Path) -> str:
+    """What bench/scale.py runs: N plain http monitors at 60 s, no alert channel."""
+    target = free_port()  # closed again: the checks are refused, which is fine
+    head = [
+        "[probed]",
+        f'listen = "127.0.0.1:{free_port()}"',
+        f'state_dir = "{state}"',
+        "[defaults]",
+        'interval = "60s"',
+        'timeout = "10s"',
+        "alert = []",
+    ]
+    lines = [
+        f'[[monitor]]\nname = "m{i}"\nurl = "http://127.0.0.1:{target}/p/{i}"\ntype = "http"'
+        for i in range(n)
+    ]
+    return "\n".join(head + lines) + "\n"
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def start(config: Path, tmp: Path, profile: Path | None) -> tuple[float, float]:
+    """One start: (wall s, CPU s) from spawn to READY=1, then SIGTERM and wait."""
+    sock_path = tmp / "notify.sock"
+    sock_path.unlink(missing_ok=True)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(sock_path))
+    notify.settimeout(120)
+    python = [sys.executable]
+    if profile is not None:
+        python += ["-m", "cProfile", "-o", str(profile)]
+    argv = [*python, "-m", "probed", "run", "-c", str(config)]
+    env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "PROBED_LOG_LEVEL": "warning"}
+    log = (tmp / "probed.log").open("ab")
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
+    try:
+        while True:
+            try:
+                data = notify.recv(4096)
+            except TimeoutError:
+                raise SystemExit(f"not READY in 120 s: {(tmp / 'probed.log').read_text()[-2000:]}")
+            if b"READY=1" in data.split(b"\n"):
+                wall = time.monotonic() - started
+                cpu = cpu_seconds(proc.pid)
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(60)
+        log.close()
+        notify.close()
+    if code != 0:
+        raise SystemExit(f"probed exited {code}: {(tmp / 'probed.log').read_text()[-2000:]}")
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--monitors", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh + restart pairs")
+    parser.add_argument("--profile", type=Path, help="cProfile each start to PATH.fresh/.again")
+    args = parser.parse_args()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, N={args.monitors}")
+    figures: dict[str, list[tuple[float, float]]] = {"fresh": [], "again": []}
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="probed-startup-") as name:
+            tmp = Path(name)
+            config = tmp / "monitors.toml"
+            config.write_text(monitors_toml(args.monitors, tmp / "state"))
+            for case in ("fresh", "again"):
+                profile = None if args.profile is None else args.profile.with_suffix(f".{case}")
+                wall, cpu = start(config, tmp, profile)
+                figures[case].append((wall, cpu))
+                print(f"  {case:5}  READY after {wall:5.2f} s wall, {cpu:5.2f} CPU s")
+    for case, runs in figures.items():
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+        print(
+            f"{case:5}: median {statistics.median(walls):.2f} s wall,"
+            f" {statistics.median(cpus):.2f} CPU s (min {min(walls):.2f} / {min(cpus):.2f})"
+        )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
