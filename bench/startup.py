@@ -3,7 +3,9 @@
 and again on the database the first start left (a restart or an upgrade).
 
     .venv/bin/python bench/startup.py [--monitors 10000] [--repeat 3]
-    .venv/bin/python bench/startup.py --profile /tmp/start.prof   # cProfile of each start
+    .venv/bin/python bench/startup.py --repeat 1 --profile /tmp/start   # cProfile to READY:
+    .venv/bin/python -c 'import pstats; pstats.Stats("/tmp/start.fresh").sort_stats("cumtime")\
+        .print_stats(40)'
 
 The monitors are plain http monitors of ``http://127.0.0.1:PORT/p/<i>`` where nothing listens:
 the daemon is stopped (SIGTERM) as soon as it is READY, so no check needs to succeed. The CPU is
@@ -14,6 +16,7 @@ time mostly measures the others, so the load average is printed too.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import signal
 import socket
@@ -65,10 +68,10 @@ def start(config: Path, tmp: Path, profile: Path | None) -> tuple[float, float]:
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(sock_path))
     notify.settimeout(120)
-    python = [sys.executable]
-    if profile is not None:
-        python += ["-m", "cProfile", "-o", str(profile)]
-    argv = [*python, "-m", "probed", "run", "-c", str(config)]
+    if profile is None:
+        argv = [sys.executable, "-m", "probed", "run", "-c", str(config)]
+    else:
+        argv = [sys.executable, __file__, "--child-profile", str(profile), "-c", str(config)]
     env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "PROBED_LOG_LEVEL": "warning"}
     log = (tmp / "probed.log").open("ab")
     started = time.monotonic()
@@ -78,7 +81,8 @@ def start(config: Path, tmp: Path, profile: Path | None) -> tuple[float, float]:
             try:
                 data = notify.recv(4096)
             except TimeoutError:
-                raise SystemExit(f"not READY in 120 s: {(tmp / 'probed.log').read_text()[-2000:]}")
+                log_text = (tmp / "probed.log").read_text()[-2000:]
+                raise SystemExit(f"not READY in 120 s: {log_text}") from None
             if b"READY=1" in data.split(b"\n"):
                 wall = time.monotonic() - started
                 cpu = cpu_seconds(proc.pid)
@@ -93,7 +97,29 @@ def start(config: Path, tmp: Path, profile: Path | None) -> tuple[float, float]:
     return wall, cpu
 
 
+def profiled_run(profile: Path, config: str) -> int:
+    """``probed run -c config`` under cProfile, its stats written at the first READY=1: what
+    start-up costs, not what the checks after it do (nor the profiler's exit)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    from probed.cli import main
+    from probed.service.sdnotify import Notifier
+
+    ready = Notifier.ready
+
+    def ready_and_dump(self: Notifier) -> bool:
+        profiler.disable()
+        profiler.dump_stats(profile)
+        Notifier.ready = ready  # type: ignore[method-assign]
+        return ready(self)
+
+    Notifier.ready = ready_and_dump  # type: ignore[method-assign]
+    return main(["run", "-c", config])
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child-profile"]:
+        sys.exit(profiled_run(Path(sys.argv[2]), sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--monitors", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh + restart pairs")
