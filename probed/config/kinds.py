@@ -53,7 +53,7 @@ class Kind(Generic[C]):
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return (*_keys(self.check), *self.extra_keys)
+        return _all_keys(self.check, self.extra_keys)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -72,6 +72,11 @@ class Kind(Generic[C]):
 @functools.cache
 def _keys(check: type[Check]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(check))
+
+
+@functools.cache
+def _all_keys(check: type[Check], extra: tuple[str, ...]) -> tuple[str, ...]:
+    return (*_keys(check), *extra)
 
 
 @functools.cache
