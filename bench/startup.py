@@ -1,6 +1,7 @@
 """Start-up to READY=1 at N monitors (issue 13): wall and CPU seconds from spawning
 ``probed run`` to its READY=1 on a NOTIFY_SOCKET of the bench's own, on a fresh state directory
-and again on the database the first start left (a restart or an upgrade).
+and again on the database the first start left, with ``--history`` results per monitor added
+to it (a restart or an upgrade of a daemon that ran a while).
 
     .venv/bin/python bench/startup.py [--monitors 10000] [--repeat 3]
     .venv/bin/python bench/startup.py --repeat 1 --profile /tmp/start   # cProfile to READY:
@@ -20,11 +21,13 @@ import cProfile
 import os
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -117,12 +120,53 @@ def profiled_run(profile: Path, config: str) -> int:
     return main(["run", "-c", config])
 
 
+def add_history(state: Path, per_monitor: int) -> None:
+    """``per_monitor`` good results for every monitor, one a minute up to now, and the state
+    UP, as a daemon that ran a while leaves them: a restart restores each monitor's last result
+    and its recent good ones."""
+    from probed.model import CheckResult, MonitorState, Status, Timings
+    from probed.store import Store
+
+    path = state / "probed.db"
+    with sqlite3.connect(path) as db:
+        ids = [mid for (mid,) in db.execute("SELECT id FROM monitors")]
+    db.close()
+    now = datetime.now(UTC)
+    store = Store.open(path)
+    try:
+        with store.transaction():
+            for mid in ids:
+                store.checks.add_many(
+                    (
+                        mid,
+                        CheckResult(
+                            ok=True,
+                            reason="HTTP 200",
+                            at=now - timedelta(minutes=per_monitor - k),
+                            status_code=200,
+                            timings=Timings(connect=0.0002, first_byte=0.001, total=0.0012),
+                        ),
+                    )
+                    for k in range(per_monitor)
+                )
+                store.save_state(mid, MonitorState(Status.UP, now))
+    finally:
+        store.close()
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child-profile"]:
         sys.exit(profiled_run(Path(sys.argv[2]), sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--monitors", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh + restart pairs")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=10,
+        metavar="K",
+        help="results per monitor stored before the second start (default 10)",
+    )
     parser.add_argument("--profile", type=Path, help="cProfile each start to PATH.fresh/.again")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, N={args.monitors}")
@@ -133,6 +177,8 @@ def main() -> None:
             config = tmp / "monitors.toml"
             config.write_text(monitors_toml(args.monitors, tmp / "state"))
             for case in ("fresh", "again"):
+                if case == "again" and args.history:
+                    add_history(tmp / "state", args.history)
                 profile = None if args.profile is None else args.profile.with_suffix(f".{case}")
                 wall, cpu = start(config, tmp, profile)
                 figures[case].append((wall, cpu))
