@@ -145,7 +145,7 @@ def test_every_monitors_last_and_recent_good_results_in_one_read(tmp_path):
     last = store.checks.last_many(every)
     good = store.checks.recent_good_many(every, 3)
     assert set(last) == {ids["a"], ids["b"], ids["c"]} and set(good) == {ids["a"], ids["c"]}
-    for name, mid in ids.items():
+    for mid in ids.values():
         assert last.get(mid) == store.last_check(mid)
         assert good.get(mid, []) == store.checks.recent_good(mid, 3)
     assert last[ids["c"]].cert_expires_at == T0 + timedelta(days=5)
