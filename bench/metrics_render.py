@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ def main() -> None:
         f"render: median {statistics.median(costs):.3f} CPU s (min {min(costs):.3f}),"
         f" {len(body) / 1e6:.1f} MB, {lines} lines"
     )
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
