@@ -213,6 +213,8 @@ class Section:
         return value
 
     def expand(self, key: str, text: str) -> str | None:
+        if "$" not in text:  # nothing to expand (most values): no regex pass
+            return text
         text, problems = expand_env(text, self.reader.env)
         for message in problems:
             self.problem(key, message)

@@ -83,6 +83,8 @@ def _kind_keys(kind: Kind[Check]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(kind.keys), frozenset(misplaced)
 
 
+_KIND_NAMES = tuple(KINDS)
+"""What ``type`` may be; the first is the default."""
 _KIND_KEYS = {name: _kind_keys(kind) for name, kind in KINDS.items()}
 """Per kind, worked out once rather than for each of 10,000 monitors."""
 
@@ -359,7 +361,7 @@ def _monitor(
             sec.problem("name", f"duplicate name, already used by monitor #{names[name]}")
         names.setdefault(name, index)
     sec.reject_unknown(MONITOR_KEYS, _MONITOR_ELSEWHERE)
-    kind = KINDS[pick(sec.choice("type", list(KINDS)), next(iter(KINDS)))]
+    kind = KINDS[pick(sec.choice("type", _KIND_NAMES), _KIND_NAMES[0])]
     if kind.url_problem is None:
         url = ""
         if "url" in sec.data:
