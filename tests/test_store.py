@@ -124,3 +124,34 @@ def test_a_file_that_is_not_a_database_is_refused_the_same_way(tmp_path):
     path.write_bytes(b"this is not a database, it is a text file" * 100)
     with pytest.raises(StoreError, match=r"is damaged .*move it aside"):
         Store.open(path)
+
+
+def test_every_monitors_last_and_recent_good_results_in_one_read(tmp_path):
+    store = Store.open(tmp_path / "db")
+    rows = store.sync_monitors([(n, "k", None) for n in ("a", "b", "c", "d")], T0)
+    ids = {name: row.id for name, row in rows.items()}
+    for i in range(6):  # a: good and bad by turns, b: always bad, c: always good, d: nothing
+        for name, ok in (("a", i % 2 == 0), ("b", False), ("c", True)):
+            result = CheckResult(
+                ok=ok,
+                reason="HTTP 200" if ok else "HTTP 500",
+                at=T0 + timedelta(seconds=10 * i + len(name)),
+                status_code=200 if ok else 500,
+                timings=Timings(total=0.1 * (i + 1) + 0.001 * ids[name], dns=0.002),
+                cert_expires_at=T0 + timedelta(days=i) if name == "c" else None,
+            )
+            store.record_check(ids[name], result, MonitorState(), [])
+    every = list(ids.values())
+    last = store.checks.last_many(every)
+    good = store.checks.recent_good_many(every, 3)
+    assert set(last) == {ids["a"], ids["b"], ids["c"]} and set(good) == {ids["a"], ids["c"]}
+    for mid in ids.values():
+        assert last.get(mid) == store.last_check(mid)
+        assert good.get(mid, []) == store.checks.recent_good(mid, 3)
+    assert last[ids["c"]].cert_expires_at == T0 + timedelta(days=5)
+    assert good[ids["a"]] == [
+        0.5 + 0.001 * ids["a"],
+        0.3 + 0.001 * ids["a"],
+        0.1 + 0.001 * ids["a"],
+    ]
+    assert store.checks.last_many([ids["b"]]) == {ids["b"]: last[ids["b"]]}

@@ -46,6 +46,9 @@ class Kind(Generic[C]):
     back a ping that did not come); None: [defaults]' applies."""
     extra_keys: tuple[str, ...] = ()
     """Keys the reader takes besides the check's fields (a secret's ``<key>_file``)."""
+    reads_url: bool = True
+    """False when ``read`` never looks at the URL: monitors with the same keys then share
+    one check, read once (http monitors of a 10,000-monitor file set none of its keys)."""
 
     @property
     def name(self) -> str:
@@ -53,7 +56,7 @@ class Kind(Generic[C]):
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return (*_keys(self.check), *self.extra_keys)
+        return _all_keys(self.check, self.extra_keys)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -75,6 +78,11 @@ def _keys(check: type[Check]) -> tuple[str, ...]:
 
 
 @functools.cache
+def _all_keys(check: type[Check], extra: tuple[str, ...]) -> tuple[str, ...]:
+    return (*_keys(check), *extra)
+
+
+@functools.cache
 def _required(check: type[Check]) -> tuple[str, ...]:
     return tuple(
         f.name for f in fields(check) if f.default is MISSING and f.default_factory is MISSING
@@ -86,12 +94,12 @@ def _by_name(*kinds: Kind[Any]) -> Mapping[str, Kind[Any]]:
 
 
 KINDS: Final = _by_name(
-    Kind(HttpCheck, read_http, "probed.probes.http:probe_http"),
-    Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword"),
+    Kind(HttpCheck, read_http, "probed.probes.http:probe_http", reads_url=False),
+    Kind(KeywordCheck, read_keyword, "probed.probes.http:probe_keyword", reads_url=False),
     Kind(SslCheck, read_ssl, "probed.probes.tls:probe_ssl"),
-    Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem),
-    Kind(JsonCheck, read_json, "probed.probes.json:probe_json"),
-    Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem),
+    Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem, reads_url=False),
+    Kind(JsonCheck, read_json, "probed.probes.json:probe_json", reads_url=False),
+    Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem, reads_url=False),
     Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
 )
 """Every kind by name; the first is the default ``type``."""

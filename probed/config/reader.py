@@ -119,7 +119,8 @@ def split_url(url: str) -> SplitResult:
 
 def unprintable_problem(url: str) -> str | None:
     """The problem of a URL with spaces or control characters in it, or None."""
-    if any(c.isspace() or not c.isprintable() for c in url):
+    # The one printable space is " ": every other whitespace character is unprintable.
+    if " " in url or not url.isprintable():
         return f'URL must not contain spaces or control characters: "{url}"'
     return None
 
@@ -212,6 +213,8 @@ class Section:
         return value
 
     def expand(self, key: str, text: str) -> str | None:
+        if "$" not in text:  # nothing to expand (most values): no regex pass
+            return text
         text, problems = expand_env(text, self.reader.env)
         for message in problems:
             self.problem(key, message)

@@ -118,6 +118,7 @@ class Daemon:
             # daemon: out of the collector's sight, a full collection at 10,000 monitors no
             # longer walks it, which is a pause every check waits for.
             gc.freeze()
+            gc.enable()  # disabled by run() while start-up built it
             self.notifier.ready()
             self.notifier.status(parts.summary())
             # After READY: the first housekeeping round (every monitor's uptime from the store)
@@ -228,6 +229,9 @@ class Daemon:
 
 def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
     """Load the config and run the daemon until stopped; the process exit code."""
+    # Start-up makes what lives as long as the daemon (and gc.freeze() sets it aside at
+    # READY): collecting meanwhile only walks it again and again, 0.1 s at 10,000 monitors.
+    gc.disable()
     try:
         config = load_config(config_path, env)
     except ConfigError as exc:

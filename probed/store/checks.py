@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from probed.errors import StoreError
 from probed.model import CheckResult, Timings
@@ -114,35 +115,24 @@ class Checks:
             self._cert(mid, at, to_ms(result.cert_expires_at))
 
     def last(self, monitor_id: int) -> CheckResult | None:
-        row = self._db.execute(
-            "SELECT c.at_ms, o.ok, r.text, o.status_code, c.duration_ms, c.dns_ms, c.connect_ms,"
-            " c.tls_ms, c.duration_ms - c.after_first_byte_ms,"
+        return self.last_many([monitor_id]).get(monitor_id)
+
+    def last_many(self, ids: Sequence[int]) -> dict[int, CheckResult]:
+        """Each monitor's newest result, by monitor id (none for a monitor never checked)."""
+        where, params = ids_filter("m.id", ids)
+        rows = self._db.execute(
+            "SELECT c.monitor_id, c.at_ms, o.ok, r.text, o.status_code, c.duration_ms,"
+            " c.dns_ms, c.connect_ms, c.tls_ms, c.duration_ms - c.after_first_byte_ms,"
             " (SELECT x.cert_expires_ms FROM certs x"
             "  WHERE x.monitor_id = c.monitor_id AND x.from_ms <= c.at_ms"
             "  ORDER BY x.from_ms DESC LIMIT 1)"
-            " FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
-            " JOIN reasons r ON r.id = o.reason_id"
-            " WHERE c.monitor_id = ? ORDER BY c.at_ms DESC LIMIT 1",
-            (monitor_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        at = from_ms(row[0])
-        assert at is not None
-        return CheckResult(
-            ok=bool(row[1]),
-            reason=row[2],
-            at=at,
-            status_code=row[3],
-            timings=Timings(
-                total=row[4] / 1000,
-                dns=_seconds(row[5]),
-                connect=_seconds(row[6]),
-                tls=_seconds(row[7]),
-                first_byte=_seconds(row[8]),
-            ),
-            cert_expires_at=from_ms(row[9]),
+            " FROM monitors m CROSS JOIN checks c ON c.monitor_id = m.id"
+            " AND c.at_ms = (SELECT MAX(l.at_ms) FROM checks l WHERE l.monitor_id = m.id)"
+            " JOIN outcomes o ON o.id = c.outcome_id"
+            f" JOIN reasons r ON r.id = o.reason_id WHERE 1{where}",
+            params,
         )
+        return {row[0]: _result(row[1:]) for row in rows}
 
     def times(self, monitor_id: int) -> list[int]:
         """The times (ms) of a monitor's kept results, oldest first."""
@@ -192,13 +182,25 @@ class Checks:
 
     def recent_good(self, monitor_id: int, limit: int) -> list[float]:
         """Durations (seconds) of the monitor's latest ``limit`` good results, newest first."""
+        return self.recent_good_many([monitor_id], limit).get(monitor_id, [])
+
+    def recent_good_many(self, ids: Sequence[int], limit: int) -> dict[int, list[float]]:
+        """``recent_good`` of many monitors in one read, by monitor id (none for a monitor
+        without a good result)."""
+        where, params = ids_filter("m.id", ids)
         rows = self._db.execute(
-            "SELECT c.duration_ms FROM checks c JOIN outcomes o ON o.id = c.outcome_id"
-            " WHERE c.monitor_id = ? AND o.ok = 1 AND c.duration_ms IS NOT NULL"
-            " ORDER BY c.at_ms DESC LIMIT ?",
-            (monitor_id, limit),
+            "SELECT m.id, c.duration_ms FROM monitors m CROSS JOIN checks c"
+            " ON c.monitor_id = m.id AND c.at_ms IN ("
+            "  SELECT g.at_ms FROM checks g JOIN outcomes o ON o.id = g.outcome_id"
+            "  WHERE g.monitor_id = m.id AND o.ok = 1 AND g.duration_ms IS NOT NULL"
+            "  ORDER BY g.at_ms DESC LIMIT ?)"
+            f" WHERE 1{where} ORDER BY m.id, c.at_ms DESC",
+            [limit, *params],
         )
-        return [int(ms) / 1000 for (ms,) in rows]
+        durations: dict[int, list[float]] = {}
+        for mid, ms in rows:
+            durations.setdefault(mid, []).append(int(ms) / 1000)
+        return durations
 
     def good_series(self, monitor_id: int, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """(time ms, duration ms) of a monitor's good results in [start, end), oldest first."""
@@ -247,3 +249,23 @@ class Checks:
             " LIMIT ?)",
             (before_ms, batch),
         ).rowcount
+
+
+def _result(row: Sequence[Any]) -> CheckResult:
+    """A result from (at, ok, reason, status, duration, dns, connect, tls, first byte, cert)."""
+    at = from_ms(row[0])
+    assert at is not None
+    return CheckResult(
+        ok=bool(row[1]),
+        reason=row[2],
+        at=at,
+        status_code=row[3],
+        timings=Timings(
+            total=row[4] / 1000,
+            dns=_seconds(row[5]),
+            connect=_seconds(row[6]),
+            tls=_seconds(row[7]),
+            first_byte=_seconds(row[8]),
+        ),
+        cert_expires_at=from_ms(row[9]),
+    )

@@ -37,32 +37,51 @@ class Monitors:
     ) -> dict[str, StoredMonitor]:
         """See ``Store.sync_monitors``; runs inside the caller's transaction."""
         self._created = None
+        # One read of the table and batched writes: a statement per monitor (three each)
+        # took a third of a second at 10,000 monitors.
+        rows = self._db.execute("SELECT name, id, check_key, active FROM monitors")
+        known = {name: (mid, key, active) for name, mid, key, active in rows}
         names: list[str] = []
+        inserts: list[tuple[object, ...]] = []
+        restarts: list[tuple[object, ...]] = []
+        activate: list[tuple[str]] = []
+        at = to_ts(now)
         for name, check_key, pinned in monitors:
             names.append(name)
-            row = self._db.execute(
-                "SELECT id, check_key FROM monitors WHERE name = ?", (name,)
-            ).fetchone()
+            row = known.get(name)
             if row is None:
-                self._db.execute(
-                    "INSERT INTO monitors (id, name, check_key, since, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (pinned, name, check_key, to_ts(now), to_ts(now)),
-                )
-            else:
-                if pinned is not None and pinned != row[0]:
-                    self._move_id(row[0], pinned)
-                if row[1] != check_key:
-                    self._db.execute(
-                        "UPDATE monitors SET check_key = ?, status = 1, since = ?,"
-                        " failures = 0, successes = 0, outage_start = NULL, reason = ''"
-                        " WHERE name = ?",
-                        (check_key, to_ts(now), name),
-                    )
-            self._db.execute("UPDATE monitors SET active = 1 WHERE name = ?", (name,))
+                inserts.append((pinned, name, check_key, at, at))
+                known[name] = (pinned, check_key, 1)
+                continue
+            if pinned is not None and pinned != row[0]:
+                # It checks that no row has the id yet: the new rows before it first.
+                self._insert(inserts)
+                self._move_id(row[0], pinned)
+            if row[1] != check_key:
+                restarts.append((check_key, at, name))
+            if not row[2]:
+                activate.append((name,))
+        self._insert(inserts)
+        self._db.executemany(
+            "UPDATE monitors SET check_key = ?, status = 1, since = ?,"
+            " failures = 0, successes = 0, outage_start = NULL, reason = ''"
+            " WHERE name = ?",
+            restarts,
+        )
+        self._db.executemany("UPDATE monitors SET active = 1 WHERE name = ?", activate)
         marks = ",".join("?" * len(names))
-        self._db.execute(f"UPDATE monitors SET active = 0 WHERE name NOT IN ({marks})", names)
+        self._db.execute(
+            f"UPDATE monitors SET active = 0 WHERE active != 0 AND name NOT IN ({marks})", names
+        )
         return {stored.name: stored for stored in self._load(names)}
+
+    def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        """Insert new monitors' rows (emptying ``rows``); they are active by default."""
+        self._db.executemany(
+            "INSERT INTO monitors (id, name, check_key, since, created_at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        rows.clear()
 
     def _move_id(self, old: int, new: int) -> None:
         if self._db.execute("SELECT 1 FROM monitors WHERE id = ?", (new,)).fetchone():
