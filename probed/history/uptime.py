@@ -26,6 +26,7 @@ Run = tuple[datetime, datetime | None]
 """A period the daemon was running; end None means "still running" (until ``now``)."""
 
 _MONITORED = (Status.UP, Status.SEEMS_DOWN, Status.DOWN)
+INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,11 @@ def observed(runs: Iterable[Run], now: datetime) -> list[Span]:
     return _union((start.timestamp(), min(end, (stop or now).timestamp())) for start, stop in runs)
 
 
+def observed_open(runs: Iterable[Run]) -> list[Span]:
+    """``observed`` without an end: the current run goes on for ever (see ``open_timeline``)."""
+    return _union((start.timestamp(), stop.timestamp() if stop else INF) for start, stop in runs)
+
+
 def timeline(
     changes: Sequence[Change],
     runs: Iterable[Run],
@@ -79,7 +85,37 @@ def timeline(
     pruned is left out rather than guessed. ``watched`` is ``observed(runs, now)`` when the
     caller has it already (it is the same for every monitor).
     """
+    if watched is None:
+        watched = observed(runs, now)
+    return _timeline(changes, now.timestamp(), watched)
+
+
+def open_timeline(changes: Sequence[Change], watched: Sequence[Span]) -> Timeline:
+    """``timeline`` without a ``now``: the last state and the current run (``watched`` is
+    ``observed_open(runs)``) last for ever. ``clip(open_timeline(c, observed_open(r)), now)``
+    is ``timeline(c, r, now)`` span for span: each step is a set operation, and cutting a set
+    at ``now`` commutes with them. It does not change as the clock moves, so it can be kept."""
+    return _timeline(changes, INF, watched)
+
+
+def clip(line: Timeline, now: datetime) -> Timeline:
+    """The part of ``line`` before ``now``."""
     end = now.timestamp()
+    return Timeline(_clip(line.up, end), _clip(line.down, end))
+
+
+def _clip(spans: tuple[Span, ...], end: float) -> tuple[Span, ...]:
+    if not spans or spans[-1][1] <= end:
+        return spans
+    out = list(spans)
+    while out and out[-1][0] >= end:
+        out.pop()
+    if out and out[-1][1] > end:
+        out[-1] = (out[-1][0], end)
+    return tuple(out)
+
+
+def _timeline(changes: Sequence[Change], end: float, watched: Sequence[Span]) -> Timeline:
     up: list[Span] = []
     down: list[Span] = []
     backdated: list[Span] = []
@@ -99,8 +135,6 @@ def timeline(
     # reaches into paused or pending time, which stays unmonitored.
     down_spans = _union(down + _intersect(_union(backdated), up_spans))
     up_spans = _subtract(up_spans, down_spans)
-    if watched is None:
-        watched = observed(runs, now)
     return Timeline(tuple(_intersect(up_spans, watched)), tuple(_intersect(down_spans, watched)))
 
 

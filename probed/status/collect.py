@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from probed.engine.pipeline import Tracked
 from probed.history import History
-from probed.history.uptime import incidents
-from probed.model import Status, TransitionKind
+from probed.model import Status
 from probed.status.banner import overall
-from probed.status.days import dates, days
+from probed.status.days import daily, dates
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
@@ -22,7 +21,6 @@ from probed.units import from_ms, to_ms
 DAY = timedelta(days=1)
 BAR_DAYS = 90
 INCIDENT_DAYS = 30
-DOWN = TransitionKind.DOWN
 _SPANS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 
 
@@ -40,17 +38,21 @@ def collect(
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first_day = midnight - (BAR_DAYS - 1) * DAY
     calendar = dates(first_day, BAR_DAYS)
-    loaded = history.timelines(ids, min(first_day, now - _SPANS["90d"]))
-    charts = history.hourly_response(ids, now - DAY, now)
-    means = history.mean_response(ids, now - DAY, now)
+    # From the changes kept in memory (history.changelog): reading and deriving them again
+    # at every render was most of a large page's cost.
+    loaded = history.kept_timelines(ids, min(first_day, now - _SPANS["90d"]))
+    charts, means = history.response_24h(ids, now - DAY, now)
     monitors: list[MonitorReport] = []
     found: list[IncidentReport] = []
+    horizon = now - INCIDENT_DAYS * DAY
+    windows = [(k, now - span) for k, span in _SPANS.items()]
+    slo_start = now - timedelta(seconds=WINDOW_SECONDS)
     for t in public:
-        changes, timeline = loaded[t.id]
+        timeline, outages = loaded[t.id]
         m = t.monitor
         slo = None
         if m.slo is not None:
-            up, down = timeline.seconds(now - timedelta(seconds=WINDOW_SECONDS), now)
+            up, down = timeline.seconds(slo_start, now)
             slo = budget(m.slo, up, down)
         monitors.append(
             MonitorReport(
@@ -61,16 +63,13 @@ def collect(
                 status=t.state.status,
                 degraded=t.degraded and t.state.status is Status.UP,
                 since=t.state.since,
-                uptime={k: timeline.ratio(now - span, now) for k, span in _SPANS.items()},
-                days=days(timeline, first_day, calendar),
+                uptime={k: timeline.ratio(start, now) for k, start in windows},
+                daily=daily(timeline, first_day, calendar),
                 response=charts.get(t.id, []),
                 avg_response=means.get(t.id),
                 slo=slo,
             )
         )
-        horizon = now - INCIDENT_DAYS * DAY
-        # Most monitors had no outage in the window: skip the period maths for them.
-        outages = incidents(changes) if any(c.kind is DOWN for c in changes) else []
         for p in outages:
             if p.end is None or p.end > horizon:
                 found.append(IncidentReport(m.name, p.start, p.end, p.duration(now), p.reason))

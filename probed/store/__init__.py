@@ -126,8 +126,12 @@ class Store:
         A monitor whose check key changed starts again from pending. Monitors no longer
         configured are marked inactive: their history stays, they are no longer checked.
         """
-        with self.transaction():
-            return self.monitors.sync(monitors, now)
+        try:
+            with self.transaction():
+                return self.monitors.sync(monitors, now)
+        finally:
+            # A pinned id moves a monitor's transitions to it (ON UPDATE CASCADE).
+            self.changes.changed()
 
     def save_state(self, monitor_id: int, state: MonitorState) -> None:
         self.monitors.save_state(monitor_id, state)
@@ -192,6 +196,7 @@ class Store:
     def _forget(self, write_failed: bool) -> None:
         self._reasons.forget()
         self.checks.forget()
+        self.changes.changed()  # rows read inside the transaction may be gone
         self.monitors.forget()
         undo, self._undo = self._undo, []
         if write_failed:

@@ -1,0 +1,140 @@
+"""Every stored transition in memory, by monitor: read once, then extended by row id.
+
+The status page needs each public monitor's last 90 days of transitions at every render; read
+and turned into ``Change`` objects each time, they were a third of a 500-monitor page's CPU.
+Transitions are only ever added, with ids above every existing one (backdated ones from the
+backlog too, which is why new rows are put in place by time rather than appended), so after
+the first read only rows above the highest id seen are read. Anything else — pruning, a rolled
+back transaction, a monitor's id moving, another process writing to the file — changes the
+store's stamp (``Transitions.stamp``), and the log is read again from scratch.
+
+What is derived from a monitor's changes alone (its timeline without an end, its incidents) is
+kept with them until they, or the daemon's runs, change; ``clip`` makes a timeline of ``now``
+from it. A restart starts empty. The result is the same as computing everything afresh from
+the same store and clock (tests/test_status_cache.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import datetime
+
+from probed.history.uptime import (
+    Change,
+    Period,
+    Run,
+    Span,
+    Timeline,
+    clip,
+    incidents,
+    observed_open,
+    open_timeline,
+)
+from probed.model import Status, TransitionKind
+from probed.store import Store
+from probed.units import from_ms, to_ms
+
+_KINDS = {k.value: k for k in TransitionKind}
+_STATUSES = {s.value: s for s in Status}
+_KEPT = 4
+"""Derived values kept per monitor: one per ``since`` cut in use (the page's, the metrics')."""
+
+
+class _Monitor:
+    __slots__ = ("changes", "derived", "keys")
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.keys: list[tuple[int, int]] = []
+        """(at ms, id) of each change: the order of ``changes``, for bisect."""
+        self.derived: dict[tuple[int, object], tuple[Timeline, list[Period]]] = {}
+
+    def add(self, change: Change, at_ms: int) -> None:
+        key = (at_ms, change.id)
+        if not self.keys or key > self.keys[-1]:
+            self.keys.append(key)
+            self.changes.append(change)
+        else:  # backdated: written late, after a full disk
+            i = bisect_left(self.keys, key)
+            self.keys.insert(i, key)
+            self.changes.insert(i, change)
+        self.derived.clear()
+
+
+class ChangeLog:
+    """The transitions of ``store`` by monitor id, as ``History.changes`` reads them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._monitors: dict[int, _Monitor] = {}
+        self._last_id = 0
+        self._stamp: tuple[int, int] | None = None
+
+    def refresh(self) -> None:
+        """Catch up with the store: new rows only, or everything if rows may have gone."""
+        stamp = self._store.changes.stamp()
+        if stamp != self._stamp:
+            self._monitors, self._last_id, self._stamp = {}, 0, stamp
+        rows = self._store.changes.after(self._last_id)
+        monitors = self._monitors
+        for mid, id_, kind, new, at_ms, reason, outage_ms in rows:
+            at = from_ms(at_ms)
+            assert at is not None
+            change = Change(at, _KINDS[kind], _STATUSES[new], reason, from_ms(outage_ms), id_)
+            entry = monitors.get(mid)
+            if entry is None:
+                entry = monitors[mid] = _Monitor()
+            entry.add(change, at_ms)
+        if rows:
+            self._last_id = rows[-1][1]
+
+    def changes(self, monitor_id: int, since: datetime | None = None) -> list[Change]:
+        """The monitor's changes from ``since`` on plus the last one before it (all of them
+        without ``since``), oldest first; call ``refresh`` first."""
+        entry = self._monitors.get(monitor_id)
+        if entry is None:
+            return []
+        return entry.changes[self._first(entry, since) :]
+
+    def history(
+        self, ids: Sequence[int], since: datetime, runs: Sequence[Run], now: datetime
+    ) -> dict[int, tuple[Timeline, list[Period]]]:
+        """Each monitor's timeline until ``now`` and incidents (``uptime.incidents``), from
+        its changes since ``since`` as ``changes`` gives them; call ``refresh`` first."""
+        runs_key = tuple(runs)
+        watched: list[Span] | None = None
+        out: dict[int, tuple[Timeline, list[Period]]] = {}
+        for mid in ids:
+            entry = self._monitors.get(mid)
+            if entry is None:
+                entry = self._monitors[mid] = _Monitor()
+            first = self._first(entry, since)
+            key = (first, runs_key)
+            found = entry.derived.get(key)
+            if found is None:
+                if watched is None:
+                    watched = observed_open(runs)
+                changes = entry.changes[first:]
+                outages = incidents(changes) if _any_down(changes) else []
+                found = (open_timeline(changes, watched), outages)
+                if len(entry.derived) >= _KEPT:
+                    entry.derived.clear()
+                entry.derived[key] = found
+            out[mid] = (clip(found[0], now), found[1])
+        return out
+
+    @staticmethod
+    def _first(entry: _Monitor, since: datetime | None) -> int:
+        if since is None:
+            return 0
+        cut = to_ms(since)
+        assert cut is not None
+        # The first change at or after the cut, less one: the state the monitor was in then.
+        return max(bisect_left(entry.keys, (cut, -1)) - 1, 0)
+
+
+def _any_down(changes: Sequence[Change]) -> bool:
+    # Most monitors had no outage in the window: skip the period maths for them.
+    return any(c.kind is TransitionKind.DOWN for c in changes)
+
