@@ -6,7 +6,7 @@ Transitions are only ever added, with ids above every existing one (backdated on
 backlog too, which is why new rows are put in place by time rather than appended), so after
 the first read only rows above the highest id seen are read. Anything else — pruning, a rolled
 back transaction, a monitor's id moving, another process writing to the file — changes the
-store's stamp (``Transitions.stamp``), and the log is read again from scratch.
+store's stamp (``Store.stamp``, ``Transitions.generation``), and the log is read again.
 
 What is derived from a monitor's changes alone (its timeline without an end, its incidents) is
 kept with them until they, or the daemon's runs, change; ``clip`` makes a timeline of ``now``
@@ -30,6 +30,7 @@ from probed.history.uptime import (
     incidents,
     observed_open,
     open_timeline,
+    per_day,
 )
 from probed.model import Status, TransitionKind
 from probed.store import Store
@@ -41,6 +42,32 @@ _KEPT = 4
 """Derived values kept per monitor: one per ``since`` cut in use (the page's, the metrics')."""
 
 
+class Kept:
+    """What is derived from one monitor's changes (and the daemon's runs) and kept with them."""
+
+    __slots__ = ("_days", "incidents", "line")
+
+    def __init__(self, line: Timeline, outages: list[Period]) -> None:
+        self.line = line
+        """The timeline without an end (``open_timeline``)."""
+        self.incidents = outages
+        self._days: tuple[float, int, list[float], list[float]] | None = None
+
+    def closed_days(self, start: float, count: int) -> tuple[list[float], list[float]]:
+        """Up and down seconds (``per_day``) of ``count`` days from ``start``, all of them
+        before now: what comes after now cannot change them (copies: callers extend them)."""
+        days = self._days
+        if days is None or days[0] != start or days[1] != count:
+            line = self.line
+            days = self._days = (
+                start,
+                count,
+                per_day(line.up, start, count),
+                per_day(line.down, start, count),
+            )
+        return days[2][:], days[3][:]
+
+
 class _Monitor:
     __slots__ = ("changes", "derived", "keys")
 
@@ -48,7 +75,7 @@ class _Monitor:
         self.changes: list[Change] = []
         self.keys: list[tuple[int, int]] = []
         """(at ms, id) of each change: the order of ``changes``, for bisect."""
-        self.derived: dict[tuple[int, object], tuple[Timeline, list[Period]]] = {}
+        self.derived: dict[tuple[int, object], Kept] = {}
 
     def add(self, change: Change, at_ms: int) -> None:
         key = (at_ms, change.id)
@@ -69,11 +96,11 @@ class ChangeLog:
         self._store = store
         self._monitors: dict[int, _Monitor] = {}
         self._last_id = 0
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[tuple[int, int], int] | None = None
 
     def refresh(self) -> None:
         """Catch up with the store: new rows only, or everything if rows may have gone."""
-        stamp = self._store.changes.stamp()
+        stamp = (self._store.stamp(), self._store.changes.generation)
         if stamp != self._stamp:
             self._monitors, self._last_id, self._stamp = {}, 0, stamp
         rows = self._store.changes.after(self._last_id)
@@ -99,12 +126,13 @@ class ChangeLog:
 
     def history(
         self, ids: Sequence[int], since: datetime, runs: Sequence[Run], now: datetime
-    ) -> dict[int, tuple[Timeline, list[Period]]]:
-        """Each monitor's timeline until ``now`` and incidents (``uptime.incidents``), from
-        its changes since ``since`` as ``changes`` gives them; call ``refresh`` first."""
+    ) -> dict[int, tuple[Timeline, Kept]]:
+        """Each monitor's timeline until ``now``, and what is kept for it (its incidents,
+        ``uptime.incidents``), from its changes since ``since`` as ``changes`` gives them;
+        call ``refresh`` first."""
         runs_key = tuple(runs)
         watched: list[Span] | None = None
-        out: dict[int, tuple[Timeline, list[Period]]] = {}
+        out: dict[int, tuple[Timeline, Kept]] = {}
         for mid in ids:
             entry = self._monitors.get(mid)
             if entry is None:
@@ -117,11 +145,11 @@ class ChangeLog:
                     watched = observed_open(runs)
                 changes = entry.changes[first:]
                 outages = incidents(changes) if _any_down(changes) else []
-                found = (open_timeline(changes, watched), outages)
+                found = Kept(open_timeline(changes, watched), outages)
                 if len(entry.derived) >= _KEPT:
                     entry.derived.clear()
                 entry.derived[key] = found
-            out[mid] = (clip(found[0], now), found[1])
+            out[mid] = (clip(found.line, now), found)
         return out
 
     @staticmethod
@@ -137,4 +165,3 @@ class ChangeLog:
 def _any_down(changes: Sequence[Change]) -> bool:
     # Most monitors had no outage in the window: skip the period maths for them.
     return any(c.kind is TransitionKind.DOWN for c in changes)
-

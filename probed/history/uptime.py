@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import repeat
 
 from probed.model import Status, TransitionKind
 
@@ -27,6 +28,7 @@ Run = tuple[datetime, datetime | None]
 
 _MONITORED = (Status.UP, Status.SEEMS_DOWN, Status.DOWN)
 INF = float("inf")
+DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,12 @@ class Timeline:
         """(up seconds, down seconds) observed in [start, end)."""
         a, b = start.timestamp(), end.timestamp()
         return _overlap(self.up, a, b), _overlap(self.down, a, b)
+
+    def windows(self, starts: Sequence[float], end: float) -> list[tuple[float, float]]:
+        """``seconds`` of [start, end) for each of ``starts`` (unix seconds), in one pass."""
+        return list(
+            zip(_overlaps(self.up, starts, end), _overlaps(self.down, starts, end), strict=True)
+        )
 
     def ratio(self, start: datetime, end: datetime) -> float | None:
         """Uptime in [start, end) as 0–1; None when nothing was monitored in it."""
@@ -257,3 +265,44 @@ def _overlap(spans: Sequence[Span], a: float, b: float) -> float:
         if e > a:
             total += (e if e < b else b) - (s if s > a else a)
     return total
+
+
+def _overlaps(spans: Sequence[Span], starts: Sequence[float], b: float) -> list[float]:
+    """``_overlap`` of each start, adding the same terms in the same order."""
+    totals = [0.0] * len(starts)
+    for s, e in spans:
+        if s >= b:
+            break
+        cut = e if e < b else b
+        for k, a in enumerate(starts):
+            if e > a:
+                totals[k] += cut - (s if s > a else a)
+    return totals
+
+
+def per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
+    """Seconds of ``spans`` in each of ``count`` days from ``start`` (a UTC midnight)."""
+    out = [0.0] * count
+    end = start + count * DAY
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        if s < start:
+            s = start
+        if e > end:
+            e = end
+        i = int((s - start) // DAY)
+        day_end = start + (i + 1) * DAY
+        if e <= day_end:
+            out[i] += e - s
+            continue
+        out[i] += day_end - s
+        # The whole days in between: the spans are disjoint, so nothing else falls in them,
+        # and 0.0 + 86400.0 is what adding them one by one gave.
+        j = int((e - start) // DAY)
+        if start + j * DAY == e:
+            j -= 1  # e is that day's midnight: the day holds nothing of the span
+        if j > i + 1:
+            out[i + 1 : j] = repeat(DAY, j - i - 1)
+        out[j] += e - (start + j * DAY)
+    return out

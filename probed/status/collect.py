@@ -8,7 +8,7 @@ from probed.engine.pipeline import Tracked
 from probed.history import History
 from probed.model import Status
 from probed.status.banner import overall
-from probed.status.days import daily, dates
+from probed.status.days import daily_kept, dates
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
@@ -45,15 +45,19 @@ def collect(
     monitors: list[MonitorReport] = []
     found: list[IncidentReport] = []
     horizon = now - INCIDENT_DAYS * DAY
-    windows = [(k, now - span) for k, span in _SPANS.items()]
-    slo_start = now - timedelta(seconds=WINDOW_SECONDS)
+    end = now.timestamp()
+    # The 30 days of the SLO's window are the 30 days of uptime: one more start for its sake
+    # would only add the same terms again.
+    starts = [end - span.total_seconds() for span in _SPANS.values()]
+    slo_window = list(_SPANS).index("30d")
+    assert _SPANS["30d"].total_seconds() == WINDOW_SECONDS
     for t in public:
-        timeline, outages = loaded[t.id]
+        timeline, kept = loaded[t.id]
         m = t.monitor
+        seconds = timeline.windows(starts, end)
         slo = None
         if m.slo is not None:
-            up, down = timeline.seconds(slo_start, now)
-            slo = budget(m.slo, up, down)
+            slo = budget(m.slo, *seconds[slo_window])
         monitors.append(
             MonitorReport(
                 id=t.id,
@@ -63,14 +67,14 @@ def collect(
                 status=t.state.status,
                 degraded=t.degraded and t.state.status is Status.UP,
                 since=t.state.since,
-                uptime={k: timeline.ratio(start, now) for k, start in windows},
-                daily=daily(timeline, first_day, calendar),
+                uptime={k: _ratio(*s) for k, s in zip(_SPANS, seconds, strict=True)},
+                daily=daily_kept(kept, timeline, first_day, calendar, midnight),
                 response=charts.get(t.id, []),
                 avg_response=means.get(t.id),
                 slo=slo,
             )
         )
-        for p in outages:
+        for p in kept.incidents:
             if p.end is None or p.end > horizon:
                 found.append(IncidentReport(m.name, p.start, p.end, p.duration(now), p.reason))
     found.sort(key=lambda i: (i.end is None, i.start), reverse=True)
@@ -88,6 +92,12 @@ def collect(
         monitors=monitors,
         incidents=found,
     )
+
+
+def _ratio(up: float, down: float) -> float | None:
+    """``Timeline.ratio`` of these seconds."""
+    total = up + down
+    return None if total <= 0 else up / total
 
 
 def _at(ms: int) -> datetime:

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from itertools import repeat
 from typing import NamedTuple
 
-from probed.history.uptime import Span, Timeline
+from probed.history.changelog import Kept
+from probed.history.uptime import Timeline, per_day
 
 DAY_SECONDS = 86400.0
 
@@ -53,38 +54,23 @@ def dates(first: datetime, count: int) -> list[date]:
 def daily(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> Daily:
     """The days of ``calendar`` (``dates(first, n)``; ``first`` a UTC midnight)."""
     start, count = first.timestamp(), len(calendar)
-    return Daily(
-        calendar, _per_day(timeline.up, start, count), _per_day(timeline.down, start, count)
-    )
+    return Daily(calendar, per_day(timeline.up, start, count), per_day(timeline.down, start, count))
+
+
+def daily_kept(
+    kept: Kept, timeline: Timeline, first: datetime, calendar: Sequence[date], today: datetime
+) -> Daily:
+    """``daily(timeline, …)`` with the days before ``today`` (a UTC midnight at or before the
+    timeline's end) kept with the monitor's changes: only today's are counted afresh."""
+    start, count = first.timestamp(), len(calendar)
+    closed = round((today.timestamp() - start) / DAY_SECONDS)
+    up, down = kept.closed_days(start, closed)
+    midnight = today.timestamp()
+    up += per_day(timeline.up, midnight, count - closed)
+    down += per_day(timeline.down, midnight, count - closed)
+    return Daily(calendar, up, down)
 
 
 def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[Day]:
     """``daily(…).days()``."""
     return daily(timeline, first, calendar).days()
-
-
-def _per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
-    out = [0.0] * count
-    end = start + count * DAY_SECONDS
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
-        if s < start:
-            s = start
-        if e > end:
-            e = end
-        i = int((s - start) // DAY_SECONDS)
-        day_end = start + (i + 1) * DAY_SECONDS
-        if e <= day_end:
-            out[i] += e - s
-            continue
-        out[i] += day_end - s
-        # The whole days in between: the spans are disjoint, so nothing else falls in them,
-        # and 0.0 + 86400.0 is what adding them one by one gave.
-        j = int((e - start) // DAY_SECONDS)
-        if start + j * DAY_SECONDS == e:
-            j -= 1  # e is that day's midnight: the day holds nothing of the span
-        if j > i + 1:
-            out[i + 1 : j] = repeat(DAY_SECONDS, j - i - 1)
-        out[j] += e - (start + j * DAY_SECONDS)
-    return out

@@ -39,19 +39,17 @@ class Transitions:
         self._db = db
         self._reasons = reasons
         self._generation = 0
-        """Counts what this connection did to the table other than adding rows (see ``stamp``)."""
 
-    def stamp(self) -> tuple[int, int]:
-        """Changes whenever rows may have gone or changed, not when rows are only added: a
+    @property
+    def generation(self) -> int:
+        """Counts this connection's prunes of the table (``Store.stamp`` covers the rest): a
         reader that keeps the rows it has seen (``history.changelog``) reads them all again
-        when it changes, and otherwise only rows with higher ids (``after``). Ids only grow
-        while no row is deleted: SQLite gives a new row the highest id plus one."""
-        # data_version: another connection (another process) committed to the file.
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        return int(version), self._generation
+        when either changes, and otherwise only rows with higher ids (``after``): while no
+        row is deleted, SQLite gives a new row the highest id plus one."""
+        return self._generation
 
     def changed(self) -> None:
-        """Rows may have been deleted, moved to another monitor id, or rolled back."""
+        """Rows were deleted."""
         self._generation += 1
 
     def after(self, last_id: int) -> list[tuple[int, int, str, int, int, str, int | None]]:

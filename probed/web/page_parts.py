@@ -11,6 +11,7 @@ numbers, dates and fixed words alone.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter, sub
 from typing import NamedTuple
 
 from markupsafe import Markup
@@ -114,6 +115,11 @@ class PageParts:
             out.append(_no_data(len(down) - run, run))
         return Markup(f"<div class=u aria-hidden=true>{''.join(out)}</div>")
 
+    def _step(self, step: tuple[int, int]) -> str:
+        """``1-3``, ``1 2``: a negative number needs no space before it."""
+        text = self._steps[step] = f"{step[0]}{'' if step[1] < 0 else ' '}{step[1]}"
+        return text
+
     def chart(self, points: list[tuple[float, float]]) -> Markup:
         """The last 24 h of hourly mean response times as an inline SVG path, one unit per
         hour across: each point at the middle of its hour, relative to the one before, so
@@ -121,25 +127,22 @@ class PageParts:
         falls just left of the view and is cut off, as is one after ``now``."""
         if not points:
             return Markup("<p class=mute>no response times in the last 24 h</p>")
-        peak = max(s for _, s in points)
+        peak = max(points, key=itemgetter(1))[1]
         scale = (CHART_HEIGHT - 4) / (peak * 1.1 or 1.0)
         base = CHART_HEIGHT - 2
-        steps = self._steps
-        out = []
-        last_hour = last_y = 0
-        for t, s in points:
-            hour, y = round(t / HOUR), round(base - s * scale)
-            if out:
-                key = (hour - last_hour, y - last_y)
-                step = steps.get(key)
-                if step is None:
-                    step = steps[key] = f"{key[0]}{'' if key[1] < 0 else ' '}{key[1]}"
-                out.append(step)
-            else:
-                x0 = (t + HOUR / 2 - self._chart_start) / HOUR
-                out.append(f"M{x0:.2f} {y}l")
-            last_hour, last_y = hour, y
-        path = out[0] + " ".join(out[1:]) if len(out) > 1 else out[0][:-1]
+        ys = [round(base - s * scale) for _, s in points]
+        known = self._steps
+        if points[-1][0] - points[0][0] == HOUR * (len(points) - 1):
+            # No hour missing (the usual case): every step is one hour across.
+            steps = [known.get((1, dy)) or self._step((1, dy)) for dy in map(sub, ys[1:], ys)]
+        else:
+            hours = [round(t / HOUR) for t, _ in points]
+            steps = [
+                known.get(step) or self._step(step)
+                for step in zip(map(sub, hours[1:], hours), map(sub, ys[1:], ys), strict=True)
+            ]
+        x0 = (points[0][0] + HOUR / 2 - self._chart_start) / HOUR
+        path = f"M{x0:.2f} {ys[0]}" + ("l" + " ".join(steps) if steps else "")
         return Markup(
             f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none><path d="{path}"/>'
             f"</svg><p class=r>peak{NBSP}{peak * 1000:.0f}{NBSP}ms</p>"
