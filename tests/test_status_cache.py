@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from probed.history import History, Retention
 from probed.history.uptime import (
     Change,
@@ -161,6 +163,21 @@ def test_an_open_timeline_cut_at_now_is_the_timeline_of_now() -> None:
         for _ in range(5):
             now = t0 + timedelta(seconds=rng.randrange(0, 86400 * 20))
             assert clip(kept, now) == timeline(changes, runs, now)
+
+
+def test_windows_are_the_seconds_of_each_window() -> None:
+    rng = random.Random(4)
+    for _ in range(500):
+        points = sorted(rng.uniform(0, 100) for _ in range(2 * rng.randrange(0, 8)))
+        spans = tuple((a, b) for a, b in zip(points[::2], points[1::2], strict=True) if b > a)
+        line = Timeline(spans, spans[::2])
+        end = rng.uniform(0, 110)
+        starts = sorted((rng.uniform(-5, 110) for _ in range(4)), reverse=True)
+        for (up, down), a in zip(line.windows(starts, end), starts, strict=True):
+            t0, t1 = datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(end, UTC)
+            want = line.seconds(t0, t1) if a < end else (0.0, 0.0)
+            assert up == pytest.approx(want[0], abs=1e-5)
+            assert down == pytest.approx(want[1], abs=1e-5)
 
 
 def test_per_day_adds_what_a_day_by_day_loop_adds() -> None:

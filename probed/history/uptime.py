@@ -58,7 +58,8 @@ class Timeline:
         return _overlap(self.up, a, b), _overlap(self.down, a, b)
 
     def windows(self, starts: Sequence[float], end: float) -> list[tuple[float, float]]:
-        """``seconds`` of [start, end) for each of ``starts`` (unix seconds), in one pass."""
+        """``seconds`` of [start, end) for each of ``starts`` (unix seconds, latest first), in
+        one pass; the sums may differ from ``seconds``' in the last bit (another order)."""
         return list(
             zip(_overlaps(self.up, starts, end), _overlaps(self.down, starts, end), strict=True)
         )
@@ -268,15 +269,24 @@ def _overlap(spans: Sequence[Span], a: float, b: float) -> float:
 
 
 def _overlaps(spans: Sequence[Span], starts: Sequence[float], b: float) -> list[float]:
-    """``_overlap`` of each start, adding the same terms in the same order."""
-    totals = [0.0] * len(starts)
-    for s, e in spans:
+    """Seconds of ``spans`` in [a, b) for each a of ``starts`` (latest first), in one walk
+    back from ``b``: each span is looked at once, however many windows there are."""
+    totals: list[float] = []
+    acc = 0.0
+    k, n = 0, len(starts)
+    for s, e in reversed(spans):
         if s >= b:
+            continue
+        if e > b:
+            e = b
+        while k < n and s < starts[k]:
+            a = starts[k]
+            totals.append(acc + (e - a if e > a else 0.0))
+            k += 1
+        if k == n:
             break
-        cut = e if e < b else b
-        for k, a in enumerate(starts):
-            if e > a:
-                totals[k] += cut - (s if s > a else a)
+        acc += e - s
+    totals += [acc] * (n - k)
     return totals
 
 

@@ -10,7 +10,7 @@ numbers, dates and fixed words alone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import itemgetter, sub
 from typing import NamedTuple
 
@@ -67,6 +67,8 @@ class PageParts:
     def __init__(self, now: datetime) -> None:
         self.now = now
         self._steps: dict[tuple[int, int], str] = {}
+        self._spans: dict[int, str] = {}
+        """``format_span`` by whole seconds (all it reads): outages last 5m, 6h… again and again."""
         self._titles: dict[tuple[float, float], str] = {}
         """A downtime day's class letter and title, by its up and down seconds: the same
         downtime recurs across days and monitors, and formatting it is a bar's main cost."""
@@ -81,7 +83,7 @@ class PageParts:
             f" <dt>response 24 h<dd>{milliseconds(m.avg_response).replace(' ', NBSP)}</dl>"
         )
         # A join, not +: Markup + str would escape the str.
-        body = "".join((self.bars(m.daily), facts, slo_line(m.slo), self.chart(m.response)))
+        body = "".join((self.bars(m.daily), facts, self.slo_line(m.slo), self.chart(m.response)))
         return MonitorView(m.id, m.name, m.url, m.state, m.state_text, Markup(body))
 
     def bars(self, daily: Daily) -> Markup:
@@ -114,6 +116,38 @@ class PageParts:
         if run:
             out.append(_no_data(len(down) - run, run))
         return Markup(f"<div class=u aria-hidden=true>{''.join(out)}</div>")
+
+    def span(self, seconds: float) -> str:
+        whole = max(0, round(seconds))
+        text = self._spans.get(whole)
+        if text is None:
+            text = self._spans[whole] = format_span(whole)
+        return text
+
+    def slo_line(self, slo: Budget | None) -> str:
+        if slo is None:
+            return ""
+        head = f"SLO {slo.objective * 100:g}%: 30 days {percent(slo.result, 3)}, "
+        left = slo.remaining_seconds
+        # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
+        if left >= 0:
+            tail = f"error budget left {self.span(left)} ({_share(slo.remaining_ratio)})"
+        else:
+            tail = (
+                f"<b>error budget exhausted: overspent by {self.span(-left)}"
+                f" ({_share(-slo.remaining_ratio)} of the budget)</b>"
+            )
+        return f"<p class=slo>{head}{tail}</p>"
+
+    def incident(self, i: IncidentReport) -> IncidentView:
+        took = self.span(i.duration)
+        return IncidentView(
+            i.monitor,
+            # "2026-11-02 13:05": isoformat is several times quicker than strftime.
+            i.start.astimezone(UTC).isoformat(" ", "minutes")[:16],
+            Markup(f"<b>ongoing</b>, {took}" if i.end is None else took),
+            i.reason,
+        )
 
     def _step(self, step: tuple[int, int]) -> str:
         """``1-3``, ``1 2``: a negative number needs no space before it."""
@@ -177,31 +211,5 @@ def _title(up: float, down: float) -> str:
     return f"{day_class(ratio)}{percent(ratio)} up, down {format_span(down)}"
 
 
-def slo_line(slo: Budget | None) -> Markup:
-    if slo is None:
-        return Markup("")
-    head = f"SLO {slo.objective * 100:g}%: 30 days {percent(slo.result, 3)}, "
-    left = slo.remaining_seconds
-    # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
-    if left >= 0:
-        tail = f"error budget left {format_span(left)} ({_share(slo.remaining_ratio)})"
-    else:
-        tail = (
-            f"<b>error budget exhausted: overspent by {format_span(-left)}"
-            f" ({_share(-slo.remaining_ratio)} of the budget)</b>"
-        )
-    return Markup(f"<p class=slo>{head}{tail}</p>")
-
-
 def _share(ratio: float) -> str:
     return f"{int(ratio * 1000) / 10:.1f}%"
-
-
-def incident(i: IncidentReport) -> IncidentView:
-    took = format_span(i.duration)
-    return IncidentView(
-        i.monitor,
-        i.start.strftime("%Y-%m-%d %H:%M"),
-        Markup(f"<b>ongoing</b>, {took}" if i.end is None else took),
-        i.reason,
-    )

@@ -25,7 +25,7 @@ from probed.status.report import MonitorReport, StatusReport
 from probed.status.views import status_json
 from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
-from probed.web.page_parts import PageParts, incident, milliseconds, percent
+from probed.web.page_parts import PageParts, milliseconds, percent
 
 PAGE_MAX_AGE = 15
 CACHE_SECONDS = 15.0
@@ -137,7 +137,7 @@ def render_page(report: StatusReport) -> str:
     return _template().render(
         report=report,
         groups=[(g, [parts.monitor(m) for m in ms]) for g, ms in report.groups()],
-        incidents=[incident(i) for i in report.incidents],
+        incidents=[parts.incident(i) for i in report.incidents],
         first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
         updated=iso(report.now),
         updated_text=report.now.strftime("%Y-%m-%d %H:%M:%S"),
