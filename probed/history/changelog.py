@@ -75,7 +75,7 @@ class _Monitor:
         self.changes: list[Change] = []
         self.keys: list[tuple[int, int]] = []
         """(at ms, id) of each change: the order of ``changes``, for bisect."""
-        self.derived: dict[tuple[int, object], Kept] = {}
+        self.derived: dict[tuple[int, int], Kept] = {}
 
     def add(self, change: Change, at_ms: int) -> None:
         key = (at_ms, change.id)
@@ -97,6 +97,8 @@ class ChangeLog:
         self._monitors: dict[int, _Monitor] = {}
         self._last_id = 0
         self._stamp: tuple[tuple[int, int], int] | None = None
+        self._runs: tuple[Run, ...] = ()
+        self._runs_version = 0
 
     def refresh(self) -> None:
         """Catch up with the store: new rows only, or everything if rows may have gone."""
@@ -122,7 +124,8 @@ class ChangeLog:
         entry = self._monitors.get(monitor_id)
         if entry is None:
             return []
-        return entry.changes[self._first(entry, since) :]
+        cut = None if since is None else to_ms(since)
+        return entry.changes[_first(entry, cut) :]
 
     def history(
         self, ids: Sequence[int], since: datetime, runs: Sequence[Run], now: datetime
@@ -130,14 +133,19 @@ class ChangeLog:
         """Each monitor's timeline until ``now``, and what is kept for it (its incidents,
         ``uptime.incidents``), from its changes since ``since`` as ``changes`` gives them;
         call ``refresh`` first."""
-        runs_key = tuple(runs)
+        # The runs as a number, compared once here rather than hashed for every monitor.
+        if tuple(runs) != self._runs:
+            self._runs, self._runs_version = tuple(runs), self._runs_version + 1
+        runs_key = self._runs_version
         watched: list[Span] | None = None
         out: dict[int, tuple[Timeline, Kept]] = {}
+        cut = to_ms(since)
+        assert cut is not None
         for mid in ids:
             entry = self._monitors.get(mid)
             if entry is None:
                 entry = self._monitors[mid] = _Monitor()
-            first = self._first(entry, since)
+            first = _first(entry, cut)
             key = (first, runs_key)
             found = entry.derived.get(key)
             if found is None:
@@ -152,14 +160,12 @@ class ChangeLog:
             out[mid] = (clip(found.line, now), found)
         return out
 
-    @staticmethod
-    def _first(entry: _Monitor, since: datetime | None) -> int:
-        if since is None:
-            return 0
-        cut = to_ms(since)
-        assert cut is not None
-        # The first change at or after the cut, less one: the state the monitor was in then.
-        return max(bisect_left(entry.keys, (cut, -1)) - 1, 0)
+
+def _first(entry: _Monitor, cut: int | None) -> int:
+    """The first change at or after ``cut`` (ms), less one: the state the monitor was in then."""
+    if cut is None:
+        return 0
+    return max(bisect_left(entry.keys, (cut, -1)) - 1, 0)
 
 
 def _any_down(changes: Sequence[Change]) -> bool:

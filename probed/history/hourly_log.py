@@ -21,7 +21,7 @@ from probed.store import Store
 class Hours:
     """One monitor's hours with good checks, oldest first, in the forms the page reads."""
 
-    __slots__ = ("counts", "hours", "points", "totals")
+    __slots__ = ("counts", "good", "hours", "points", "total", "totals")
 
     def __init__(self) -> None:
         self.hours: list[int] = []
@@ -29,16 +29,24 @@ class Hours:
         """(hour as unix time, mean seconds), as ``reads.hourly_means`` makes them."""
         self.totals: list[int] = []
         self.counts: list[int] = []
+        self.total = 0
+        """Sum of ``totals`` (integers: the order they are added in makes no difference)."""
+        self.good = 0
+        """Sum of ``counts``."""
 
     def add(self, hour: int, total: int, count: int) -> None:
         self.hours.append(hour)
         self.points.append((hour / 1000, total / count / 1000))
         self.totals.append(total)
         self.counts.append(count)
+        self.total += total
+        self.good += count
 
     def drop_before(self, hour: int) -> None:
         cut = bisect_left(self.hours, hour)
         if cut:
+            self.total -= sum(self.totals[:cut])
+            self.good -= sum(self.counts[:cut])
             for column in (self.hours, self.points, self.totals, self.counts):
                 del column[:cut]
 
@@ -80,22 +88,24 @@ def combine(
 ) -> tuple[dict[int, list[tuple[float, float]]], dict[int, float]]:
     """``reads.hourly_means`` and ``reads.overall_means`` of the kept hours of ``ids`` and the
     raw results' hourly buckets after them (``raw``: monitor id, hour ms, total ms, count)."""
-    later: dict[int, Hours] = {}
-    for mid, hour, total, count in sorted(raw):
-        extra = later.get(mid)
-        if extra is None:
-            extra = later[mid] = Hours()
-        extra.add(hour, total, count)
+    later: dict[int, list[tuple[int, int, int, int]]] = {}
+    for row in sorted(raw):
+        later.setdefault(row[0], []).append(row)
     charts: dict[int, list[tuple[float, float]]] = {}
     means: dict[int, float] = {}
     empty = Hours()
     for mid in ids:
-        kept, extra = hours.get(mid, empty), later.get(mid, empty)
-        points = kept.points + extra.points
-        if not points:
-            continue
-        charts[mid] = points
-        # Integer sums: the order they are added in makes no difference.
-        good = sum(kept.counts) + sum(extra.counts)
-        means[mid] = (sum(kept.totals) + sum(extra.totals)) / good / 1000
+        kept = hours.get(mid, empty)
+        extra = later.get(mid)
+        # A copy: the kept list changes with the next read, the report must not.
+        points = kept.points[:]
+        total, good = kept.total, kept.good
+        if extra is not None:
+            for _, hour, sum_ms, count in extra:
+                points.append((hour / 1000, sum_ms / count / 1000))
+                total += sum_ms
+                good += count
+        if points:
+            charts[mid] = points
+            means[mid] = total / good / 1000
     return charts, means
