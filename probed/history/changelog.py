@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
 from probed.history.uptime import (
     Change,
@@ -34,7 +36,7 @@ from probed.history.uptime import (
 )
 from probed.model import Status, TransitionKind
 from probed.store import Store
-from probed.units import from_ms, to_ms
+from probed.units import to_ms
 
 _KINDS = {k.value: k for k in TransitionKind}
 _STATUSES = {s.value: s for s in Status}
@@ -106,17 +108,25 @@ class ChangeLog:
         if stamp != self._stamp:
             self._monitors, self._last_id, self._stamp = {}, 0, stamp
         rows = self._store.changes.after(self._last_id)
+        if not rows:
+            return
         monitors = self._monitors
-        for mid, id_, kind, new, at_ms, reason, outage_ms in rows:
-            at = from_ms(at_ms)
-            assert at is not None
-            change = Change(at, _KINDS[kind], _STATUSES[new], reason, from_ms(outage_ms), id_)
-            entry = monitors.get(mid)
-            if entry is None:
+        if not self._last_id:
+            # Everything at once (a start, or after a prune): each monitor's rows in order,
+            # made in bulk rather than put in place one by one.
+            rows.sort(key=_stored_order)
+            for mid, group in groupby(rows, itemgetter(0)):
                 entry = monitors[mid] = _Monitor()
-            entry.add(change, at_ms)
-        if rows:
-            self._last_id = rows[-1][1]
+                mine = list(group)
+                entry.keys = [(r[4], r[1]) for r in mine]
+                entry.changes = [_change(r) for r in mine]
+        else:
+            for row in rows:
+                found = monitors.get(row[0])
+                if found is None:
+                    found = monitors[row[0]] = _Monitor()
+                found.add(_change(row), row[4])
+        self._last_id = max(self._last_id, rows[-1][1])
 
     def changes(self, monitor_id: int, since: datetime | None = None) -> list[Change]:
         """The monitor's changes from ``since`` on plus the last one before it (all of them
@@ -166,6 +176,21 @@ def _first(entry: _Monitor, cut: int | None) -> int:
     if cut is None:
         return 0
     return max(bisect_left(entry.keys, (cut, -1)) - 1, 0)
+
+
+Row = tuple[int, int, str, int, int, str, int | None]
+
+
+def _stored_order(row: Row) -> tuple[int, int, int]:
+    """(monitor id, at ms, id): the order History.changes reads them in."""
+    return row[0], row[4], row[1]
+
+
+def _change(row: Row) -> Change:
+    _, id_, kind, new, at_ms, reason, outage_ms = row
+    at = datetime.fromtimestamp(at_ms / 1000, UTC)  # as units.from_ms, without two calls
+    outage = None if outage_ms is None else datetime.fromtimestamp(outage_ms / 1000, UTC)
+    return Change(at, _KINDS[kind], _STATUSES[new], reason, outage, id_)
 
 
 def _any_down(changes: Sequence[Change]) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 
 from probed.history.rollup import floor_hour
 from probed.store import Store
@@ -34,13 +36,16 @@ class Hours:
         self.good = 0
         """Sum of ``counts``."""
 
-    def add(self, hour: int, total: int, count: int) -> None:
-        self.hours.append(hour)
-        self.points.append((hour / 1000, total / count / 1000))
-        self.totals.append(total)
-        self.counts.append(count)
-        self.total += total
-        self.good += count
+    def extend(self, rows: list[tuple[int, int, int, int]]) -> None:
+        """Rows (monitor id, hour ms, total ms, good checks) of later hours, oldest first."""
+        self.hours += [r[1] for r in rows]
+        self.points += [(hour / 1000, total / count / 1000) for _, hour, total, count in rows]
+        totals = [r[2] for r in rows]
+        counts = [r[3] for r in rows]
+        self.totals += totals
+        self.counts += counts
+        self.total += sum(totals)
+        self.good += sum(counts)
 
     def drop_before(self, hour: int) -> None:
         cut = bisect_left(self.hours, hour)
@@ -69,13 +74,12 @@ class HourlyLog:
             self._monitors, span, self._stamp = {}, (first, first), stamp
         monitors = self._monitors
         if to > span[1]:
-            for mid, hour, total, count in sorted(
-                self._store.rollups.good_hours(None, span[1], to)
-            ):
+            rows = sorted(self._store.rollups.good_hours(None, span[1], to))
+            for mid, group in groupby(rows, itemgetter(0)):
                 kept = monitors.get(mid)
                 if kept is None:
                     kept = monitors[mid] = Hours()
-                kept.add(hour, total, count)
+                kept.extend(list(group))
         if first > span[0]:
             for kept in monitors.values():
                 kept.drop_before(first)
