@@ -11,7 +11,8 @@ numbers, dates and fixed words alone.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from operator import itemgetter, sub
+from itertools import compress
+from operator import itemgetter, not_, sub
 from typing import NamedTuple
 
 from markupsafe import Markup
@@ -94,27 +95,27 @@ class PageParts:
         without JavaScript; ``refresh.js`` makes one bar per day and gives each its full
         tooltip ("2026-11-02: 99.30% up, down 10m"), the date from ``data-first`` on <main>."""
         up, down = daily.up, daily.down
-        out = []
-        gaps = 0.0 in up
+        days = range(len(down))
         titles = self._titles
-        run = 0  # days without data so far, ending before day i
-        for i, d in enumerate(down) if gaps else _downtime(down):
-            if d > 0:
-                if run:
-                    out.append(_no_data(i - run, run))
-                    run = 0
-                key = (up[i], d)
-                title = titles.get(key)
-                if title is None:
-                    title = titles[key] = _title(*key)
-                out.append(f'<i class={title[0]}{i + 1} title="{title[1:]}"></i>')
-            elif up[i] <= 0:
-                run += 1
-            elif run:
-                out.append(_no_data(i - run, run))
-                run = 0
-        if run:
-            out.append(_no_data(len(down) - run, run))
+        placed: list[tuple[int, str]] = []
+        # compress() finds the few days that need an element without a Python step per day.
+        for i in compress(days, down):
+            key = (up[i], down[i])
+            title = titles.get(key)
+            if title is None:
+                title = titles[key] = _title(*key)
+            placed.append((i, f'<i class={title[0]}{i + 1} title="{title[1:]}"></i>'))
+        # Days without data: none where every day was observed (the usual case, one scan).
+        empty = [i for i in compress(days, map(not_, up)) if not down[i]] if 0.0 in up else []
+        if empty:
+            start = previous = empty[0]
+            for i in [*empty[1:], -1]:
+                if i != previous + 1:
+                    placed.append((start, _no_data(start, previous - start + 1)))
+                    start = i
+                previous = i
+            placed.sort()
+        out = [html for _, html in placed]
         return Markup(f"<div class=u aria-hidden=true>{''.join(out)}</div>")
 
     def span(self, seconds: float) -> str:
@@ -181,11 +182,6 @@ class PageParts:
             f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none><path d="{path}"/>'
             f"</svg><p class=r>peak{NBSP}{peak * 1000:.0f}{NBSP}ms</p>"
         )
-
-
-def _downtime(down: list[float]) -> list[tuple[int, float]]:
-    """The days with downtime: where every day had data, the others need no look."""
-    return [(i, d) for i, d in enumerate(down) if d > 0]
 
 
 def _no_data(first: int, count: int) -> str:
