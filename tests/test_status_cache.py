@@ -44,18 +44,25 @@ def render(h: Harness, history: History) -> tuple[str, str]:
     return render_page(report), json.dumps(status_json(report))
 
 
-def same_as_fresh(h: Harness) -> str:
+def new_history(h: Harness) -> History:
+    """A History as after a start: nothing kept (the same daemon run, for the same runs)."""
+    history = History(h.store, h.clock, h.history.retention)
+    history.run_id = h.history.run_id
+    return history
+
+
+def same_as_fresh(h: Harness, history: History | None = None) -> str:
     """The page from the kept values equals the page of a History that keeps nothing yet."""
-    kept = render(h, h.history)
-    fresh_history = History(h.store, h.clock, h.history.retention)
-    fresh_history.run_id = h.history.run_id  # the same daemon run, nothing kept yet
-    fresh = render(h, fresh_history)
+    kept = render(h, history or h.history)
+    fresh = render(h, new_history(h))
     assert kept[0] == fresh[0]
     assert kept[1] == fresh[1]
     # And the changes kept are the store's, in its order (SQL: ORDER BY at_ms, id).
     ids = [t.id for t in h.pipeline.monitors.values()]
-    stored = h.history.changes(ids)
-    assert {i: h.history.changelog.changes(i) for i in ids} == {i: stored.get(i, []) for i in ids}
+    for since in (h.clock() - timedelta(days=90), h.clock() - timedelta(hours=7)):
+        stored = h.history.changes(ids, since)
+        kept_changes = {i: h.history.changelog.changes(i, since) for i in ids}
+        assert kept_changes == {i: stored.get(i, []) for i in ids}
     return kept[0]
 
 
@@ -76,13 +83,20 @@ async def test_kept_values_match_a_fresh_read_as_history_grows(tmp_path: Path) -
     h = Harness(tmp_path / "probed.db", MONITORS)
     try:
         same_as_fresh(h)
-        await days_of_checks(h, 50, random.Random(3))
+        await days_of_checks(h, 30, random.Random(3))
+        # As after a start: everything read at once, then new rows one by one.
+        restarted = new_history(h)
+        same_as_fresh(h, restarted)
+        await days_of_checks(h, 20, random.Random(4))
+        same_as_fresh(h, restarted)
         page = same_as_fresh(h)
         assert "<tr><td>" in page  # incidents, and so downtime days, to compare
         # The clock moving on alone (past midnight, past the hour) changes nothing kept.
         for _ in range(5):
             h.clock.advance(2 * 3600 + 17)
             same_as_fresh(h)
+        h.clock.advance(-86400)  # a clock set back: the cut moves back too
+        same_as_fresh(h)
     finally:
         await h.close()
 

@@ -125,7 +125,6 @@ class History:
         """Each monitor's timeline until now and incidents, as ``timelines`` and
         ``uptime.incidents`` make them from the changes since ``since``, from the changes
         kept in memory and what was derived from them before (``changelog``)."""
-        self.changelog.refresh()
         return self.changelog.history(ids, since, self.runs(), self.now())
 
     def mean_response(

@@ -90,6 +90,11 @@ class _Monitor:
             self.changes.insert(i, change)
         self.derived.clear()
 
+    def drop(self, count: int) -> None:
+        """Forget the oldest ``count`` changes (what was derived from them goes too)."""
+        del self.keys[:count], self.changes[:count]
+        self.derived.clear()
+
 
 class ChangeLog:
     """The transitions of ``store`` by monitor id, as ``History.changes`` reads them."""
@@ -99,69 +104,49 @@ class ChangeLog:
         self._monitors: dict[int, _Monitor] = {}
         self._last_id = 0
         self._stamp: tuple[tuple[int, int], int] | None = None
+        self._floor = 0
+        """Changes before the last one before this time (ms) are not kept: the page's cut only
+        moves on, and 400 days of transitions would be kept for nothing. An earlier cut (a
+        clock set back) reads everything again."""
         self._runs: tuple[Run, ...] = ()
         self._runs_version = 0
 
-    def refresh(self) -> None:
-        """Catch up with the store: new rows only, or everything if rows may have gone."""
-        stamp = (self._store.stamp(), self._store.changes.generation)
-        if stamp != self._stamp:
-            self._monitors, self._last_id, self._stamp = {}, 0, stamp
-        rows = self._store.changes.after(self._last_id)
-        if not rows:
-            return
-        monitors = self._monitors
-        if not self._last_id:
-            # Everything at once (a start, or after a prune): each monitor's rows in order,
-            # made in bulk rather than put in place one by one.
-            rows.sort(key=_stored_order)
-            for mid, group in groupby(rows, itemgetter(0)):
-                entry = monitors[mid] = _Monitor()
-                mine = list(group)
-                entry.keys = [(r[4], r[1]) for r in mine]
-                entry.changes = [_change(r) for r in mine]
-        else:
-            for row in rows:
-                found = monitors.get(row[0])
-                if found is None:
-                    found = monitors[row[0]] = _Monitor()
-                found.add(_change(row), row[4])
-        self._last_id = max(self._last_id, rows[-1][1])
-
-    def changes(self, monitor_id: int, since: datetime | None = None) -> list[Change]:
-        """The monitor's changes from ``since`` on plus the last one before it (all of them
-        without ``since``), oldest first; call ``refresh`` first."""
+    def changes(self, monitor_id: int, since: datetime) -> list[Change]:
+        """The monitor's changes from ``since`` on plus the last one before it, oldest first,
+        as ``History.changes`` reads them (up to date with the store)."""
+        cut = _ms(since)
+        self._refresh(cut)
         entry = self._monitors.get(monitor_id)
-        if entry is None:
-            return []
-        cut = None if since is None else to_ms(since)
-        return entry.changes[_first(entry, cut) :]
+        return [] if entry is None else entry.changes[_first(entry, cut) :]
 
     def history(
         self, ids: Sequence[int], since: datetime, runs: Sequence[Run], now: datetime
     ) -> dict[int, tuple[Timeline, Kept]]:
         """Each monitor's timeline until ``now``, and what is kept for it (its incidents,
-        ``uptime.incidents``), from its changes since ``since`` as ``changes`` gives them;
-        call ``refresh`` first."""
+        ``uptime.incidents``), from its changes since ``since`` as ``changes`` gives them."""
+        cut = _ms(since)
+        self._refresh(cut)
+        self._floor = cut
         # The runs as a number, compared once here rather than hashed for every monitor.
         if tuple(runs) != self._runs:
             self._runs, self._runs_version = tuple(runs), self._runs_version + 1
         runs_key = self._runs_version
         watched: list[Span] | None = None
         out: dict[int, tuple[Timeline, Kept]] = {}
-        cut = to_ms(since)
-        assert cut is not None
         for mid in ids:
             entry = self._monitors.get(mid)
             if entry is None:
                 entry = self._monitors[mid] = _Monitor()
             first = _first(entry, cut)
+            if first:
+                entry.drop(first)
+                first = 0
             key = (first, runs_key)
             found = entry.derived.get(key)
             if found is None:
                 if watched is None:
                     watched = observed_open(runs)
-                changes = entry.changes[first:]
+                changes = entry.changes
                 outages = incidents(changes) if _any_down(changes) else []
                 found = Kept(open_timeline(changes, watched), outages)
                 if len(entry.derived) >= _KEPT:
@@ -170,11 +155,45 @@ class ChangeLog:
             out[mid] = (clip(found.line, now), found)
         return out
 
+    def _refresh(self, cut: int) -> None:
+        """Catch up with the store: new rows only, or everything if rows may have gone or
+        ``cut`` is before what is kept."""
+        stamp = (self._store.stamp(), self._store.changes.generation)
+        if stamp != self._stamp or cut < self._floor:
+            self._monitors, self._last_id, self._stamp, self._floor = {}, 0, stamp, 0
+        rows = self._store.changes.after(self._last_id)
+        if not rows:
+            return
+        last_id = rows[-1][1]  # in id order, before the sort below
+        monitors = self._monitors
+        if not self._last_id:
+            # Everything at once (a start, or after a prune): each monitor's rows in order,
+            # from the last one before the cut, made in bulk rather than put in place one by one.
+            rows.sort(key=_stored_order)
+            for mid, group in groupby(rows, itemgetter(0)):
+                entry = monitors[mid] = _Monitor()
+                mine = list(group)
+                keys = [(r[4], r[1]) for r in mine]
+                first = max(bisect_left(keys, (cut, -1)) - 1, 0)
+                entry.keys = keys[first:]
+                entry.changes = [_change(r) for r in mine[first:]]
+        else:
+            for row in rows:
+                found = monitors.get(row[0])
+                if found is None:
+                    found = monitors[row[0]] = _Monitor()
+                found.add(_change(row), row[4])
+        self._last_id = last_id
 
-def _first(entry: _Monitor, cut: int | None) -> int:
+
+def _ms(value: datetime) -> int:
+    ms = to_ms(value)
+    assert ms is not None
+    return ms
+
+
+def _first(entry: _Monitor, cut: int) -> int:
     """The first change at or after ``cut`` (ms), less one: the state the monitor was in then."""
-    if cut is None:
-        return 0
     return max(bisect_left(entry.keys, (cut, -1)) - 1, 0)
 
 
