@@ -159,9 +159,7 @@ class History:
             return self.hourly_response(ids, start, end), self.mean_response(ids, start, end)
         to = min(rolled_up_to, end_ms)
         hours = self.hourly_log.hours(start_ms, to)
-        # Every monitor's raw results (the others' are few and ignored): binding hundreds of
-        # ids made the read a third slower.
-        return combine(ids, hours, self.store.checks.good_buckets(None, to, end_ms, HOUR))
+        return combine(ids, hours, self.store.checks.good_buckets(ids, to, end_ms, HOUR))
 
     def recent_good(self, monitor_id: int, limit: int) -> list[float]:
         """Durations (seconds) of the monitor's latest ``limit`` good checks, newest first."""
