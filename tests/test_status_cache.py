@@ -220,3 +220,5 @@ def test_per_day_adds_what_a_day_by_day_loop_adds() -> None:
         spans = [(a, b) for a, b in zip(points[::2], points[1::2], strict=True) if b > a]
         line = Timeline(tuple(spans), ())
         assert per_day(line.up, start, 90) == day_by_day(spans, start, 90)
+        day = start + rng.randrange(0, 90) * 86400.0  # one day alone, as today is counted
+        assert per_day(line.up, day, 1) == day_by_day(spans, day, 1)

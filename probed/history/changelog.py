@@ -57,7 +57,7 @@ class Kept:
 
     def closed_days(self, start: float, count: int) -> tuple[list[float], list[float]]:
         """Up and down seconds (``per_day``) of ``count`` days from ``start``, all of them
-        before now: what comes after now cannot change them (copies: callers extend them)."""
+        before now: what comes after now cannot change them. Kept: not to be changed."""
         days = self._days
         if days is None or days[0] != start or days[1] != count:
             line = self.line
@@ -67,7 +67,7 @@ class Kept:
                 per_day(line.up, start, count),
                 per_day(line.down, start, count),
             )
-        return days[2][:], days[3][:]
+        return days[2], days[3]
 
 
 class _Monitor:

@@ -116,12 +116,12 @@ def clip(line: Timeline, now: datetime) -> Timeline:
 def _clip(spans: tuple[Span, ...], end: float) -> tuple[Span, ...]:
     if not spans or spans[-1][1] <= end:
         return spans
-    out = list(spans)
-    while out and out[-1][0] >= end:
-        out.pop()
-    if out and out[-1][1] > end:
-        out[-1] = (out[-1][0], end)
-    return tuple(out)
+    k = len(spans)
+    while k and spans[k - 1][0] >= end:
+        k -= 1
+    if k and spans[k - 1][1] > end:
+        return (*spans[: k - 1], (spans[k - 1][0], end))
+    return spans[:k]
 
 
 def _timeline(changes: Sequence[Change], end: float, watched: Sequence[Span]) -> Timeline:
@@ -268,6 +268,23 @@ def _overlap(spans: Sequence[Span], a: float, b: float) -> float:
     return total
 
 
+def _last_day(spans: Sequence[Span], start: float) -> float:
+    """``per_day(spans, start, 1)``, for the last day (today): the spans in it are found from
+    the end, then added oldest first, in ``per_day``'s order."""
+    end = start + DAY
+    pieces = []
+    for s, e in reversed(spans):
+        if e <= start:
+            break
+        if s >= end:
+            continue
+        pieces.append((e if e < end else end) - (s if s > start else start))
+    total = 0.0
+    for piece in reversed(pieces):
+        total += piece
+    return total
+
+
 def _overlaps(spans: Sequence[Span], starts: Sequence[float], b: float) -> list[float]:
     """Seconds of ``spans`` in [a, b) for each a of ``starts`` (latest first), in one walk
     back from ``b``: each span is looked at once, however many windows there are."""
@@ -292,6 +309,8 @@ def _overlaps(spans: Sequence[Span], starts: Sequence[float], b: float) -> list[
 
 def per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
     """Seconds of ``spans`` in each of ``count`` days from ``start`` (a UTC midnight)."""
+    if count == 1:
+        return [_last_day(spans, start)]
     out = [0.0] * count
     end = start + count * DAY
     for s, e in spans:

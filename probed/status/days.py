@@ -66,9 +66,11 @@ def daily_kept(
     closed = round((today.timestamp() - start) / DAY_SECONDS)
     up, down = kept.closed_days(start, closed)
     midnight = today.timestamp()
-    up += per_day(timeline.up, midnight, count - closed)
-    down += per_day(timeline.down, midnight, count - closed)
-    return Daily(calendar, up, down)
+    return Daily(
+        calendar,
+        up + per_day(timeline.up, midnight, count - closed),
+        down + per_day(timeline.down, midnight, count - closed),
+    )
 
 
 def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[Day]:

@@ -4,8 +4,9 @@ A page of 500 monitors has 45,000 day bars and 12,000 chart points; a Jinja loop
 costs several times a join over strings made here, and the page's size is mostly these pieces,
 so their markup is as short as it can be. Only ``MonitorView``'s name and url, and incidents'
 monitor names and reasons, carry text from monitors.toml or from a monitored server: they stay
-plain ``str`` and the template escapes them. Everything returned as ``Markup`` is made from
-numbers, dates and fixed words alone.
+plain ``str`` and the template escapes them. Everything made into ``Markup`` here (a monitor's
+body: bars, figures, SLO line, chart; an incident's duration) is made from numbers, dates and
+fixed words alone.
 """
 
 from __future__ import annotations
@@ -83,11 +84,10 @@ class PageParts:
             f" <dt>30 d<dd>{percent(up['30d'])} <dt>90 d<dd>{percent(up['90d'])}"
             f" <dt>response 24 h<dd>{milliseconds(m.avg_response).replace(' ', NBSP)}</dl>"
         )
-        # A join, not +: Markup + str would escape the str.
         body = "".join((self.bars(m.daily), facts, self.slo_line(m.slo), self.chart(m.response)))
         return MonitorView(m.id, m.name, m.url, m.state, m.state_text, Markup(body))
 
-    def bars(self, daily: Daily) -> Markup:
+    def bars(self, daily: Daily) -> str:
         """The 90 days as a grid of 90 columns (status.css) whose background is a perfect
         day's colour: only days with downtime and runs of days without data are elements,
         placed by class (``e37`` is a day below 95 % in column 37; ``n1 w30``, thirty days of
@@ -116,7 +116,7 @@ class PageParts:
                 previous = i
             placed.sort()
         out = [html for _, html in placed]
-        return Markup(f"<div class=u aria-hidden=true>{''.join(out)}</div>")
+        return f"<div class=u aria-hidden=true>{''.join(out)}</div>"
 
     def span(self, seconds: float) -> str:
         whole = max(0, round(seconds))
@@ -155,13 +155,13 @@ class PageParts:
         text = self._steps[step] = f"{step[0]}{'' if step[1] < 0 else ' '}{step[1]}"
         return text
 
-    def chart(self, points: list[tuple[float, float]]) -> Markup:
+    def chart(self, points: list[tuple[float, float]]) -> str:
         """The last 24 h of hourly mean response times as an inline SVG path, one unit per
         hour across: each point at the middle of its hour, relative to the one before, so
         every step is a small integer. A point before the window (the hour holding its start)
         falls just left of the view and is cut off, as is one after ``now``."""
         if not points:
-            return Markup("<p class=mute>no response times in the last 24 h</p>")
+            return "<p class=mute>no response times in the last 24 h</p>"
         peak = max(points, key=itemgetter(1))[1]
         scale = (CHART_HEIGHT - 4) / (peak * 1.1 or 1.0)
         base = CHART_HEIGHT - 2
@@ -178,7 +178,7 @@ class PageParts:
             ]
         x0 = (points[0][0] + HOUR / 2 - self._chart_start) / HOUR
         path = f"M{x0:.2f} {ys[0]}" + ("l" + " ".join(steps) if steps else "")
-        return Markup(
+        return (
             f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none><path d="{path}"/>'
             f"</svg><p class=r>peak{NBSP}{peak * 1000:.0f}{NBSP}ms</p>"
         )
