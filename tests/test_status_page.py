@@ -23,7 +23,8 @@ XSS = "<script>alert(1)</script>"
 
 
 class Page(HTMLParser):
-    """The parts of the page the tests read: text, bars per monitor, scripts, titles."""
+    """The parts of the page the tests read: text, bars per monitor (as refresh.js makes them),
+    scripts, svgs."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -38,27 +39,27 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "article" and a.get("data-monitor"):
-            self._monitor = a["data-monitor"]
-            self.bars[self._monitor] = []
-        if tag == "div" and a.get("data-first") and self._monitor is not None:
+        if tag == "main" and a.get("data-first"):
             self._first = date.fromisoformat(a["data-first"] or "")
+        if tag == "li" and (a.get("id") or "").startswith("m"):
+            self._monitor = (a.get("id") or "")[1:]
+            self.bars[self._monitor] = [
+                f"{self._first + timedelta(days=i)}: 100% up, no downtime" for i in range(90)
+            ]
         if tag == "i" and self._monitor is not None:
-            # A run of days (class "a12", "n30") stands for as many bars, as refresh.js has it.
-            run = re.fullmatch(r"([an])(\d+)", a.get("class") or "")
-            kind, count = (run[1], int(run[2])) if run else (a.get("class"), 1)
-            for _ in range(count):
-                self.bars[self._monitor].append(a.get("title") or self._derived(kind))
+            # A day with downtime in its grid column, or a run of days without data ("n1 w30"),
+            # as refresh.js reads them; every other day was perfect.
+            placed = re.fullmatch(r"([bcen])(\d+)(?: w(\d+))?", a.get("class") or "")
+            assert placed, a
+            start = int(placed[2]) - 1
+            for day in range(start, start + int(placed[3] or 1)):
+                tail = "no data" if placed[1] == "n" else a.get("title")
+                self.bars[self._monitor][day] = f"{self._first + timedelta(days=day)}: {tail}"
         if tag == "script":
             self.scripts += 1
             self._in_script = True
         if tag == "svg":
             self.svgs += 1
-
-    def _derived(self, cls: str | None) -> str:
-        """The title refresh.js gives a bar the HTML leaves without one (perfect or no data)."""
-        day = self._first + timedelta(days=len(self.bars[self._monitor or ""]))
-        return f"{day.isoformat()}: " + ("100% up, no downtime" if cls == "a" else "no data")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
@@ -70,7 +71,7 @@ class Page(HTMLParser):
 
     @property
     def all_text(self) -> str:
-        return " ".join(self.text)
+        return " ".join(self.text).replace("\u00a0", " ")
 
 
 @pytest.fixture

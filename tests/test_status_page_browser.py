@@ -121,6 +121,7 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
                 ):
                     shot = ARTIFACTS / f"status-{name}.png"
                     await check_page(browser, public, width, scheme, shot)
+                await check_without_javascript(browser, public, ARTIFACTS / "status-nojs.png")
             finally:
                 await browser.close()
     finally:
@@ -153,6 +154,25 @@ async def wait_for_down(session: aiohttp.ClientSession, base: str) -> None:
     raise AssertionError(f"monitors did not settle: {states}")
 
 
+async def check_without_javascript(browser, base: str, shot: Path) -> None:  # type: ignore[no-untyped-def]
+    """Without JavaScript the bars are the grid the HTML makes: perfect stretches as one
+    band, days with downtime in their column with ratio and downtime as a title."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    await page.goto(base + "/")
+    checkout = page.locator("section li", has_text="Checkout API")
+    titles = await checkout.locator(".u i[title]").evaluate_all("es => es.map(e => e.title)")
+    assert titles and all(re.fullmatch(r"\d+\.\d\d% up, down .+", t) for t in titles), titles
+    box = await checkout.locator(".u i[title]").first.bounding_box()
+    bars = await checkout.locator(".u").bounding_box()
+    assert box is not None and bars is not None
+    assert 0 < box["width"] < bars["width"] / 60  # one day's column of 90
+    await page.screenshot(path=str(shot), full_page=True)
+    await context.close()
+
+
 async def check_page(browser, base: str, width: int, scheme: str, shot: Path) -> None:  # type: ignore[no-untyped-def]
     context = await browser.new_context(
         viewport={"width": width, "height": 900}, color_scheme=scheme
@@ -167,24 +187,29 @@ async def check_page(browser, base: str, width: int, scheme: str, shot: Path) ->
     await page.wait_for_load_state("networkidle")
     assert await page.locator(".banner").inner_text() == "Partial outage"
     assert "Checkout is failing" in await page.locator(".note.critical").inner_text()
-    monitors = page.locator("article.mon")
+    monitors = page.locator("section li")
     assert await monitors.count() == 3  # the non-public one is not there
     for i in range(3):
-        assert await monitors.nth(i).locator(".bars i").count() == 90
+        assert await monitors.nth(i).locator(".u i").count() == 90  # one per day (refresh.js)
     assert "Internal admin" not in await page.content()
     assert "gone soon" not in await page.content()  # expired
-    checkout = page.locator("article.mon", has_text="Checkout API")
-    assert await checkout.locator(".state").inner_text() == "Down"
+    checkout = page.locator("section li", has_text="Checkout API")
+    assert await checkout.locator("h3 em").inner_text() == "Down"
     # Four outages of hours against a 99.5 % objective: the budget is overspent, and says so.
     slo = await checkout.locator(".slo").inner_text()
     assert re.search(r"overspent by \d+h \d+m \(1\d\d\.\d% of the budget\)", slo), slo
-    bar = checkout.locator(".bars i").nth(89 - 7)
+    bar = checkout.locator(".u i").nth(89 - 7)
     await bar.hover()
     title = await bar.get_attribute("title")
     assert title is not None and "% up" in title
-    assert "no data" in (await checkout.locator(".bars i").first.get_attribute("title") or "")
-    assert await page.locator("svg.chart polyline").count() >= 2
-    box = await page.locator("svg.chart").first.bounding_box()
+    assert "no data" in (await checkout.locator(".u i").first.get_attribute("title") or "")
+    down_day = checkout.locator(".u i.e, .u i.c, .u i.b").first
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d: \d+\.\d\d% up, down \d+[dhms].*",
+        await down_day.get_attribute("title") or "",
+    )
+    assert await page.locator("li svg path").count() >= 2
+    box = await page.locator("li svg").first.bounding_box()
     assert box is not None and box["width"] > 200
     assert "ongoing" in await page.locator("table").inner_text()
     await page.screenshot(path=str(shot), full_page=True)

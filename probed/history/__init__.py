@@ -14,8 +14,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from probed.history import reads
+from probed.history.changelog import ChangeLog, Kept
+from probed.history.hourly_log import HourlyLog, combine
 from probed.history.rollup import (
     DAILY_TO,
+    HOUR,
     ROLLED_UP_TO,
     Retention,
     prune_step,
@@ -49,6 +52,10 @@ class History:
         self.retention = retention or Retention()
         """Replaced by a reload (``Parts.apply``); applies from the next prune."""
         self.run_id: int | None = None
+        self.changelog = ChangeLog(store)
+        """The transitions kept in memory for the status page (see probed.history.changelog)."""
+        self.hourly_log = HourlyLog(store)
+        """The last day's hourly roll-ups kept in memory for the page's charts."""
 
     # Daemon runs: uptime only counts time the daemon was watching.
 
@@ -112,6 +119,14 @@ class History:
             for mid in ids
         }
 
+    def kept_timelines(
+        self, ids: Sequence[int], since: datetime
+    ) -> dict[int, tuple[Timeline, Kept]]:
+        """Each monitor's timeline until now and incidents, as ``timelines`` and
+        ``uptime.incidents`` make them from the changes since ``since``, from the changes
+        kept in memory and what was derived from them before (``changelog``)."""
+        return self.changelog.history(ids, since, self.runs(), self.now())
+
     def mean_response(
         self, ids: Sequence[int] | None, start: datetime, end: datetime
     ) -> dict[int, float]:
@@ -129,6 +144,22 @@ class History:
         return reads.hourly_response(
             self.store, ids, _ms(start), _ms(end), self.store.runs.meta(ROLLED_UP_TO)
         )
+
+    def response_24h(
+        self, ids: Sequence[int], start: datetime, end: datetime
+    ) -> tuple[dict[int, list[tuple[float, float]]], dict[int, float]]:
+        """``hourly_response`` and ``mean_response`` of [start, end) in one go where they read
+        the same rows: when hourly roll-ups reach past ``start`` and no daily ones do (a
+        running daemon), both are the hours from the one holding ``start`` to the watermark,
+        kept in memory (``hourly_log``), plus raw results after it."""
+        meta = self.store.runs.meta
+        rolled_up_to, daily_to = meta(ROLLED_UP_TO), meta(DAILY_TO)
+        start_ms, end_ms = _ms(start), _ms(end)
+        if rolled_up_to is None or rolled_up_to <= start_ms or (daily_to or 0) > start_ms:
+            return self.hourly_response(ids, start, end), self.mean_response(ids, start, end)
+        to = min(rolled_up_to, end_ms)
+        hours = self.hourly_log.hours(start_ms, to)
+        return combine(ids, hours, self.store.checks.good_buckets(ids, to, end_ms, HOUR))
 
     def recent_good(self, monitor_id: int, limit: int) -> list[float]:
         """Durations (seconds) of the monitor's latest ``limit`` good checks, newest first."""

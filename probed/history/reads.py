@@ -86,6 +86,13 @@ def hourly_response(
 ) -> dict[int, list[tuple[float, float]]]:
     """(hour start as unix time, mean seconds) of good checks per hour in [start, end), by
     monitor id, oldest first: hourly roll-ups where they exist, raw results after them."""
+    return hourly_means(hourly_rows(store, ids, start, end, rolled_up_to))
+
+
+def hourly_rows(
+    store: Store, ids: Sequence[int] | None, start: int, end: int, rolled_up_to: int | None
+) -> list[tuple[int, int, int, int]]:
+    """(monitor id, hour ms, total ms, good checks) behind ``hourly_response``, sorted."""
     start = floor_hour(start)
     raw_from = start
     rows: list[tuple[int, int, int, int]] = []
@@ -95,7 +102,21 @@ def hourly_response(
     # Roll-ups end where raw results begin (an hour boundary): no hour is in both.
     rows += store.checks.good_buckets(ids, raw_from, end, HOUR)
     rows.sort()
+    return rows
+
+
+def hourly_means(rows: list[tuple[int, int, int, int]]) -> dict[int, list[tuple[float, float]]]:
     out: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for mid, at, total, count in rows:
         out[mid].append((at / 1000, total / count / 1000))
     return dict(out)
+
+
+def overall_means(rows: list[tuple[int, int, int, int]]) -> dict[int, float]:
+    """Mean seconds over all of each monitor's rows, as ``mean_response`` computes it."""
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for mid, _, total, count in rows:
+        pair = sums[mid]
+        pair[0] += total
+        pair[1] += count
+    return {mid: total / count / 1000 for mid, (total, count) in sums.items() if count}

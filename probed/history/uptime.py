@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import repeat
 
 from probed.model import Status, TransitionKind
 
@@ -26,6 +27,8 @@ Run = tuple[datetime, datetime | None]
 """A period the daemon was running; end None means "still running" (until ``now``)."""
 
 _MONITORED = (Status.UP, Status.SEEMS_DOWN, Status.DOWN)
+INF = float("inf")
+DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,13 @@ class Timeline:
         a, b = start.timestamp(), end.timestamp()
         return _overlap(self.up, a, b), _overlap(self.down, a, b)
 
+    def windows(self, starts: Sequence[float], end: float) -> list[tuple[float, float]]:
+        """``seconds`` of [start, end) for each of ``starts`` (unix seconds, latest first), in
+        one pass; the sums may differ from ``seconds``' in the last bit (another order)."""
+        return list(
+            zip(_overlaps(self.up, starts, end), _overlaps(self.down, starts, end), strict=True)
+        )
+
     def ratio(self, start: datetime, end: datetime) -> float | None:
         """Uptime in [start, end) as 0–1; None when nothing was monitored in it."""
         up, down = self.seconds(start, end)
@@ -65,6 +75,11 @@ def observed(runs: Iterable[Run], now: datetime) -> list[Span]:
     """When the daemon was watching, as sorted disjoint spans up to now."""
     end = now.timestamp()
     return _union((start.timestamp(), min(end, (stop or now).timestamp())) for start, stop in runs)
+
+
+def observed_open(runs: Iterable[Run]) -> list[Span]:
+    """``observed`` without an end: the current run goes on for ever (see ``open_timeline``)."""
+    return _union((start.timestamp(), stop.timestamp() if stop else INF) for start, stop in runs)
 
 
 def timeline(
@@ -79,7 +94,37 @@ def timeline(
     pruned is left out rather than guessed. ``watched`` is ``observed(runs, now)`` when the
     caller has it already (it is the same for every monitor).
     """
+    if watched is None:
+        watched = observed(runs, now)
+    return _timeline(changes, now.timestamp(), watched)
+
+
+def open_timeline(changes: Sequence[Change], watched: Sequence[Span]) -> Timeline:
+    """``timeline`` without a ``now``: the last state and the current run (``watched`` is
+    ``observed_open(runs)``) last for ever. ``clip(open_timeline(c, observed_open(r)), now)``
+    is ``timeline(c, r, now)`` span for span: each step is a set operation, and cutting a set
+    at ``now`` commutes with them. It does not change as the clock moves, so it can be kept."""
+    return _timeline(changes, INF, watched)
+
+
+def clip(line: Timeline, now: datetime) -> Timeline:
+    """The part of ``line`` before ``now``."""
     end = now.timestamp()
+    return Timeline(_clip(line.up, end), _clip(line.down, end))
+
+
+def _clip(spans: tuple[Span, ...], end: float) -> tuple[Span, ...]:
+    if not spans or spans[-1][1] <= end:
+        return spans
+    k = len(spans)
+    while k and spans[k - 1][0] >= end:
+        k -= 1
+    if k and spans[k - 1][1] > end:
+        return (*spans[: k - 1], (spans[k - 1][0], end))
+    return spans[:k]
+
+
+def _timeline(changes: Sequence[Change], end: float, watched: Sequence[Span]) -> Timeline:
     up: list[Span] = []
     down: list[Span] = []
     backdated: list[Span] = []
@@ -99,8 +144,6 @@ def timeline(
     # reaches into paused or pending time, which stays unmonitored.
     down_spans = _union(down + _intersect(_union(backdated), up_spans))
     up_spans = _subtract(up_spans, down_spans)
-    if watched is None:
-        watched = observed(runs, now)
     return Timeline(tuple(_intersect(up_spans, watched)), tuple(_intersect(down_spans, watched)))
 
 
@@ -223,3 +266,72 @@ def _overlap(spans: Sequence[Span], a: float, b: float) -> float:
         if e > a:
             total += (e if e < b else b) - (s if s > a else a)
     return total
+
+
+def _last_day(spans: Sequence[Span], start: float) -> float:
+    """``per_day(spans, start, 1)``, for the last day (today): the spans in it are found from
+    the end, then added oldest first, in ``per_day``'s order."""
+    end = start + DAY
+    pieces = []
+    for s, e in reversed(spans):
+        if e <= start:
+            break
+        if s >= end:
+            continue
+        pieces.append((e if e < end else end) - (s if s > start else start))
+    total = 0.0
+    for piece in reversed(pieces):
+        total += piece
+    return total
+
+
+def _overlaps(spans: Sequence[Span], starts: Sequence[float], b: float) -> list[float]:
+    """Seconds of ``spans`` in [a, b) for each a of ``starts`` (latest first), in one walk
+    back from ``b``: each span is looked at once, however many windows there are."""
+    totals: list[float] = []
+    acc = 0.0
+    k, n = 0, len(starts)
+    for s, e in reversed(spans):
+        if s >= b:
+            continue
+        if e > b:
+            e = b
+        while k < n and s < starts[k]:
+            a = starts[k]
+            totals.append(acc + (e - a if e > a else 0.0))
+            k += 1
+        if k == n:
+            break
+        acc += e - s
+    totals += [acc] * (n - k)
+    return totals
+
+
+def per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
+    """Seconds of ``spans`` in each of ``count`` days from ``start`` (a UTC midnight)."""
+    if count == 1:
+        return [_last_day(spans, start)]
+    out = [0.0] * count
+    end = start + count * DAY
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        if s < start:
+            s = start
+        if e > end:
+            e = end
+        i = int((s - start) // DAY)
+        day_end = start + (i + 1) * DAY
+        if e <= day_end:
+            out[i] += e - s
+            continue
+        out[i] += day_end - s
+        # The whole days in between: the spans are disjoint, so nothing else falls in them,
+        # and 0.0 + 86400.0 is what adding them one by one gave.
+        j = int((e - start) // DAY)
+        if start + j * DAY == e:
+            j -= 1  # e is that day's midnight: the day holds nothing of the span
+        if j > i + 1:
+            out[i + 1 : j] = repeat(DAY, j - i - 1)
+        out[j] += e - (start + j * DAY)
+    return out

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from probed.engine.pipeline import Tracked
 from probed.history import History
-from probed.history.uptime import incidents
-from probed.model import Status, TransitionKind
+from probed.model import Status
 from probed.status.banner import overall
-from probed.status.days import dates, days
+from probed.status.days import daily_kept, dates
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
@@ -22,7 +21,6 @@ from probed.units import from_ms, to_ms
 DAY = timedelta(days=1)
 BAR_DAYS = 90
 INCIDENT_DAYS = 30
-DOWN = TransitionKind.DOWN
 _SPANS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 
 
@@ -40,18 +38,26 @@ def collect(
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first_day = midnight - (BAR_DAYS - 1) * DAY
     calendar = dates(first_day, BAR_DAYS)
-    loaded = history.timelines(ids, min(first_day, now - _SPANS["90d"]))
-    charts = history.hourly_response(ids, now - DAY, now)
-    means = history.mean_response(ids, now - DAY, now)
+    # From the changes kept in memory (history.changelog): reading and deriving them again
+    # at every render was most of a large page's cost.
+    loaded = history.kept_timelines(ids, min(first_day, now - _SPANS["90d"]))
+    charts, means = history.response_24h(ids, now - DAY, now)
     monitors: list[MonitorReport] = []
     found: list[IncidentReport] = []
+    horizon = now - INCIDENT_DAYS * DAY
+    end = now.timestamp()
+    # The 30 days of the SLO's window are the 30 days of uptime: one more start for its sake
+    # would only add the same terms again.
+    starts = [end - span.total_seconds() for span in _SPANS.values()]
+    slo_window = list(_SPANS).index("30d")
+    assert _SPANS["30d"].total_seconds() == WINDOW_SECONDS
     for t in public:
-        changes, timeline = loaded[t.id]
+        timeline, kept = loaded[t.id]
         m = t.monitor
+        seconds = timeline.windows(starts, end)
         slo = None
         if m.slo is not None:
-            up, down = timeline.seconds(now - timedelta(seconds=WINDOW_SECONDS), now)
-            slo = budget(m.slo, up, down)
+            slo = budget(m.slo, *seconds[slo_window])
         monitors.append(
             MonitorReport(
                 id=t.id,
@@ -61,17 +67,14 @@ def collect(
                 status=t.state.status,
                 degraded=t.degraded and t.state.status is Status.UP,
                 since=t.state.since,
-                uptime={k: timeline.ratio(now - span, now) for k, span in _SPANS.items()},
-                days=days(timeline, first_day, calendar),
+                uptime={k: _ratio(*s) for k, s in zip(_SPANS, seconds, strict=True)},
+                daily=daily_kept(kept, timeline, first_day, calendar, midnight),
                 response=charts.get(t.id, []),
                 avg_response=means.get(t.id),
                 slo=slo,
             )
         )
-        horizon = now - INCIDENT_DAYS * DAY
-        # Most monitors had no outage in the window: skip the period maths for them.
-        outages = incidents(changes) if any(c.kind is DOWN for c in changes) else []
-        for p in outages:
+        for p in kept.incidents:
             if p.end is None or p.end > horizon:
                 found.append(IncidentReport(m.name, p.start, p.end, p.duration(now), p.reason))
     found.sort(key=lambda i: (i.end is None, i.start), reverse=True)
@@ -89,6 +92,12 @@ def collect(
         monitors=monitors,
         incidents=found,
     )
+
+
+def _ratio(up: float, down: float) -> float | None:
+    """``Timeline.ratio`` of these seconds."""
+    total = up + down
+    return None if total <= 0 else up / total
 
 
 def _at(ms: int) -> datetime:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from typing import NamedTuple
 
-from probed.history.uptime import Span, Timeline
+from probed.history.changelog import Kept
+from probed.history.uptime import Timeline, per_day
 
 DAY_SECONDS = 86400.0
 
 
 class Day(NamedTuple):
-    """A tuple, not a dataclass: a page makes 90 per monitor, and tuples are made fastest."""
+    """A tuple, not a dataclass: the status JSON makes 90 per monitor."""
 
     date: date
     up_seconds: float
@@ -26,37 +28,51 @@ class Day(NamedTuple):
         return None if total <= 0 else self.up_seconds / total
 
 
+@dataclass(frozen=True, slots=True)
+class Daily:
+    """A monitor's up and down seconds on each of ``len(calendar)`` days, oldest first: two
+    lists of floats rather than a ``Day`` per day, which the page does not need (it draws
+    runs of untroubled days, and only days with downtime one by one)."""
+
+    calendar: Sequence[date]
+    up: list[float]
+    down: list[float]
+
+    def days(self) -> list[Day]:
+        # tuple.__new__ rather than Day(...): the namedtuple's own __new__ is a Python function.
+        return list(
+            map(tuple.__new__, repeat(Day), zip(self.calendar, self.up, self.down, strict=True))
+        )
+
+
 def dates(first: datetime, count: int) -> list[date]:
     """The ``count`` dates from ``first`` on: made once and shared by every monitor's days."""
     day0 = first.date()
     return [day0 + timedelta(days=i) for i in range(count)]
 
 
-def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[Day]:
-    """The days of ``calendar`` (``dates(first, n)``; ``first`` a UTC midnight), oldest first;
-    one pass over the spans (the page asks for 90 days of hundreds of monitors)."""
+def daily(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> Daily:
+    """The days of ``calendar`` (``dates(first, n)``; ``first`` a UTC midnight)."""
     start, count = first.timestamp(), len(calendar)
-    up = _per_day(timeline.up, start, count)
-    down = _per_day(timeline.down, start, count)
-    # tuple.__new__ rather than Day(...): the namedtuple's own __new__ is a Python function,
-    # and 45,000 calls of it were a fifth of the page's reading time.
-    return list(map(tuple.__new__, repeat(Day), zip(calendar, up, down, strict=True)))
+    return Daily(calendar, per_day(timeline.up, start, count), per_day(timeline.down, start, count))
 
 
-def _per_day(spans: Sequence[Span], start: float, count: int) -> list[float]:
-    out = [0.0] * count
-    end = start + count * DAY_SECONDS
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
-        if s < start:
-            s = start
-        if e > end:
-            e = end
-        i = int((s - start) // DAY_SECONDS)
-        day_end = start + (i + 1) * DAY_SECONDS
-        while e > day_end:
-            out[i] += day_end - s
-            s, i, day_end = day_end, i + 1, day_end + DAY_SECONDS
-        out[i] += e - s
-    return out
+def daily_kept(
+    kept: Kept, timeline: Timeline, first: datetime, calendar: Sequence[date], today: datetime
+) -> Daily:
+    """``daily(timeline, …)`` with the days before ``today`` (a UTC midnight at or before the
+    timeline's end) kept with the monitor's changes: only today's are counted afresh."""
+    start, count = first.timestamp(), len(calendar)
+    closed = round((today.timestamp() - start) / DAY_SECONDS)
+    up, down = kept.closed_days(start, closed)
+    midnight = today.timestamp()
+    return Daily(
+        calendar,
+        up + per_day(timeline.up, midnight, count - closed),
+        down + per_day(timeline.down, midnight, count - closed),
+    )
+
+
+def days(timeline: Timeline, first: datetime, calendar: Sequence[date]) -> list[Day]:
+    """``daily(…).days()``."""
+    return daily(timeline, first, calendar).days()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from probed.model import Status
 from probed.status.banner import Overall
-from probed.status.days import Day
+from probed.status.days import Daily, Day
 from probed.status.slo import Budget
 
 WINDOWS = ("1d", "7d", "30d", "90d")
@@ -26,13 +26,22 @@ class MonitorReport:
     since: datetime | None
     uptime: dict[str, float | None]
     """By window (``WINDOWS``), 0–1."""
-    days: list[Day]
+    daily: Daily
     """The last 90 UTC days, oldest first."""
     response: list[tuple[float, float]]
     """(hour as unix time, mean seconds) over the last 24 h."""
     avg_response: float | None
     """Mean response time over the last 24 h, seconds."""
     slo: Budget | None
+
+    @property
+    def days(self) -> list[Day]:
+        return self.daily.days()
+
+    @property
+    def state(self) -> str:
+        """The state's class on the page: its label, or "degraded"."""
+        return "degraded" if self.status is Status.UP and self.degraded else self.status.label
 
     @property
     def state_text(self) -> str:

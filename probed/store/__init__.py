@@ -68,6 +68,16 @@ class Store:
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
         self._undo: list[Callable[[], None]] = []
+        self._generation = 0
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever rows this connection read may have changed other than by rows
+        being added: another connection (another process) committed to the file, a
+        transaction was rolled back, monitors were synced (a pinned id moves a monitor's
+        rows, ON UPDATE CASCADE). What history keeps in memory (``history.changelog``,
+        ``history.hourly_log``) is read again from scratch when it changes."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return int(version), self._generation
 
     @classmethod
     def open(
@@ -126,8 +136,11 @@ class Store:
         A monitor whose check key changed starts again from pending. Monitors no longer
         configured are marked inactive: their history stays, they are no longer checked.
         """
-        with self.transaction():
-            return self.monitors.sync(monitors, now)
+        try:
+            with self.transaction():
+                return self.monitors.sync(monitors, now)
+        finally:
+            self._generation += 1
 
     def save_state(self, monitor_id: int, state: MonitorState) -> None:
         self.monitors.save_state(monitor_id, state)
@@ -192,6 +205,7 @@ class Store:
     def _forget(self, write_failed: bool) -> None:
         self._reasons.forget()
         self.checks.forget()
+        self._generation += 1  # rows read inside the transaction may be gone
         self.monitors.forget()
         undo, self._undo = self._undo, []
         if write_failed:

@@ -38,6 +38,29 @@ class Transitions:
     def __init__(self, db: sqlite3.Connection, reasons: Reasons) -> None:
         self._db = db
         self._reasons = reasons
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Counts this connection's prunes of the table (``Store.stamp`` covers the rest): a
+        reader that keeps the rows it has seen (``history.changelog``) reads them all again
+        when either changes, and otherwise only rows with higher ids (``after``): while no
+        row is deleted, SQLite gives a new row the highest id plus one."""
+        return self._generation
+
+    def changed(self) -> None:
+        """Rows were deleted."""
+        self._generation += 1
+
+    def after(self, last_id: int) -> list[tuple[int, int, str, int, int, str, int | None]]:
+        """Every transition with an id above ``last_id``, in id order: (monitor id, id, kind,
+        new status, at ms, reason, outage start ms)."""
+        return self._db.execute(
+            "SELECT t.monitor_id, t.id, t.kind, t.new, t.at_ms, r.text, t.outage_start_ms"
+            " FROM transitions t JOIN reasons r ON r.id = t.reason_id WHERE t.id > ?"
+            " ORDER BY t.id",
+            (last_id,),
+        ).fetchall()
 
     def add(self, monitor_id: int, transitions: Sequence[Transition]) -> list[int]:
         """Store transitions inside the caller's transaction; their ids."""
@@ -121,7 +144,7 @@ class Transitions:
     def prune(self, before_ms: int, batch: int) -> int:
         """Delete up to ``batch`` transitions older than ``before_ms`` except each monitor's last
         one before it, which says what state the monitor was in then; how many went."""
-        return self._db.execute(
+        deleted = self._db.execute(
             "DELETE FROM transitions WHERE id IN ("
             " SELECT t.id FROM monitors m CROSS JOIN transitions t"
             " ON t.monitor_id = m.id AND t.at_ms < ?"
@@ -130,3 +153,6 @@ class Transitions:
             " LIMIT ?)",
             (before_ms, before_ms, batch),
         ).rowcount
+        if deleted:
+            self.changed()
+        return deleted

@@ -1,19 +1,33 @@
-"""Pieces of the status page built in Python rather than in the template: the 90-day bars and
-the response-time chart. A page of 500 monitors has 45,000 bars, and a Jinja loop costs several
-times a join over precomputed strings; none of these pieces carries text from monitors.toml."""
+"""The status page's content as strings, made in Python: the template only puts them in place.
+
+A page of 500 monitors has 45,000 day bars and 12,000 chart points; a Jinja loop or macro
+costs several times a join over strings made here, and the page's size is mostly these pieces,
+so their markup is as short as it can be. Only ``MonitorView``'s name and url, and incidents'
+monitor names and reasons, carry text from monitors.toml or from a monitored server: they stay
+plain ``str`` and the template escapes them. Everything made into ``Markup`` here (a monitor's
+body: bars, figures, SLO line, chart; an incident's duration) is made from numbers, dates and
+fixed words alone.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import compress
+from operator import itemgetter, not_, sub
+from typing import NamedTuple
 
 from markupsafe import Markup
 
-from probed.status.days import Day
+from probed.status.days import Daily
+from probed.status.report import IncidentReport, MonitorReport
+from probed.status.slo import Budget
 from probed.units import format_span
 
-CHART_WIDTH = 240
-CHART_HEIGHT = 48
+CHART_HEIGHT = 40
+"""Chart units: one per hour across, 40 up (a 3rem chart is 48 px tall)."""
+HOUR = 3600.0
 DAY_SECONDS = 86400.0
+NBSP = "\u00a0"
 
 
 def percent(ratio: float | None, digits: int = 2) -> str:
@@ -24,6 +38,156 @@ def percent(ratio: float | None, digits: int = 2) -> str:
         return "100%"
     scale = 10**digits
     return f"{int(ratio * 100 * scale) / scale:.{digits}f}%"
+
+
+def milliseconds(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+class MonitorView(NamedTuple):
+    """One monitor on the page, every value a finished string; the template unpacks it."""
+
+    id: int
+    name: str
+    url: str | None
+    state: str
+    state_text: str
+    body: Markup
+    """Bars, uptime and response time, SLO line and chart: numbers and fixed words only."""
+
+
+class IncidentView(NamedTuple):
+    monitor: str
+    start: str
+    duration: Markup
+    reason: str
+
+
+class PageParts:
+    """Makes the views of one page; keeps the strings that recur across its monitors."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._steps: dict[tuple[int, int], str] = {}
+        self._spans: dict[int, str] = {}
+        """``format_span`` by whole seconds (all it reads): outages last 5m, 6h… again and again."""
+        self._titles: dict[tuple[float, float], str] = {}
+        """A downtime day's class letter and title, by its up and down seconds: the same
+        downtime recurs across days and monitors, and formatting it is a bar's main cost."""
+        end = now.timestamp()
+        self._chart_start = end - DAY_SECONDS
+
+    def monitor(self, m: MonitorReport) -> MonitorView:
+        up = m.uptime
+        facts = (
+            f"<dl><dt>24 h<dd>{percent(up['1d'])} <dt>7 d<dd>{percent(up['7d'])}"
+            f" <dt>30 d<dd>{percent(up['30d'])} <dt>90 d<dd>{percent(up['90d'])}"
+            f" <dt>response 24 h<dd>{milliseconds(m.avg_response).replace(' ', NBSP)}</dl>"
+        )
+        body = "".join((self.bars(m.daily), facts, self.slo_line(m.slo), self.chart(m.response)))
+        return MonitorView(m.id, m.name, m.url, m.state, m.state_text, Markup(body))
+
+    def bars(self, daily: Daily) -> str:
+        """The 90 days as a grid of 90 columns (status.css) whose background is a perfect
+        day's colour: only days with downtime and runs of days without data are elements,
+        placed by class (``e37`` is a day below 95 % in column 37; ``n1 w30``, thirty days of
+        no data from column 1). A day with downtime keeps its ratio and downtime as a title
+        without JavaScript; ``refresh.js`` makes one bar per day and gives each its full
+        tooltip ("2026-11-02: 99.30% up, down 10m"), the date from ``data-first`` on <main>."""
+        up, down = daily.up, daily.down
+        days = range(len(down))
+        titles = self._titles
+        placed: list[tuple[int, str]] = []
+        # compress() finds the few days that need an element without a Python step per day.
+        for i in compress(days, down):
+            key = (up[i], down[i])
+            title = titles.get(key)
+            if title is None:
+                title = titles[key] = _title(*key)
+            placed.append((i, f'<i class={title[0]}{i + 1} title="{title[1:]}"></i>'))
+        # Days without data: none where every day was observed (the usual case, one scan).
+        empty = [i for i in compress(days, map(not_, up)) if not down[i]] if 0.0 in up else []
+        if empty:
+            start = previous = empty[0]
+            for i in [*empty[1:], -1]:
+                if i != previous + 1:
+                    placed.append((start, _no_data(start, previous - start + 1)))
+                    start = i
+                previous = i
+            placed.sort()
+        out = [html for _, html in placed]
+        return f"<div class=u aria-hidden=true>{''.join(out)}</div>"
+
+    def span(self, seconds: float) -> str:
+        whole = max(0, round(seconds))
+        text = self._spans.get(whole)
+        if text is None:
+            text = self._spans[whole] = format_span(whole)
+        return text
+
+    def slo_line(self, slo: Budget | None) -> str:
+        if slo is None:
+            return ""
+        head = f"SLO {slo.objective * 100:g}%: 30 days {percent(slo.result, 3)}, "
+        left = slo.remaining_seconds
+        # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
+        if left >= 0:
+            tail = f"error budget left {self.span(left)} ({_share(slo.remaining_ratio)})"
+        else:
+            tail = (
+                f"<b>error budget exhausted: overspent by {self.span(-left)}"
+                f" ({_share(-slo.remaining_ratio)} of the budget)</b>"
+            )
+        return f"<p class=slo>{head}{tail}</p>"
+
+    def incident(self, i: IncidentReport) -> IncidentView:
+        took = self.span(i.duration)
+        return IncidentView(
+            i.monitor,
+            # "2026-11-02 13:05": isoformat is several times quicker than strftime.
+            i.start.astimezone(UTC).isoformat(" ", "minutes")[:16],
+            Markup(f"<b>ongoing</b>, {took}" if i.end is None else took),
+            i.reason,
+        )
+
+    def _step(self, step: tuple[int, int]) -> str:
+        """``1-3``, ``1 2``: a negative number needs no space before it."""
+        text = self._steps[step] = f"{step[0]}{'' if step[1] < 0 else ' '}{step[1]}"
+        return text
+
+    def chart(self, points: list[tuple[float, float]]) -> str:
+        """The last 24 h of hourly mean response times as an inline SVG path, one unit per
+        hour across: each point at the middle of its hour, relative to the one before, so
+        every step is a small integer. A point before the window (the hour holding its start)
+        falls just left of the view and is cut off, as is one after ``now``."""
+        if not points:
+            return "<p class=mute>no response times in the last 24 h</p>"
+        peak = max(points, key=itemgetter(1))[1]
+        scale = (CHART_HEIGHT - 4) / (peak * 1.1 or 1.0)
+        base = CHART_HEIGHT - 2
+        ys = [round(base - s * scale) for _, s in points]
+        known = self._steps
+        if points[-1][0] - points[0][0] == HOUR * (len(points) - 1):
+            # No hour missing (the usual case): every step is one hour across.
+            steps = [known.get((1, dy)) or self._step((1, dy)) for dy in map(sub, ys[1:], ys)]
+        else:
+            hours = [round(t / HOUR) for t, _ in points]
+            steps = [
+                known.get(step) or self._step(step)
+                for step in zip(map(sub, hours[1:], hours), map(sub, ys[1:], ys), strict=True)
+            ]
+        x0 = (points[0][0] + HOUR / 2 - self._chart_start) / HOUR
+        path = f"M{x0:.2f} {ys[0]}" + ("l" + " ".join(steps) if steps else "")
+        return (
+            f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none><path d="{path}"/>'
+            f"</svg><p class=r>peak{NBSP}{peak * 1000:.0f}{NBSP}ms</p>"
+        )
+
+
+def _no_data(first: int, count: int) -> str:
+    if count == 1:
+        return f"<i class=n{first + 1}></i>"
+    return f'<i class="n{first + 1} w{count}"></i>'
 
 
 def day_class(ratio: float | None) -> str:
@@ -37,99 +201,11 @@ def day_class(ratio: float | None) -> str:
     return "c" if ratio >= 0.95 else "e"
 
 
-def day_title(day: Day) -> str:
-    ratio = day.ratio
-    if ratio is None:
-        return f"{day.date.isoformat()}: no data"
-    down = "no downtime" if day.down_seconds <= 0 else f"down {format_span(day.down_seconds)}"
-    return f"{day.date.isoformat()}: {percent(ratio)} up, {down}"
-
-
-def bar(day: Day) -> str:
-    return f'<i class={day_class(day.ratio)} title="{day_title(day)}"></i>'
-
-
-class Bars:
-    """One bar per day, coloured by class; 45,000 days on a page of 500 monitors, so the
-    markup is as short as it can be. A day with downtime is an ``<i>`` of its own with its
-    date, ratio and downtime as a ``title``, so it reads the same with JavaScript off. Runs
-    of perfect days (class ``a``) and of days before the monitor existed (``n``, or no class)
-    are one ``<i>`` each, ``a12`` being twelve perfect days, as wide as twelve bars (status.css)
-    and without a title: ``refresh.js`` splits each run into one ``<i>`` per day and gives it
-    its tooltip ("2026-11-02: 100% up, no downtime", "…: no data") from the row's
-    ``data-first`` date and the bar's position."""
-
-    def __init__(self) -> None:
-        self._tails: dict[tuple[float, float], str] = {}
-        """The class and the title after the date, by up and down seconds: the same
-        downtime recurs across days and monitors, and formatting it is most of a bar's cost."""
-
-    def __call__(self, days: list[Day]) -> Markup:
-        out = []
-        tails = self._tails
-        run, length = "", 0
-        for d in days:
-            if d.down_seconds > 0:
-                if length:
-                    out.append(_run(run, length))
-                    length = 0
-                key = (d.up_seconds, d.down_seconds)
-                tail = tails.get(key)
-                if tail is None:
-                    tail = tails[key] = _tail(d)
-                out.append(f'<i class={tail[0]} title="{d.date.isoformat()}: {tail[1:]}"></i>')
-                continue
-            kind = "a" if d.up_seconds > 0 else "n"
-            if kind != run and length:
-                out.append(_run(run, length))
-                length = 0
-            run = kind
-            length += 1
-        if length:
-            out.append(_run(run, length))
-        first = days[0].date.isoformat() if days else ""
-        return Markup(
-            f'<div class="bars" data-first="{first}" role="img"'
-            f' aria-label="daily uptime, last 90 days">{"".join(out)}</div>'
-        )
-
-
-def _tail(day: Day) -> str:
+def _title(up: float, down: float) -> str:
     """A day with downtime's class letter, then its title without the date."""
-    title = day_title(day)
-    return day_class(day.ratio) + title[title.index(": ") + 2 :]
+    ratio = up / (up + down)
+    return f"{day_class(ratio)}{percent(ratio)} up, down {format_span(down)}"
 
 
-def _run(kind: str, length: int) -> str:
-    if length == 1:
-        return "<i class=a></i>" if kind == "a" else "<i></i>"
-    return f"<i class={kind}{length}></i>"
-
-
-def chart(points: list[tuple[float, float]], now: datetime) -> Markup:
-    """The last 24 h of hourly mean response times as an inline SVG line (empty without any)."""
-    if not points:
-        return Markup('<p class="chart-axis">no response times in the last 24 h</p>')
-    end = now.timestamp()
-    start = end - DAY_SECONDS
-    top = max(s for _, s in points) * 1.1 or 1.0
-    coords = []
-    for t, s in points:
-        # An hour's mean is drawn at the middle of its hour.
-        x = (min(max(t + 1800, start), end) - start) / DAY_SECONDS * CHART_WIDTH
-        y = CHART_HEIGHT - 2 - s / top * (CHART_HEIGHT - 4)
-        coords.append(f"{x:.1f},{y:.1f}")
-    peak = max(s for _, s in points)
-    label = f"response time, last 24 h: peak {peak * 1000:.0f} ms"
-    # preserveAspectRatio none: the line spans the card's width at any screen size.
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img"'
-        f' preserveAspectRatio="none" aria-label="{label}"><title>{label}</title>'
-        f'<polyline points="{" ".join(coords)}"/></svg>'
-        f'<div class="chart-axis"><span>response time, 24 h ago</span>'
-        f"<span>peak {peak * 1000:.0f} ms</span><span>now</span></div>"
-    )
-
-
-def milliseconds(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{seconds * 1000:.0f} ms"
+def _share(ratio: float) -> str:
+    return f"{int(ratio * 1000) / 10:.1f}%"

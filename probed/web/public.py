@@ -23,9 +23,9 @@ from probed.history import History
 from probed.status.collect import collect
 from probed.status.report import MonitorReport, StatusReport
 from probed.status.views import status_json
-from probed.units import format_span, iso, to_ms
+from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
-from probed.web.page_parts import Bars, chart, milliseconds, percent
+from probed.web.page_parts import PageParts, milliseconds, percent
 
 PAGE_MAX_AGE = 15
 CACHE_SECONDS = 15.0
@@ -133,17 +133,14 @@ def _template() -> jinja2.Template:
 
 def render_page(report: StatusReport) -> str:
     """The status page's HTML."""
+    parts = PageParts(report.now)
     return _template().render(
         report=report,
-        bars=Bars(),
-        chart=lambda points: chart(points, report.now),
-        percent=percent,
-        milliseconds=milliseconds,
-        span=format_span,
-        objective=lambda ratio: f"{ratio * 100:g}%",
-        # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
-        share=lambda ratio: f"{int(ratio * 1000) / 10:.1f}%",
-        iso=iso,
+        groups=[(g, [parts.monitor(m) for m in ms]) for g, ms in report.groups()],
+        incidents=[parts.incident(i) for i in report.incidents],
+        first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
+        updated=iso(report.now),
+        updated_text=report.now.strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 
