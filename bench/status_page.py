@@ -4,8 +4,8 @@ of history.
 N monitors on a fake clock in a probed made by ``build()`` with its probe replaced: 90 days of
 history go through the real pipeline (state machine, store), one check every 6 hours per
 monitor before the last day and every 5 minutes during it, with an outage of a few hours on
-about one monitor-day in twenty; the daemon's housekeeping rolls the results up. Then the real
-app serves ``GET /`` and ``GET /api/v1/status`` over a real socket: the time of each answer
+about one monitor-day in twenty (``--outage-rate``); the daemon's housekeeping rolls the
+results up. Then the real app serves ``GET /`` and ``GET /api/v1/status`` over a real socket: the time of each answer
 (reading the store, the uptime maths, rendering) and the page's size, raw and gzip-compressed
 as it is sent to a browser that accepts gzip.
 
@@ -58,6 +58,13 @@ async def main() -> None:
         "--state-dir", type=Path, help="keep the database here; reuse it when it is there"
     )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one page")
+    parser.add_argument("--save", type=Path, help="write the page's HTML to this file")
+    parser.add_argument(
+        "--outage-rate",
+        type=float,
+        default=0.05,
+        help="share of monitor-days with an outage (default 0.05: one in twenty)",
+    )
     args = parser.parse_args()
     logs.configure("error")
     rng = random.Random(10)
@@ -90,8 +97,8 @@ async def main() -> None:
         while clock.t < NOW and not reuse:
             if clock.t >= NOW - timedelta(days=1):
                 step = timedelta(minutes=5)
-            # One failed check per monitor-day in twenty, whatever the step.
-            chance = 0.05 * step / timedelta(days=1)
+            # One failed check per monitor-day in twenty (by default), whatever the step.
+            chance = args.outage_rate * step / timedelta(days=1)
             failing = {m.name for m in monitors if rng.random() < chance}
             for m in monitors:
                 await parts.pipeline.check(m.name)
@@ -117,6 +124,8 @@ async def main() -> None:
                     body = await resp.read()
                     times.append(time.perf_counter() - t)
                     raw = len(body)
+                    if args.save is not None and path == "/":
+                        args.save.write_bytes(body)
                     sent = len(gzip.compress(body, 6))
                 print(
                     f"{label}: first {times[0] * 1000:.0f} ms, then median"
