@@ -5,9 +5,9 @@ N monitors on a fake clock in a probed made by ``build()`` with its probe replac
 history go through the real pipeline (state machine, store), one check every 6 hours per
 monitor before the last day and every 5 minutes during it, with an outage of a few hours on
 about one monitor-day in twenty (``--outage-rate``); the daemon's housekeeping rolls the
-results up. Then the real app serves ``GET /`` and ``GET /api/v1/status`` over a real socket: the time of each answer
-(reading the store, the uptime maths, rendering) and the page's size, raw and gzip-compressed
-as it is sent to a browser that accepts gzip.
+results up. Then the real app serves ``GET /`` and ``GET /api/v1/status`` over a real socket:
+the time of each answer (reading the store, the uptime maths, rendering) and the page's size,
+raw and gzip-compressed as it is sent to a browser that accepts gzip.
 
     .venv/bin/python bench/status_page.py [--monitors 500] [--runs 10]
 """
