@@ -44,6 +44,14 @@ def ids_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[object
     return f" AND {column} IN ({','.join('?' * len(ids))})", list(ids)
 
 
+def newest_first(times: list[int], durations: list[int]) -> tuple[list[int], list[int]]:
+    """The results (times, durations) sorted newest first, if they are not already."""
+    if all(map(operator.gt, times, itertools.islice(times, 1, None))):
+        return times, durations
+    pairs = sorted(zip(times, durations, strict=True), reverse=True)
+    return [t for t, _ in pairs], [d for _, d in pairs]
+
+
 class Checks:
     def __init__(self, db: sqlite3.Connection, reasons: Reasons) -> None:
         self._db = db
@@ -231,12 +239,7 @@ class Checks:
             " ORDER BY at_ms DESC)",
             (monitor_id, start_ms, end_ms),
         ).fetchone()
-        times: list[int] = orjson.loads(row[0])
-        durations: list[int] = orjson.loads(row[1])
-        if not all(map(operator.gt, times, itertools.islice(times, 1, None))):
-            pairs = sorted(zip(times, durations, strict=True), reverse=True)
-            times, durations = [t for t, _ in pairs], [d for _, d in pairs]
-        return times, durations
+        return newest_first(orjson.loads(row[0]), orjson.loads(row[1]))
 
     def good_bucket_sums(
         self, monitor_id: int, start_ms: int, end_ms: int, bucket_ms: int
