@@ -26,7 +26,7 @@ def reference(h: Harness, mid: int, start: datetime, end: datetime, bucket: floa
 def fast(h: Harness, mid: int, start: datetime, end: datetime, bucket: float) -> list:
     points = h.history.response_points(mid, start, end, bucket)
     assert len(points.times) == len(points.values)
-    return list(zip(points.times, points.values, strict=True))
+    return [(t // 1000, v) for t, v in zip(points.times, points.values, strict=True)]
 
 
 def result(at: datetime, ok: bool, ms: int) -> CheckResult:

@@ -152,7 +152,7 @@ class History:
     def response_points(
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> reads.ResponsePoints:
-        """``response_series`` newest first in whole seconds and milliseconds (UptimeRobot's
+        """``response_series`` newest first in milliseconds, values rounded (UptimeRobot's
         ``response_times``), read in bulk: a day of checks at 60 s is 1,440 points."""
         horizon = raw_horizon(self.store, _ms(self.now()), self.retention)
         return reads.response_points(

@@ -86,7 +86,7 @@ class ResponsePoints(NamedTuple):
     """A response time series, newest first, as two lists of equal length."""
 
     times: list[int]
-    """Unix seconds, whole (a point's time in ms, rounded down: it is after 1970)."""
+    """Unix milliseconds."""
     values: list[int]
     """Milliseconds, rounded."""
 
@@ -100,9 +100,9 @@ def response_points(
     horizon: int,
     daily_to: int | None,
 ) -> ResponsePoints:
-    """``response_series`` newest first, its times in whole seconds and values in whole ms
-    (UptimeRobot's ``response_times``), read without a Python object per raw result: the same
-    points, each raw one exact, as ``int(t)`` and ``round(seconds * 1000)`` of that series."""
+    """``response_series`` newest first, its times in ms and values in whole ms (UptimeRobot's
+    ``response_times``), read without a Python object per raw result: the same points, with
+    ``round(seconds * 1000)`` of that series' values, each raw one exact."""
     older: list[tuple[int, int, int]] = []  # roll-ups, (time ms, total ms, count), oldest first
     hourly_from = start
     if daily_to is not None and daily_to > start:
@@ -131,11 +131,10 @@ def response_points(
     else:
         # A raw point's value is its duration: round(ms / 1000 * 1000) == ms below 2**51 ms.
         times, values = store.checks.good_points(monitor_id, raw_from, end)
-        times = [t // 1000 for t in times]
     # The same float arithmetic as response_series and its caller, so a mean that falls on
     # half a millisecond rounds the same way.
     for t, total, count in reversed(older):
-        times.append(int(t / 1000))
+        times.append(t)
         values.append(round(total / count / 1000 * 1000))
     return ResponsePoints(times, values)
 

@@ -118,7 +118,10 @@ def response_times(
         times, values = times[:limit], values[:limit]
     mean = api.history.mean_response([mid], start, end).get(mid)
     return {
-        "response_times": [{"datetime": t, "value": v} for t, v in zip(times, values, strict=True)],
+        # Whole unix seconds as int(t / 1000) gave them: the times are after 1970.
+        "response_times": [
+            {"datetime": t // 1000, "value": v} for t, v in zip(times, values, strict=True)
+        ],
         "average_response_time": "" if mean is None else f"{mean * 1000:.3f}",
     }
 
