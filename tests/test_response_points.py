@@ -147,3 +147,16 @@ async def test_get_monitors_answers_the_series_points(history):
             assert [list(point) for point in answer["response_times"][:2]] == [
                 ["datetime", "value"]
             ] * 2
+
+
+async def test_an_offset_beyond_64_bits_still_answers_an_empty_page(tmp_path, monkeypatch):
+    # orjson encodes no integer beyond 64 bits: the json module answers such a page.
+    h = Harness(tmp_path / "db", [monitor("a")])
+    async for client in api_client(h):
+        resp = await client.post("/v2/getMonitors", data={"api_key": TOKEN, "offset": "9" * 30})
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+        body = await resp.json()
+        assert body["pagination"] == {"offset": int("9" * 30), "limit": 50, "total": 1}
+        assert body["monitors"] == []
+    await h.close()
