@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from probed.history.rollup import DAY, HOUR, floor_day, floor_hour
 from probed.store import Store
@@ -79,6 +80,63 @@ def response_series(
             slot[1] += count
         points = [(t, total, count) for t, (total, count) in sorted(buckets.items())]
     return [(t / 1000, total / count / 1000) for t, total, count in points]
+
+
+class ResponsePoints(NamedTuple):
+    """A response time series, newest first, as two lists of equal length."""
+
+    times: list[int]
+    """Unix milliseconds."""
+    values: list[int]
+    """Milliseconds, rounded."""
+
+
+def response_points(
+    store: Store,
+    monitor_id: int,
+    start: int,
+    end: int,
+    bucket: int,
+    horizon: int,
+    daily_to: int | None,
+) -> ResponsePoints:
+    """``response_series`` newest first, its times in ms and values in whole ms (UptimeRobot's
+    ``response_times``), read without a Python object per raw result: the same points, with
+    ``round(seconds * 1000)`` of that series' values, each raw one exact."""
+    older: list[tuple[int, int, int]] = []  # roll-ups, (time ms, total ms, count), oldest first
+    hourly_from = start
+    if daily_to is not None and daily_to > start:
+        older += store.rollups.good_series(
+            "daily", monitor_id, floor_day(start), min(daily_to, horizon, end)
+        )
+        hourly_from = max(start, daily_to)
+    if horizon > hourly_from:
+        older += store.rollups.good_series(
+            "hourly", monitor_id, floor_hour(hourly_from), min(horizon, end)
+        )
+    raw_from = max(start, horizon)
+    if bucket > 0:
+        buckets: dict[int, list[int]] = {}
+        for t, total, count in older:
+            slot = buckets.setdefault(t - t % bucket, [0, 0])
+            slot[0] += total
+            slot[1] += count
+        for t, total, count in store.checks.good_bucket_sums(monitor_id, raw_from, end, bucket):
+            slot = buckets.setdefault(t, [0, 0])
+            slot[0] += total
+            slot[1] += count
+        older = [(t, total, count) for t, (total, count) in sorted(buckets.items())]
+        times: list[int] = []
+        values: list[int] = []
+    else:
+        # A raw point's value is its duration: round(ms / 1000 * 1000) == ms below 2**51 ms.
+        times, values = store.checks.good_points(monitor_id, raw_from, end)
+    # The same float arithmetic as response_series and its caller, so a mean that falls on
+    # half a millisecond rounds the same way.
+    for t, total, count in reversed(older):
+        times.append(t)
+        values.append(round(total / count / 1000 * 1000))
+    return ResponsePoints(times, values)
 
 
 def hourly_response(

@@ -10,9 +10,13 @@ millisecond cannot share the key, so the later one moves on by a millisecond.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import orjson
 
 from probed.errors import StoreError
 from probed.model import CheckResult, Timings
@@ -39,6 +43,14 @@ def ids_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[object
     if ids is None:
         return "", []
     return f" AND {column} IN ({','.join('?' * len(ids))})", list(ids)
+
+
+def newest_first(times: list[int], durations: list[int]) -> tuple[list[int], list[int]]:
+    """The results (times, durations) sorted newest first, if they are not already."""
+    if all(map(operator.gt, times, itertools.islice(times, 1, None))):
+        return times, durations
+    pairs = sorted(zip(times, durations, strict=True), reverse=True)
+    return [t for t, _ in pairs], [d for _, d in pairs]
 
 
 class Checks:
@@ -211,6 +223,39 @@ class Checks:
             (monitor_id, start_ms, end_ms),
         )
         return [(int(at), int(ms)) for at, ms in rows]
+
+    def good_points(
+        self, monitor_id: int, start_ms: int, end_ms: int
+    ) -> tuple[list[int], list[int]]:
+        """Times and durations (ms) of a monitor's good results in [start, end), newest first,
+        as two lists: the same results as ``good_series``, at a fraction of its cost."""
+        # A day at 60 s is 1,440 rows per monitor, 72,000 per getMonitors page: a row object
+        # each costs the sqlite3 module more than SQLite's whole range scan, so SQLite hands
+        # over each column as one JSON array and orjson reads it. SQLite feeds an aggregate a
+        # FROM subquery's rows in its ORDER BY (it neither flattens nor drops that ORDER BY
+        # under an aggregate), but the order is checked rather than assumed.
+        row = self._db.execute(
+            "SELECT json_group_array(at_ms), json_group_array(duration_ms) FROM ("
+            " SELECT at_ms, duration_ms FROM checks WHERE monitor_id = ? AND at_ms >= ?"
+            " AND at_ms < ? AND outcome_id IN (SELECT id FROM outcomes WHERE ok = 1)"
+            " ORDER BY at_ms DESC)",
+            (monitor_id, start_ms, end_ms),
+        ).fetchone()
+        return newest_first(orjson.loads(row[0]), orjson.loads(row[1]))
+
+    def good_bucket_sums(
+        self, monitor_id: int, start_ms: int, end_ms: int, bucket_ms: int
+    ) -> list[tuple[int, int, int]]:
+        """(bucket start ms, total ms, count) of a monitor's good results in [start, end) per
+        ``bucket_ms`` period (periods start at multiples of it), oldest first."""
+        # The floored remainder, as Python's %: SQLite's % truncates towards zero.
+        rows = self._db.execute(
+            "SELECT at_ms - ((at_ms % ?1) + ?1) % ?1 AS slot, SUM(duration_ms), COUNT(*)"
+            " FROM checks WHERE monitor_id = ?2 AND at_ms >= ?3 AND at_ms < ?4"
+            " AND outcome_id IN (SELECT id FROM outcomes WHERE ok = 1) GROUP BY slot ORDER BY slot",
+            (bucket_ms, monitor_id, start_ms, end_ms),
+        )
+        return rows.fetchall()  # integers already
 
     def last_cert_expiry(self, ids: Sequence[int]) -> dict[int, int]:
         """The most recent certificate expiry (ms) each monitor recorded, for those with one."""

@@ -113,11 +113,15 @@ def response_times(
         (now - DAY, now) if between is None else (utc_seconds(between[0]), utc_seconds(between[1]))
     )
     mid = facts.tracked.id
-    series = api.history.response_series(mid, start, end, average_minutes * 60.0)
-    points = [{"datetime": int(t), "value": round(s * 1000)} for t, s in reversed(series)]
+    times, values = api.history.response_points(mid, start, end, average_minutes * 60.0)
+    if limit:
+        times, values = times[:limit], values[:limit]
     mean = api.history.mean_response([mid], start, end).get(mid)
     return {
-        "response_times": points[:limit] if limit else points,
+        # Whole unix seconds as int(t / 1000) gave them: the times are after 1970.
+        "response_times": [
+            {"datetime": t // 1000, "value": v} for t, v in zip(times, values, strict=True)
+        ],
         "average_response_time": "" if mean is None else f"{mean * 1000:.3f}",
     }
 
