@@ -99,7 +99,12 @@ class Pauses:
         """Bring every monitor's paused state in line with overrides and open windows."""
         now = self.now()
         windows = open_windows(self.windows, now)
-        for tracked in list(self.pipeline.monitors.values()):
+        monitors = list(self.pipeline.monitors.values())
+        if not windows and not self.overrides:
+            # Nothing wants a pause, so only a paused monitor can be out of line (a window
+            # just closed). Every monitor, every second, was 6 % of the daemon's CPU at 10,000.
+            monitors = [t for t in monitors if t.state.status is Status.PAUSED]
+        for tracked in monitors:
             self._reconcile(tracked, now, windows)
 
     async def run(self, every: float = 1.0) -> None:
