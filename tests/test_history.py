@@ -339,3 +339,34 @@ async def test_two_checks_in_the_same_millisecond_are_both_kept(harness):
     assert times == [T0_MS, T0_MS + 1]
     last = h.store.last_check(h.tracked("a").id)
     assert last is not None and last.duration == 0.2
+
+
+async def test_the_minute_refresh_skips_monitors_up_without_downtime_until_they_change(harness):
+    h = harness
+    sample = h.metrics.registry.get_sample_value
+    jobs = h.parts.housekeeping
+    await every_minute(h, "a", 60)  # a: up for an hour, no downtime
+    await every_minute(h, "b", 30)
+    await every_minute(h, "b", 30, ok=False)  # b: down for the last half hour
+    jobs.refresh_uptime()
+    reads = []
+    timelines = h.history.timelines
+
+    def counted(ids, since=None):
+        reads.append(sorted(ids))
+        return timelines(ids, since)
+
+    h.history.timelines = counted
+    h.clock.advance(60)
+    jobs.refresh_uptime()
+    # a reads 100 % in every window until a transition: only b is read again.
+    assert reads == [[h.tracked("b").id]]
+    assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) == 1.0
+    await h.check("a", ok=False)
+    await h.check("a", ok=False)  # a goes down: the transition refreshes it, and it is read again
+    await asyncio.sleep(REFRESH_GAP * 2)
+    reads.clear()
+    h.clock.advance(60)
+    jobs.refresh_uptime()
+    assert reads == [sorted([h.tracked("a").id, h.tracked("b").id])]
+    assert sample("probed_uptime_ratio", {"monitor": "a", "window": "1d"}) < 1.0

@@ -51,6 +51,9 @@ class Housekeeping:
         """Monitors whose transitions came while a refresh was held back (REFRESH_GAP)."""
         self._refreshed_at = -REFRESH_GAP
         self._held: asyncio.TimerHandle | None = None
+        self._clean: dict[str, Tracked] = {}
+        """Monitors up without downtime in the longest window at their last refresh: their
+        ratios stay 100 % until a transition (see refresh_uptime)."""
 
     async def run(self) -> None:
         try:
@@ -96,14 +99,30 @@ class Housekeeping:
 
     def refresh_uptime(self, tracked: Iterable[Tracked] | None = None) -> None:
         """Set probed_uptime_ratio for every monitor (or those given) and window."""
+        every = tracked is None
         tracked = list(self.monitors.values() if tracked is None else tracked)
         now = self.history.now()
         longest = max(*UPTIME_WINDOWS.values(), SLO_WINDOW)
+        clean = self._clean
+        if every:
+            # An up monitor without downtime in the longest window reads 100 % in every
+            # window until its next transition (which refreshes it): no need to read it again.
+            tracked = [t for t in tracked if clean.get(t.monitor.name) is not t]
+            for gone in [n for n in clean if n not in self.monitors]:
+                del clean[gone]
         timelines = self.history.timelines(
             [t.id for t in tracked], now - timedelta(seconds=longest)
         )
         for t in tracked:
             _, line = timelines[t.id]
+            name = t.monitor.name
+            if (
+                t.state.status is Status.UP
+                and line.seconds(now - timedelta(seconds=longest), now)[1] == 0
+            ):
+                clean[name] = t
+            else:
+                clean.pop(name, None)
             for window, seconds in UPTIME_WINDOWS.items():
                 ratio = line.ratio(now - timedelta(seconds=seconds), now)
                 if ratio is None and t.state.status in _CHECKED:
@@ -126,6 +145,7 @@ class Housekeeping:
         seconds, so after one refresh the next waits up to REFRESH_GAP and covers every monitor
         that changed meanwhile: one read for many instead of one per transition."""
         self._dirty[tracked.monitor.name] = tracked
+        self._clean.pop(tracked.monitor.name, None)
         if self._held is not None:
             return
         wait = self._refreshed_at + REFRESH_GAP - self.monotonic()
