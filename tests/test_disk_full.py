@@ -137,7 +137,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
         assert h.parts.backlog.flush()
         await h.dispatcher.run_once()
         assert await healthz(client) == (200, {"status": "ok"})
-        assert h.parts.summary() == "1 monitors: 1 down"
+        assert h.parts.summary() == "1 monitor: 1 down"
 
         stored = list(reversed(h.store.transitions(mid)))
         assert [(t.kind, t.at) for t in stored[1:]] == [
@@ -178,11 +178,11 @@ async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(t
             await parts.pipeline.check("api")
             cap_and_fill(parts.store, parts.pipeline.monitors["api"], clock)
             await parts.pipeline.check("api")
-            full = "1 monitors: 1 up; state database: database or disk is full; 1 writes waiting"
+            full = "1 monitor: 1 up; state database: database or disk is full; 1 writes waiting"
             assert systemd.messages()[-1] == f"STATUS={full}"
             parts.store.cap_pages(None)
             assert parts.backlog.flush()
-            assert systemd.messages()[-1] == "STATUS=1 monitors: 1 up"
+            assert systemd.messages()[-1] == "STATUS=1 monitor: 1 up"
         finally:
             await parts.aclose()
             systemd.sock.close()

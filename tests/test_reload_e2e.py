@@ -151,9 +151,9 @@ async def test_the_daemon_tells_systemd_ready_status_reloading_watchdog_and_stop
         try:
             messages = await receive(sock, "READY=1")
             messages += await receive(sock, "STATUS=")
-            assert any(m.startswith("STATUS=1 monitors:") for m in messages), messages
+            assert any(m.startswith("STATUS=1 monitor:") for m in messages), messages
             # The summary follows the monitor's first check.
-            messages = await receive(sock, "STATUS=1 monitors: 1 up")
+            messages = await receive(sock, "STATUS=1 monitor: 1 up")
             pings = await receive(sock, "WATCHDOG=1")
             pings += await receive(sock, "WATCHDOG=1")
             daemon.signal(signal.SIGHUP)

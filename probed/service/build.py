@@ -88,7 +88,8 @@ def summary(counts: dict[Status, int], problem: str | None = None) -> str:
     if there is one."""
     total = sum(counts.values())
     parts = [f"{n} {s.label.replace('_', ' ')}" for s, n in sorted(counts.items()) if n]
-    line = f"{total} monitors: " + ", ".join(parts) if parts else "0 monitors"
+    noun = "monitor" if total == 1 else "monitors"
+    line = f"{total} {noun}: " + ", ".join(parts) if parts else "0 monitors"
     return line if problem is None else f"{line}; {problem}"
 
 
