@@ -33,9 +33,12 @@ log = structlog.get_logger("probed")
 FIRST_RETRY = 5.0
 MAX_RETRY = 300.0
 MIN_GAP = 0.25
-"""Shortest time between the starts of two rounds woken by new rows. A round reads every pending
-row; in a mass outage thousands of monitors go down within seconds, each waking the dispatcher,
-and a round per transition made that quadratic. A lone alert still goes at once."""
+"""Longest pause between the end of a round and the start of one woken by new rows. A round
+reads every pending row; in a mass outage thousands of monitors go down within seconds, each
+waking the dispatcher, and a round per transition made that quadratic. The pause is GAP_FACTOR
+times what the last round took, so a cheap round (a few alerts) costs the next alert ~nothing."""
+GAP_FACTOR = 4.0
+"""Rounds woken back to back take at most a fifth of the event loop."""
 IDLE_ROUND = 60.0
 """Longest wait between rounds when nothing is due (expiry and pruning still need rounds)."""
 KEEP_FINISHED = timedelta(days=30)
@@ -107,12 +110,14 @@ class Dispatcher:
                     delay = FIRST_RETRY
                 if flush:
                     return
+                ended = loop.time()
+                gap = min(self.min_gap, GAP_FACTOR * (ended - began))
                 try:
                     async with asyncio.timeout(delay):
                         await self._wake.wait()
                 except TimeoutError:
                     pass
-                if not self._stopping and (rest := began + self.min_gap - loop.time()) > 0:
+                if not self._stopping and (rest := ended + gap - loop.time()) > 0:
                     # Woken soon after a round: let the rows of a burst gather (stop does not wait).
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(rest):
