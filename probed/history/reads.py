@@ -8,7 +8,7 @@ results wherever they are kept, hourly means before that and daily means before 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from probed.history.rollup import DAY, HOUR, floor_day, floor_hour
@@ -58,7 +58,21 @@ def response_series(
     """(unix time, seconds) of good checks in [start, end), oldest first: each check where raw
     results are kept (from ``horizon`` on), hourly means before, daily means before those;
     averaged per ``bucket`` ms when bucket > 0."""
-    points: list[tuple[int, int, int]] = []  # (time ms, total ms, count)
+    points = _rolled_up(store, monitor_id, start, end, horizon, daily_to)
+    points += [
+        (at, ms, 1) for at, ms in store.checks.good_series(monitor_id, max(start, horizon), end)
+    ]
+    if bucket > 0:
+        points = _summed(points, bucket)
+    return [(t / 1000, total / count / 1000) for t, total, count in points]
+
+
+def _rolled_up(
+    store: Store, monitor_id: int, start: int, end: int, horizon: int, daily_to: int | None
+) -> list[tuple[int, int, int]]:
+    """(time ms, total ms, count) of the good checks' roll-ups before ``horizon``, oldest
+    first: daily ones up to ``daily_to``, hourly ones after."""
+    points: list[tuple[int, int, int]] = []
     hourly_from = start
     if daily_to is not None and daily_to > start:
         points += store.rollups.good_series(
@@ -69,17 +83,17 @@ def response_series(
         points += store.rollups.good_series(
             "hourly", monitor_id, floor_hour(hourly_from), min(horizon, end)
         )
-    points += [
-        (at, ms, 1) for at, ms in store.checks.good_series(monitor_id, max(start, horizon), end)
-    ]
-    if bucket > 0:
-        buckets: dict[int, list[int]] = {}
-        for t, total, count in points:
-            slot = buckets.setdefault(t - t % bucket, [0, 0])
-            slot[0] += total
-            slot[1] += count
-        points = [(t, total, count) for t, (total, count) in sorted(buckets.items())]
-    return [(t / 1000, total / count / 1000) for t, total, count in points]
+    return points
+
+
+def _summed(points: Iterable[tuple[int, int, int]], bucket: int) -> list[tuple[int, int, int]]:
+    """(bucket start ms, total ms, count) per ``bucket`` ms, oldest first."""
+    buckets: dict[int, list[int]] = {}
+    for t, total, count in points:
+        slot = buckets.setdefault(t - t % bucket, [0, 0])
+        slot[0] += total
+        slot[1] += count
+    return [(t, total, count) for t, (total, count) in sorted(buckets.items())]
 
 
 class ResponsePoints(NamedTuple):
@@ -103,29 +117,12 @@ def response_points(
     """``response_series`` newest first, its times in ms and values in whole ms (UptimeRobot's
     ``response_times``), read without a Python object per raw result: the same points, with
     ``round(seconds * 1000)`` of that series' values, each raw one exact."""
-    older: list[tuple[int, int, int]] = []  # roll-ups, (time ms, total ms, count), oldest first
-    hourly_from = start
-    if daily_to is not None and daily_to > start:
-        older += store.rollups.good_series(
-            "daily", monitor_id, floor_day(start), min(daily_to, horizon, end)
-        )
-        hourly_from = max(start, daily_to)
-    if horizon > hourly_from:
-        older += store.rollups.good_series(
-            "hourly", monitor_id, floor_hour(hourly_from), min(horizon, end)
-        )
+    older = _rolled_up(store, monitor_id, start, end, horizon, daily_to)
     raw_from = max(start, horizon)
     if bucket > 0:
-        buckets: dict[int, list[int]] = {}
-        for t, total, count in older:
-            slot = buckets.setdefault(t - t % bucket, [0, 0])
-            slot[0] += total
-            slot[1] += count
-        for t, total, count in store.checks.good_bucket_sums(monitor_id, raw_from, end, bucket):
-            slot = buckets.setdefault(t, [0, 0])
-            slot[0] += total
-            slot[1] += count
-        older = [(t, total, count) for t, (total, count) in sorted(buckets.items())]
+        raw = store.checks.good_bucket_sums(monitor_id, raw_from, end, bucket)
+        # Bucket starts are multiples of ``bucket``: flooring them again changes nothing.
+        older = _summed([*older, *raw], bucket)
         times: list[int] = []
         values: list[int] = []
     else:
