@@ -1,7 +1,7 @@
 # probed container image. Build: docker build -t probed .
 # Run:   docker run -d --name probed -p 9925:9925 \
 #          -v "$PWD/monitors.toml:/etc/probed/monitors.toml:ro" -v probed-state:/var/lib/probed probed
-# See README.md ("Running probed as a service").
+# See docs/operations.md ("Running probed as a service").
 
 # --- builder: install probed and its dependencies into a self-contained venv ----------------------
 FROM python:3.11-slim AS builder

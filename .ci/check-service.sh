@@ -4,7 +4,7 @@
 #   2. `systemd-analyze verify` must print nothing.
 # One verify message is tolerated, and only while the file it names is absent from this machine:
 # "Command /usr/local/bin/probed is not executable" (ExecStart= assumes a system-wide
-# `pip install`, see README.md ("Running probed as a service")). When /usr/local/bin/probed exists, verify
+# `pip install`, see docs/operations.md ("Running probed as a service")). When /usr/local/bin/probed exists, verify
 # must be entirely silent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
