@@ -1,4 +1,4 @@
-"""The release: the sdist and the wheel built from it, the wheel installed in a fresh venv as a user would."""
+"""The release: the sdist, the wheel built from it, and that wheel in a fresh venv."""
 
 from __future__ import annotations
 
