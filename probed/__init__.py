@@ -1,3 +1,3 @@
 """probed: a self-hosted uptime probe daemon."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
