@@ -19,12 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from probed.config.channels import (
-    AlertmanagerChannel,
-    AppriseChannel,
-    WebhookChannel,
-    apprise_problem,
-)
+from probed.config.channels import AlertmanagerChannel, AppriseChannel, WebhookChannel
+from probed.config.channels.apprise import apprise_problem
 from probed.units import utcnow
 from tests.alert_fixtures import Harness, email_channel, failed, monitor
 from tests.channel_fixtures import Receiver, channels_config

@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 
 from probed import __version__
 from probed.metric_family import Family
-from probed.model import CheckResult, HttpFacts, Status, TlsFacts
+from probed.model import AlertKind, CheckResult, HttpFacts, Status, TlsFacts
 
 _C = TypeVar("_C", bound=Collector)
 
@@ -367,8 +367,9 @@ class Metrics:
         self.build_info.labels(__version__, location or "").set(1)
 
     def add_alert_channel(self, channel: str) -> None:
-        """Create a channel's alert counters at 0, so rates work from the first alert."""
-        for kind in ("down", "up", "ssl", "reminder", "digest", "test"):
+        """Create a channel's alert counters at 0, every kind and outcome, so rates work from
+        the first alert."""
+        for kind in AlertKind:
             for outcome in ("sent", "failed"):
                 self.alerts.labels(channel, kind, outcome)
         self.alert_queue_length.labels(channel)

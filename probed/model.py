@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Final
 
 
 class Status(IntEnum):
@@ -169,3 +170,28 @@ class PushRecord:
     """The failure report's message."""
     started: datetime | None = None
     """A run's start (``/start``) that no ping or failure report has closed yet."""
+
+
+class AlertKind(StrEnum):
+    """What an alert says: the outbox's ``kind``, the ``kind`` label of ``probed_alerts_total``
+    and, for single alerts (CHANNEL_KINDS), what a channel's ``kinds`` may name."""
+
+    DOWN = "down"
+    UP = "up"
+    SSL = "ssl"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    """Several DOWN (or UP) alerts of one alert storm, sent as one message."""
+    TEST = "test"
+    """``probed test-alert``'s message, sent to every channel."""
+    DEGRADED = "degraded"
+    """Up, but the last good checks were slower than ``slow_threshold`` on average."""
+    RECOVERED = "recovered"
+    """Back below ``slow_threshold`` after DEGRADED."""
+
+
+CHANNEL_KINDS: Final = tuple(
+    kind.value for kind in AlertKind if kind not in (AlertKind.DIGEST, AlertKind.TEST)
+)
+"""The kinds of single alerts, which a channel's ``kinds`` may name: a digest goes where its
+alerts go, and a test message to every channel."""

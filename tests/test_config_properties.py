@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probed.config import ConfigError, config_from_data, parse_config
+from probed.config.channels.email import KEYS as EMAIL_KEYS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.tables import (
     DEFAULTS_KEYS,
-    EMAIL_KEYS,
     MONITOR_KEYS,
     SETTINGS_KEYS,
 )

@@ -22,12 +22,13 @@ from typing import Any
 
 import structlog
 
+from probed.alerts.channels import ChannelParts
 from probed.alerts.http_post import post, receiver
 from probed.alerts.messages import Message, subject
 from probed.alerts.payload import Payload
-from probed.alerts.policy import AlertKind
 from probed.config.channels import AlertmanagerChannel
 from probed.errors import NotifierError, StoreWriteError
+from probed.model import AlertKind
 from probed.store import FiringRecord, Store
 from probed.store.alertmanager import AlertmanagerTable
 from probed.units import iso
@@ -71,6 +72,12 @@ def postable(p: Payload, alertname: str, kind: AlertKind) -> dict[str, Any]:
 
 class AlertmanagerNotifier:
     """Keeps the Alertmanagers of ``settings.urls`` told what fires."""
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: AlertmanagerChannel, parts: ChannelParts
+    ) -> AlertmanagerNotifier:
+        return cls(name, settings, parts.now, parts.store, parts.monitors)
 
     def __init__(
         self,

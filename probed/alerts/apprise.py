@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 
+from probed.alerts.channels import ChannelParts
 from probed.alerts.messages import Message
-from probed.alerts.policy import AlertKind
-from probed.config.channels import AppriseChannel, apprise_label, quiet_apprise
+from probed.config.channels.apprise import AppriseChannel, apprise_label, quiet_apprise
 from probed.errors import NotifierError
+from probed.model import AlertKind
 
 SHORT_BODY = 320
 """Services whose ``body_maxlen`` is at most this get the subject as the whole message."""
@@ -28,6 +29,12 @@ NOTIFY_TYPES = {"down": "failure", "up": "success", "recovered": "success", "tes
 
 class AppriseNotifier:
     """Sends each message to every service URL of the channel."""
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: AppriseChannel, parts: ChannelParts
+    ) -> AppriseNotifier:
+        return cls(name, settings)
 
     def __init__(self, name: str, settings: AppriseChannel) -> None:
         self.name = name

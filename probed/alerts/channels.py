@@ -1,5 +1,5 @@
-"""The alert channels: one small interface, a name → channel map built from the config, and
-``send_test`` behind ``probed test-alert``.
+"""The alert channels: one small interface, a name → channel map built from the config by the
+channel types' registry (probed.config.channels), and ``send_test`` behind ``probed test-alert``.
 """
 
 from __future__ import annotations
@@ -8,18 +8,14 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from probed.alerts.alertmanager import AlertmanagerNotifier
-from probed.alerts.apprise import AppriseNotifier
-from probed.alerts.email import EmailNotifier
 from probed.alerts.messages import Message, render
 from probed.alerts.payload import Payload
-from probed.alerts.policy import AlertKind
-from probed.alerts.webhook import WebhookNotifier
-from probed.config import Config, EmailChannel
-from probed.config.channels import AlertmanagerChannel, WebhookChannel
+from probed.config import Config
+from probed.config.channels import CHANNEL_TYPES
 from probed.errors import NotifierError
+from probed.model import AlertKind
 from probed.store import Store
 from probed.units import utcnow
 
@@ -43,22 +39,37 @@ class Refreshing(Protocol):
     async def refresh(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelParts:
+    """What a sender may need besides its settings, from the daemon and the config."""
+
+    now: Callable[[], datetime]
+    store: Store | None
+    """Keeps Alertmanager's firing alerts across restarts; None for a one-off test message."""
+    location: str | None
+    """``[probed] location``, for messages that carry no monitor's payload (a test)."""
+    monitors: tuple[str, ...]
+    """The monitors that alert through the channel."""
+
+
+class Sender(Protocol):
+    """A channel type's sender class, as CHANNEL_TYPES names it."""
+
+    def from_settings(self, name: str, settings: Any, parts: ChannelParts) -> Channel: ...
+
+
 def make_channels(
     config: Config, store: Store | None = None, now: Callable[[], datetime] = utcnow
 ) -> dict[str, Channel]:
-    """Every channel the config sets up, by the name monitors use in ``alert``. ``store``
-    keeps Alertmanager's firing alerts across restarts (none for a one-off test message)."""
+    """Every channel the config sets up, by the name monitors use in ``alert``, each built by
+    the sender its type names in CHANNEL_TYPES. ``store`` keeps Alertmanager's firing alerts
+    across restarts (none for a one-off test message)."""
     channels: dict[str, Channel] = {}
     for name, settings in config.channel_settings.items():
-        if isinstance(settings, EmailChannel):
-            channels[name] = EmailNotifier(settings, name)
-        elif isinstance(settings, WebhookChannel):
-            channels[name] = WebhookNotifier(name, settings, config.settings.location)
-        elif isinstance(settings, AlertmanagerChannel):
-            monitors = [m.name for m in config.monitors if name in m.alert]
-            channels[name] = AlertmanagerNotifier(name, settings, now, store, monitors)
-        else:
-            channels[name] = AppriseNotifier(name, settings)
+        sender: Sender = CHANNEL_TYPES[settings.type].load_sender()
+        monitors = tuple(m.name for m in config.monitors if name in m.alert)
+        parts = ChannelParts(now, store, config.settings.location, monitors)
+        channels[name] = sender.from_settings(name, settings, parts)
     return channels
 
 

@@ -24,9 +24,9 @@ import structlog
 from probed.alerts.channels import Channel, Refreshing
 from probed.alerts.messages import Message, render
 from probed.alerts.outbox import AlertStatus, Outbox, OutboxRow
-from probed.alerts.policy import AlertKind
 from probed.errors import NotifierError
 from probed.metrics import Metrics
+from probed.model import AlertKind
 
 log = structlog.get_logger("probed")
 

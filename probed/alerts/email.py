@@ -17,6 +17,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import structlog
 
+from probed.alerts.channels import ChannelParts
 from probed.alerts.messages import Message
 from probed.config import EmailChannel
 from probed.errors import NotifierError
@@ -26,6 +27,10 @@ log = structlog.get_logger("probed")
 
 class EmailNotifier:
     """Sends messages to ``channel.to`` through the SMTP server of ``channel``."""
+
+    @classmethod
+    def from_settings(cls, name: str, settings: EmailChannel, parts: ChannelParts) -> EmailNotifier:
+        return cls(settings, name)
 
     def __init__(self, channel: EmailChannel, name: str = "email") -> None:
         self.channel = channel

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from probed.alerts.payload import CheckFacts, Payload
-from probed.alerts.policy import AlertKind
+from probed.model import AlertKind
 from probed.units import format_span
 
 # C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line and paragraph

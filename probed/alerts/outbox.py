@@ -27,9 +27,10 @@ import structlog
 
 from probed.alerts.held import Held
 from probed.alerts.payload import Payload
-from probed.alerts.policy import Alert, AlertKind, CertMarks
+from probed.alerts.policy import Alert, CertMarks
 from probed.errors import StoreWriteError
 from probed.metrics import Metrics
+from probed.model import AlertKind
 from probed.store import OutboxRecord, Store
 
 log = structlog.get_logger("probed")

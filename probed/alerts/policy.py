@@ -11,30 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from probed.alerts.payload import CheckFacts, Payload
 from probed.config import Monitor, SslCheck
-from probed.model import CheckResult, MonitorState, Status, Transition, TransitionKind
+from probed.model import AlertKind, CheckResult, MonitorState, Status, Transition, TransitionKind
 
 SSL_THRESHOLDS = (30, 14, 7, 1)
 """Days before expiry at which an ssl monitor warns, below its own ``ssl_expiry_days``."""
-
-
-class AlertKind(StrEnum):
-    """What an alert says; also the ``kind`` label of ``probed_alerts_total``."""
-
-    DOWN = "down"
-    UP = "up"
-    SSL = "ssl"
-    REMINDER = "reminder"
-    DIGEST = "digest"
-    """Several DOWN (or UP) alerts of one alert storm, sent as one message."""
-    TEST = "test"
-    DEGRADED = "degraded"
-    """Up, but the last good checks were slower than ``slow_threshold`` on average."""
-    RECOVERED = "recovered"
-    """Back below ``slow_threshold`` after DEGRADED."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,13 @@ import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
+from probed.alerts.channels import ChannelParts
 from probed.alerts.http_post import post
 from probed.alerts.messages import Message
 from probed.alerts.payload import Payload
-from probed.alerts.policy import AlertKind
 from probed.config.channels import WebhookChannel
 from probed.errors import NotifierError
-from probed.model import Status
+from probed.model import AlertKind, Status
 from probed.units import iso
 
 if TYPE_CHECKING:
@@ -82,6 +82,12 @@ def document(message: Message, location: str | None = None) -> dict[str, Any]:
 
 class WebhookNotifier:
     """POSTs each message to ``settings.url``."""
+
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: WebhookChannel, parts: ChannelParts
+    ) -> WebhookNotifier:
+        return cls(name, settings, parts.location)
 
     def __init__(self, name: str, settings: WebhookChannel, location: str | None = None) -> None:
         self.name = name

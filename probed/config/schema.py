@@ -22,29 +22,18 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from probed.config.channels import (
-    ALERT_KINDS,
-    ALERTMANAGER_KEYS,
-    APPRISE_KEYS,
-    CHANNEL_TYPES,
-    WEBHOOK_KEYS,
-    AlertmanagerChannel,
-    AppriseChannel,
-    EmailChannel,
-    WebhookChannel,
-)
-from probed.config.channels import COMMON_KEYS as CHANNEL_KEYS
+from probed.config.channels import CHANNEL_TYPES
+from probed.config.channels.email import SECURITY_PORTS
 from probed.config.http import HTTP_METHODS
 from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
 from probed.config.tables import (
     DEFAULTS_KEYS,
-    EMAIL_KEYS,
     MONITOR_KEYS,
-    SECURITY_PORTS,
     SETTINGS_KEYS,
 )
+from probed.model import CHANNEL_KINDS
 
 Schema = dict[str, Any]
 
@@ -133,14 +122,12 @@ def json_schema() -> Schema:
 def _alerts() -> Schema:
     """``[alerts.NAME]`` channels: NAME may be the type itself, else ``type`` says it."""
     tables = {
-        "email": _table((*EMAIL_KEYS, *CHANNEL_KEYS), _types(EmailChannel), ["host", "from", "to"]),
-        "webhook": _table(WEBHOOK_KEYS, _types(WebhookChannel), ["url"]),
-        "alertmanager": _table(ALERTMANAGER_KEYS, _types(AlertmanagerChannel), ["urls"]),
-        "apprise": _table(APPRISE_KEYS, _types(AppriseChannel), ["urls"]),
+        name: _table(channel.keys, _types(channel.settings), list(channel.required))
+        for name, channel in CHANNEL_TYPES.items()
     }
     for table in tables.values():
         table["properties"]["type"] = {"enum": list(CHANNEL_TYPES)}
-        table["properties"]["kinds"] = {"type": "array", "items": {"enum": list(ALERT_KINDS)}}
+        table["properties"]["kinds"] = {"type": "array", "items": {"enum": list(CHANNEL_KINDS)}}
     named: Schema = {
         "type": "object",
         "required": ["type"],

@@ -1,4 +1,5 @@
-"""One reader per table of monitors.toml: [probed], [alerts.email], [defaults], [[monitor]].
+"""One reader per table of monitors.toml: [probed], [alerts] (each channel by its type,
+probed.config.channels), [defaults], [[monitor]].
 
 Each reads its keys through a Section, so a wrong value is recorded and a placeholder used: the
 rest of the file is still checked and every problem is reported at once.
@@ -13,16 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from probed.config.channels import (
-    COMMON_KEYS as CHANNEL_KEYS,
-)
-from probed.config.channels import (
-    ChannelSettings,
-    EmailChannel,
-    channel_type,
-    read_channel,
-    read_kinds,
-)
+from probed.config.channels import ChannelSettings, EmailChannel, read_channel
 from probed.config.kinds import KIND_KEYS, KINDS, Kind
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
@@ -36,7 +28,6 @@ from probed.config.push import PushCheck
 from probed.config.reader import (
     Reader,
     Section,
-    address_problem,
     describe,
     listen_problem,
     pick,
@@ -51,8 +42,6 @@ SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace"
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
 SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
 SETTINGS_KEYS += ("location", "shard")
-EMAIL_KEYS: tuple[str, ...] = ("host", "port", "security", "username", "password")
-EMAIL_KEYS += ("password_file", "from", "to", "timeout", "ca_file")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
 MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
@@ -62,7 +51,6 @@ DEFAULTS_KEYS += ("source_address",)
 DEFAULTS_KEYS += ("severity", "tags")
 TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Tags become Alertmanager (Prometheus) label names, so they follow their rule."""
-SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 _PERCENT = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)\s*%")
 DEFAULT_RETRY_INTERVAL = 30.0
@@ -116,21 +104,19 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
 
 
 def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, ChannelSettings], ...]]:
-    """[alerts.NAME] tables: [alerts.email] as 0.1 read it, every other one by its ``type``."""
+    """[alerts.NAME] tables, each read by its ``type``; [alerts.email] of type email is
+    apart, where 0.1 kept it (its sender's domain names the Message-IDs)."""
     email: EmailChannel | None = None
     named: list[tuple[str, ChannelSettings]] = []
     for name, data in sec.data.items():
         if not isinstance(data, dict):
             sec.problem(name, f"expected a table, got {describe(data)}")
             continue
-        table = Section(sec.reader, f"[alerts.{name}] ", data)
-        kind = channel_type(name, table)
-        if kind == "email" and name == "email":
-            email = _email(table)
-        elif kind == "email":
-            named.append((name, _email(table)))
-        elif kind is not None:
-            named.append((name, read_channel(kind, table)))
+        settings = read_channel(name, Section(sec.reader, f"[alerts.{name}] ", data))
+        if name == "email" and isinstance(settings, EmailChannel):
+            email = settings
+        elif settings is not None:
+            named.append((name, settings))
     return email, tuple(named)
 
 
@@ -206,36 +192,6 @@ def _addresses(sec: Section, key: str) -> tuple[str, ...]:
         if problem := listen_problem(address):
             sec.problem(key, problem)
     return addresses
-
-
-def _email(sec: Section) -> EmailChannel:
-    sec.reject_unknown(EMAIL_KEYS + CHANNEL_KEYS)
-    base = EmailChannel(host="", to=(), sender="")
-    security = pick(sec.choice("security", SECURITY_PORTS), base.security)
-    username = sec.string("username", nonempty=True)
-    password = sec.secret("password")
-    if password is not None and username is None and "username" not in sec.failed:
-        where = "password_file" if "password_file" in sec.data else "password"
-        sec.problem(where, "set but username is not")
-    sender = sec.string("from", required=True, nonempty=True)
-    to = sec.strings("to", required=True)
-    if to == ():
-        sec.problem("to", "must list at least one address")
-    for key, addresses in (("from", (sender,) if sender else ()), ("to", to or ())):
-        for problem in filter(None, map(address_problem, addresses)):
-            sec.problem(key, problem)
-    return EmailChannel(
-        host=pick(sec.string("host", required=True, nonempty=True), ""),
-        to=pick(to, ()),
-        sender=pick(sender, ""),
-        port=pick(sec.integer("port", 1, 65535), SECURITY_PORTS[security]),
-        security=security,
-        username=username,
-        password=password,
-        timeout=pick(sec.duration("timeout", positive=True), base.timeout),
-        ca_file=_str_path(sec.path("ca_file", certificates=True)),
-        kinds=read_kinds(sec),
-    )
 
 
 @dataclass(frozen=True, slots=True)
