@@ -190,8 +190,7 @@ class Pipeline:
         tracked.state, tracked.last = judged.state, result
         tracked.recent_good, tracked.degraded = judged.recent_good, judged.degraded
         self._log_speed(tracked, judged)
-        state = judged.state
-        self.metrics.observe_check(name, result, state.status)
+        self.metrics.observe_check(name, result, judged.state.status)
         # One line per check is 14 M lines a day at 10,000 monitors: a debugging aid. What an
         # operator needs (transitions, problems) is logged at INFO and above.
         log.debug(
@@ -201,7 +200,7 @@ class Pipeline:
             reason=result.reason,
             status_code=result.status_code,
             duration=round(result.duration, 4),
-            state=state.status.label,
+            state=judged.state.status.label,
         )
         self._emit(tracked, judged.transitions)
         return tracked
