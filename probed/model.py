@@ -100,10 +100,13 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """How many consecutive results it takes to change state (DESIGN §3)."""
+    """How a monitor's results are judged: how many consecutive ones it takes to change state
+    (DESIGN §3), and the mean response time above which it is degraded (DESIGN §4)."""
 
     down_after: int = 3
     up_after: int = 1
+    slow_threshold: float | None = None
+    """Seconds; None: never degraded."""
 
 
 @dataclass(frozen=True, slots=True)

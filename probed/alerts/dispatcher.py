@@ -66,7 +66,7 @@ class Dispatcher:
     ) -> None:
         self.outbox = outbox
         self.channels = channels
-        """Replaced by a reload (``Parts.apply``), together with ``max_age``."""
+        """Replaced by a reload (``configure``), together with ``max_age``."""
         self.metrics = metrics
         self.now = now
         self.max_age = max_age
@@ -83,6 +83,10 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._busy: dict[str, asyncio.Task[None]] = {}
         """Channels whose worker is sending, by name."""
+
+    def configure(self, channels: Mapping[str, Channel], max_age: float) -> None:
+        """Take a reload's channels and ``max_age``; the next round delivers through them."""
+        self.channels, self.max_age = channels, max_age
 
     def start(self) -> None:
         """Run the delivery loop in a task of the running event loop."""

@@ -18,7 +18,6 @@ from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
-from probed.engine.slowness import is_degraded, mean, sample_after
 from probed.errors import StoreWriteError
 from probed.model import CheckResult, Status, Transition
 
@@ -43,7 +42,7 @@ class AlertRecorder:
     ) -> None:
         self.outbox = outbox
         self.config = config
-        """Replaced by a reload (``Parts.apply``): the channels and storm rule it names apply
+        """Replaced by a reload (``configure``): the channels and storm rule it names apply
         from the next event on."""
         self.now = now
         self.monitors = monitors
@@ -57,17 +56,23 @@ class AlertRecorder:
         worked out from; the dispatcher asks every round, and asking the outbox for each down
         monitor each time made a mass outage quadratic."""
 
+    def configure(self, config: Config) -> None:
+        """Take a reloaded configuration: its channels and storm rule apply from the next event."""
+        self.config = config
+
     def __call__(
         self,
         tracked: Tracked,
         result: CheckResult | None,
         transitions: Sequence[tuple[int, Transition]],
+        slowness: tuple[bool, float] | None = None,
     ) -> None:
+        """Write the alerts of one stored event; ``slowness`` is the state step's verdict
+        (``probed.engine.state.Step``), read here, never judged again."""
         monitor = tracked.monitor
         streak = self._remember(monitor.name, result)
         if not self._channels(monitor):
             return  # no channel: the policy writes nothing (the daemon logs that alerts are off)
-        slowness = _slowness(tracked, result)
         if (
             not transitions
             and slowness is None
@@ -176,19 +181,6 @@ class AlertRecorder:
             for channel in self._channels(monitor, str(alert.kind)):
                 self.outbox.add(replace(alert, payload=payload), channel, now, storm, domain)
         self.wake()
-
-
-def _slowness(tracked: Tracked, result: CheckResult | None) -> tuple[bool, float] | None:
-    """(degraded, mean seconds) when this good check of an up monitor changes whether it is
-    degraded (the pipeline sets ``tracked.degraded`` after this, from the same sample)."""
-    if result is None or not result.ok or tracked.monitor.slow_threshold is None:
-        return None
-    recent = sample_after(tracked.recent_good, result)
-    degraded = is_degraded(tracked.monitor, recent)
-    average = mean(recent)
-    if degraded == tracked.degraded or average is None:
-        return None
-    return degraded, average
 
 
 def _same(a: _Basis, b: _Basis) -> bool:

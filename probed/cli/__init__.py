@@ -20,9 +20,9 @@ from probed.config import (
     Check,
     Config,
     HttpCheck,
-    PushCheck,
     load_config,
 )
+from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
 from probed.errors import ConfigError
 from probed.units import format_duration
@@ -97,7 +97,7 @@ def summary_table(config: Config) -> str:
                 ",".join(m.alert) or "-",
                 # The person running check may read the file, tokens and all: the ping path
                 # is what they copy into the job (the daemon shows it only to token holders).
-                m.check.path if isinstance(m.check, PushCheck) else m.display_url,
+                push.path if (push := inbound(m.check)) is not None else m.display_url,
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -113,7 +113,7 @@ def summary_table(config: Config) -> str:
         lines.append(f"shard {shard}: {share} of {len(config.monitors)} monitors")
     if config.settings.location is not None:
         lines.append(f"location {config.settings.location}")
-    if any(isinstance(m.check, PushCheck) for m in config.monitors):
+    if any(inbound(m.check) is not None for m in config.monitors):
         lines.append(
             f"push: the job calls http://{config.settings.listen}/push/<token> (GET or POST;"
             " …/fail with ?msg=, …/start before a run); the paths above hold the tokens"

@@ -3,8 +3,12 @@
 A new kind is its check type and reader (``probed/config/<kind>.py``), its probe
 (``probed/probes/<kind>.py``) and one line in KINDS. Probes are named here, not imported:
 they load aiohttp, which validating a config (``probed check``) has no use for; probed.probes
-imports them on the first check of their kind. The push kind has no probe: nothing is sent to
-its job, which calls probed instead (``probed.engine.push`` judges what arrived).
+imports them on the first check of their kind.
+
+Results come from one of two directions. An outbound kind is checked by sending: its probe runs
+on the scheduler's timers. An inbound kind (push) has no probe: its job calls probed, and
+``probed.engine.push`` delivers what arrived; ``inbound(check)`` tells them apart, and is the
+one place that looks at a check's type to do so.
 """
 
 from __future__ import annotations
@@ -14,16 +18,33 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from types import MappingProxyType
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
-from probed.config.model import Check
 from probed.config.push import PushCheck, read_push
 from probed.config.reader import Section, url_problem
 from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
 from probed.config.tls import SslCheck, read_ssl
+
+
+class Check(Protocol):
+    """A monitor's kind-specific settings: one frozen dataclass per kind (``KINDS``).
+
+    A kind's own code (its reader, its probe) knows its type; everyone else goes by ``kind``,
+    the ``type`` written in monitors.toml, or asks this registry (``inbound``).
+    """
+
+    kind: ClassVar[str]
+    # Every kind is a dataclass: its fields are the keys it accepts (probed.config.kinds).
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What of these settings makes it a different check (see Monitor.check_key)."""
+        ...
+
 
 C = TypeVar("C", bound=Check)
 
@@ -87,6 +108,12 @@ def _required(check: type[Check]) -> tuple[str, ...]:
     return tuple(
         f.name for f in fields(check) if f.default is MISSING and f.default_factory is MISSING
     )
+
+
+def inbound(check: Check) -> PushCheck | None:
+    """``check`` as an inbound kind's settings (push: the job calls probed, at its token's
+    path); None for an outbound kind, whose probe sends to its target."""
+    return check if isinstance(check, PushCheck) else None
 
 
 def _by_name(*kinds: Kind[Any]) -> Mapping[str, Kind[Any]]:

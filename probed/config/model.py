@@ -8,35 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
 
 from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
+from probed.config.kinds import Check as Check  # re-exported: its home before the registry
+from probed.config.kinds import inbound
 from probed.config.maintenance import MaintenanceWindow
-from probed.config.push import HIDDEN_PATH, PushCheck
+from probed.config.push import HIDDEN_PATH
 from probed.config.shard import Shard
 from probed.config.tcp import TcpCheck
 from probed.model import Policy
 from probed.redact import redact
 
 DEFAULT_LISTEN = "127.0.0.1:9925"
-
-
-class Check(Protocol):
-    """A monitor's kind-specific settings: one frozen dataclass per kind (probed.config.kinds).
-
-    Code that needs a kind's own fields narrows with isinstance; everything else goes by
-    ``kind``, the ``type`` written in monitors.toml.
-    """
-
-    kind: ClassVar[str]
-    # Every kind is a dataclass: its fields are the keys it accepts (probed.config.kinds).
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    @property
-    def key(self) -> tuple[object, ...]:
-        """What of these settings makes it a different check (see Monitor.check_key)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +69,13 @@ class Monitor:
 
     @property
     def policy(self) -> Policy:
-        return Policy(down_after=self.down_after, up_after=self.up_after)
+        return Policy(self.down_after, self.up_after, self.slow_threshold)
 
     @property
     def display_url(self) -> str:
         """The URL as people and clients see it: a password or token in it shown as ``***``
         (a push monitor's: its path, ``/push/***``)."""
-        if isinstance(self.check, PushCheck):
+        if inbound(self.check) is not None:
             return HIDDEN_PATH
         return redact(self.url)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from probed.config.channels import ChannelSettings, EmailChannel, read_channel
-from probed.config.kinds import KIND_KEYS, KINDS, Kind
+from probed.config.kinds import KIND_KEYS, KINDS, Kind, inbound
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
     Check,
@@ -24,7 +24,6 @@ from probed.config.model import (
     Settings,
     default_state_dir,
 )
-from probed.config.push import PushCheck
 from probed.config.reader import (
     Reader,
     Section,
@@ -124,9 +123,10 @@ def _unique_tokens(reader: Reader, monitors: list[Monitor | None]) -> None:
     """Two push monitors cannot share a token: a ping would not say which job sent it."""
     owners: dict[str, int] = {}
     for index, monitor in enumerate(monitors, 1):
-        if monitor is None or not isinstance(monitor.check, PushCheck) or not monitor.check.token:
+        push = None if monitor is None else inbound(monitor.check)
+        if monitor is None or push is None or not push.token:
             continue
-        first = owners.setdefault(monitor.check.token, index)
+        first = owners.setdefault(push.token, index)
         if first != index:
             where = f'monitor "{monitor.name}" (#{index}) token'
             reader.problem(where, f"the same token as monitor #{first}: each job needs its own")

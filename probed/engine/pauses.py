@@ -55,11 +55,15 @@ class Pauses:
         self.pipeline = pipeline
         self.store = store
         self.windows = windows
-        """Replaced by a reload (``Parts.apply``); the next tick applies them."""
+        """Replaced by a reload (``configure``); the next tick applies them."""
         self.now = now
         self.overrides: dict[int, Override] = {
             mid: Override(*row) for mid, row in store.pauses.all().items()
         }
+
+    def configure(self, windows: Sequence[MaintenanceWindow]) -> None:
+        """Take a reload's maintenance windows; the next tick applies them."""
+        self.windows = windows
 
     def pause(self, tracked: Tracked, for_seconds: float | None, via: str) -> None:
         """Pause a monitor now, indefinitely or for ``for_seconds``; ConfigPaused if the file

@@ -1,4 +1,11 @@
-"""One check, end to end: probe → state machine → store → metrics → log line.
+"""One check, end to end: result → state machine → store → metrics → log line.
+
+Results come from two sources and take one path (``_apply``: one judgement by ``state.step``,
+one record, one log line). The outbound source is the scheduler: on its timers ``check`` runs
+the monitor's probe and applies what it found. An inbound kind (push, see
+``probed.config.kinds.inbound``) is checked by nobody: what its job sends is handed in as it
+arrives (``deliver``, from ``probed.engine.push``), and its scheduled ``check`` asks the
+``InboundSource`` what the silence since means (a missed deadline is a failed check).
 
 ``Pipeline`` holds the runtime view of every configured monitor (its id, state and last result)
 and is the only writer of monitor state, so checks, pauses and reloads never race each other
@@ -17,10 +24,11 @@ from typing import Protocol
 import structlog
 
 from probed.config import Monitor
+from probed.config.kinds import inbound
 from probed.engine.backlog import Backlog, Record
 from probed.engine.connectivity import ConnectivityCheck
-from probed.engine.slowness import is_degraded, mean, sample_after
-from probed.engine.state import advance, pause, resume
+from probed.engine.slowness import is_degraded
+from probed.engine.state import Step, pause, resume, step
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
 from probed.store import Store
@@ -43,8 +51,17 @@ class Tracked:
 
 
 Probe = Callable[[Monitor, datetime], Awaitable[CheckResult | None]]
-"""Checks a monitor now (the start time is given); the composition root binds the session.
-None: nothing to record (a push monitor whose next ping is not due yet)."""
+"""Checks a monitor of an outbound kind now (the start time is given); the composition root
+binds the session. None: nothing to record."""
+
+
+class InboundSource(Protocol):
+    """Where an inbound kind's results come from (push): they arrive through
+    ``Pipeline.deliver``; at a scheduled check the source judges what the time since means."""
+
+    def judge(self, monitor: Monitor, now: datetime) -> CheckResult | None:
+        """The result of a scheduled check now; None: nothing to record (no ping due yet)."""
+        ...
 
 
 class TransitionSink(Protocol):
@@ -55,15 +72,19 @@ class TransitionSink(Protocol):
 
 class RecordHook(Protocol):
     """Runs inside the store transaction of every check (``result``) and state change
-    (``result`` None), with the new transitions and their ids: what it writes to the store
-    commits together with them. The alert policy derives the outbox from here. When the
-    record could not be stored it runs once outside any transaction, with ids 0 (none yet)."""
+    (``result`` None), with the new transitions and their ids, and ``slowness`` when the check
+    changed whether the monitor is degraded (``state.Step.slowness``): what it writes to the
+    store commits together with them. The alert policy derives the outbox from here. When the
+    record could not be stored it runs once outside any transaction, with ids 0 (none yet). It
+    may run after ``tracked`` took the check's state (a batched write): what it needs of the
+    check itself is in its arguments."""
 
     def __call__(
         self,
         tracked: Tracked,
         result: CheckResult | None,
         transitions: Sequence[tuple[int, Transition]],
+        slowness: tuple[bool, float] | None,
     ) -> None: ...
 
 
@@ -80,11 +101,14 @@ class Pipeline:
         connectivity: ConnectivityCheck | None = None,
         monitors: dict[str, Tracked] | None = None,
         backlog: Backlog | None = None,
+        inbound: InboundSource | None = None,
     ) -> None:
         self.store = store
         self.backlog = backlog or Backlog(store, metrics)
         self.metrics = metrics
         self.probe = probe
+        self.inbound = inbound
+        """Judges the scheduled checks of inbound kinds; None: they have nothing to record."""
         self.now = now
         self.record = record
         self.sinks = tuple(sinks)
@@ -106,43 +130,67 @@ class Pipeline:
         )
         self.metrics.set_degraded(monitor.name, tracked.degraded)
 
+    def update(self, monitor: Monitor, monitor_id: int) -> Tracked | None:
+        """Give a tracked monitor new settings of the same check (a reload): its state, last
+        result and speed stay; whether it is degraded is judged again by the new threshold.
+        None when it is not tracked."""
+        tracked = self.monitors.get(monitor.name)
+        if tracked is None:
+            return None
+        tracked.monitor, tracked.id = monitor, monitor_id
+        tracked.degraded = is_degraded(monitor.slow_threshold, tracked.recent_good)
+        self.metrics.set_degraded(monitor.name, tracked.degraded)
+        return tracked
+
     def untrack(self, name: str) -> None:
         self.monitors.pop(name, None)
         self.metrics.remove_monitor(name)
 
     async def check(self, name: str) -> Tracked | None:
-        """Run one check of a monitor and apply its result; None if it is gone or paused, or
-        the check had nothing to record."""
+        """Run one scheduled check of a monitor and deliver its result; None if it is gone or
+        paused, or the check had nothing to record."""
         tracked = self.monitors.get(name)
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
-        before = tracked.last
-        result = await self.probe(tracked.monitor, self.now())
+        before, monitor = tracked.last, tracked.monitor
+        if inbound(monitor.check) is None:
+            result = await self.probe(monitor, self.now())
+        else:
+            result = None if self.inbound is None else self.inbound.judge(monitor, self.now())
         if result is None:
             return None
         if self.connectivity is not None:
             result = await self.connectivity.confirm(result)
         if self.monitors.get(name) is not tracked or tracked.last is not before:
             # Removed or replaced by a reload while the check ran (its result is about a check
-            # that no longer exists), or a newer result arrived meanwhile (a push ping).
+            # that no longer exists), or a newer result arrived meanwhile (a push ping). Paused
+            # meanwhile, it is still recorded, and changes nothing (``state.advance``).
             return None
         return self._apply(tracked, result)
 
-    def report(self, name: str, result: CheckResult) -> Tracked | None:
+    def deliver(self, name: str, result: CheckResult) -> Tracked | None:
         """Apply a result that arrived instead of being checked for (a push monitor's ping or
-        failure report) as a check's; None if the monitor is gone or paused."""
+        failure report) as a scheduled check's is; None if the monitor is gone or paused."""
         tracked = self.monitors.get(name)
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
         return self._apply(tracked, result)
 
     def _apply(self, tracked: Tracked, result: CheckResult) -> Tracked:
-        monitor, name = tracked.monitor, tracked.monitor.name
-        state, transitions = advance(name, tracked.state, result, monitor.policy)
-        self._write(tracked, result, state, transitions)
-        tracked.state, tracked.last = state, result
-        self._judge_speed(tracked, result)
-        self.metrics.observe_check(name, result, state.status)
+        name = tracked.monitor.name
+        judged = step(
+            name,
+            tracked.state,
+            result,
+            tracked.monitor.policy,
+            tracked.recent_good,
+            tracked.degraded,
+        )
+        self._write(tracked, result, judged.state, judged.transitions, judged.slowness)
+        tracked.state, tracked.last = judged.state, result
+        tracked.recent_good, tracked.degraded = judged.recent_good, judged.degraded
+        self._log_speed(tracked, judged)
+        self.metrics.observe_check(name, result, judged.state.status)
         # One line per check is 14 M lines a day at 10,000 monitors: a debugging aid. What an
         # operator needs (transitions, problems) is logged at INFO and above.
         log.debug(
@@ -152,24 +200,21 @@ class Pipeline:
             reason=result.reason,
             status_code=result.status_code,
             duration=round(result.duration, 4),
-            state=state.status.label,
+            state=judged.state.status.label,
         )
-        self._emit(tracked, transitions)
+        self._emit(tracked, judged.transitions)
         return tracked
 
-    def _judge_speed(self, tracked: Tracked, result: CheckResult) -> None:
-        """Update the degraded flag after a check (the alert recorder judged the same)."""
-        recent = sample_after(tracked.recent_good, result)
-        degraded = is_degraded(tracked.monitor, recent)
-        if degraded != tracked.degraded:
+    def _log_speed(self, tracked: Tracked, judged: Step) -> None:
+        if judged.slowness is not None:
+            degraded, average = judged.slowness
             (log.warning if degraded else log.info)(
                 "degraded" if degraded else "no longer degraded",
                 monitor=tracked.monitor.name,
-                mean_response=round(mean(recent) or 0.0, 4),
+                mean_response=round(average, 4),
                 slow_threshold=tracked.monitor.slow_threshold,
             )
-        tracked.recent_good, tracked.degraded = recent, degraded
-        self.metrics.set_degraded(tracked.monitor.name, degraded)
+        self.metrics.set_degraded(tracked.monitor.name, judged.degraded)
 
     def pause(self, name: str, reason: str = "paused") -> bool:
         return self._change(name, lambda s, at: pause(name, s, at, reason))
@@ -199,6 +244,7 @@ class Pipeline:
         result: CheckResult | None,
         state: MonitorState,
         transitions: Sequence[Transition],
+        slowness: tuple[bool, float] | None = None,
     ) -> None:
         """Store the record with its hook; if the store refused it, the hook runs now, outside
         it (unless it already ran in the transaction that failed: the outbox then kept what it
@@ -209,7 +255,7 @@ class Pipeline:
             nonlocal ran
             ran = True
             if record is not None:
-                record(tracked, result, list(zip(ids, transitions, strict=True)))
+                record(tracked, result, list(zip(ids, transitions, strict=True)), slowness)
 
         stored = self.backlog.write(Record(tracked.id, result, state, tuple(transitions)), run)
         if not stored and not ran:

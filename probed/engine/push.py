@@ -1,10 +1,12 @@
 """Push monitors at run time: their tokens, what each job last sent, and what a ping does.
 
-``PushBook`` holds each push monitor's ``PushRecord`` (read from the store on first use, so a
-restart keeps the deadline) and finds a monitor by token; the composition root's probe asks it
-to judge a push monitor's scheduled check, and the scheduler asks it for the deadline to anchor
-that check at. ``PushReceiver`` is what ``/push/<token>`` calls: record the signal, apply its
-result as a check's right away, and move the schedule to the new deadline.
+Push is an inbound source of results: nothing is sent, the job calls probed. ``PushBook`` holds
+each push monitor's ``PushRecord`` (read from the store on first use, so a restart keeps the
+deadline) and finds a monitor by token; it is the pipeline's ``InboundSource`` (a scheduled
+check judges the deadline) and gives the scheduler the deadline to anchor that check at.
+``PushReceiver`` is what ``/push/<token>`` calls: record the signal, deliver its result to the
+pipeline right away (``Pipeline.deliver``, the door every result goes through), and move the
+schedule to the new deadline.
 
 Token lookup: the given token is hashed (SHA-256) and the digest looked up, so how long the
 lookup takes depends on the digest, never on how much of a real token a guess shares; the entry
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from probed.config import Monitor, PushCheck
+from probed.config.kinds import inbound
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.engine.scheduler import Scheduler
 from probed.errors import StoreWriteError
@@ -48,14 +51,14 @@ class PushBook:
     def index(self, monitors: Iterable[Monitor]) -> None:
         """Take the configured push monitors' tokens (at start and on every reload)."""
         self._tokens = {
-            _digest(m.check.token): m.name for m in monitors if isinstance(m.check, PushCheck)
+            _digest(push.token): m.name for m in monitors if (push := inbound(m.check)) is not None
         }
 
     def find(self, token: str) -> Tracked | None:
         """The push monitor whose token this is, or None (see the module's note on timing)."""
         name = self._tokens.get(_digest(token))
         tracked = None if name is None else self.monitors.get(name)
-        if tracked is None or not isinstance(check := tracked.monitor.check, PushCheck):
+        if tracked is None or (check := inbound(tracked.monitor.check)) is None:
             return None
         given, real = token.encode("utf-8", "surrogatepass"), check.token.encode()
         return tracked if hmac.compare_digest(given, real) else None
@@ -66,9 +69,10 @@ class PushBook:
         return self._records[tracked.id]
 
     def judge(self, monitor: Monitor, now: datetime) -> CheckResult | None:
-        """The scheduled check of a push monitor (``probed.probes.push.judge``)."""
+        """The scheduled check of a push monitor (``probed.probes.push.judge``): the
+        pipeline's ``InboundSource``."""
         tracked = self.monitors.get(monitor.name)
-        if tracked is None or not isinstance(check := monitor.check, PushCheck):
+        if tracked is None or (check := inbound(monitor.check)) is None:
             return None
         waiting = self.waiting(tracked, check)
         return None if waiting is None else judge(monitor, check, waiting, now)
@@ -76,7 +80,7 @@ class PushBook:
     def deadline(self, name: str) -> datetime | None:
         """When the monitor's next ping is due; None for monitors of other kinds."""
         tracked = self.monitors.get(name)
-        if tracked is None or not isinstance(check := tracked.monitor.check, PushCheck):
+        if tracked is None or (check := inbound(tracked.monitor.check)) is None:
             return None
         waiting = self.waiting(tracked, check)
         return None if waiting is None else deadline(tracked.monitor, check, waiting)
@@ -136,7 +140,7 @@ class PushReceiver:
             return False
         name = tracked.monitor.name
         result = self.book.receive(tracked, signal, message, self.now())
-        if result is not None and self.pipeline.report(name, result) is None:
+        if result is not None and self.pipeline.deliver(name, result) is None:
             log.info("push for a paused monitor recorded", monitor=name, signal=str(signal))
         elif result is None:
             log.info("push run started", monitor=name)

@@ -1,15 +1,51 @@
 """The monitor state machine (DESIGN §3) as pure functions.
 
-``advance(state, result, policy)`` → ``(new_state, transitions)``. Nothing here reads a clock,
-touches the store or sends anything: callers persist the transitions, then act on them.
+``advance(state, result, policy)`` → ``(new_state, transitions)``; ``step`` adds the speed
+verdict (degraded, DESIGN §4), so each result is judged once, here, and everyone downstream
+(the pipeline, the alert recorder) reads that one verdict. Nothing here reads a clock, touches
+the store or sends anything: callers persist the transitions, then act on them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from probed.engine.slowness import is_degraded, mean, sample_after
 from probed.model import CheckResult, MonitorState, Policy, Status, Transition, TransitionKind
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one check result makes of a monitor (``step``)."""
+
+    state: MonitorState
+    transitions: list[Transition]
+    recent_good: tuple[float, ...]
+    """Response times (seconds) of the last good checks, oldest first, after this result."""
+    degraded: bool
+    """Their mean is above the policy's ``slow_threshold``."""
+    slowness: tuple[bool, float] | None = None
+    """(degraded, mean seconds) when this result changed ``degraded``; None when it did not."""
+
+
+def step(
+    monitor: str,
+    state: MonitorState,
+    result: CheckResult,
+    policy: Policy,
+    recent_good: tuple[float, ...] = (),
+    degraded: bool = False,
+) -> Step:
+    """Apply one check result to a monitor's state and to its speed (``recent_good``, whether
+    ``degraded``), the latter as they were before ``result``."""
+    new, transitions = advance(monitor, state, result, policy)
+    recent = sample_after(recent_good, result)
+    now_degraded = is_degraded(policy.slow_threshold, recent)
+    average = mean(recent)
+    changed = now_degraded != degraded and average is not None
+    slowness = (now_degraded, average or 0.0) if changed else None
+    return Step(new, transitions, recent, now_degraded, slowness)
 
 
 def advance(

@@ -50,12 +50,16 @@ class History:
         self.store = store
         self.now = now
         self.retention = retention or Retention()
-        """Replaced by a reload (``Parts.apply``); applies from the next prune."""
+        """Replaced by a reload (``configure``); applies from the next prune."""
         self.run_id: int | None = None
         self.changelog = ChangeLog(store)
         """The transitions kept in memory for the status page (see probed.history.changelog)."""
         self.hourly_log = HourlyLog(store)
         """The last day's hourly roll-ups kept in memory for the page's charts."""
+
+    def configure(self, retention: Retention) -> None:
+        """Take a reload's retention; it applies from the next prune."""
+        self.retention = retention
 
     # Daemon runs: uptime only counts time the daemon was watching.
 

@@ -26,7 +26,8 @@ from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
-from probed.config import Config, Monitor, PushCheck, Settings
+from probed.config import Config, Monitor, Settings
+from probed.config.kinds import inbound
 from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
@@ -199,19 +200,19 @@ class Parts:
         self._apply_monitors(config, changes, initial=initial)
         self.pushes.book.index(config.monitors)
         for monitor in config.monitors:
-            if isinstance(monitor.check, PushCheck):
+            if inbound(monitor.check) is not None:
                 # A new grace moves the deadline without changing the check or its interval.
                 self.scheduler.reanchor(monitor.name)
         self.config = config
         settings = config.settings
-        self.recorder.config = config
-        self.dispatcher.channels = make_channels(config, self.store, self.now)
-        self.dispatcher.max_age = settings.alert_max_age
-        self.history.retention = retention(settings)
-        self.pauses.windows = config.maintenance
-        self.api.token = settings.api_token
-        self.public.title = settings.status_page_title
-        self.public.show_urls = settings.status_page_show_urls
+        self.recorder.configure(config)
+        self.dispatcher.configure(
+            make_channels(config, self.store, self.now), settings.alert_max_age
+        )
+        self.history.configure(retention(settings))
+        self.pauses.configure(config.maintenance)
+        self.api.configure(settings.api_token)
+        self.public.configure(settings.status_page_title, settings.status_page_show_urls)
         self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
@@ -243,9 +244,7 @@ class Parts:
             if monitor.name in kept and current is not None:
                 # Same check: keep the runtime state, take the new settings.
                 old = current.monitor
-                current.monitor, current.id = monitor, row.id
-                current.degraded = is_degraded(monitor, current.recent_good)
-                self.metrics.set_degraded(monitor.name, current.degraded)
+                pipeline.update(monitor, row.id)
                 if (old.interval, old.retry_interval) != (monitor.interval, monitor.retry_interval):
                     scheduler.add(monitor)
                     changes.rescheduled.append(monitor.name)
@@ -257,10 +256,11 @@ class Parts:
                 elif not initial:
                     changes.added.append(monitor.name)
                 recent = tuple(reversed(good.get(row.id, ())))
-                tracked = Tracked(monitor, row.id, row.state, last.get(row.id))
                 # Restored, not judged anew: a restart sends no DEGRADED alert.
-                tracked.recent_good, tracked.degraded = recent, is_degraded(monitor, recent)
-                pipeline.track(tracked)
+                degraded = is_degraded(monitor.slow_threshold, recent)
+                pipeline.track(
+                    Tracked(monitor, row.id, row.state, last.get(row.id), recent, degraded)
+                )
                 scheduler.add(monitor)
             self._apply_config_pause(monitor)
 
@@ -358,13 +358,14 @@ def build(
     pipeline = Pipeline(
         store,
         metrics,
-        _with_push(book, probe),
+        probe,
         clock,
         record=recorder,
         sinks=all_sinks,
         connectivity=connectivity,
         monitors=monitors,
         backlog=backlog,
+        inbound=book,
     )
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock, anchor=book.deadline)
     pushes = PushReceiver(book, pipeline, scheduler, clock)
@@ -424,17 +425,6 @@ def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
     log.info("upgrading the state database", from_version=old, to_version=new)
     if notifier is not None:
         notifier.send(EXTEND_TIMEOUT_USEC=UPGRADE_TIMEOUT_USEC, STATUS="upgrading the database")
-
-
-def _with_push(book: PushBook, probe: Probe) -> Probe:
-    """``probe`` for every kind but push, whose checks judge what its job sent (``book``)."""
-
-    async def check(monitor: Monitor, now: datetime) -> CheckResult | None:
-        if isinstance(monitor.check, PushCheck):
-            return book.judge(monitor, now)
-        return await probe(monitor, now)
-
-    return check
 
 
 def _real_probe(sessions: ProbeSessions) -> Probe:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from probed.config import Monitor, PushCheck
+from probed.config import Monitor
+from probed.config.kinds import inbound
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
@@ -40,10 +41,14 @@ class Api:
     history: History
     pauses: Pauses
     token: str | None
-    """The configured api_token; replaced by a reload (``Parts.apply``)."""
+    """The configured api_token; replaced by a reload (``configure``)."""
     now: Callable[[], datetime]
     reload: Callable[[], Awaitable[list[str]]] | None = None
     """Re-read monitors.toml (the daemon's SIGHUP path); returns the problems found."""
+
+    def configure(self, token: str | None) -> None:
+        """Take a reload's api_token: the next request is checked against it."""
+        self.token = token
 
     def monitors(self) -> list[Tracked]:
         """The configured monitors, by id."""
@@ -83,6 +88,6 @@ API = web.AppKey("api", Api)
 def shown_url(monitor: Monitor, holder: bool) -> str:
     """A monitor's URL for an API answer: a push monitor's path whole only to a ``holder`` of
     the api_token, ``/push/***`` to anyone else (DESIGN §4)."""
-    if holder and isinstance(monitor.check, PushCheck):
-        return monitor.check.path
+    if holder and (push := inbound(monitor.check)) is not None:
+        return push.path
     return monitor.display_url

@@ -46,7 +46,7 @@ class _Cached:
 
 @dataclass(slots=True)
 class Public:
-    """What the public handlers read; ``title`` and ``show_urls`` follow reloads.
+    """What the public handlers read; ``title`` and ``show_urls`` follow reloads (``configure``).
 
     The report (and the page made from it) is kept for up to ``CACHE_SECONDS`` while no
     monitor changes state, degradation or settings and the announcements stay the same: a
@@ -59,6 +59,10 @@ class Public:
     title: str = "probed status"
     show_urls: bool = False
     _cached: _Cached | None = None
+
+    def configure(self, title: str, show_urls: bool) -> None:
+        """Take a reload's page title and whether URLs are shown (the cache keys on both)."""
+        self.title, self.show_urls = title, show_urls
 
     def report(self) -> StatusReport:
         """The status of every public monitor now (or at most ``CACHE_SECONDS`` ago, with
