@@ -325,6 +325,10 @@ class Metrics:
         else:
             self.slo_budget.set((name,), ratio)
 
+    def has_uptime(self, name: str) -> bool:
+        """Whether the monitor has its probed_uptime_ratio series (set together, every window)."""
+        return (name, next(iter(UPTIME_WINDOWS))) in self.uptime.values
+
     def set_uptime(self, name: str, window: str, ratio: float | None) -> None:
         """A monitor's uptime over one of UPTIME_WINDOWS; None (nothing monitored) drops it."""
         if name not in self._monitors:

@@ -1,10 +1,11 @@
-"""Durations and timestamps, formatted and converted in one place. Imports nothing from probed.
+"""Durations, timestamps and counts, formatted and converted in one place. Imports nothing from
+probed.
 
 Two duration styles: ``format_duration`` is exact and reads back through the config parser
 (``1h30m``, ``500ms``), for settings and reasons; ``format_span`` rounds to the two largest units
-(``12m 30s``), for how long something lasted. Times are aware UTC datetimes inside probed, unix
-seconds in the store's state tables, integer milliseconds in its history tables and ISO 8601 with
-a ``Z`` on the wire.
+(``12m 30s``), for how long something lasted. Counts read ``1 write``, ``2 writes``. Times are
+aware UTC datetimes inside probed, unix seconds in the store's state tables, integer milliseconds
+in its history tables and ISO 8601 with a ``Z`` on the wire.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def format_span(seconds: float) -> str:
     first = next((i for i, (count, _) in enumerate(parts) if count), len(parts) - 1)
     shown = [p for i, p in enumerate(parts[first : first + 2]) if i == 0 or p[0]]
     return " ".join(f"{count}{unit}" for count, unit in shown)
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 write``, ``3 writes``, ``0 monitors``: a count and its noun, plural unless one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def utcnow() -> datetime:

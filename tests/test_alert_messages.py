@@ -39,7 +39,7 @@ def payloads(kind: TransitionKind, name: str = "DutyCall API", reason: str = "HT
     checks = [failed(start), failed(start + timedelta(seconds=30)), failed(T0)]
     t = Transition(name, kind, MonitorState().status, MonitorState().status, T0, reason, start)
     result = good(T0) if kind is TransitionKind.UP else checks[-1]
-    event = Event(mon, T0, MonitorState(), result, [t], failed_checks=checks)
+    event = Event(mon, T0, MonitorState(reason=reason), result, [t], failed_checks=checks)
     (alert,) = alerts_for(event, CertMarks()).alerts
     return alert.kind, alert.payload
 

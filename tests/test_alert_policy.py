@@ -49,8 +49,9 @@ def test_only_entering_down_and_recovering_from_down_alert(kind, expected):
 
 def test_the_up_alert_carries_the_outage_duration_from_the_first_failure_and_its_reason():
     start = T0 - timedelta(minutes=12, seconds=30)
-    up = transition(K.UP, reason="timeout after 30s", outage_start=start)
-    (alert,) = alerts_for(Event(M, T0, MonitorState(), good(T0), [up]), CertMarks()).alerts
+    up = transition(K.UP, reason="HTTP 200 in 20 ms", outage_start=start)
+    before = MonitorState(Status.DOWN, reason="timeout after 30s")
+    (alert,) = alerts_for(Event(M, T0, before, good(T0), [up]), CertMarks()).alerts
     assert alert.kind is AlertKind.UP
     assert alert.payload.outage_seconds == 750.0
     assert alert.payload.reason == "timeout after 30s"

@@ -178,7 +178,7 @@ async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(t
             await parts.pipeline.check("api")
             cap_and_fill(parts.store, parts.pipeline.monitors["api"], clock)
             await parts.pipeline.check("api")
-            full = "1 monitor: 1 up; state database: database or disk is full; 1 writes waiting"
+            full = "1 monitor: 1 up; state database: database or disk is full; 1 write waiting"
             assert systemd.messages()[-1] == f"STATUS={full}"
             parts.store.cap_pages(None)
             assert parts.backlog.flush()
@@ -205,7 +205,7 @@ async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp
         await h.dispatcher.run_once()  # sent; the table cannot take "sent"
         assert smtp.subjects() == ["[probed] DOWN: api"]
         assert h.metric("probed_store_errors_total", operation="outbox") >= 1
-        assert h.parts.problem() == "state database: database or disk is full; 1 writes waiting"
+        assert h.parts.problem() == "state database: database or disk is full; 1 write waiting"
         clock.advance(600)
         await h.dispatcher.run_once()
         assert len(smtp.inbox) == 1

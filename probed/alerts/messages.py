@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from probed.alerts.payload import CheckFacts, Payload
 from probed.model import AlertKind
-from probed.units import format_span
+from probed.units import counted, format_span
 
 # C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line and paragraph
 # separators: a subject is one line in every channel, and in email a line break starts a header.
@@ -128,7 +128,7 @@ def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
         intro = f"{name} is still DOWN, for {span} now."
         return intro, [url, ("Reason", p.reason), start]
     if kind is AlertKind.SSL:
-        intro = f"The TLS certificate of {name} expires in {p.days_left} days."
+        intro = f"The TLS certificate of {name} expires in {counted(p.days_left or 0, 'day')}."
         expires = ("Expires at", format_time(p.cert_expires_at))
         return intro, [url, expires, ("Last check", p.reason)]
     if kind in (AlertKind.DEGRADED, AlertKind.RECOVERED):

@@ -149,7 +149,8 @@ def _down(event: Event, t: Transition) -> Alert:
 def _up(event: Event, t: Transition) -> Alert:
     payload = replace(
         _base(event.monitor),
-        reason=t.reason,
+        # What the target was down for (its last failure); the transition says what recovered.
+        reason=event.state.reason,
         at=t.at,
         outage_start=t.outage_start,
         outage_seconds=t.outage_seconds,

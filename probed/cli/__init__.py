@@ -25,7 +25,7 @@ from probed.config import (
 from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
 from probed.errors import ConfigError
-from probed.units import format_duration
+from probed.units import counted, format_duration
 
 EXIT_OK, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2
 _P = typing.TypeVar("_P", bound=argparse.ArgumentParser)
@@ -105,7 +105,8 @@ def summary_table(config: Config) -> str:
     channels = ", ".join(config.channels) or "none (state changes are only logged)"
     lines += [
         "",
-        f"{config.path}: OK, {len(config.monitors)} monitors; alert channels: {channels}",
+        f"{config.path}: OK, {counted(len(config.monitors), 'monitor')};"
+        f" alert channels: {channels}",
         f"listen {config.settings.listen}; state in {config.settings.state_dir}",
     ]
     if (shard := config.settings.shard) is not None:

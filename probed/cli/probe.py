@@ -26,6 +26,7 @@ from probed.config import (
 )
 from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
+from probed.units import counted
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -124,7 +125,7 @@ def format_result(monitor: Monitor, result: CheckResult) -> str:
         days = (result.cert_expires_at - result.at).total_seconds() / 86400
         lines.append(
             f"  certificate: expires {result.cert_expires_at:%Y-%m-%d %H:%M:%S} UTC"
-            f" ({int(days)} days)"
+            f" ({counted(int(days), 'day')})"
         )
     if result.tls is not None:
         lines.append(f"  protocol:    {result.tls.version}")

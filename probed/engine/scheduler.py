@@ -3,9 +3,12 @@ while unconfirmed.
 
 Each monitor fires at ``epoch + offset + k × interval``, where the offset is a hash of its name:
 checks are spread evenly over the interval and keep their phase across restarts and reloads,
-so neither a restart nor a reload bunches them. A monitor's check never overlaps its previous
-one, and a check that could not start within one interval of its time (the loop was blocked)
-is skipped rather than run late in a burst: the next one is due by then anyway.
+so neither a restart nor a reload bunches them. A monitor never checked (no state yet: a first
+start, or added by a reload) gets its first check within ``first_spread`` seconds instead,
+spread over them by the same hash and bounded by the check slots, then settles into its phase.
+A monitor's check never overlaps its previous one, and a check that could not start within one
+interval of its time (the loop was blocked) is skipped rather than run late in a burst: the next
+one is due by then anyway.
 
 The timers are the event loop's own (``call_at``) rather than a scheduling library's: at 10,000
 monitors APScheduler's job bookkeeping was a tenth of the CPU of every check and a third of the
@@ -27,11 +30,15 @@ import structlog
 from probed.config import Monitor
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.engine.state import needs_retry_interval
+from probed.model import Status
 
 log = structlog.get_logger("probed")
 
 RETRY_GAP = 0.05
 HEARTBEAT = 1.0
+FIRST_SPREAD = 10.0
+"""Seconds over which the first checks of monitors never checked are spread (at most their
+interval): ``probed status`` says up or down within seconds of a first start, not an interval."""
 
 
 def phase_offset(name: str, interval: float) -> float:
@@ -53,6 +60,8 @@ class _Job:
     """At the retry interval, anchored at the last check, instead of at the phase."""
     anchored: datetime | None = None
     """The anchor (``Scheduler.anchor``) the job runs from; None: its phase."""
+    first: bool = False
+    """Its monitor was never checked: the first check comes before the phase (FIRST_SPREAD)."""
 
     def after(self, t: float) -> float:
         """The first firing time strictly after ``t``."""
@@ -77,6 +86,7 @@ class Scheduler:
         now: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
         anchor: Callable[[str], datetime | None] = lambda name: None,
+        first_spread: float = FIRST_SPREAD,
     ) -> None:
         self.pipeline = pipeline
         self.now = now
@@ -84,6 +94,7 @@ class Scheduler:
         self.anchor = anchor
         """A monitor's checks run every interval from this time instead of at its phase (a
         push monitor's deadline: a missed ping is seen when it is missed); None: the phase."""
+        self.first_spread = first_spread
         self._limit = asyncio.Semaphore(max_concurrent)
         self._jobs: dict[str, _Job] = {}
         self._running: set[str] = set()
@@ -103,7 +114,10 @@ class Scheduler:
         self.last_progress = self.monotonic()
         now = self._wall()
         for job in self._jobs.values():
-            self._arm(job, job.next_at if job.next_at > now else job.after(now))
+            if job.first:  # spread from the start, however long the start-up took
+                self._arm(job, self._due(job, now))
+            else:
+                self._arm(job, job.next_at if job.next_at > now else job.after(now))
         self._beat()
 
     def _beat(self) -> None:
@@ -128,7 +142,8 @@ class Scheduler:
         job.anchored = self.anchor(monitor.name)
         if job.anchored is None:
             job.anchor = phase_offset(monitor.name, monitor.interval)
-            at = job.after(self._wall())
+            job.first = self._never_checked(monitor.name)
+            at = self._due(job, self._wall())
         else:
             # An anchor already past (a deadline missed while probed was stopped) is checked
             # now, not a whole interval later.
@@ -137,6 +152,18 @@ class Scheduler:
             self._arm(job, at)
         else:
             job.next_at = at
+
+    def _never_checked(self, name: str) -> bool:
+        tracked = self.pipeline.monitors.get(name)
+        return tracked is not None and tracked.state.status is Status.PENDING and not tracked.last
+
+    def _due(self, job: _Job, now: float) -> float:
+        """The job's next time after ``now``: its phase or, before a first check, the earlier
+        of that and a stable moment within ``first_spread`` seconds."""
+        at = job.after(now)
+        if job.first:
+            at = min(at, now + phase_offset(job.name, min(self.first_spread, job.every)))
+        return at
 
     def reanchor(self, name: str) -> None:
         """A result arrived outside the schedule (a push ping): re-check at the retry interval
@@ -165,6 +192,7 @@ class Scheduler:
         if not self.running or self._jobs.get(job.name) is not job:
             return
         self.last_progress = self.monotonic()
+        job.first = False  # from here on, the phase
         scheduled, now = job.next_at, self._wall()
         # The loop's timers may fire a hair early; the next time follows the planned one.
         self._arm(job, job.after(max(scheduled, now)))

@@ -28,6 +28,13 @@ MAX_STEPS = 24
 event loop runs checks between them."""
 
 
+def _ratio_of_state(status: Status) -> float | None:
+    """The uptime of a monitor with no time observed: what its state says; None unchecked."""
+    if status not in _CHECKED:
+        return None
+    return 0.0 if status is Status.DOWN else 1.0
+
+
 class Housekeeping:
     """Keeps history bounded and the uptime metrics fresh; ``run()`` until cancelled."""
 
@@ -125,10 +132,10 @@ class Housekeeping:
                 clean.pop(name, None)
             for window, seconds in UPTIME_WINDOWS.items():
                 ratio = line.ratio(now - timedelta(seconds=seconds), now)
-                if ratio is None and t.state.status in _CHECKED:
+                if ratio is None:
                     # Checked this very moment: no time observed yet, but the state is known,
                     # and a new monitor should not be missing from uptime alerts and panels.
-                    ratio = 0.0 if t.state.status is Status.DOWN else 1.0
+                    ratio = _ratio_of_state(t.state.status)
                 self.metrics.set_uptime(t.monitor.name, window, ratio)
             objective = t.monitor.slo
             left = None
@@ -144,8 +151,15 @@ class Housekeeping:
         Each refresh is a store read. In a mass outage thousands of monitors change within
         seconds, so after one refresh the next waits up to REFRESH_GAP and covers every monitor
         that changed meanwhile: one read for many instead of one per transition."""
-        self._dirty[tracked.monitor.name] = tracked
-        self._clean.pop(tracked.monitor.name, None)
+        name = tracked.monitor.name
+        self._dirty[name] = tracked
+        self._clean.pop(name, None)
+        ratio = _ratio_of_state(tracked.state.status)
+        if ratio is not None and not self.metrics.has_uptime(name):
+            # Its first check: the refresh may be held back (REFRESH_GAP) and a scrape meanwhile
+            # must not find the series missing. With no time observed, the state is the ratio.
+            for window in UPTIME_WINDOWS:
+                self.metrics.set_uptime(name, window, ratio)
         if self._held is not None:
             return
         wait = self._refreshed_at + REFRESH_GAP - self.monotonic()

@@ -45,7 +45,7 @@ from probed.redact import redact
 from probed.service.listener import ConnectionGuard
 from probed.service.sdnotify import Notifier
 from probed.store import Store
-from probed.units import utcnow
+from probed.units import counted, utcnow
 from probed.web import make_app
 from probed.web.context import Api
 from probed.web.public import Public, make_public_app
@@ -89,8 +89,7 @@ def summary(counts: dict[Status, int], problem: str | None = None) -> str:
     if there is one."""
     total = sum(counts.values())
     parts = [f"{n} {s.label.replace('_', ' ')}" for s, n in sorted(counts.items()) if n]
-    noun = "monitor" if total == 1 else "monitors"
-    line = f"{total} {noun}: " + ", ".join(parts) if parts else "0 monitors"
+    line = f"{counted(total, 'monitor')}: " + ", ".join(parts) if parts else "0 monitors"
     return line if problem is None else f"{line}; {problem}"
 
 
@@ -100,7 +99,7 @@ def store_problem(backlog: Backlog, outbox: Outbox) -> str | None:
     if not waiting:
         return None
     error = backlog.error or outbox.error or "held writes being written"
-    return f"state database: {error}; {waiting} writes waiting"
+    return f"state database: {error}; {counted(waiting, 'write')} waiting"
 
 
 class Soon:

@@ -11,11 +11,17 @@ only when every slot is serving a real request is the new one refused.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from probed.web.errors import answer_for_path
 
 MAX_CONNECTIONS = 256
 """Inbound connections at once; far below systemd's default soft limit of 1,024 descriptors."""
@@ -25,6 +31,42 @@ KEEPALIVE_TIMEOUT = 15.0
 """Seconds an idle keep-alive connection stays open (aiohttp's default is an hour)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_REQUEST_LINE = re.compile(rb"(?m)^\S+ +(/\S*)")
+"""The method and target of a request line, well-formed or not: what a refused request was
+for. A request head is at most 8190 bytes a line (aiohttp's bound), so KEPT holds one."""
+_KEPT = 16384
+
+
+class _Handler(RequestHandler):
+    """aiohttp's protocol, keeping the bytes of the request being read so that one its parser
+    refuses (a 400 before any app sees it) is answered in the shape of the path it was for."""
+
+    def __init__(self, server: web.Server, **kwargs: Any) -> None:
+        super().__init__(server, **kwargs)
+        self.received = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.received = (self.received + data)[-_KEPT:]
+        super().data_received(data)
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        answer = super().handle_error(request, status, exc, message)  # it also logs
+        if not isinstance(exc, HttpProcessingError):
+            return answer
+        lines = _REQUEST_LINE.findall(self.received)
+        path = lines[-1].decode("latin-1").partition("?")[0] if lines else None
+        shaped = answer_for_path(path, status, "malformed request")
+        if shaped is None:
+            return answer
+        shaped.force_close()
+        return shaped
 
 
 class _Refused(asyncio.Protocol):
@@ -53,8 +95,9 @@ class ConnectionGuard:
         if len(server.connections) >= self.limit and not self._evict_one():
             self.refused += 1
             return _Refused()
-        handler = server()
         loop = asyncio.get_running_loop()
+        # Built as web.Server() builds aiohttp's own, with the runner's settings.
+        handler = _Handler(server, loop=loop, **server._kwargs)
         self._waiting[handler] = loop.call_later(self.header_timeout, self._expire, handler)
         return handler
 
@@ -63,6 +106,8 @@ class ConnectionGuard:
         timer = self._waiting.pop(handler, None)  # type: ignore[call-overload]
         if timer is not None:
             timer.cancel()
+        if isinstance(handler, _Handler):
+            handler.received = b""  # a request refused later is a later one
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from aiohttp import web
 from probed.metrics import CONTENT_TYPE, Metrics
 from probed.web.api import make_api_app
 from probed.web.context import Api
+from probed.web.errors import path_errors
 from probed.web.public import PUBLIC, Public, add_public_routes
 from probed.web.uptimerobot import make_uptimerobot_app
 
@@ -44,7 +45,7 @@ def make_app(
 ) -> web.Application:
     """The whole HTTP surface; the APIs are mounted when ``api`` is given. ``/healthz`` is
     503 while ``healthy()`` is False or ``problem()`` names one (given as its reason)."""
-    app = web.Application()
+    app = web.Application(middlewares=[path_errors])
     app[METRICS] = metrics
     app[HEALTHY] = healthy
     app[PROBLEM] = problem

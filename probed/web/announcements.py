@@ -11,8 +11,9 @@ from aiohttp import web
 from probed.config.reader import parse_duration
 from probed.errors import StoreError
 from probed.units import iso, to_ms
-from probed.web.api import authorize, error
+from probed.web.api import authorize
 from probed.web.context import API
+from probed.web.errors import api_error as error
 
 LEVELS = ("info", "warning", "critical")
 MAX_MESSAGE = 1000

@@ -20,16 +20,13 @@ from probed.errors import StoreError
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
 from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, shown_url
+from probed.web.errors import api_error as error
 from probed.web.errors import json_errors
 from probed.web.public import status_api
 
 RECENT_INCIDENTS = 10
 MAX_PAUSE = 366 * 86400.0
 WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 async def list_monitors(request: web.Request) -> web.Response:

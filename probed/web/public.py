@@ -25,6 +25,7 @@ from probed.status.report import MonitorReport, StatusReport
 from probed.status.views import status_json
 from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
+from probed.web.errors import path_errors
 from probed.web.page_parts import PageParts, milliseconds, percent
 
 PAGE_MAX_AGE = 15
@@ -271,7 +272,7 @@ def add_public_routes(app: web.Application, *, status_api_route: bool = True) ->
 
 def make_public_app(public: Public) -> web.Application:
     """The app of ``[probed] public_listen``: the public routes and nothing else."""
-    app = web.Application()
+    app = web.Application(middlewares=[path_errors])
     app[PUBLIC] = public
     add_public_routes(app)
     return app
