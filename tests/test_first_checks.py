@@ -37,7 +37,7 @@ def make(tmp_path, clock: FakeClock, names: list[str], slots: int = 8, probe=Non
 async def test_first_checks_are_spread_over_the_first_seconds_not_the_interval(tmp_path):
     clock = FakeClock()
     names = [f"monitor {i}" for i in range(1000)]
-    parts = make(tmp_path, clock, names)
+    parts = make(tmp_path, clock, names, slots=100)
     try:
         due = [(parts.scheduler.next_run(n) - T0).total_seconds() for n in names]
     finally:
@@ -48,6 +48,23 @@ async def test_first_checks_are_spread_over_the_first_seconds_not_the_interval(t
     for d in due:
         seconds[int(d)] += 1
     assert all(60 <= n <= 140 for n in seconds), seconds
+
+
+async def test_more_new_monitors_than_the_slots_take_in_ten_seconds_spread_wider(tmp_path):
+    # 5,000 new monitors and 50 slots: at most 50 first checks a second, so 100 s, not 10.
+    clock = FakeClock()
+    names = [f"monitor {i}" for i in range(5000)]
+    parts = make(tmp_path, clock, names, slots=50)
+    parts.scheduler.start()
+    try:
+        due = [(parts.scheduler.next_run(n) - T0).total_seconds() for n in names]
+    finally:
+        await parts.aclose()
+    assert 95 <= max(due) < 100, max(due)
+    tens = [0] * 10
+    for d in due:
+        tens[int(d // 10)] += 1
+    assert all(350 <= n <= 650 for n in tens), tens
 
 
 async def test_after_the_first_check_a_monitor_keeps_its_phase_and_a_restart_keeps_it_too(
@@ -67,6 +84,7 @@ async def test_after_the_first_check_a_monitor_keeps_its_phase_and_a_restart_kee
 
     parts = make(tmp_path, clock, names, slots=3, probe=probe)
     parts.scheduler.first_spread = 0.3  # the same spreading, in a test's time
+    parts.scheduler.first_rate = 1000
     parts.scheduler.start()
     try:
         deadline = time.monotonic() + 5

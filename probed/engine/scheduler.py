@@ -38,7 +38,8 @@ RETRY_GAP = 0.05
 HEARTBEAT = 1.0
 FIRST_SPREAD = 10.0
 """Seconds over which the first checks of monitors never checked are spread (at most their
-interval): ``probed status`` says up or down within seconds of a first start, not an interval."""
+interval): ``probed status`` says up or down within seconds of a first start, not an interval.
+Many new monitors spread wider: no more first checks a second than there are check slots."""
 
 
 def phase_offset(name: str, interval: float) -> float:
@@ -96,6 +97,11 @@ class Scheduler:
         push monitor's deadline: a missed ping is seen when it is missed); None: the phase."""
         self.first_spread = first_spread
         self._limit = asyncio.Semaphore(max_concurrent)
+        self.first_rate = float(max_concurrent)
+        """First checks a second at most: a first start of many monitors spreads wider than
+        ``first_spread`` rather than queue more checks than the slots can take."""
+        self._firsts = 0
+        """Jobs waiting for their first check: they set how wide the first checks spread."""
         self._jobs: dict[str, _Job] = {}
         self._running: set[str] = set()
         """Monitors whose check runs now (by name: a reload may replace the job meanwhile)."""
@@ -113,6 +119,7 @@ class Scheduler:
         self.running = True
         self.last_progress = self.monotonic()
         now = self._wall()
+        self._firsts = sum(job.first for job in self._jobs.values())
         for job in self._jobs.values():
             if job.first:  # spread from the start, however long the start-up took
                 self._arm(job, self._due(job, now))
@@ -142,7 +149,7 @@ class Scheduler:
         job.anchored = self.anchor(monitor.name)
         if job.anchored is None:
             job.anchor = phase_offset(monitor.name, monitor.interval)
-            job.first = self._never_checked(monitor.name)
+            self._set_first(job, self._never_checked(monitor.name))
             at = self._due(job, self._wall())
         else:
             # An anchor already past (a deadline missed while probed was stopped) is checked
@@ -157,12 +164,19 @@ class Scheduler:
         tracked = self.pipeline.monitors.get(name)
         return tracked is not None and tracked.state.status is Status.PENDING and not tracked.last
 
+    def _set_first(self, job: _Job, first: bool) -> None:
+        self._firsts += first - job.first
+        job.first = first
+
     def _due(self, job: _Job, now: float) -> float:
         """The job's next time after ``now``: its phase or, before a first check, the earlier
-        of that and a stable moment within ``first_spread`` seconds."""
+        of that and a stable moment within the first checks' spread."""
         at = job.after(now)
         if job.first:
-            at = min(at, now + phase_offset(job.name, min(self.first_spread, job.every)))
+            # 50,000 new monitors with 512 slots spread over 98 s (at most their interval),
+            # not 10: a first start is no burst of queued checks.
+            spread = max(self.first_spread, self._firsts / self.first_rate)
+            at = min(at, now + phase_offset(job.name, min(spread, job.every)))
         return at
 
     def reanchor(self, name: str) -> None:
@@ -175,6 +189,7 @@ class Scheduler:
     def remove(self, name: str) -> None:
         job = self._jobs.pop(name, None)
         if job is not None:
+            self._set_first(job, False)
             job.cancel()
 
     def next_run(self, name: str) -> datetime | None:
@@ -192,7 +207,7 @@ class Scheduler:
         if not self.running or self._jobs.get(job.name) is not job:
             return
         self.last_progress = self.monotonic()
-        job.first = False  # from here on, the phase
+        self._set_first(job, False)  # from here on, the phase
         scheduled, now = job.next_at, self._wall()
         # The loop's timers may fire a hair early; the next time follows the planned one.
         self._arm(job, job.after(max(scheduled, now)))
