@@ -13,10 +13,10 @@ import structlog
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
 from probed.history import History
+from probed.history.slo import WINDOW_SECONDS as SLO_WINDOW
+from probed.history.slo import budget
 from probed.metrics import UPTIME_WINDOWS, Metrics
 from probed.model import Status, Transition
-from probed.status.slo import WINDOW_SECONDS as SLO_WINDOW
-from probed.status.slo import budget
 
 log = structlog.get_logger("probed")
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from probed.engine.pipeline import Tracked
 from probed.history import History
+from probed.history.slo import WINDOW_SECONDS, budget
 from probed.model import Status
 from probed.status.banner import overall
 from probed.status.days import daily_kept, dates
@@ -15,7 +16,6 @@ from probed.status.report import (
     MonitorReport,
     StatusReport,
 )
-from probed.status.slo import WINDOW_SECONDS, budget
 from probed.units import from_ms, to_ms
 
 DAY = timedelta(days=1)

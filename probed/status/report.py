@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from probed.history.slo import Budget
 from probed.model import Status
 from probed.status.banner import Overall
 from probed.status.days import Daily, Day
-from probed.status.slo import Budget
 
 WINDOWS = ("1d", "7d", "30d", "90d")
 

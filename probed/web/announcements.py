@@ -11,8 +11,7 @@ from aiohttp import web
 from probed.config.reader import parse_duration
 from probed.errors import StoreError
 from probed.units import iso, to_ms
-from probed.web.api import authorize
-from probed.web.context import API
+from probed.web.context import API, authorize
 from probed.web.errors import api_error as error
 
 LEVELS = ("info", "warning", "critical")

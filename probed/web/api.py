@@ -19,7 +19,8 @@ from probed.engine.pipeline import Tracked
 from probed.errors import StoreError
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
-from probed.web.context import API, DAY, EPOCH, TOKEN_HELP, Api, Facts, shown_url
+from probed.web.announcements import add_announcement_routes
+from probed.web.context import API, DAY, EPOCH, Api, Facts, authorize, shown_url
 from probed.web.errors import api_error as error
 from probed.web.errors import json_errors
 from probed.web.public import status_api
@@ -116,20 +117,6 @@ def _holds_token(api: Api, request: web.Request) -> bool:
     return scheme.lower() == "bearer" and api.token_matches(given.strip())
 
 
-def authorize(api: Api, request: web.Request) -> web.Response | None:
-    """None when the request carries the api_token; else the refusal to send."""
-    if api.token is None:
-        return error(403, f"changes are disabled because no API token is configured: {TOKEN_HELP}")
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not api.token_matches(given.strip()):
-        return error(
-            401,
-            "missing or wrong API token: send Authorization: Bearer <api_token>",
-            {"WWW-Authenticate": 'Bearer realm="probed"'},
-        )
-    return None
-
-
 def _pause_for(body: bytes) -> float | None:
     """The optional ``{"for": "30m"}`` of a pause request, in seconds."""
     if not body.strip():
@@ -222,9 +209,6 @@ def _view(
 
 def make_api_app(api: Api) -> web.Application:
     """The /api/v1 sub-application."""
-    # Imported here: that module imports this one for authorize() and error().
-    from probed.web.announcements import add_announcement_routes
-
     app = web.Application(middlewares=[json_errors(error)])
     app[API] = api
     app.router.add_get("/status", status_api)

@@ -15,6 +15,7 @@ from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
 from probed.history.uptime import Change, Timeline
+from probed.web.errors import api_error
 
 DAY = timedelta(days=1)
 EPOCH = datetime.fromtimestamp(0, UTC)
@@ -91,3 +92,19 @@ def shown_url(monitor: Monitor, holder: bool) -> str:
     if holder and (push := inbound(monitor.check)) is not None:
         return push.path
     return monitor.display_url
+
+
+def authorize(api: Api, request: web.Request) -> web.Response | None:
+    """None when the request carries the api_token; else the refusal to send."""
+    if api.token is None:
+        return api_error(
+            403, f"changes are disabled because no API token is configured: {TOKEN_HELP}"
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not api.token_matches(given.strip()):
+        return api_error(
+            401,
+            "missing or wrong API token: send Authorization: Bearer <api_token>",
+            {"WWW-Authenticate": 'Bearer realm="probed"'},
+        )
+    return None

@@ -18,9 +18,9 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
+from probed.history.slo import Budget
 from probed.status.days import Daily
 from probed.status.report import IncidentReport, MonitorReport
-from probed.status.slo import Budget
 from probed.units import format_span
 
 CHART_HEIGHT = 40
