@@ -1,4 +1,4 @@
-"""Prometheus metrics (DESIGN §7) in a private registry, labelled by monitor only.
+"""Prometheus metrics (docs/design.md §7) in a private registry, labelled by monitor only.
 
 The per-monitor families are ``Family`` objects (plain dicts, see ``probed.metric_family``):
 at 10,000 monitors prometheus_client's children cost seconds at start-up and per scrape. What

@@ -101,7 +101,7 @@ class CheckResult:
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How a monitor's results are judged: how many consecutive ones it takes to change state
-    (DESIGN §3), and the mean response time above which it is degraded (DESIGN §4)."""
+    (docs/design.md §3), and the mean response time above which it is degraded (§4 there)."""
 
     down_after: int = 3
     up_after: int = 1

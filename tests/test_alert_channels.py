@@ -73,7 +73,7 @@ async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
         assert len(hook_rows) == events and all(r.status is AlertStatus.PENDING for r in hook_rows)
         retries = [t for t in hook.arrivals[1:] if t is not None]
         schedule = [round((b - a).total_seconds()) for a, b in itertools.pairwise(retries)]
-        # The backoff of DESIGN §4 (5, 10, 20, 40 … s), seen at the clock's 10 s steps.
+        # The backoff of docs/design.md §4 (5, 10, 20, 40 … s), seen at the clock's 10 s steps.
         assert len(schedule) >= 3
         for i, gap in enumerate(schedule, 2):
             assert backoff(i) <= gap < backoff(i) + 10

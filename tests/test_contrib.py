@@ -1,5 +1,5 @@
 """The Prometheus kit, the Alertmanager pair and the Grafana dashboard in contrib/ use only the
-metric names of DESIGN §7, and Prometheus's and Alertmanager's own tools accept them."""
+metric names of docs/design.md §7, and Prometheus's and Alertmanager's own tools accept them."""
 
 from __future__ import annotations
 

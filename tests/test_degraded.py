@@ -1,4 +1,5 @@
-"""Degraded performance (DESIGN §4): the mean of the last 3 good checks above slow_threshold,
+"""Degraded performance (docs/design.md §14): the mean of the last 3 good checks above
+slow_threshold,
 through the real pipeline, recorder and outbox of a probed made by ``build()``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Degraded (DESIGN §4) is judged once per result, in the pure state step, and the alert
+"""Degraded (docs/design.md §4) is judged once per result, in the pure state step, and the alert
 recorder reads that verdict: it holds however late the recorder runs (a batched write runs it
 after the pipeline has moved on), which a second judgement from the monitor's runtime view
 did not."""

@@ -1,4 +1,4 @@
-"""More than one probed, end to end (DESIGN §10): three instances run the same monitors.toml
+"""More than one probed, end to end (docs/design.md §10): three instances run the same monitors.toml
 from 127.0.0.2, .3 and .4 (locations a, b and c) against a target on 127.0.0.1 that fails only
 for chosen source addresses; a real Prometheus evaluates contrib's quorum rule and a real
 Alertmanager notifies a webhook. And three shards of one file check every monitor once."""

@@ -1,5 +1,5 @@
 """The UptimeRobot v2 subset, replaying the request and response shapes of
-``reference/interfaces.md`` §1 against the real app and store."""
+``docs/interfaces.md`` §1 against the real app and store."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from probed.model import Status
 from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
 
-# The official getMonitors example (reference §1.2), for its field names and value types.
+# The official getMonitors example (docs/interfaces.md §1.2), for its field names and value types.
 REFERENCE_MONITOR = {
     "id": 777749809,
     "friendly_name": "Google",

@@ -1,4 +1,4 @@
-"""Alerts (DESIGN §4): policy → durable outbox → dispatcher → channels.
+"""Alerts (docs/design.md §4): policy → durable outbox → dispatcher → channels.
 
 policy.py      which events alert: alerts_for(event, marks), a pure function
 recorder.py    the pipeline's RecordHook: policy decisions → outbox rows, in the

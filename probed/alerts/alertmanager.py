@@ -1,5 +1,5 @@
 """The Alertmanager channel: alerts POSTed to ``<url>/api/v2/alerts`` of every URL listed
-(DESIGN §4, reference/interfaces.md §3), kept firing the way Prometheus keeps them.
+(docs/design.md §4, docs/interfaces.md §3), kept firing the way Prometheus keeps them.
 
 A DOWN (or REMINDER) makes ``ProbedMonitorDown`` fire with ``startsAt`` = the outage start; an
 UP resolves it with ``endsAt`` = the recovery. Firing alerts are re-sent every

@@ -1,4 +1,4 @@
-"""One POST to a receiver (webhook, Alertmanager) and what its answer means (DESIGN §4).
+"""One POST to a receiver (webhook, Alertmanager) and what its answer means (docs/design.md §4).
 
 2xx is accepted; 408, 429, 5xx and network errors are worth a retry; any other 4xx is final.
 Errors name the receiver by scheme and host only: paths and queries of hook URLs often hold

@@ -1,4 +1,4 @@
-"""Outbox rows → the message a person reads: subject, plain text and HTML (DESIGN §4).
+"""Outbox rows → the message a person reads: subject, plain text and HTML (docs/design.md §4).
 
 Rendering reads only the stored payloads, so a message rendered after a restart is the same
 as the one that would have gone out before it. Everything that comes from a target or the

@@ -1,4 +1,5 @@
-"""The durable alert outbox (DESIGN §4, §8): alerts wait in SQLite until a server accepted them.
+"""The durable alert outbox (docs/design.md §4, §8): alerts wait in SQLite until a server
+accepted them.
 
 Rows are written in the transaction that stores the transitions causing them (``add`` opens none
 of its own when one is open), so a crash loses no alert. Each row gets its Message-ID at insert:

@@ -86,7 +86,7 @@ class Payload:
     severity: str = ""
     tags: tuple[tuple[str, str], ...] = ()
     status: int | None = None
-    """The monitor's state code once the event had happened (DESIGN §3)."""
+    """The monitor's state code once the event had happened (docs/design.md §3)."""
     location: str | None = None
     """The vantage point that saw it ([probed] location)."""
 

@@ -1,4 +1,4 @@
-"""The alert policy (DESIGN §3–§4): which events alert, in one pure function.
+"""The alert policy (docs/design.md §3–§4): which events alert, in one pure function.
 
 ``alerts_for(event, marks)`` → ``Decision``. An event is a stored check with the transitions it
 caused, a pause/resume, or a reminder tick (no result, no transitions). Nothing here reads a

@@ -1,4 +1,4 @@
-"""The webhook channel: the JSON document of DESIGN §4 POSTed to a URL, optionally signed
+"""The webhook channel: the JSON document of docs/design.md §4 POSTed to a URL, optionally signed
 (``X-Probed-Signature: sha256=<hex HMAC-SHA256 of the raw body>``) or shaped by a user's
 Jinja2 template, rendered in a sandbox.
 
@@ -60,7 +60,7 @@ def event_fields(p: Payload) -> dict[str, Any]:
 
 
 def document(message: Message, location: str | None = None) -> dict[str, Any]:
-    """The webhook body (DESIGN §4); a digest lists its monitors under ``monitors``."""
+    """The webhook body (docs/design.md §4); a digest lists its monitors under ``monitors``."""
     first = message.payloads[0] if message.payloads else Payload()
     doc: dict[str, Any] = {
         "version": VERSION,

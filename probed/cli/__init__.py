@@ -1,4 +1,5 @@
-"""Command line (DESIGN §5). Exit codes: 0 ok, 1 config or usage error, 2 runtime failure."""
+"""Command line (docs/design.md §5). Exit codes: 0 ok, 1 config or usage error, 2 runtime
+failure."""
 
 from __future__ import annotations
 
@@ -159,7 +160,7 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> typing.NoReturn:
-        # argparse exits 2 on usage errors; DESIGN §5 keeps 2 for runtime failures.
+        # argparse exits 2 on usage errors; docs/design.md §5 keeps 2 for runtime failures.
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

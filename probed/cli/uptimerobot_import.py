@@ -22,7 +22,7 @@ from tomlkit.items import Table
 
 from probed.config import KINDS
 
-# UptimeRobot's numbers (reference/interfaces.md §1.3).
+# UptimeRobot's numbers (docs/interfaces.md §1.3).
 HTTP, KEYWORD, PING, PORT, HEARTBEAT = 1, 2, 3, 4, 5
 TYPE_NAMES = {
     HTTP: "HTTP(s)",
@@ -168,7 +168,7 @@ def _http(m: Mapping[str, Any], item: Converted, *, keyword: bool) -> None:
         t.add("keyword", str(m.get("keyword_value", "")))
         # keyword_type: when UptimeRobot alerts. 1: the keyword exists, 2: it does not.
         t.add("keyword_absent", m.get("keyword_type") in (1, "1"))
-        # keyword_case_type: 0 case sensitive, 1 case insensitive (interfaces.md §1.2).
+        # keyword_case_type: 0 case sensitive, 1 case insensitive (docs/interfaces.md §1.2).
         t.add("keyword_case_sensitive", m.get("keyword_case_type") in (0, "0"))
         if method not in (None, "GET"):
             item.notes.append(f"not carried over: http_method {method}: keyword checks use GET")

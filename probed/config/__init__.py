@@ -1,4 +1,4 @@
-"""monitors.toml → a validated, frozen Config (DESIGN §2).
+"""monitors.toml → a validated, frozen Config (docs/design.md §2).
 
 Every problem is collected with its file, monitor and key, and all are raised at once in one
 ConfigError; a config that loads is complete and internally consistent.

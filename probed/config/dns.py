@@ -1,4 +1,4 @@
-"""The ``dns`` kind's settings, reader and URL (DESIGN §2); the reader contract is in
+"""The ``dns`` kind's settings, reader and URL (docs/design.md §2); the reader contract is in
 probed.config.http."""
 
 from __future__ import annotations

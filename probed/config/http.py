@@ -1,4 +1,4 @@
-"""The ``http`` and ``keyword`` kinds' settings and their readers (DESIGN §2).
+"""The ``http`` and ``keyword`` kinds' settings and their readers (docs/design.md §2).
 
 A reader reads the keys of its kind that are present in a monitor's table (``[defaults]``
 already merged in), records wrong values on the Section and never reports a missing key: the

@@ -1,4 +1,4 @@
-"""The ``json`` kind's settings and reader (DESIGN §2); the reader contract is in
+"""The ``json`` kind's settings and reader (docs/design.md §2); the reader contract is in
 probed.config.http."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The validated configuration: frozen dataclasses that describe monitors.toml (DESIGN §2).
+"""The validated configuration: frozen dataclasses that describe monitors.toml (docs/design.md §2).
 
 Config types describe input; runtime state lives in the engine. Durations are in seconds.
 """
@@ -127,7 +127,7 @@ class Settings:
     """The vantage point's name (``[probed] location``, else $PROBED_LOCATION): labels alerts
     and ``probed_build_info``."""
     shard: Shard | None = None
-    """Check only the monitors this shard owns (DESIGN §10); None: every monitor."""
+    """Check only the monitors this shard owns (docs/design.md §10); None: every monitor."""
 
     @property
     def listen_host(self) -> str:

@@ -1,4 +1,4 @@
-"""The ``push`` kind's settings and reader (DESIGN §2); the reader contract is in
+"""The ``push`` kind's settings and reader (docs/design.md §2); the reader contract is in
 probed.config.http.
 
 A push monitor has no URL: its job calls probed at ``/push/<token>``, and the token is the only

@@ -1,4 +1,4 @@
-"""``[probed] shard = "i/n"``: which monitors this instance checks (DESIGN §10).
+"""``[probed] shard = "i/n"``: which monitors this instance checks (docs/design.md §10).
 
 Rendezvous (highest-random-weight) hashing: a monitor belongs to the shard whose weight for its
 name is highest. A weight depends only on the shard's number and the name, never on ``n``, so

@@ -1,4 +1,4 @@
-"""The ``tcp`` kind's settings, reader and URL rule (DESIGN §2); the reader contract is in
+"""The ``tcp`` kind's settings, reader and URL rule (docs/design.md §2); the reader contract is in
 probed.config.http."""
 
 from __future__ import annotations

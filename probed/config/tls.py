@@ -1,4 +1,4 @@
-"""The ``ssl`` kind's settings and reader (DESIGN §2, §4); the reader contract is in
+"""The ``ssl`` kind's settings and reader (docs/design.md §2, §4); the reader contract is in
 probed.config.http."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where checks come from (DESIGN §2, §10): the instance's ``location`` and a monitor's
+"""Where checks come from (docs/design.md §2, §10): the instance's ``location`` and a monitor's
 ``source_address``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Is the probe host itself online? ``[probed] connectivity_check`` (DESIGN §3).
+"""Is the probe host itself online? ``[probed] connectivity_check`` (docs/design.md §3).
 
 Before a failed check counts against its target, ``ConnectivityCheck.confirm`` TCP-connects to
 the configured addresses; when none accepts, the result is marked ``offline`` with the reason

@@ -1,4 +1,4 @@
-"""Degraded performance (DESIGN §4): a monitor whose last good checks were slow (pure).
+"""Degraded performance (docs/design.md §4): a monitor whose last good checks were slow (pure).
 
 The mean response time of the last ``SAMPLE`` good checks above ``slow_threshold`` makes an up
 monitor degraded; it is shown beside the state, never instead of it. Failed checks have no

@@ -1,7 +1,7 @@
-"""The monitor state machine (DESIGN §3) as pure functions.
+"""The monitor state machine (docs/design.md §3) as pure functions.
 
 ``advance(state, result, policy)`` → ``(new_state, transitions)``; ``step`` adds the speed
-verdict (degraded, DESIGN §4), so each result is judged once, here, and everyone downstream
+verdict (degraded, docs/design.md §4), so each result is judged once, here, and everyone downstream
 (the pipeline, the alert recorder) reads that one verdict. Nothing here reads a clock, touches
 the store or sends anything: callers persist the transitions, then act on them.
 """

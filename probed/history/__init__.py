@@ -1,4 +1,4 @@
-"""Check history in the state database (DESIGN §8): daemon runs, hourly and daily roll-ups,
+"""Check history in the state database (docs/design.md §8): daemon runs, hourly and daily roll-ups,
 retention.
 
 ``History`` is what the daemon, the APIs and the metrics use: it records when the daemon runs

@@ -2,7 +2,8 @@
 ``HOURLY_KEPT`` become daily ones, and old rows are deleted.
 
 Each call does a bounded piece of work in its own transaction and says whether more is left,
-so the daemon's housekeeping task can interleave it with checks (DESIGN §8: size stays bounded).
+so the daemon's housekeeping task can interleave it with checks (docs/design.md §8: size stays
+bounded).
 Times here are integer unix milliseconds, as the store keeps them.
 """
 

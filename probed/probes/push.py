@@ -14,7 +14,7 @@ from probed.model import CheckResult, PushRecord, Timings
 from probed.units import format_duration, format_span
 
 MAX_MESSAGE = 200
-"""Characters of a failure report's message kept as the check's reason (DESIGN §6)."""
+"""Characters of a failure report's message kept as the check's reason (docs/design.md §6)."""
 PING_REASON = "ping received"
 FAIL_REASON = "failure reported by the job"
 

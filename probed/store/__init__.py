@@ -1,4 +1,4 @@
-"""The SQLite state database (DESIGN §8): the only place that knows SQL.
+"""The SQLite state database (docs/design.md §8): the only place that knows SQL.
 
 One connection, WAL journal, used from the event loop thread only. ``Store.open`` brings the
 schema up to date (``migrations``); each table family is one module behind typed methods:

@@ -1,4 +1,4 @@
-"""Schema step: the ``announcements`` table behind the status page's notices (DESIGN §6)."""
+"""Schema step: the ``announcements`` table behind the status page's notices (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Numbered schema migrations, tracked in ``PRAGMA user_version`` (DESIGN §8).
+"""Numbered schema migrations, tracked in ``PRAGMA user_version`` (docs/design.md §8).
 
 Step N takes a database from version N-1 to N. ``migrate`` runs the missing steps in one
 transaction after copying the database aside to ``<name>.bak-v<N>`` (N: the version before), so

@@ -1,5 +1,5 @@
-"""The JSON API under /api/v1 (DESIGN §6): monitors with state, uptime and incidents; pause and
-resume.
+"""The JSON API under /api/v1 (docs/design.md §6): monitors with state, uptime and incidents;
+pause and resume.
 
 Reading needs no token (the listener is loopback by default); changes need
 ``Authorization: Bearer <api_token>``, and are refused (403) while no token is configured.

@@ -88,7 +88,7 @@ API = web.AppKey("api", Api)
 
 def shown_url(monitor: Monitor, holder: bool) -> str:
     """A monitor's URL for an API answer: a push monitor's path whole only to a ``holder`` of
-    the api_token, ``/push/***`` to anyone else (DESIGN §4)."""
+    the api_token, ``/push/***`` to anyone else (docs/design.md §4)."""
     if holder and (push := inbound(monitor.check)) is not None:
         return push.path
     return monitor.display_url

@@ -1,4 +1,4 @@
-"""The public surface (DESIGN §6): the status page ``/``, ``/api/v1/status``, badges and
+"""The public surface (docs/design.md §6): the status page ``/``, ``/api/v1/status``, badges and
 static assets, for public monitors only. ``add_public_routes`` is the one list of these
 routes; both the admin app and the ``public_listen`` app are built with it."""
 

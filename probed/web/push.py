@@ -1,4 +1,4 @@
-"""``/push/<token>`` (DESIGN §6): the routes push monitors' jobs call, with no API token.
+"""``/push/<token>`` (docs/design.md §6): the routes push monitors' jobs call, with no API token.
 
 ``push_routes(receiver)`` returns them bound to their receiver, so they can be added to any
 application: the admin one, or a public listener's. A token no monitor has is answered exactly

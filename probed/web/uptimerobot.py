@@ -1,4 +1,4 @@
-"""The UptimeRobot v2 API subset under /v2 (DESIGN §6; ``reference/interfaces.md`` §1), so
+"""The UptimeRobot v2 API subset under /v2 (docs/design.md §6; ``docs/interfaces.md`` §1), so
 existing UptimeRobot clients work by changing their base URL.
 
 ``getMonitors`` (filters, custom uptime ratios and ranges, all-time ratio, logs, response times,

@@ -1,5 +1,5 @@
 """The monitor objects of the UptimeRobot v2 getMonitors answer: fields, logs, response times
-and ssl, with UptimeRobot's names, types and "unset" values (``reference/interfaces.md`` §1.2)."""
+and ssl, with UptimeRobot's names, types and "unset" values (``docs/interfaces.md`` §1.2)."""
 
 from __future__ import annotations
 

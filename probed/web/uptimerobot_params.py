@@ -1,5 +1,5 @@
 """Request parameters of the UptimeRobot v2 API: form or JSON bodies, dash lists, flags, and the
-API's error objects (``reference/interfaces.md`` §1.1, §1.4)."""
+API's error objects (``docs/interfaces.md`` §1.1, §1.4)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The alert channel types: each ``type`` of an [alerts.NAME] table with its settings, reader
-and sender (DESIGN §2, §4).
+and sender (docs/design.md §2, §4).
 
 A new type is its settings and reader (``probed/config/channels/<type>.py``), its sender
 (``probed/alerts/<type>.py``) and one line in CHANNEL_TYPES. Senders are named here, not

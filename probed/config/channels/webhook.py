@@ -1,4 +1,5 @@
-"""type = "webhook": the JSON document of DESIGN §4 (or a template's body) POSTed to a URL.
+"""type = "webhook": the JSON document of docs/design.md §4.5 (or a template's body) POSTed to
+a URL.
 
 The body template is compiled offline, by the sandboxed Jinja2 environment that will render it.
 """
@@ -16,7 +17,7 @@ KEYS = ("type", "kinds", "url", "headers", "secret", "secret_file", "timeout", "
 
 @dataclass(frozen=True, slots=True)
 class WebhookChannel:
-    """type = "webhook": the JSON document of DESIGN §4 POSTed to ``url``."""
+    """type = "webhook": the JSON document of docs/design.md §4.5 POSTed to ``url``."""
 
     type: ClassVar[str] = "webhook"
     url: str = field(repr=False)
