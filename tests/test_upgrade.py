@@ -20,7 +20,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from probed.config import Config, Monitor, Settings
 from probed.errors import StoreError
 from probed.model import CheckResult, Status
-from probed.service.build import build, check_key
+from probed.service.build import build
+from probed.service.parts import check_key
 from probed.store import Store
 from probed.store.migrations import LATEST, STEPS
 from tests.alert_fixtures import FakeClock
