@@ -4,6 +4,9 @@ The per-monitor families are ``Family`` objects (plain dicts, see ``probed.metri
 at 10,000 monitors prometheus_client's children cost seconds at start-up and per scrape. What
 they export is exactly what prometheus_client's Gauge and Counter exported
 (tests/test_metrics_family.py compares the two).
+
+Longer than our modules usually are, on purpose: this is the one catalogue of every metric
+probed exports (name, help, labels; docs/design.md §7), and scattering it would hide a name.
 """
 
 from __future__ import annotations

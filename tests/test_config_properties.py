@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from probed.config import ConfigError, config_from_data, parse_config
 from probed.config.channels.email import KEYS as EMAIL_KEYS
 from probed.config.maintenance import WINDOW_KEYS
+from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
-    SETTINGS_KEYS,
 )
 
 PATH = Path("/nonexistent/monitors.toml")

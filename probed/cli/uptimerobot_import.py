@@ -5,7 +5,8 @@ Every field of every monitor is either carried over or named in a comment beside
 (or, for a monitor that cannot be carried over, the whole monitor is written commented out),
 so nothing is dropped silently. Credentials (the HTTP password, secret-looking header values)
 are not copied: the output names an environment variable to hold each one, as monitors.toml
-does for every secret.
+does for every secret. Long because it maps every field of UptimeRobot's monitor object
+(docs/interfaces.md §1.2), each to a key or to a comment that says why not.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A ``Section`` wraps one TOML table. Each getter returns the checked value, or None when the key is
 absent or wrong; a wrong value is recorded as ``<file>: <where>: <message>`` in the shared
-``Reader`` so that one pass reports every problem in the file.
+``Reader`` so that one pass reports every problem in the file. Long because it holds one
+getter per kind of value (string, integer, duration, secret, headers …) over one bookkeeping.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ from probed.config.http import HTTP_METHODS
 from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
+from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
-    SETTINGS_KEYS,
 )
 from probed.model import CHANNEL_KINDS
 

@@ -1,8 +1,10 @@
-"""One reader per table of monitors.toml: [probed], [alerts] (each channel by its type,
-probed.config.channels), [defaults], [[monitor]].
+"""One reader per table of monitors.toml: [alerts] (each channel by its type,
+probed.config.channels), [defaults], [[monitor]]; [probed] is probed.config.settings_table's.
 
 Each reads its keys through a Section, so a wrong value is recorded and a placeholder used: the
-rest of the file is still checked and every problem is reported at once.
+rest of the file is still checked and every problem is reported at once. Long because
+[defaults] and [[monitor]] share their keys and cross-checks (timeout against interval,
+slow_threshold against timeout), which belong side by side.
 """
 
 from __future__ import annotations
@@ -21,26 +23,18 @@ from probed.config.model import (
     Check,
     Config,
     Monitor,
-    Settings,
-    default_state_dir,
 )
 from probed.config.reader import (
     Reader,
     Section,
     describe,
-    listen_problem,
     pick,
 )
-from probed.config.shard import read_shard
-from probed.config.vantage import family_problem, read_location, read_source_address
+from probed.config.settings_table import read_settings
+from probed.config.vantage import family_problem, read_source_address
 from probed.units import format_duration
 
 TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
-SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token_file")
-SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
-SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
-SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
-SETTINGS_KEYS += ("location", "shard")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
 MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
@@ -80,7 +74,7 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     """The Config in data; problems go to reader, and the result is only valid if there are none."""
     top = Section(reader, "", data)
     top.reject_unknown(TOP_LEVEL_KEYS)
-    settings = _settings(_top_table(top, "probed"), reader.env)
+    settings = read_settings(_top_table(top, "probed"), reader.env)
     alerts = _top_table(top, "alerts")
     email, named = _alerts(alerts)
     # A channel with a broken table still counts, so monitors naming it get no second problem.
@@ -136,62 +130,6 @@ def _top_table(top: Section, key: str) -> Section:
     """A top-level table; absent or not a table reads as empty so its defaults still apply."""
     table = top.table(key)
     return Section(top.reader, f"[{key}] ", table.data if table else {})
-
-
-def _settings(sec: Section, env: Mapping[str, str]) -> Settings:
-    sec.reject_unknown(SETTINGS_KEYS)
-    base = Settings()
-    listen = sec.string("listen")
-    if listen is not None and (problem := listen_problem(listen)):
-        sec.problem("listen", problem)
-    # Containers publish the port on 0.0.0.0 while the shipped config says 127.0.0.1: the
-    # environment wins so the same monitors.toml works in both.
-    if env_listen := env.get("PROBED_LISTEN"):
-        if problem := listen_problem(env_listen):
-            sec.problem("listen", f"PROBED_LISTEN={env_listen!r}: {problem}")
-        listen = env_listen
-    state_dir = sec.string("state_dir", nonempty=True)
-    public_listen = sec.string("public_listen")
-    if public_listen is not None and (problem := listen_problem(public_listen)):
-        sec.problem("public_listen", problem)
-        public_listen = None
-    elif public_listen is not None and listen is not None and public_listen == listen:
-        sec.problem("public_listen", f"must differ from listen ({listen})")
-        public_listen = None
-    return Settings(
-        listen=pick(listen, base.listen),
-        state_dir=sec.reader.base_dir / state_dir if state_dir else default_state_dir(env),
-        api_token=sec.secret("api_token"),
-        status_page_title=pick(sec.string("status_page_title"), base.status_page_title),
-        status_page_show_urls=pick(
-            sec.boolean("status_page_show_urls"), base.status_page_show_urls
-        ),
-        public_listen=public_listen,
-        max_concurrent_checks=pick(
-            sec.integer("max_concurrent_checks", 1), base.max_concurrent_checks
-        ),
-        shutdown_grace=pick(sec.duration("shutdown_grace"), base.shutdown_grace),
-        alert_max_age=pick(sec.duration("alert_max_age", positive=True), base.alert_max_age),
-        storm_threshold=pick(sec.integer("storm_threshold", 1), base.storm_threshold),
-        storm_window=pick(sec.duration("storm_window", positive=True), base.storm_window),
-        connectivity_check=_addresses(sec, "connectivity_check"),
-        # An hour at least: an hour's raw results are rolled up only once it has ended.
-        raw_retention=pick(sec.duration("raw_retention", minimum=3600), base.raw_retention),
-        history_retention=pick(
-            sec.duration("history_retention", minimum=86400), base.history_retention
-        ),
-        location=read_location(sec, env),
-        shard=read_shard(sec),
-    )
-
-
-def _addresses(sec: Section, key: str) -> tuple[str, ...]:
-    """A list of ``host:port`` strings, each checked like ``listen``."""
-    addresses = sec.strings(key) or ()
-    for address in addresses:
-        if problem := listen_problem(address):
-            sec.problem(key, problem)
-    return addresses
 
 
 @dataclass(frozen=True, slots=True)
