@@ -8,7 +8,7 @@ import asyncio
 import os
 import sys
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -205,6 +205,22 @@ def add_parser(
 CONFIG_HELP = "monitors.toml to use (default: $PROBED_CONFIG, else ./monitors.toml)"
 
 
+def config_command(
+    sub: argparse._SubParsersAction[_P],
+    func: Callable[[argparse.Namespace], int],
+    help: str,
+    examples: str,
+    exit_codes: str,
+) -> _P:
+    """A command that reads monitors.toml (``-c``), named after ``func`` (cmd_test_alert:
+    test-alert)."""
+    name = func.__name__.removeprefix("cmd_").replace("_", "-")
+    p = add_parser(sub, name, help, examples, exit_codes)
+    p.add_argument("-c", "--config", help=CONFIG_HELP)
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="probed",
@@ -221,25 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = add_parser(
+    config_command(
         sub,
-        "run",
+        cmd_run,
         "run the daemon in the foreground",
         "  probed run -c /etc/probed/monitors.toml\n  PROBED_LISTEN=127.0.0.1:9926 probed run",
         "0 stopped by a signal; 1 config error; 2 cannot run (e.g. the listen address is taken)",
     )
-    p.add_argument("-c", "--config", help=CONFIG_HELP)
-    p.set_defaults(func=cmd_run)
-
-    p = add_parser(
+    config_command(
         sub,
-        "check",
+        cmd_check,
         "validate the config without touching the network",
         "  probed check\n  probed check -c /etc/probed/monitors.toml",
         "0 valid; 1 every problem is printed",
     )
-    p.add_argument("-c", "--config", help=CONFIG_HELP)
-    p.set_defaults(func=cmd_check)
 
     p = add_parser(
         sub,
@@ -280,16 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_command(sub)
     import_cmd.add_command(sub)
 
-    p = add_parser(
+    p = config_command(
         sub,
-        "test-alert",
+        cmd_test_alert,
         "send a test message through each alert channel now",
         "  probed test-alert\n  probed test-alert --channel email -c /etc/probed/monitors.toml",
         "0 every channel accepted it; 1 config or usage error; 2 a channel failed",
     )
-    p.add_argument("-c", "--config", help=CONFIG_HELP)
     p.add_argument("--channel", help="only this channel (e.g. email)")
-    p.set_defaults(func=cmd_test_alert)
     return parser
 
 

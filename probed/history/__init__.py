@@ -173,31 +173,22 @@ class History:
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> list[tuple[float, float]]:
         """(unix time, seconds) of good checks in [start, end), oldest first."""
-        horizon = raw_horizon(self.store, _ms(self.now()), self.retention)
-        return reads.response_series(
-            self.store,
-            monitor_id,
-            _ms(start),
-            _ms(end),
-            round(bucket * 1000),
-            horizon,
-            self.store.runs.meta(DAILY_TO),
-        )
+        return reads.response_series(self.store, self._series(monitor_id, start, end, bucket))
 
     def response_points(
         self, monitor_id: int, start: datetime, end: datetime, bucket: float = 0.0
     ) -> reads.ResponsePoints:
         """``response_series`` newest first in milliseconds, values rounded (UptimeRobot's
         ``response_times``), read in bulk: a day of checks at 60 s is 1,440 points."""
+        return reads.response_points(self.store, self._series(monitor_id, start, end, bucket))
+
+    def _series(
+        self, monitor_id: int, start: datetime, end: datetime, bucket: float
+    ) -> reads.SeriesRead:
         horizon = raw_horizon(self.store, _ms(self.now()), self.retention)
-        return reads.response_points(
-            self.store,
-            monitor_id,
-            _ms(start),
-            _ms(end),
-            round(bucket * 1000),
-            horizon,
-            self.store.runs.meta(DAILY_TO),
+        daily_to = self.store.runs.meta(DAILY_TO)
+        return reads.SeriesRead(
+            monitor_id, _ms(start), _ms(end), round(bucket * 1000), horizon, daily_to
         )
 
     def last_cert_expiry(self, ids: Sequence[int]) -> dict[int, float]:

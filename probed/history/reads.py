@@ -46,32 +46,36 @@ def mean_response(
     return {mid: total / count / 1000 for mid, (total, count) in sums.items() if count}
 
 
-def response_series(
-    store: Store,
-    monitor_id: int,
-    start: int,
-    end: int,
-    bucket: int,
-    horizon: int,
-    daily_to: int | None,
-) -> list[tuple[float, float]]:
+class SeriesRead(NamedTuple):
+    """What a response time series covers; times in unix milliseconds."""
+
+    monitor_id: int
+    start: int
+    end: int
+    bucket: int
+    """Averaged per this many ms; 0: every point."""
+    horizon: int
+    """Raw results are kept from here on; roll-ups before."""
+    daily_to: int | None
+    """Daily roll-ups up to here; hourly ones after."""
+
+
+def response_series(store: Store, q: SeriesRead) -> list[tuple[float, float]]:
     """(unix time, seconds) of good checks in [start, end), oldest first: each check where raw
     results are kept (from ``horizon`` on), hourly means before, daily means before those;
     averaged per ``bucket`` ms when bucket > 0."""
-    points = _rolled_up(store, monitor_id, start, end, horizon, daily_to)
-    points += [
-        (at, ms, 1) for at, ms in store.checks.good_series(monitor_id, max(start, horizon), end)
-    ]
-    if bucket > 0:
-        points = _summed(points, bucket)
+    points = _rolled_up(store, q)
+    raw_from = max(q.start, q.horizon)
+    points += [(at, ms, 1) for at, ms in store.checks.good_series(q.monitor_id, raw_from, q.end)]
+    if q.bucket > 0:
+        points = _summed(points, q.bucket)
     return [(t / 1000, total / count / 1000) for t, total, count in points]
 
 
-def _rolled_up(
-    store: Store, monitor_id: int, start: int, end: int, horizon: int, daily_to: int | None
-) -> list[tuple[int, int, int]]:
+def _rolled_up(store: Store, q: SeriesRead) -> list[tuple[int, int, int]]:
     """(time ms, total ms, count) of the good checks' roll-ups before ``horizon``, oldest
     first: daily ones up to ``daily_to``, hourly ones after."""
+    monitor_id, start, end, _, horizon, daily_to = q
     points: list[tuple[int, int, int]] = []
     hourly_from = start
     if daily_to is not None and daily_to > start:
@@ -105,29 +109,21 @@ class ResponsePoints(NamedTuple):
     """Milliseconds, rounded."""
 
 
-def response_points(
-    store: Store,
-    monitor_id: int,
-    start: int,
-    end: int,
-    bucket: int,
-    horizon: int,
-    daily_to: int | None,
-) -> ResponsePoints:
+def response_points(store: Store, q: SeriesRead) -> ResponsePoints:
     """``response_series`` newest first, its times in ms and values in whole ms (UptimeRobot's
     ``response_times``), read without a Python object per raw result: the same points, with
     ``round(seconds * 1000)`` of that series' values, each raw one exact."""
-    older = _rolled_up(store, monitor_id, start, end, horizon, daily_to)
-    raw_from = max(start, horizon)
-    if bucket > 0:
-        raw = store.checks.good_bucket_sums(monitor_id, raw_from, end, bucket)
+    older = _rolled_up(store, q)
+    raw_from = max(q.start, q.horizon)
+    if q.bucket > 0:
+        raw = store.checks.good_bucket_sums(q.monitor_id, raw_from, q.end, q.bucket)
         # Bucket starts are multiples of ``bucket``: flooring them again changes nothing.
-        older = _summed([*older, *raw], bucket)
+        older = _summed([*older, *raw], q.bucket)
         times: list[int] = []
         values: list[int] = []
     else:
         # A raw point's value is its duration: round(ms / 1000 * 1000) == ms below 2**51 ms.
-        times, values = store.checks.good_points(monitor_id, raw_from, end)
+        times, values = store.checks.good_points(q.monitor_id, raw_from, q.end)
     # The same float arithmetic as response_series and its caller, so a mean that falls on
     # half a millisecond rounds the same way.
     for t, total, count in reversed(older):

@@ -9,6 +9,7 @@ Every error is ``{"error": "..."}`` with a fitting status.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -56,7 +57,6 @@ def _change_target(request: web.Request) -> Tracked | web.Response:
 
 
 async def pause_monitor(request: web.Request) -> web.Response:
-    api = request.app[API]
     tracked = _change_target(request)
     if isinstance(tracked, web.Response):
         return tracked
@@ -64,26 +64,27 @@ async def pause_monitor(request: web.Request) -> web.Response:
         for_seconds = _pause_for(await request.read())
     except ValueError as exc:
         return error(400, str(exc))
-    try:
-        api.pauses.pause(tracked, for_seconds, "API")
-    except ConfigPaused as exc:
-        return error(409, str(exc))
-    except StoreError as exc:
-        return error(503, f"{exc}: nothing was changed, try again once it can be written")
-    return web.json_response(monitor_views(api, api.facts([tracked]), holder=True)[0])
+    pauses = request.app[API].pauses
+    return _changed(request, tracked, lambda: pauses.pause(tracked, for_seconds, "API"))
 
 
 async def resume_monitor(request: web.Request) -> web.Response:
-    api = request.app[API]
     tracked = _change_target(request)
     if isinstance(tracked, web.Response):
         return tracked
+    pauses = request.app[API].pauses
+    return _changed(request, tracked, lambda: pauses.resume(tracked, "API"))
+
+
+def _changed(request: web.Request, tracked: Tracked, change: Callable[[], object]) -> web.Response:
+    """Make ``change`` and answer with the monitor as it now is, or say why it was refused."""
     try:
-        api.pauses.resume(tracked, "API")
+        change()
     except ConfigPaused as exc:
         return error(409, str(exc))
     except StoreError as exc:
         return error(503, f"{exc}: nothing was changed, try again once it can be written")
+    api = request.app[API]
     return web.json_response(monitor_views(api, api.facts([tracked]), holder=True)[0])
 
 
