@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 V2 = ("getMonitors", "editMonitor", "getAccountDetails")
 PARAMS = (
@@ -77,7 +79,7 @@ bodies = st.one_of(
 
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("web", id=1), monitor("db", id=2)])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("web", id=1), make_monitor("db", id=2)])
     await h.check("web")
     await h.check("db", ok=False)
     yield h

@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale_parts import missing_binaries
+from tests.kit.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(missing_binaries()), reason="needs nginx, prometheus and blackbox_exporter"
-    ),
+    require_tool("nginx", "prometheus", "prometheus-blackbox-exporter"),
 ]
 
 

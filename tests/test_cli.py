@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from probed import __version__
-from tests.probe_servers import Target, serve
+from tests.kit.servers import Target, serve
 
 
 def probed(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

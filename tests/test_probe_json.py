@@ -16,8 +16,8 @@ from probed.config import BasicAuth, ConfigError, JsonCheck, Monitor, load_confi
 from probed.model import CheckResult
 from probed.probes import run_probe
 from probed.probes.json import same_json
-from tests.monitors import make_monitor
-from tests.probe_servers import CREDENTIALS, Target, serve
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import CREDENTIALS, Target, serve
 
 
 async def check(
@@ -26,7 +26,9 @@ async def check(
     target.parts = [body]
     settings.setdefault("timeout", 5)
     settings.setdefault("json_query", "status")
-    monitor = make_monitor("json", target.url(str(settings.pop("path", "/parts"))), **settings)
+    monitor = make_monitor(
+        kind="json", url=target.url(str(settings.pop("path", "/parts"))), **settings
+    )
     return await run_probe(monitor, session, datetime.now(UTC))
 
 

@@ -14,16 +14,9 @@ import trustme
 from probed.config import Monitor
 from probed.probes import make_session, run_probe
 from probed.probes.tls import tls_contexts
-from tests.monitors import make_monitor
-from tests.probe_servers import (
-    Target,
-    chain_with_intermediate,
-    issue,
-    not_after,
-    serve,
-    server_context,
-)
-from tests.probe_servers import write_ca as write_ca_file
+from tests.kit.certs import chain_with_intermediate, issue, not_after, server_context, write_ca
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import Target, serve
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +26,7 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    return write_ca_file(ca, tmp_path)
+    return write_ca(ca, tmp_path)
 
 
 @pytest.fixture
@@ -44,7 +37,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 def check(url: str, kind: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return make_monitor(kind, url, **options)
+    return make_monitor(kind=kind, url=url, **options)
 
 
 async def test_a_certificate_expiring_within_the_warning_window_is_down(

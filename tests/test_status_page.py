@@ -16,7 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from probed.model import Status
 from probed.status.banner import Overall, overall
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 Client = TestClient[web.Request, web.Application]
 XSS = "<script>alert(1)</script>"
@@ -76,12 +78,12 @@ class Page(HTMLParser):
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(
+    h = Harness.of(
         tmp_path / "probed.db",
         [
-            monitor(XSS, group="Front <b>end</b>", slo=0.999),
-            monitor("api", group="Backend", slow_threshold=0.5),
-            monitor("secret-admin", public=False),
+            make_monitor(XSS, group="Front <b>end</b>", slo=0.999),
+            make_monitor("api", group="Backend", slow_threshold=0.5),
+            make_monitor("secret-admin", public=False),
         ],
     )
     yield h
@@ -324,13 +326,13 @@ async def test_the_page_is_reused_while_nothing_changes_and_redone_when_somethin
 
 
 async def test_announcements_survive_a_restart(tmp_path):
-    h = Harness(tmp_path / "probed.db", [monitor("api")])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("api")])
     async for client in api_client(h):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         body = {"message": "Maintenance tonight", "for": "1d"}
         assert (await client.post("/api/v1/announcements", json=body, headers=auth)).status == 201
     await h.close()
-    h = Harness(tmp_path / "probed.db", [monitor("api")], h.clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("api")], h.clock)
     try:
         async for client in api_client(h):
             data = await (await client.get("/api/v1/status")).json()

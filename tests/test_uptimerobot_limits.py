@@ -9,7 +9,10 @@ import pytest
 
 from probed.web import uptimerobot
 from probed.web.uptimerobot import MAX_CUSTOM
-from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
+from tests.kit.clock import T0
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 MONITORS = 12
 START = int(T0.timestamp())
@@ -17,9 +20,9 @@ START = int(T0.timestamp())
 
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
-    h = Harness(
+    h = Harness.of(
         tmp_path / "probed.db",
-        [monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
+        [make_monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
     )
     for step in range(6):
         for i in range(MONITORS):

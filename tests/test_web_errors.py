@@ -11,7 +11,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from probed.web.context import Api
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -19,7 +21,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 @pytest.fixture
 async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("web", id=7)])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("web", id=7)])
     yield h
     await h.close()
 
