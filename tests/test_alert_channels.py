@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-import pytest
-
 from probed.alerts.dispatcher import backoff
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AppriseChannel, WebhookChannel
@@ -19,14 +17,6 @@ from tests.kit.harness import Harness, failed, good
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import run_cli
 from tests.kit.receiver import Receiver
-from tests.kit.smtp import SmtpServer
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
 
 
 async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(

@@ -19,14 +19,6 @@ from tests.kit.configs import email_channel, make_config
 from tests.kit.figures import report
 from tests.kit.harness import Harness, failed, good
 from tests.kit.monitors import make_monitor
-from tests.kit.smtp import SmtpServer
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
 
 
 def harness(tmp_path, smtp, names=("api",), clock=None, **settings) -> Harness:

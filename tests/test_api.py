@@ -16,22 +16,13 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    return make_harness(
         [
             make_monitor("web", id=7),
             make_monitor("db", "keyword", keyword="ok", url="http://db.test/"),
         ],
     )
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
 
 
 async def test_a_monitor_shows_state_last_check_uptime_response_time_cert_and_incidents(

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.kit.configs import TOKEN
-from tests.kit.harness import Harness, api_client
 from tests.kit.monitors import make_monitor
 
 V2 = ("getMonitors", "editMonitor", "getAccountDetails")
@@ -78,18 +77,11 @@ bodies = st.one_of(
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("web", id=1), make_monitor("db", id=2)])
+async def harness(make_harness):
+    h = make_harness([make_monitor("web", id=1), make_monitor("db", id=2)])
     await h.check("web")
     await h.check("db", ok=False)
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+    return h
 
 
 async def send(client, path: str, kind: str, body: Any, keyed: bool, **kwargs: Any):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
-
 from probed.alerts.payload import Payload
 from probed.store import Store, channels_schema
 from probed.store.migrations import LATEST, STEPS
@@ -15,17 +13,9 @@ from tests.kit.clock import T0, FakeClock
 from tests.kit.configs import email_channel, make_config
 from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
-from tests.kit.smtp import SmtpServer
 
 BEFORE = STEPS[: STEPS.index(channels_schema.migrate)]
 """The steps of the release before the channels step (others may follow it)."""
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
 
 
 def write_old_database(path, message_id: str) -> None:

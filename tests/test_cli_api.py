@@ -17,7 +17,7 @@ from probed.cli.api_client import default_url
 from probed.model import Status
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN
-from tests.kit.harness import Harness, api_client
+from tests.kit.harness import api_client
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import run_cli
 
@@ -30,19 +30,16 @@ async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
+async def harness(make_harness):
     # The CLI compares times with the real clock: the fake one starts two hours ago.
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=2))
-    h = Harness.of(
-        tmp_path / "probed.db",
+    return make_harness(
         [
             make_monitor("DutyCall Frontend"),
             make_monitor("DutyCall Backend API", url="http://api.test/"),
         ],
         clock,
     )
-    yield h
-    await h.close()
 
 
 @pytest.fixture

@@ -31,13 +31,6 @@ from tests.kit.smtp import SmtpServer
 from tests.test_sdnotify import FakeSystemd
 
 
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
-
-
 def harness(tmp_path, smtp, clock: FakeClock) -> Harness:
     config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
     return Harness(config, clock)

@@ -21,10 +21,8 @@ HOUR = 3600
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("a"), make_monitor("b")])
-    yield h
-    await h.close()
+async def harness(make_harness):
+    return make_harness([make_monitor("a", down_after=2), make_monitor("b", down_after=2)])
 
 
 async def every_minute(h: Harness, name: str, minutes: int, **check: object) -> None:
@@ -96,7 +94,9 @@ async def test_the_rollup_jumps_over_the_hours_the_daemon_was_stopped(harness):
 async def test_raw_results_are_pruned_after_raw_retention_but_only_once_rolled_up(
     tmp_path, monkeypatch
 ):
-    h = Harness.of(tmp_path / "db", [make_monitor("a")], retention=Retention(raw=3 * HOUR))
+    h = Harness.of(
+        tmp_path / "db", [make_monitor("a", down_after=2)], retention=Retention(raw=3 * HOUR)
+    )
     await every_minute(h, "a", 6 * 60)  # 6 hours of results, 0h-6h
     h.history.prune_step()
     assert raw_results(h)[0] == 360  # nothing rolled up
@@ -111,7 +111,9 @@ async def test_raw_results_are_pruned_after_raw_retention_but_only_once_rolled_u
 async def test_pruning_keeps_each_monitors_last_result_and_works_in_bounded_batches(
     tmp_path, monkeypatch
 ):
-    h = Harness.of(tmp_path / "db", [make_monitor("a")], retention=Retention(raw=2 * HOUR))
+    h = Harness.of(
+        tmp_path / "db", [make_monitor("a", down_after=2)], retention=Retention(raw=2 * HOUR)
+    )
     await h.check("a")
     last = h.store.last_check(h.tracked("a").id)
     h.clock.advance(10 * HOUR)  # paused, say: no results for 10 hours
@@ -137,7 +139,7 @@ async def test_history_retention_prunes_rollups_transitions_and_runs_but_keeps_t
 ):
     clock = FakeClock()
     retention = Retention(raw=2 * HOUR, history=10 * 86400)
-    h = Harness.of(tmp_path / "db", [make_monitor("a")], clock, retention=retention)
+    h = Harness.of(tmp_path / "db", [make_monitor("a", down_after=2)], clock, retention=retention)
     await h.check("a")
     for _ in range(3):  # three short outages on day 0
         await every_minute(h, "a", 2, ok=False)
@@ -179,7 +181,9 @@ async def test_mean_response_combines_rollups_and_raw_results(harness):
 async def test_response_series_are_per_check_where_raw_results_are_kept_and_hourly_before(
     tmp_path, monkeypatch
 ):
-    h = Harness.of(tmp_path / "db", [make_monitor("a")], retention=Retention(raw=HOUR))
+    h = Harness.of(
+        tmp_path / "db", [make_monitor("a", down_after=2)], retention=Retention(raw=HOUR)
+    )
     await every_minute(h, "a", 120, duration=0.2)
     await every_minute(h, "a", 30, duration=0.4)
     rollup_all(h)  # hours 0, 1 rolled up

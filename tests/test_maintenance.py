@@ -100,13 +100,13 @@ def test_a_weekly_window_can_run_past_midnight_into_the_next_day():
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
+async def harness(make_harness):
     window = MaintenanceWindow(
         "backup", frozenset({"a"}), start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
     )
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("a"), make_monitor("b")], windows=[window])
-    yield h
-    await h.close()
+    return make_harness(
+        [make_monitor("a", down_after=2), make_monitor("b", down_after=2)], windows=[window]
+    )
 
 
 async def test_a_window_pauses_its_monitors_and_resumes_them_to_pending_when_it_ends(harness):
@@ -189,14 +189,14 @@ async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(ha
 
 async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkeypatch):
     clock = FakeClock()
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("a")], clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", down_after=2)], clock)
     h.pauses.pause(h.tracked("a"), 1800, "API")
     assert h.tracked("a").state.reason == "paused via API for 30m"
     assert h.pauses.paused_until(h.tracked("a")) == T0 + timedelta(minutes=30)
     await h.close()
 
     clock.advance(3600)  # the daemon was down when the pause ran out
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("a")], clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", down_after=2)], clock)
     assert h.tracked("a").state.status is Status.PAUSED
     h.pauses.tick()
     assert h.tracked("a").state.status is Status.PENDING
@@ -206,7 +206,7 @@ async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkey
 
 
 async def test_monitors_paused_in_monitors_toml_are_left_to_the_file(tmp_path, monkeypatch):
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", paused=True)])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", paused=True, down_after=2)])
     h.pipeline.pause("a", "paused in monitors.toml")
     h.add_window(MaintenanceWindow("w", None, start=T0, end=T0 + timedelta(hours=1)))
     h.clock.advance(7200)
@@ -231,7 +231,7 @@ def test_probed_check_lists_the_windows(tmp_path):
 async def test_the_alert_outbox_gets_a_down_but_no_up_when_an_outage_is_paused_away(
     tmp_path, monkeypatch
 ):
-    site = make_monitor("a", alert=("email",))
+    site = make_monitor("a", alert=("email",), down_after=2)
     h = Harness.of(tmp_path / "probed.db", [site], email=email_channel(port=1))
     outbox = h.parts.outbox
     await h.check("a")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Timings
 from probed.probes import run_probe
 from tests.kit.monitors import make_monitor
+from tests.kit.processes import probed
 from tests.kit.tools import tool
 
 TXT = "v=spf1 -all"
@@ -267,12 +267,6 @@ def test_dns_monitor_problems_name_the_monitor_and_key(
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, keys + "\n")
     assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "ns" (#1) {problem}']
-
-
-def probed(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 async def test_probe_and_check_on_the_command_line(dnsmasq: int, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 import trustme
 
 from probed.metrics import Metrics
@@ -16,11 +15,6 @@ from probed.probes import run_probe
 from tests.kit.certs import issue, not_after, server_context, write_ca
 from tests.kit.monitors import make_monitor
 from tests.kit.servers import Target, serve
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 def series(metrics: Metrics, name: str) -> dict[tuple[tuple[str, str], ...], float]:

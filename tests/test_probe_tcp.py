@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,7 +20,7 @@ from probed.probes import run_probe
 from probed.web.uptimerobot_monitor import type_code
 from tests.kit.certs import issue, not_after, server_context, write_ca
 from tests.kit.monitors import make_monitor
-from tests.kit.processes import free_port
+from tests.kit.processes import free_port, probed
 
 
 @asynccontextmanager
@@ -50,11 +48,6 @@ async def listener(context: ssl.SSLContext | None = None) -> AsyncIterator[int]:
         for writer in writers:
             writer.transport.abort()
         await server.wait_closed()
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 def tcp(port: int, **settings: object) -> Monitor:
@@ -211,12 +204,6 @@ def test_a_tcp_url_on_an_http_monitor_keeps_the_http_rule(tmp_path: Path) -> Non
 
 def test_uptimerobot_calls_tcp_monitors_port_monitors() -> None:
     assert type_code(make_monitor(kind="tcp", url="tcp://db:5432").check) == 4
-
-
-def probed(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,27 +11,16 @@ import pytest
 import trustme
 
 from probed.config import Monitor
-from probed.probes import make_session, run_probe
+from probed.probes import run_probe
 from probed.probes.tls import tls_contexts
 from tests.kit.certs import chain_with_intermediate, issue, not_after, server_context, write_ca
 from tests.kit.monitors import make_monitor
 from tests.kit.servers import Target, serve
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
     return write_ca(ca, tmp_path)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session() as probe_session:
-        yield probe_session
 
 
 def check(url: str, kind: str, **options: object) -> Monitor:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +22,7 @@ from tests.kit.clock import T0, FakeClock
 from tests.kit.configs import TOKEN
 from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
+from tests.kit.processes import probed
 
 PUSH_TOKEN = "0123456789abcdef-backup"
 DAY, HOUR = 86400.0, 3600.0
@@ -38,16 +36,8 @@ def push_monitor(name: str = "backup", **settings: Any) -> Monitor:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness.of(tmp_path / "probed.db", [push_monitor()], FakeClock())
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness: Harness) -> AsyncIterator[Client]:
-    async with TestClient(TestServer(harness.parts.app, host="127.0.0.1")) as c:
-        yield c
+async def harness(make_harness):
+    return make_harness([push_monitor()], FakeClock())
 
 
 async def ping(client: Client, suffix: str = "", method: str = "GET", **kw: Any) -> int:
@@ -350,13 +340,7 @@ def test_probed_check_prints_each_push_path_for_the_job_to_call(tmp_path: Path) 
         f'token = "{PUSH_TOKEN}"\ninterval = "1d"\n',
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "probed", "check", "-c", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = probed("check", "-c", str(path))
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("backup"))
     assert row.split() == ["backup", "push", "1d", "30s", "1", "-", f"/push/{PUSH_TOKEN}"]

@@ -36,9 +36,8 @@ FORM = {"api_key": TOKEN, "format": "json"}
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    return make_harness(
         [
             make_monitor(
                 "Google", id=GOOGLE, url="http://www.google.com", interval=900, timeout=30
@@ -54,14 +53,6 @@ async def harness(tmp_path, monkeypatch):
             ),
         ],
     )
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
 
 
 async def post(client, method, data=None, json=None, **kwargs):

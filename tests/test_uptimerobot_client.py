@@ -15,16 +15,14 @@ from uptimerobotpy import UptimeRobot as PyClient
 
 from probed.model import Status
 from tests.kit.configs import TOKEN
-from tests.kit.harness import Harness, api_client
+from tests.kit.harness import api_client
 from tests.kit.monitors import make_monitor
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
+async def harness(make_harness):
     monitors = [make_monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(55)]
-    h = Harness.of(tmp_path / "probed.db", monitors)
-    yield h
-    await h.close()
+    return make_harness(monitors)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from probed.web import uptimerobot
 from probed.web.uptimerobot import MAX_CUSTOM
 from tests.kit.clock import T0
 from tests.kit.configs import TOKEN
-from tests.kit.harness import Harness, api_client
 from tests.kit.monitors import make_monitor
 
 MONITORS = 12
@@ -19,23 +18,15 @@ START = int(T0.timestamp())
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    h = make_harness(
         [make_monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
     )
     for step in range(6):
         for i in range(MONITORS):
             await h.check(f"m{i}", ok=step % 3 != 2)
         h.clock.advance(600)
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+    return h
 
 
 def ratios(count: int) -> str:

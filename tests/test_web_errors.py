@@ -12,7 +12,6 @@ from structlog.testing import capture_logs
 
 from probed.web.context import Api
 from tests.kit.configs import TOKEN
-from tests.kit.harness import Harness, api_client
 from tests.kit.monitors import make_monitor
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -20,16 +19,8 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness.of(tmp_path / "probed.db", [make_monitor("web", id=7)])
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+async def harness(make_harness):
+    return make_harness([make_monitor("web", id=7)])
 
 
 async def raw_request(client, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
