@@ -21,7 +21,7 @@ from tests.kit.processes import free_port
 from tests.kit.receiver import Receiver
 from tests.kit.tools import tool
 
-RULES = Path(__file__).resolve().parent.parent / "contrib" / "prometheus" / "probed.rules.yml"
+RULES = Path(__file__).resolve().parents[2] / "contrib" / "prometheus" / "probed.rules.yml"
 
 
 @dataclass
