@@ -28,6 +28,7 @@ from tests.kit.configs import TOKEN, email_channel, make_config
 from tests.kit.harness import Harness, api_client, failed, good
 from tests.kit.monitors import make_monitor
 from tests.kit.smtp import SmtpServer
+from tests.kit.tools import tool
 from tests.test_sdnotify import FakeSystemd
 
 
@@ -66,7 +67,7 @@ def small_disk(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
+        [tool("mount"), "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
         capture_output=True,
         text=True,
     )
@@ -75,7 +76,7 @@ def small_disk(tmp_path):
     try:
         yield disk
     finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+        subprocess.run([tool("umount"), "-l", str(disk)], check=False)
 
 
 def fill(disk: Path) -> None:

@@ -18,6 +18,7 @@ from tests.kit.figures import report
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.servers import wait_for
 from tests.kit.smtp import SmtpServer
+from tests.kit.tools import tool
 from tests.test_disk_full import small_disk
 
 __all__ = ["small_disk"]  # a fixture, used by name
@@ -61,7 +62,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
 
         await wait_for(lambda: _is(status(), 2.0), 10, "the monitor up")
         fill = subprocess.run(
-            ["dd", "if=/dev/zero", f"of={small_disk / 'fill'}", "bs=64k"],
+            [tool("dd"), "if=/dev/zero", f"of={small_disk / 'fill'}", "bs=64k"],
             capture_output=True,
             text=True,
         )

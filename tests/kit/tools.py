@@ -21,6 +21,9 @@ PACKAGES = {
     "nginx": "nginx",
     "chromium": "chromium",
     "curl": "curl",
+    "mount": "mount",
+    "umount": "mount",
+    "dd": "coreutils",
 }
 """Each tool the tests run → the Debian package that installs it (.ci/run installs them all)."""
 
