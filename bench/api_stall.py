@@ -24,7 +24,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from probed import logs
-from tests.history_fixtures import TOKEN, Harness, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
 
 MONITORS = 50
 
@@ -59,8 +61,8 @@ async def watch_health(port: int) -> asyncio.subprocess.Process:
 
 async def main(ratios: int, ranges: int, hours: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        monitors = [monitor(f"m{i}", id=i + 1) for i in range(MONITORS)]
-        h = Harness(Path(tmp) / "probed.db", None, monitors)  # type: ignore[arg-type]
+        monitors = [make_monitor(f"m{i}", id=i + 1) for i in range(MONITORS)]
+        h = Harness.of(Path(tmp) / "probed.db", monitors)
         await fill(h, hours)
         now = int(h.clock().timestamp())
         form = {

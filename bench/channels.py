@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from probed.config.channels import AlertmanagerChannel, AppriseChannel, WebhookChannel
 from probed.config.channels.apprise import apprise_problem
 from probed.units import utcnow
-from tests.alert_fixtures import Harness, email_channel, failed, monitor
-from tests.channel_fixtures import Receiver, channels_config
-from tests.smtp_server import SmtpServer
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, failed
+from tests.kit.monitors import make_monitor
+from tests.kit.receiver import Receiver
+from tests.kit.smtp import SmtpServer
 
 
 class WallClock:
@@ -48,15 +50,15 @@ async def main(count: int) -> None:
     names = [f"m{i}" for i in range(count)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp)
-        config = channels_config(
+        config = make_config(
             path,
-            [monitor(n, down_after=1) for n in names],
+            [make_monitor(n, down_after=1) for n in names],
+            email_channel(smtp.port),
             alerts,
-            email=email_channel(smtp.port),
             storm_threshold=count + 1,
         )
         clock = WallClock()
-        h = Harness(path / "probed.db", config, clock)  # type: ignore[arg-type]
+        h = Harness(config, clock)  # type: ignore[arg-type]
         h.dispatcher.start()
         latency: dict[str, list[float]] = {c: [] for c in ("email", *alerts)}
         try:

@@ -25,7 +25,7 @@ import aiohttp
 import psutil  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.daemon_proc import free_port
+from tests.kit.processes import free_port
 
 TARGET = """
 from aiohttp import web

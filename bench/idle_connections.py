@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.kit.processes import DaemonProcess, free_port
 
 TARGET = """
 from aiohttp import web

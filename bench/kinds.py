@@ -34,8 +34,8 @@ from probed import logs
 from probed.config import Config, Settings
 from probed.probes import make_session, run_probe
 from probed.service.build import build
-from tests.monitors import make_monitor
-from tests.probe_servers import issue, server_context
+from tests.kit.certs import issue, server_context
+from tests.kit.monitors import make_monitor
 
 
 def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
@@ -78,7 +78,7 @@ def free_port() -> int:
 
 async def measure(name: str, url: str, checks: int, **settings: object) -> None:
     kind = name.split()[0]
-    monitor = make_monitor(kind, url, timeout=5, **settings)
+    monitor = make_monitor(kind=kind, url=url, timeout=5, **settings)
     async with make_session() as session:
         for _ in range(20):  # warm-up: imports, contexts
             await run_probe(monitor, session, datetime.now(UTC))
@@ -108,7 +108,7 @@ def send_pings(port: int, path: str, count: int, done: multiprocessing.SimpleQue
 
 async def measure_push(checks: int, tmp: str) -> None:
     token = "bench-push-0123456789abcdef"
-    monitor = make_monitor("push", "", name="push", token=token, interval=86400.0, down_after=1)
+    monitor = make_monitor("push", "push", url="", token=token, interval=86400.0, down_after=1)
     # Its log line per check is part of the cost, as JSON to journald; here to /dev/null.
     logs.configure("info", stream=io.TextIOWrapper(io.FileIO(os.devnull, "w")), json=True)
     parts = build(Config(Path(tmp) / "monitors.toml", Settings(state_dir=Path(tmp)), (monitor,)))

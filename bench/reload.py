@@ -19,7 +19,7 @@ import psutil  # type: ignore[import-untyped]
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.kit.processes import DaemonProcess, free_port
 
 
 def config_text(port: int, state: Path, names: list[str], url: str, changed: set[str]) -> str:

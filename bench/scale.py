@@ -63,7 +63,7 @@ from bench.scale_parts import (
     read_access_log,
 )
 from probed.engine.scheduler import phase_offset
-from tests.daemon_proc import free_port
+from tests.kit.processes import free_port
 
 RSS_EVERY = 30.0
 """Seconds between two samples of probed's resident set in the window."""
@@ -290,7 +290,7 @@ async def measure(plan: Plan, tmp: Path) -> dict[str, object]:
         if hostile is not None:
             await hostile.start()
         if plan.mix == "outage":
-            from tests.smtp_server import SmtpServer
+            from tests.kit.smtp import SmtpServer
 
             smtp = await SmtpServer().start()
         probed = Probed(tmp, monitors_toml(plan, nginx, hostile, tmp, smtp.port if smtp else 0))
@@ -425,7 +425,7 @@ def status_counts(text: str) -> dict[int, int]:
 async def digest(smtp: object, word: str, monitors: int, storm_window: float = 60) -> None:
     """Wait for the digest the alerts past the storm threshold go into: it is sent when the
     storm window that the first alerts opened closes."""
-    from tests.smtp_server import SmtpServer
+    from tests.kit.smtp import SmtpServer
 
     assert isinstance(smtp, SmtpServer)
     deadline = time.monotonic() + storm_window + 30
@@ -442,7 +442,7 @@ async def outage(
     plan: Plan, nginx: Nginx, probed: Probed, procs: dict[str, Proc], smtp: object, load_start: str
 ) -> dict[str, object]:
     """nginx stopped (every check refused) until every monitor is DOWN, then started again."""
-    from tests.smtp_server import SmtpServer
+    from tests.kit.smtp import SmtpServer
 
     assert isinstance(smtp, SmtpServer)
     text0 = await probed.metrics()

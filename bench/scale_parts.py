@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.daemon_proc import free_port
+from tests.kit.processes import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BLACKBOX = shutil.which("prometheus-blackbox-exporter") or "/usr/bin/prometheus-blackbox-exporter"

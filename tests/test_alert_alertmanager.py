@@ -15,12 +15,16 @@ from probed.alerts.channels import send_test
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AlertmanagerChannel
 from probed.units import utcnow
-from tests.alert_fixtures import FakeClock, Harness, failed, good, monitor
-from tests.alertmanager_proc import Alertmanager
-from tests.channel_fixtures import Receiver, channels_config
-from tests.daemon_proc import free_port
-from tests.figures import report
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import FakeClock
+from tests.kit.configs import make_config
+from tests.kit.figures import report
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import free_port
+from tests.kit.receiver import Receiver
+from tests.kit.smtp import SmtpServer
+from tests.kit.stack import Alertmanager
+from tests.kit.tools import require_tool
 
 
 class WallClock:
@@ -42,6 +46,7 @@ def statuses(am: Alertmanager) -> list[str]:
     return [n["status"] for n in am.notifications()]
 
 
+@require_tool("prometheus-alertmanager")
 async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_and_resolves_on_up(
     tmp_path, request
 ):
@@ -51,10 +56,10 @@ async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_an
     dead = f"http://127.0.0.1:{free_port()}"
     # Re-sent every second, so valid 4 s: a restart without the stored state would let it lapse.
     channel = AlertmanagerChannel(urls=(am.url, dead), resend_every=1.0, timeout=2.0)
-    api = monitor("api", severity="critical", tags=(("team", "db"),))
-    config = channels_config(tmp_path, [api], {"am": channel}, location="fra")
+    api = make_monitor("api", severity="critical", tags=(("team", "db"),))
+    config = make_config(tmp_path, [api], alerts={"am": channel}, location="fra")
     clock = WallClock()
-    h = Harness(tmp_path / "probed.db", config, clock)  # type: ignore[arg-type]
+    h = Harness(config, clock)  # type: ignore[arg-type]
     try:
         await h.go_down("api")
         decided = time.monotonic()
@@ -73,14 +78,14 @@ async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_an
         assert firing["annotations"]["summary"] == "DOWN: api"
         assert firing["annotations"]["reason"] == "HTTP 503, expected 2xx"
         assert firing["annotations"]["url"] == "https://api.example.test/health"
-        outage_start = h.tracked["api"].state.outage_start
+        outage_start = h.tracked("api").state.outage_start
         assert datetime.fromisoformat(firing["startsAt"]) == outage_start.replace(microsecond=0)
         await h.close()
 
         # probed is away for 1 s, then a new one runs on the same state for 6 s more: well
         # past the 4 s the last send was valid for.
         await asyncio.sleep(1)
-        h = Harness(tmp_path / "probed.db", config, clock)  # type: ignore[arg-type]
+        h = Harness(config, clock)  # type: ignore[arg-type]
         for _ in range(12):  # the daemon's loop, for 6 s
             await h.dispatcher.run_once()
             await asyncio.sleep(0.5)
@@ -111,12 +116,13 @@ async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_an
     )
 
 
+@require_tool("prometheus-alertmanager")
 async def test_a_test_message_reaches_alertmanager_and_says_what_it_answered(tmp_path):
     receiver = await Receiver([200]).start()
     am = await Alertmanager(tmp_path / "am", receiver).start()
     try:
-        config = channels_config(
-            tmp_path, [monitor("api")], {"am": AlertmanagerChannel(urls=(am.url,))}
+        config = make_config(
+            tmp_path, [make_monitor("api")], alerts={"am": AlertmanagerChannel(urls=(am.url,))}
         )
         (outcome,) = await send_test(config, utcnow())
         assert outcome.ok and outcome.channel == "am"
@@ -137,9 +143,11 @@ def test_the_notifier_is_a_refreshing_channel():
 async def test_an_alert_left_firing_by_a_monitor_removed_on_reload_is_resolved(tmp_path):
     am = await Receiver([200]).start()  # Alertmanager's API, as far as probed can tell
     channel = AlertmanagerChannel(urls=(am.url,))
-    config = channels_config(tmp_path, [monitor("api"), monitor("web")], {"am": channel})
+    config = make_config(
+        tmp_path, [make_monitor("api"), make_monitor("web")], alerts={"am": channel}
+    )
     clock = FakeClock()
-    h = Harness(tmp_path / "probed.db", config, clock)
+    h = Harness(config, clock)
     try:
         await h.go_down("api")
         await h.dispatcher.run_once()
@@ -183,15 +191,16 @@ receivers:
 """
 
 
+@require_tool("prometheus-alertmanager")
 async def test_the_contrib_template_gives_alertmanager_mail_probed_s_own_subjects(tmp_path):
     smtp = await SmtpServer().start()
     receiver = await Receiver([200]).start()
     config = MAIL_CONFIG.format(template=TEMPLATE, port=smtp.port)
     am = await Alertmanager(tmp_path / "am", receiver, config).start()
     clock = WallClock()
-    api = monitor("api", down_after=1)
+    api = make_monitor("api", down_after=1)
     channels = {"am": AlertmanagerChannel(urls=(am.url,))}
-    h = Harness(tmp_path / "probed.db", channels_config(tmp_path, [api], channels), clock)
+    h = Harness(make_config(tmp_path, [api], alerts=channels), clock)
     try:
         start = clock() - timedelta(seconds=750)
         assert await h.feed("api", failed(start)) == ["down"]

@@ -10,10 +10,13 @@ from urllib.parse import parse_qs
 from probed.alerts.dispatcher import backoff
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AppriseChannel
-from tests.alert_fixtures import FakeClock, Harness, good, monitor
-from tests.channel_fixtures import Receiver, channels_config
-from tests.daemon_proc import run_cli
-from tests.figures import report
+from tests.kit.clock import FakeClock
+from tests.kit.configs import make_config
+from tests.kit.figures import report
+from tests.kit.harness import Harness, good
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import run_cli
+from tests.kit.receiver import Receiver
 
 
 async def test_json_and_form_services_get_the_alert_once_and_a_retry_skips_the_one_that_took_it(
@@ -23,8 +26,8 @@ async def test_json_and_form_services_get_the_alert_once_and_a_retry_skips_the_o
     form = await Receiver([500, 200]).start()
     host = lambda r: r.url.removeprefix("http://")  # noqa: E731
     channel = AppriseChannel(urls=(f"json://{host(chat)}/chat", f"form://{host(form)}/sms"))
-    config = channels_config(tmp_path, [monitor("api")], {"chat": channel})
-    h = Harness(tmp_path / "probed.db", config, FakeClock())
+    config = make_config(tmp_path, [make_monitor("api")], alerts={"chat": channel})
+    h = Harness(config, FakeClock())
     try:
         await h.go_down("api")
         decided = time.monotonic()
@@ -104,8 +107,8 @@ async def test_a_service_that_never_answers_costs_the_channel_its_timeout_not_th
     hung.hang()
     host = hung.url.removeprefix("http://")
     channel = AppriseChannel(urls=(f"json://{host}/chat",), timeout=1.0)
-    config = channels_config(tmp_path, [monitor("api")], {"chat": channel})
-    h = Harness(tmp_path / "probed.db", config, FakeClock())
+    config = make_config(tmp_path, [make_monitor("api")], alerts={"chat": channel})
+    h = Harness(config, FakeClock())
     try:
         await h.go_down("api")
         started = time.monotonic()

@@ -7,23 +7,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-import pytest
-
 from probed.alerts.dispatcher import backoff
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import AppriseChannel, WebhookChannel
-from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, monitor
-from tests.channel_fixtures import Receiver, channels_config
-from tests.daemon_proc import run_cli
-from tests.figures import report
-from tests.smtp_server import SmtpServer
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
+from tests.kit.clock import FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.figures import report
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import run_cli
+from tests.kit.receiver import Receiver
 
 
 async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
@@ -37,14 +30,14 @@ async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
         "chat": AppriseChannel(urls=(f"json://{chat.url.removeprefix('http://')}/chat",)),
     }
     names = ("a", "b", "c")
-    config = channels_config(
+    config = make_config(
         tmp_path,
-        [monitor(n, down_after=1) for n in names],
-        alerts,
+        [make_monitor(n, down_after=1) for n in names],
+        alerts=alerts,
         email=email_channel(smtp.port),
         storm_threshold=100,
     )
-    h = Harness(tmp_path / "probed.db", config, clock)
+    h = Harness(config, clock)
     hook.hang()
     h.dispatcher.start()
     events = 0
@@ -124,15 +117,15 @@ async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_
         "hook": WebhookChannel(url=hook.url),
     }
     monitors = [
-        monitor("db", down_after=1, alert=("email", "sms", "hook")),
-        monitor("web", down_after=1, alert=("email", "hook")),
-        monitor("cron", down_after=1, alert=("email",)),
-        monitor("api", down_after=1, alert=("sms",)),
+        make_monitor("db", down_after=1, alert=("email", "sms", "hook")),
+        make_monitor("web", down_after=1, alert=("email", "hook")),
+        make_monitor("cron", down_after=1, alert=("email",)),
+        make_monitor("api", down_after=1, alert=("sms",)),
     ]
-    config = channels_config(
-        tmp_path, monitors, alerts, email=email_channel(smtp.port), storm_threshold=1
+    config = make_config(
+        tmp_path, monitors, alerts=alerts, email=email_channel(smtp.port), storm_threshold=1
     )
-    h = Harness(tmp_path / "probed.db", config, clock)
+    h = Harness(config, clock)
     try:
         for name in ("db", "web", "cron", "api"):
             await h.feed(name, failed(clock()))

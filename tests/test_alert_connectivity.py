@@ -13,8 +13,11 @@ from probed.config import load_config
 from probed.engine.connectivity import OFFLINE_REASON, ConnectivityCheck
 from probed.model import Status
 from probed.probes import make_session
-from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, make_config, monitor
-from tests.probe_servers import closed_port
+from tests.kit.clock import FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, failed
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import free_port
 
 
 class Listener:
@@ -51,14 +54,14 @@ class Ticks:
 
 
 async def test_a_failed_check_counts_when_any_listed_address_is_reachable(listener):
-    check = ConnectivityCheck([f"127.0.0.1:{closed_port()}", listener.address], timeout=1)
+    check = ConnectivityCheck([f"127.0.0.1:{free_port()}", listener.address], timeout=1)
     result = failed(FakeClock()())
     assert await check.confirm(result) is result
     assert listener.accepted == 1
 
 
 async def test_a_failed_check_is_offline_when_no_listed_address_is_reachable():
-    check = ConnectivityCheck([f"127.0.0.1:{closed_port()}", f"[::1]:{closed_port()}"])
+    check = ConnectivityCheck([f"127.0.0.1:{free_port()}", f"[::1]:{free_port()}"])
     confirmed = await check.confirm(failed(FakeClock()()))
     assert confirmed.offline and confirmed.reason == OFFLINE_REASON
     assert confirmed.status_code == 503  # the facts of the check itself are kept
@@ -90,13 +93,13 @@ async def test_while_the_probe_host_is_offline_no_monitor_goes_down_and_nothing_
     tmp_path,
 ):
     """A real pipeline checks a dead target with the connectivity check pointing nowhere."""
-    dead = f"http://127.0.0.1:{closed_port()}/"
-    mon = monitor("api", url=dead, down_after=1, timeout=2.0)
-    config = make_config(tmp_path, [mon], email_channel(closed_port()))
+    dead = f"http://127.0.0.1:{free_port()}/"
+    mon = make_monitor("api", url=dead, down_after=1, timeout=2.0)
+    config = make_config(tmp_path, [mon], email_channel(free_port()))
     async with make_session() as session:
-        h = Harness(tmp_path / "db", config, FakeClock(), session)
+        h = Harness(config, FakeClock(), session)
         pipeline = h.pipeline
-        pipeline.connectivity = ConnectivityCheck([f"127.0.0.1:{closed_port()}"], ttl=0)
+        pipeline.connectivity = ConnectivityCheck([f"127.0.0.1:{free_port()}"], ttl=0)
         for _ in range(3):
             tracked = await pipeline.check("api")
             assert tracked is not None and tracked.last is not None

@@ -14,12 +14,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from probed.store import Store
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.figures import report
-from tests.smtp_server import SmtpServer
-from tests.switchable_target import target, wait_for
-
-__all__ = ["target"]  # a fixture, used by name
+from tests.kit.figures import report
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import wait_for
+from tests.kit.smtp import SmtpServer
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +40,16 @@ async def gauge(daemon: DaemonProcess, name: str) -> float | None:
 
 
 async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none(
-    tmp_path, target, request
+    tmp_path, switchable, request
 ):
     smtp = SmtpServer()  # not started: the DOWN alert cannot be sent yet
     port = free_port()
-    target.status = 500
+    switchable.status = 500
     config = write_config(
         tmp_path,
         port,
         smtp.port,
-        f'[[monitor]]\nname = "api"\nurl = "{target.url}"\ninterval = "1s"\n'
+        f'[[monitor]]\nname = "api"\nurl = "{switchable.url}"\ninterval = "1s"\n'
         'retry_interval = "1s"\ndown_after = 2\n',
     )
     daemon = DaemonProcess(config, port)
@@ -66,9 +64,7 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
         )
 
     await wait_for(down_and_pending, 10, "the DOWN transition stored with its alert pending")
-    await wait_for(
-        lambda: _true("alert delivery failed: will retry" in daemon.logs()), 5, "a failed send"
-    )
+    await wait_for(lambda: "alert delivery failed: will retry" in daemon.logs(), 5, "a failed send")
     store = Store.open(tmp_path / "state" / "probed.db")
     try:
         [monitor_id] = store.monitors.created_at()
@@ -88,22 +84,22 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
         await daemon.start()
         await smtp.wait_for(1, 10)
         delivered_after_restart = time.monotonic() - restarted
-        hits = target.hits
-        await wait_for(lambda: _true(target.hits >= hits + 3), 10, "three more failed checks")
+        hits = switchable.hits
+        await wait_for(lambda: switchable.hits >= hits + 3, 10, "three more failed checks")
         assert await daemon.stop() == 0
         assert smtp.subjects() == ["[probed] DOWN: api"]
         assert smtp.inbox[0].message_id == pending[0][2]  # the id stored before the kill
 
         # The outage ends while the daemon is stopped: the first check after the start closes
         # it with one UP, with the whole outage's duration.
-        target.status = 200
+        switchable.status = 200
         recovered = time.time()
         daemon = DaemonProcess(config, port)
         await daemon.start()
         await smtp.wait_for(2, 10)
         up_received = time.time()
-        hits = target.hits
-        await wait_for(lambda: _true(target.hits >= hits + 2), 10, "two more good checks")
+        hits = switchable.hits
+        await wait_for(lambda: switchable.hits >= hits + 2, 10, "two more good checks")
         assert await daemon.stop() == 0
     finally:
         await smtp.stop()
@@ -123,10 +119,6 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
         f"email ({subjects[1]!r})",
     ]
     report(request, "SIGKILL and restarts (probed run subprocess)", report_lines)
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 # ---- a scripted fault schedule ---------------------------------------------------------------
@@ -197,7 +189,7 @@ async def test_a_fault_schedule_alerts_every_outage_once_with_its_duration_and_b
     daemon = DaemonProcess(config, port)
     try:
         await daemon.start()
-        await wait_for(lambda: _true(scripted.done()), 40, "every script played")
+        await wait_for(lambda: scripted.done(), 40, "every script played")
         expected = {n: scripted.outages(n, 3) for n in SCRIPTS}
         await smtp.wait_for(2 * sum(len(o) for o in expected.values()), 10)
         await asyncio.sleep(1.5)  # time for any alert that should not come

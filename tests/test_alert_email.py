@@ -14,9 +14,12 @@ from probed.alerts.outbox import AlertStatus
 from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
 from probed.errors import NotifierError
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, make_config, monitor
-from tests.daemon_proc import run_cli
-from tests.smtp_server import SmtpServer, make_tls
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import run_cli
+from tests.kit.smtp import SmtpServer, make_tls
 
 MESSAGE = render(AlertKind.TEST, [Payload(text="hello")], "<test-1@example.test>", T0)
 
@@ -99,7 +102,7 @@ async def test_a_wrong_password_fails_for_good_is_logged_with_the_answer_counted
         password="wrong",
     )
     clock = FakeClock()
-    h = Harness(tmp_path / "db", make_config(tmp_path, [monitor("api")], channel), clock)
+    h = Harness(make_config(tmp_path, [make_monitor("api")], channel), clock)
     await h.go_down("api")
     with capture_logs() as logs:
         await h.dispatcher.run_once()

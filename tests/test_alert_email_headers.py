@@ -12,8 +12,11 @@ from probed.alerts.email import EmailNotifier
 from probed.alerts.messages import render
 from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, make_config, monitor
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
+from tests.kit.smtp import SmtpServer
 
 INJECTION = "=?utf-8?q?Subject=0D=0ABcc:_evil@example.com?="
 HEADERS = {
@@ -59,8 +62,8 @@ async def test_a_name_like_an_encoded_bcc_header_sends_one_mail_to_the_configure
 ):
     server = await SmtpServer().start()
     try:
-        config = make_config(tmp_path, [monitor(INJECTION)], email_channel(server.port))
-        h = Harness(tmp_path / "db", config, FakeClock())
+        config = make_config(tmp_path, [make_monitor(INJECTION)], email_channel(server.port))
+        h = Harness(config, FakeClock())
         await h.go_down(INJECTION)
         await h.dispatcher.run_once()
         (mail,) = await server.wait_for(1, timeout=5)

@@ -12,7 +12,9 @@ from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
 from probed.model import MonitorState, Transition, TransitionKind
 from probed.units import format_span
-from tests.alert_fixtures import T0, failed, good, monitor
+from tests.kit.clock import T0
+from tests.kit.harness import failed, good
+from tests.kit.monitors import make_monitor
 
 
 @pytest.mark.parametrize(
@@ -34,7 +36,7 @@ def test_durations_read_as_their_two_largest_units(seconds, text):
 
 
 def payloads(kind: TransitionKind, name: str = "DutyCall API", reason: str = "HTTP 503"):
-    mon = monitor(name, alert=("email",))
+    mon = make_monitor(name, alert=("email",))
     start = T0 - timedelta(minutes=12, seconds=30)
     checks = [failed(start), failed(start + timedelta(seconds=30)), failed(T0)]
     t = Transition(name, kind, MonitorState().status, MonitorState().status, T0, reason, start)

@@ -14,31 +14,17 @@ from structlog.testing import capture_logs
 from probed.alerts.outbox import AlertStatus
 from probed.model import Status
 from probed.probes import make_session
-from tests.alert_fixtures import (
-    T0,
-    FakeClock,
-    Harness,
-    email_channel,
-    failed,
-    good,
-    make_config,
-    monitor,
-)
-from tests.figures import report
-from tests.smtp_server import SmtpServer
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.figures import report
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor
 
 
 def harness(tmp_path, smtp, names=("api",), clock=None, **settings) -> Harness:
-    monitors = [monitor(n) for n in names]
+    monitors = [make_monitor(n) for n in names]
     config = make_config(tmp_path, monitors, email_channel(smtp.port), **settings)
-    return Harness(tmp_path / "probed.db", config, clock or FakeClock())
+    return Harness(config, clock or FakeClock())
 
 
 async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
@@ -95,7 +81,7 @@ async def test_pending_alerts_are_sent_at_once_after_a_restart_with_their_stored
     await h.close()  # the daemon stops (or is killed) with the alert unsent
     await smtp.start()
     h = harness(tmp_path, smtp)
-    assert h.tracked["api"].state.status is Status.DOWN
+    assert h.tracked("api").state.status is Status.DOWN
     await h.dispatcher.run_once()  # before the stored retry time: a restart tries at once
     (mail,) = smtp.inbox
     assert mail.message_id == pending.message_id
@@ -132,8 +118,8 @@ async def test_blips_first_checks_and_pauses_write_no_alert(tmp_path, smtp):
 
 
 async def test_without_a_channel_nothing_is_written(tmp_path):
-    config = make_config(tmp_path, [monitor("api")], None)
-    h = Harness(tmp_path / "db", config, FakeClock())
+    config = make_config(tmp_path, [make_monitor("api")], None)
+    h = Harness(config, FakeClock())
     await h.go_down("api")
     await h.dispatcher.run_once()
     assert h.rows() == []
@@ -194,10 +180,10 @@ async def test_twenty_monitors_failing_in_the_same_second_send_three_emails_and_
 ):
     state, base = target
     names = [f"site-{i:02}" for i in range(20)]
-    monitors = [monitor(n, url=f"{base}/{n}", down_after=1, timeout=2.0) for n in names]
+    monitors = [make_monitor(n, url=f"{base}/{n}", down_after=1, timeout=2.0) for n in names]
     config = make_config(tmp_path, monitors, email_channel(smtp.port))
     async with make_session() as session:
-        h = Harness(tmp_path / "db", config, FakeClock(), session)
+        h = Harness(config, FakeClock(), session)
         pipeline = h.pipeline
         await asyncio.gather(*(pipeline.check(n) for n in names))  # all up
         state["down"] = True
@@ -274,8 +260,10 @@ async def test_stopping_flushes_what_is_due_and_held_digests_within_the_grace(tm
 
 
 async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_restart(tmp_path, smtp):
-    config = make_config(tmp_path, [monitor("api", remind_every=3600.0)], email_channel(smtp.port))
-    h = Harness(tmp_path / "db", config, FakeClock())
+    config = make_config(
+        tmp_path, [make_monitor("api", remind_every=3600.0)], email_channel(smtp.port)
+    )
+    h = Harness(config, FakeClock())
     await h.go_down("api")
     await h.dispatcher.run_once()
     h.clock.advance(3599)
@@ -286,7 +274,7 @@ async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_rest
     await h.dispatcher.run_once()
     assert smtp.subjects() == ["[probed] DOWN: api", "[probed] STILL DOWN: api (down 1h)"]
     await h.close()
-    h = Harness(tmp_path / "db", config, FakeClock(T0 + timedelta(seconds=3700)))
+    h = Harness(config, FakeClock(T0 + timedelta(seconds=3700)))
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 2  # the restart does not remind again early
     h.clock.advance(3500)
@@ -297,7 +285,7 @@ async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_rest
 
 async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_path, smtp):
     expires = T0 + timedelta(days=40)
-    cert = monitor("cert", "ssl", ssl_expiry_days=30)
+    cert = make_monitor("cert", "ssl", ssl_expiry_days=30)
     config = make_config(tmp_path, [cert], email_channel(smtp.port))
 
     async def check(h: Harness, days_left: float) -> None:
@@ -305,12 +293,12 @@ async def test_ssl_warnings_go_out_once_per_threshold_even_across_a_restart(tmp_
         h.clock.t = at
         await h.feed("cert", good(at, cert_expires_at=expires))
 
-    h = Harness(tmp_path / "db", config, FakeClock())
+    h = Harness(config, FakeClock())
     for days in (35, 29, 15, 14.5):
         await check(h, days)
         await h.dispatcher.run_once()
     await h.close()
-    h = Harness(tmp_path / "db", config, FakeClock())
+    h = Harness(config, FakeClock())
     for days in (14.2, 13, 7.5, 3):
         await check(h, days)
         await h.dispatcher.run_once()

@@ -10,9 +10,11 @@ import pytest
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
 from probed.config import HttpCheck, SslCheck
 from probed.model import MonitorState, Status, Transition, TransitionKind
-from tests.alert_fixtures import T0, failed, good, monitor
+from tests.kit.clock import T0
+from tests.kit.harness import failed, good
+from tests.kit.monitors import make_monitor
 
-M = monitor("api", alert=("email",))
+M = make_monitor("api", alert=("email",))
 K = TransitionKind
 
 
@@ -72,7 +74,7 @@ def test_the_down_alert_lists_the_failed_checks_of_the_streak_with_their_timings
 
 # ---- SSL certificate expiry -------------------------------------------------------------------
 
-SSL = monitor("cert", "ssl", ssl_expiry_days=30, alert=("email",))
+SSL = make_monitor("cert", "ssl", ssl_expiry_days=30, alert=("email",))
 
 
 def run_days(mon, days_left: list[float], expires=T0 + timedelta(days=400), marks=None):

@@ -13,17 +13,22 @@ import pytest
 from probed.alerts.dispatcher import backoff
 from probed.alerts.outbox import AlertStatus
 from probed.config.channels import WebhookChannel
-from tests.alert_fixtures import FakeClock, Harness, good, monitor
-from tests.channel_fixtures import Receiver, channels_config
-from tests.figures import report
+from tests.kit.clock import FakeClock
+from tests.kit.configs import make_config
+from tests.kit.figures import report
+from tests.kit.harness import Harness, good
+from tests.kit.monitors import make_monitor
+from tests.kit.receiver import Receiver
 
 SECRET = "hook-secret-7f3a"
 
 
 def harness(tmp_path, hook: WebhookChannel, **monitor_settings) -> Harness:
     settings = {"severity": "critical", "tags": (("team", "db"),)} | monitor_settings
-    config = channels_config(tmp_path, [monitor("api", **settings)], {"hook": hook}, location="fra")
-    return Harness(tmp_path / "probed.db", config, FakeClock())
+    config = make_config(
+        tmp_path, [make_monitor("api", **settings)], alerts={"hook": hook}, location="fra"
+    )
+    return Harness(config, FakeClock())
 
 
 def verify(secret: str, body: bytes, header: str) -> bool:
@@ -66,7 +71,7 @@ async def test_a_webhook_answering_500_twice_gets_the_same_alert_until_it_takes_
             assert r.headers["Content-Type"] == "application/json"
             assert r.path == "/probed?token=abc"
         down = bodies[0]
-        tracked = h.tracked["api"]
+        tracked = h.tracked("api")
         assert down["version"] == 1 and down["kind"] == "down"
         assert down["monitor"] == {
             "id": tracked.id,

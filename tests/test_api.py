@@ -7,28 +7,22 @@ from datetime import timedelta
 import pytest
 
 from probed.model import Status
-from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
+from tests.kit.clock import T0
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    return make_harness(
         [
-            monitor("web", id=7),
-            monitor("db", "keyword", keyword="ok", url="http://db.test/"),
+            make_monitor("web", id=7),
+            make_monitor("db", "keyword", keyword="ok", url="http://db.test/"),
         ],
     )
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
 
 
 async def test_a_monitor_shows_state_last_check_uptime_response_time_cert_and_incidents(
@@ -186,7 +180,7 @@ async def test_without_a_configured_token_changes_are_403_with_how_to_set_one(ha
 
 
 async def test_a_monitor_paused_in_monitors_toml_is_a_409(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "db", [monitor("x", id=3, paused=True)])
+    h = Harness.of(tmp_path / "db", [make_monitor("x", id=3, paused=True)])
     async for client in api_client(h):
         resp = await client.post("/api/v1/monitors/3/resume", headers=AUTH)
         assert resp.status == 409
@@ -197,9 +191,9 @@ async def test_a_monitor_paused_in_monitors_toml_is_a_409(tmp_path, monkeypatch)
 async def test_a_tcp_tls_monitor_keeps_its_recorded_certificate_expiry_after_a_failed_check(
     tmp_path,
 ):
-    h = Harness(
+    h = Harness.of(
         tmp_path / "probed.db",
-        [monitor("smtps", "tcp", id=3, url="tcp://mail.test:465", tls=True)],
+        [make_monitor("smtps", "tcp", id=3, url="tcp://mail.test:465", tls=True)],
     )
     cert = T0 + timedelta(days=45)
     await h.check("smtps", reason="certificate valid for 45 days", cert_expires_at=cert)

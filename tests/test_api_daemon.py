@@ -11,12 +11,11 @@ import aiohttp
 import pytest
 
 from probed.store import Store
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.switchable_target import target, wait_for
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import wait_for
 from tests.test_daemon_e2e import write_config
 
 pytestmark = pytest.mark.slow
-__all__ = ["target"]  # the fixture, imported for use here
 TOKEN = "e2e-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -27,7 +26,7 @@ async def monitors(session: aiohttp.ClientSession, base: str) -> dict[str, dict[
         return {m["name"]: m for m in (await resp.json())["monitors"]}
 
 
-async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tmp_path, target):
+async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tmp_path, switchable):
     port = free_port()
     now = datetime.now(UTC)
     # Long enough for a daemon start on a loaded machine: the window must still be open then.
@@ -35,8 +34,8 @@ async def test_the_daemon_serves_the_api_maintenance_windows_and_timed_pauses(tm
     config = write_config(
         tmp_path,
         port,
-        f'[[monitor]]\nname = "api"\nurl = "{target.url}"\ninterval = "1s"\nid = 11\n\n'
-        f'[[monitor]]\nname = "db"\nurl = "{target.url}"\ninterval = "1s"\nid = 12\n\n'
+        f'[[monitor]]\nname = "api"\nurl = "{switchable.url}"\ninterval = "1s"\nid = 11\n\n'
+        f'[[monitor]]\nname = "db"\nurl = "{switchable.url}"\ninterval = "1s"\nid = 12\n\n'
         f'[[maintenance]]\nname = "migration"\nmonitors = ["db"]\n'
         f'start = "{(now - timedelta(minutes=1)).isoformat()}"\nend = "{end}"\n',
     )

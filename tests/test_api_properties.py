@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.monitors import make_monitor
 
 V2 = ("getMonitors", "editMonitor", "getAccountDetails")
 PARAMS = (
@@ -76,18 +77,11 @@ bodies = st.one_of(
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("web", id=1), monitor("db", id=2)])
+async def harness(make_harness):
+    h = make_harness([make_monitor("web", id=1), make_monitor("db", id=2)])
     await h.check("web")
     await h.check("db", ok=False)
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+    return h
 
 
 async def send(client, path: str, kind: str, body: Any, keyed: bool, **kwargs: Any):

@@ -12,7 +12,8 @@ from probed.engine.backlog import Backlog, Record
 from probed.metrics import Metrics
 from probed.model import MonitorState, Status, Transition, TransitionKind
 from probed.store import Store
-from tests.alert_fixtures import FakeClock, good
+from tests.kit.clock import FakeClock
+from tests.kit.harness import good
 
 
 @pytest.fixture

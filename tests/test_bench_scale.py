@@ -14,15 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale_parts import missing_binaries
+from probed.store.db import PAGE_SIZE
+from tests.kit.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(missing_binaries()), reason="needs nginx, prometheus and blackbox_exporter"
-    ),
+    require_tool("nginx", "prometheus", "prometheus-blackbox-exporter"),
 ]
 
 
@@ -43,4 +42,12 @@ def test_a_tiny_scale_run_reports_every_figure_for_probed_and_blackbox(tmp_path)
     assert len(figures["probed_lag_nginx"]) == 3
     assert all(math.isfinite(x) for x in figures["probed_lag_nginx"])
     assert figures["ready_s"]["probed"] > 0 and figures["ready_s"]["probed_cpu"] > 0
-    assert figures["db_mb_per_hour"] >= 0 and figures["log_mb_per_hour"] >= 0
+    # The growth rates, back in bytes over the window: the database grows by whole pages, at
+    # most two a stored check (a row, and a split), and the log by at most one line a monitor
+    # (its first check, if that came late): a steady all-up run has nothing to report.
+    window_bytes = 2**20 * figures["window_s"] / 3600
+    db_growth = round(figures["db_mb_per_hour"] * window_bytes)
+    assert db_growth % PAGE_SIZE == 0
+    assert 0 <= db_growth <= 2 * PAGE_SIZE * figures["done"]["probed"]
+    log_growth = round(figures["log_mb_per_hour"] * window_bytes)
+    assert 0 <= log_growth <= 512 * figures["plan"]["monitors"]

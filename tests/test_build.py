@@ -9,7 +9,8 @@ from probed.config.maintenance import MaintenanceWindow
 from probed.history import Retention
 from probed.model import Status
 from probed.service.build import build
-from tests.alert_fixtures import T0, FakeClock, email_channel
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel
 
 
 def config_of(tmp_path, monitors, **settings) -> Config:

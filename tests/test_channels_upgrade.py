@@ -6,23 +6,16 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
-
 from probed.alerts.payload import Payload
 from probed.store import Store, channels_schema
 from probed.store.migrations import LATEST, STEPS
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, make_config, monitor
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
 
 BEFORE = STEPS[: STEPS.index(channels_schema.migrate)]
 """The steps of the release before the channels step (others may follow it)."""
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
 
 
 def write_old_database(path, message_id: str) -> None:
@@ -44,8 +37,8 @@ async def test_an_undelivered_email_alert_of_the_previous_version_goes_out_once_
 ):
     path = tmp_path / "probed.db"
     write_old_database(path, "<alert-1-0ld0ld@example.test>")
-    config = make_config(tmp_path, [monitor("api")], email_channel(smtp.port))
-    h = Harness(path, config, FakeClock())
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    h = Harness(config, FakeClock())
     try:
         await h.dispatcher.run_once()
         assert h.store.alertmanager.rows("am") == []  # the new table is there, empty
@@ -56,7 +49,7 @@ async def test_an_undelivered_email_alert_of_the_previous_version_goes_out_once_
     assert mail.message_id == "<alert-1-0ld0ld@example.test>"
     assert (tmp_path / f"probed.db.bak-v{len(BEFORE)}").exists()
 
-    h = Harness(path, config, FakeClock())  # a second start: nothing left to send
+    h = Harness(config, FakeClock())  # a second start: nothing left to send
     try:
         await h.dispatcher.run_once()
     finally:

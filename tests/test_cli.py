@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 from probed import __version__
-from tests.probe_servers import Target, serve
-
-
-def probed(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+from tests.kit.processes import probed
+from tests.kit.servers import Target, serve
 
 
 def test_version_is_printed():
@@ -35,7 +24,7 @@ def test_check_summarises_the_shipped_config():
 
 def test_check_validates_the_dutycall_example_without_the_network():
     env = {"PROBED_API_TOKEN": "t0ken", "SMTP_PASSWORD": "pw"}
-    proc = probed("check", "-c", "examples/dutycall.toml", env=env)
+    proc = probed("check", "-c", "examples/dutycall.toml", env={**os.environ, **env})
     assert proc.returncode == 0, proc.stderr
     for name in ("Frontend (Production)", "Backend API", "Database Health", "SSL Certificate"):
         assert f"DutyCall {name}" in proc.stdout

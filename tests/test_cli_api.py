@@ -15,8 +15,11 @@ import pytest
 
 from probed.cli.api_client import default_url
 from probed.model import Status
-from tests.daemon_proc import run_cli
-from tests.history_fixtures import TOKEN, FakeClock, Harness, api_client, monitor
+from tests.kit.clock import FakeClock
+from tests.kit.configs import TOKEN
+from tests.kit.harness import api_client
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import run_cli
 
 
 async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
@@ -27,16 +30,16 @@ async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
+async def harness(make_harness):
     # The CLI compares times with the real clock: the fake one starts two hours ago.
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=2))
-    h = Harness(
-        tmp_path / "probed.db",
-        [monitor("DutyCall Frontend"), monitor("DutyCall Backend API", url="http://api.test/")],
+    return make_harness(
+        [
+            make_monitor("DutyCall Frontend"),
+            make_monitor("DutyCall Backend API", url="http://api.test/"),
+        ],
         clock,
     )
-    yield h
-    await h.close()
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 import trustme
 
 from probed.cli import build_parser
-from tests.daemon_proc import free_port, run_cli
-from tests.probe_servers import Target, issue, serve, server_context, write_ca
+from tests.kit.certs import issue, server_context, write_ca
+from tests.kit.processes import free_port, run_cli
+from tests.kit.servers import Target, serve
 
 COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "announce", "init"]
 COMMANDS += ["test-alert", "import"]

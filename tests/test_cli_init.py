@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from tests.daemon_proc import run_cli
+from tests.kit.processes import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

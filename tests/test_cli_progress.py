@@ -13,8 +13,9 @@ from pathlib import Path
 
 import trustme
 
-from tests.daemon_proc import run_cli
-from tests.probe_servers import Target, issue, serve, server_context, write_ca
+from tests.kit.certs import issue, server_context, write_ca
+from tests.kit.processes import run_cli
+from tests.kit.servers import Target, serve
 
 SPINNER = re.compile(r"\r\x1b\[2K[|/\\-] checking http://127\.0\.0\.1:\d+/hang \d+\.\ds")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.kit.tools import tool
 
 CONTRIB = Path(__file__).resolve().parent.parent / "contrib"
 DASHBOARD = CONTRIB / "grafana" / "probed-dashboard.json"
@@ -133,12 +134,6 @@ def test_recording_rules_use_only_design_metrics_and_are_unit_tested(rule: dict[
     tests = yaml.safe_load(RULE_TESTS.read_text())["tests"]
     tested = {case["expr"] for test in tests for case in test.get("promql_expr_test", [])}
     assert rule["record"] in tested
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    assert path, f"{name} not found: install Debian's prometheus and prometheus-alertmanager"
-    return path
 
 
 def run_tool(*args: str) -> None:

@@ -11,12 +11,12 @@ import structlog
 
 from probed import logs
 from probed.redact import redact
-from tests.alert_fixtures import FakeClock, email_channel, make_config
-from tests.alert_fixtures import Harness as AlertHarness
-from tests.alert_fixtures import monitor as alert_monitor
-from tests.daemon_proc import run_cli
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import FakeClock
+from tests.kit.configs import TOKEN, email_channel, make_config
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import run_cli
+from tests.kit.smtp import SmtpServer
 
 SECRET = "s3cr3t-p@ss"
 URL = f"https://alice:{SECRET}@api.example.test/health"
@@ -41,7 +41,7 @@ def test_redact_hides_passwords_and_tokens_and_nothing_else(text, shown):
 
 
 async def test_the_apis_and_the_database_never_show_the_password(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("api", url=URL)])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("api", url=URL)])
     await h.check("api", ok=False)
     await h.check("api", ok=False)
     clients = api_client(h)
@@ -67,8 +67,8 @@ async def test_the_apis_and_the_database_never_show_the_password(tmp_path, monke
 async def test_alert_emails_never_show_the_password(tmp_path):
     smtp = await SmtpServer().start()
     try:
-        config = make_config(tmp_path, [alert_monitor("api", url=URL)], email_channel(smtp.port))
-        h = AlertHarness(tmp_path / "probed.db", config, FakeClock())
+        config = make_config(tmp_path, [make_monitor("api", url=URL)], email_channel(smtp.port))
+        h = Harness(config, FakeClock())
         await h.go_down("api")
         await h.dispatcher.run_once()
         await h.close()

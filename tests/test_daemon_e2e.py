@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.switchable_target import target, wait_for
-
-__all__ = ["target"]  # a fixture, used by name
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import wait_for
+from tests.kit.tools import promtool_lint, require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +29,9 @@ def write_config(tmp_path: Path, port: int, body: str) -> Path:
     return path
 
 
-async def test_metrics_follow_a_target_from_up_to_seems_down_to_down_and_back_up(tmp_path, target):
+async def test_metrics_follow_a_target_from_up_to_seems_down_to_down_and_back_up(
+    tmp_path, switchable
+):
     port = free_port()
     config = write_config(
         tmp_path,
@@ -38,7 +39,7 @@ async def test_metrics_follow_a_target_from_up_to_seems_down_to_down_and_back_up
         f"""
 [[monitor]]
 name = "api"
-url = "{target.url}"
+url = "{switchable.url}"
 interval = "1s"
 timeout = "1s"
 retry_interval = "1s"
@@ -57,12 +58,12 @@ down_after = 3
             return value == code
 
         await wait_for(lambda: status_is(2), 10, "up")
-        target.status = 503
+        switchable.status = 503
         await wait_for(lambda: status_is(8), 10, "seems down")
         await wait_for(lambda: status_is(9), 10, "down")
         assert await daemon.metric("probe_success", "api") == 0
         assert await daemon.metric("probe_http_status_code", "api") == 503
-        target.status = 200
+        switchable.status = 200
         await wait_for(lambda: status_is(2), 10, "up again")
         assert seen[-4:] == [2, 8, 9, 2]
         assert await daemon.metric("probe_success", "api") == 1
@@ -77,13 +78,13 @@ down_after = 3
     assert re.fullmatch(r"HTTP 200 in \d+(\.\d)? ms", up["reason"]), up  # what recovered
 
 
-async def test_a_restart_keeps_a_down_monitor_down_without_a_new_transition(tmp_path, target):
+async def test_a_restart_keeps_a_down_monitor_down_without_a_new_transition(tmp_path, switchable):
     port = free_port()
-    target.status = 500
+    switchable.status = 500
     config = write_config(
         tmp_path,
         port,
-        f'[[monitor]]\nname = "api"\nurl = "{target.url}"\ninterval = "1s"\n'
+        f'[[monitor]]\nname = "api"\nurl = "{switchable.url}"\ninterval = "1s"\n'
         'retry_interval = "1s"\ndown_after = 2\n',
     )
     daemon = DaemonProcess(config, port)
@@ -94,8 +95,8 @@ async def test_a_restart_keeps_a_down_monitor_down_without_a_new_transition(tmp_
     await daemon.start()
     # Restored from the store before the first check runs.
     assert await daemon.metric("probed_monitor_status", "api") == 9
-    hits = target.hits
-    await wait_for(lambda: _true(target.hits > hits + 1), 10, "two more checks")
+    hits = switchable.hits
+    await wait_for(lambda: switchable.hits > hits + 1, 10, "two more checks")
     assert await daemon.stop() == 0
     transitions = [
         json.loads(line)["kind"]
@@ -109,19 +110,15 @@ async def _eq(awaitable, value):
     return (await awaitable) == value
 
 
-async def _true(value):
-    return value
-
-
-async def test_sigterm_drains_a_hanging_check_within_the_grace_period(tmp_path, target):
+async def test_sigterm_drains_a_hanging_check_within_the_grace_period(tmp_path, switchable):
     port = free_port()
-    target.hang = True
+    switchable.hang = True
     config = write_config(
-        tmp_path, port, f'[[monitor]]\nname = "slow"\nurl = "{target.url}"\ninterval = "1s"\n'
+        tmp_path, port, f'[[monitor]]\nname = "slow"\nurl = "{switchable.url}"\ninterval = "1s"\n'
     )
     daemon = DaemonProcess(config, port)
     await daemon.start()
-    await wait_for(lambda: _true(target.hits > 0), 5, "a check in flight")
+    await wait_for(lambda: switchable.hits > 0, 5, "a check in flight")
     started = time.monotonic()
     daemon.signal(signal.SIGTERM)
     assert await daemon.stop() == 0
@@ -143,13 +140,14 @@ async def test_a_broken_config_makes_run_exit_1_with_the_problem_and_no_tracebac
     assert "intervall" in proc.stderr and "url" in proc.stderr
 
 
-async def test_promtool_accepts_the_real_metrics_output(tmp_path, target):
+@require_tool("promtool")
+async def test_promtool_accepts_the_real_metrics_output(tmp_path, switchable):
     port = free_port()
     config = write_config(
         tmp_path,
         port,
-        f'[[monitor]]\nname = "api"\nurl = "{target.url}"\ninterval = "1s"\n'
-        f'[[monitor]]\nname = "paused one"\nurl = "{target.url}"\npaused = true\n',
+        f'[[monitor]]\nname = "api"\nurl = "{switchable.url}"\ninterval = "1s"\n'
+        f'[[monitor]]\nname = "paused one"\nurl = "{switchable.url}"\npaused = true\n',
     )
     daemon = DaemonProcess(config, port)
     await daemon.start()
@@ -159,26 +157,23 @@ async def test_promtool_accepts_the_real_metrics_output(tmp_path, target):
     finally:
         await daemon.stop()
     assert 'probed_monitor_status{monitor="paused one"} 0.0' in text
-    proc = subprocess.run(
-        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    promtool_lint(text)
 
 
 async def test_a_second_sigterm_stops_at_once_without_waiting_for_the_grace_period(
-    tmp_path, target
+    tmp_path, switchable
 ):
     port = free_port()
-    target.hang = True
+    switchable.hang = True
     config = write_config(
         tmp_path,
         port,
-        f'[[monitor]]\nname = "slow"\nurl = "{target.url}"\ninterval = "8s"\ntimeout = "8s"\n',
+        f'[[monitor]]\nname = "slow"\nurl = "{switchable.url}"\ninterval = "8s"\ntimeout = "8s"\n',
     )
     config.write_text(config.read_text().replace('shutdown_grace = "3s"', 'shutdown_grace = "60s"'))
     daemon = DaemonProcess(config, port)
     await daemon.start()
-    await wait_for(lambda: _true(target.hits > 0), 12, "a check in flight")
+    await wait_for(lambda: switchable.hits > 0, 12, "a check in flight")
     started = time.monotonic()
     daemon.signal(signal.SIGTERM)
     await asyncio.sleep(0.3)

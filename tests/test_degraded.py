@@ -10,14 +10,16 @@ from pathlib import Path
 from probed.alerts.messages import render
 from probed.alerts.policy import AlertKind
 from probed.model import CheckResult, Status, Timings
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, failed, good, make_config
-from tests.alert_fixtures import monitor as make
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor
 
 
 def harness(tmp_path: Path, clock: FakeClock) -> Harness:
-    api = make("api", slow_threshold=0.5, down_after=1)
+    api = make_monitor("api", slow_threshold=0.5, down_after=1)
     config = make_config(tmp_path, [api], email_channel(2525))
-    return Harness(tmp_path / "probed.db", config, clock)
+    return Harness(config, clock)
 
 
 def slow(at_seconds: float, total: float) -> CheckResult:
@@ -35,7 +37,7 @@ async def test_slow_checks_alert_degraded_once_then_recovered_and_set_the_metric
         kinds = [r.kind for r in h.rows()]
         assert kinds == [AlertKind.DEGRADED]
         assert h.metric("probed_monitor_degraded", monitor="api") == 1.0
-        assert h.tracked["api"].state.status is Status.UP  # beside the state, never instead
+        assert h.tracked("api").state.status is Status.UP  # beside the state, never instead
         row = h.rows()[0]
         assert "mean response time 633 ms" in row.payload.reason
         message = render(row.kind, [row.payload], row.message_id, row.created_at)
@@ -59,7 +61,7 @@ async def test_a_restart_keeps_a_degraded_monitor_degraded_without_a_second_aler
     await h.close()
     h = harness(tmp_path, clock)
     try:
-        assert h.tracked["api"].degraded
+        assert h.tracked("api").degraded
         await h.feed("api", slow(600, 0.8))
         assert [r.kind for r in h.rows()] == [AlertKind.DEGRADED]
     finally:

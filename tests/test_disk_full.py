@@ -23,22 +23,18 @@ from probed.model import CheckResult, MonitorState, Status, Transition, Transiti
 from probed.service.build import build
 from probed.service.sdnotify import Notifier
 from probed.store import Store
-from tests.alert_fixtures import FakeClock, Harness, email_channel, failed, good, make_config
-from tests.alert_fixtures import monitor as make_monitor
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import FakeClock
+from tests.kit.configs import TOKEN, email_channel, make_config
+from tests.kit.harness import Harness, api_client, failed, good
+from tests.kit.monitors import make_monitor
+from tests.kit.smtp import SmtpServer
+from tests.kit.tools import tool
 from tests.test_sdnotify import FakeSystemd
-
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.stop()
 
 
 def harness(tmp_path, smtp, clock: FakeClock) -> Harness:
     config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
-    return Harness(tmp_path / "probed.db", config, clock)
+    return Harness(config, clock)
 
 
 def cap_and_fill(store: Store, tracked: Tracked, clock: FakeClock) -> int:
@@ -58,7 +54,7 @@ def cap_and_fill(store: Store, tracked: Tracked, clock: FakeClock) -> int:
 async def fill_the_disk(h: Harness) -> int:
     """Fill the capped file, then feed a check that the pipeline cannot store; how many
     checks were stored or fed."""
-    stored = cap_and_fill(h.store, h.tracked["api"], h.clock)
+    stored = cap_and_fill(h.store, h.tracked("api"), h.clock)
     assert h.metric("probed_store_errors_total", operation="check") == 0
     await h.feed("api", good(h.clock.advance(1)))
     assert h.metric("probed_store_errors_total", operation="check") == 1
@@ -71,7 +67,7 @@ def small_disk(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
+        [tool("mount"), "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
         capture_output=True,
         text=True,
     )
@@ -80,7 +76,7 @@ def small_disk(tmp_path):
     try:
         yield disk
     finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
+        subprocess.run([tool("umount"), "-l", str(disk)], check=False)
 
 
 def fill(disk: Path) -> None:
@@ -109,7 +105,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
     try:
         assert await h.feed("api", good(clock())) == ["first_up"]
         fed = 1 + await fill_the_disk(h)
-        mid = h.tracked["api"].id
+        mid = h.tracked("api").id
 
         first_failure = clock.advance(30)
         assert await h.feed("api", failed(first_failure)) == ["seems_down"]
@@ -117,7 +113,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
         assert await h.feed("api", failed(clock.advance(1))) == ["down"]
         fed += 3
         # In memory, everything moved on: the API's state and the metrics say down.
-        state = h.tracked["api"].state
+        state = h.tracked("api").state
         assert state.status is Status.DOWN and state.outage_start == first_failure
         assert h.metric("probed_monitor_status", monitor="api") == int(Status.DOWN)
 
@@ -158,7 +154,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
     try:
         await again.dispatcher.run_once()
         assert smtp.subjects() == ["[probed] DOWN: api"]  # nothing sent twice
-        restored = again.tracked["api"].state
+        restored = again.tracked("api").state
         assert restored.status is Status.DOWN and restored.outage_start == first_failure
     finally:
         await again.close()
@@ -191,8 +187,8 @@ async def test_systemd_status_names_the_full_disk_until_the_held_writes_are_in(t
 async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp_path, small_disk):
     smtp = SmtpServer()  # not started yet: the DOWN alert is stored pending
     clock = FakeClock()
-    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
-    h = Harness(small_disk / "probed.db", config, clock)
+    config = make_config(small_disk, [make_monitor("api")], email_channel(smtp.port))
+    h = Harness(config, clock)
     try:
         await h.feed("api", good(clock()))
         await h.go_down("api")
@@ -215,7 +211,7 @@ async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp
         assert [(r.id, r.status) for r in h.rows()] == [(row.id, AlertStatus.SENT)]
     finally:
         await h.close()
-    again = Harness(small_disk / "probed.db", config, clock)
+    again = Harness(config, clock)
     try:
         await again.dispatcher.run_once()
         assert len(smtp.inbox) == 1
@@ -285,11 +281,7 @@ async def test_only_a_write_the_file_cannot_take_is_a_store_write_error(tmp_path
 async def test_a_pause_the_full_disk_cannot_store_is_refused_with_503_and_changes_nothing(
     small_disk,
 ):
-    from tests.history_fixtures import TOKEN, api_client
-    from tests.history_fixtures import Harness as ApiHarness
-    from tests.history_fixtures import monitor as api_monitor
-
-    h = ApiHarness(small_disk / "probed.db", [api_monitor("api")])
+    h = Harness.of(small_disk / "probed.db", [make_monitor("api")])
     await h.check("api")
     clients = api_client(h)
     client = await anext(clients)

@@ -15,13 +15,14 @@ import aiohttp
 import pytest
 
 from probed.store import Store
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.figures import report
-from tests.smtp_server import SmtpServer
-from tests.switchable_target import target, wait_for
+from tests.kit.figures import report
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import wait_for
+from tests.kit.smtp import SmtpServer
+from tests.kit.tools import tool
 from tests.test_disk_full import small_disk
 
-__all__ = ["small_disk", "target"]  # fixtures, used by name
+__all__ = ["small_disk"]  # a fixture, used by name
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +48,13 @@ async def get_json(base: str, path: str) -> tuple[int, dict[str, object]]:
 
 
 async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true_start(
-    tmp_path, small_disk, target, request
+    tmp_path, small_disk, switchable, request
 ):
     smtp = await SmtpServer().start()
     port = free_port()
-    daemon = DaemonProcess(write_config(tmp_path, port, smtp.port, small_disk, target.url), port)
+    daemon = DaemonProcess(
+        write_config(tmp_path, port, smtp.port, small_disk, switchable.url), port
+    )
     try:
         await daemon.start()
 
@@ -60,7 +63,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
 
         await wait_for(lambda: _is(status(), 2.0), 10, "the monitor up")
         fill = subprocess.run(
-            ["dd", "if=/dev/zero", f"of={small_disk / 'fill'}", "bs=64k"],
+            [tool("dd"), "if=/dev/zero", f"of={small_disk / 'fill'}", "bs=64k"],
             capture_output=True,
             text=True,
         )
@@ -72,7 +75,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
 
         await wait_for(refused, 10, "/healthz 503 naming the full disk")
         filled = time.monotonic()
-        target.status = 500
+        switchable.status = 500
         failing_from = time.time()
         [down] = await smtp.wait_for(1, 20)
         assert down.subject == "[probed] DOWN: api"
@@ -92,7 +95,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
         [api] = listing["monitors"]  # type: ignore[misc]
         [incident] = api["incidents"]
         stated = datetime.fromisoformat(incident["start"]).timestamp()
-        target.status = 200
+        switchable.status = 200
         await smtp.wait_for(2, 20)
         assert smtp.subjects()[1].startswith("[probed] UP: api")
         assert await daemon.stop() == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from probed.config import KINDS
-from tests.daemon_proc import run_cli
+from tests.kit.processes import run_cli
 from tests.test_schema import errors
 
 SAMPLE = Path(__file__).parent / "data" / "uptimerobot-getMonitors.json"

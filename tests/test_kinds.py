@@ -16,6 +16,7 @@ from probed.config import KINDS, Kind, Monitor, load_config
 from probed.config.kinds import KIND_KEYS
 from probed.errors import ConfigError
 from probed.probes import probe_of
+from tests.kit.processes import probed
 
 KIND_NAMES = list(KINDS)
 PROBED_KINDS = [name for name in KINDS if KINDS[name].probe is not None]
@@ -149,11 +150,5 @@ def test_push_is_the_kind_without_a_probe_or_url_and_probe_refuses_it() -> None:
     assert KINDS["push"].url_problem is None
     with pytest.raises(LookupError, match='type "push" has no probe'):
         KINDS["push"].load_probe()
-    result = subprocess.run(
-        [sys.executable, "-m", "probed", "probe", "--type", "push", "x"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = probed("probe", "--type", "push", "x")
     assert result.returncode == 1 and "invalid choice: 'push'" in result.stderr

@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 
 from probed.service.listener import ConnectionGuard, listen
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.figures import report
-from tests.probe_servers import Target, serve
+from tests.kit.figures import report
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import Target, serve
 
 
 async def stall(port: int, count: int) -> list[asyncio.StreamWriter]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,8 +17,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.monitoring_stack import alertmanager, prometheus, query, webhook
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.receiver import Receiver
+from tests.kit.servers import wait_for
+from tests.kit.stack import Alertmanager, prometheus, query
+from tests.kit.tools import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -105,22 +107,18 @@ async def start(stack: AsyncExitStack, *daemons: DaemonProcess) -> None:
     await asyncio.gather(*(daemon.start() for daemon in daemons))
 
 
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.25)
-
-
 async def values(base: str, promql: str, label: str) -> dict[str, str]:
     return {r["metric"].get(label, ""): r["value"][1] for r in await query(base, promql)}
 
 
+@require_tool("prometheus", "prometheus-alertmanager")
 async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_all(tmp_path):
     async with AsyncExitStack() as stack:
         target = await stack.enter_async_context(serve_target())
-        hook = await stack.enter_async_context(webhook())
-        am = await stack.enter_async_context(alertmanager(tmp_path, hook.url))
+        receiver = await Receiver().start()
+        stack.push_async_callback(receiver.stop)
+        am = await Alertmanager(tmp_path / "am", receiver).start()
+        stack.push_async_callback(am.stop)
         text = MONITORS.format(
             shard="",
             monitors=monitor("shop", f"{target.base}/shop")
@@ -137,7 +135,7 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
         # either cancels the other.
         async with asyncio.TaskGroup() as group:
             starting = group.create_task(
-                stack.enter_async_context(prometheus(tmp_path, targets, am.base))
+                stack.enter_async_context(prometheus(tmp_path, targets, am.url))
             )
             group.create_task(start(stack, *daemons.values()))
         prom = starting.result()
@@ -150,24 +148,28 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
 
         try:
             # Every location sees the shop up, each from its own address.
-            await until(lambda: shop_is({"a": "2", "b": "2", "c": "2"}), 30, "shop up everywhere")
+            await wait_for(
+                lambda: shop_is({"a": "2", "b": "2", "c": "2"}), 30, "shop up everywhere"
+            )
             assert {remote for _, remote in target.requests} == set(SOURCES.values())
             info = await values(prom.base, "probed_build_info", "location")
             assert set(info) == set(SOURCES)  # [probed] location, from $PROBED_LOCATION
 
             # Down from location a only: recorded as 1 location, and nobody is paged.
             target.failing = {"/shop": {SOURCES["a"]}}
-            await until(lambda: shop_is({"a": "9", "b": "2", "c": "2"}), 15, "shop down from a")
-            await until(lambda: quorum_count_is(prom.base, "1"), 5, "the rule to count 1 location")
+            await wait_for(lambda: shop_is({"a": "9", "b": "2", "c": "2"}), 15, "shop down from a")
+            await wait_for(
+                lambda: quorum_count_is(prom.base, "1"), 5, "the rule to count 1 location"
+            )
             await asyncio.sleep(2.5)  # several evaluations, and Alertmanager's group_wait
-            assert hook.notifications == []
+            assert am.notifications() == []
             assert await query(prom.base, "ALERTS") == []
 
             # Down from a and b: exactly one notification, for the shop.
             target.failing = {"/shop": {SOURCES["a"], SOURCES["b"]}}
-            await until(lambda: has_notifications(hook.notifications, 1), 20, "a notification")
+            await wait_for(lambda: has_notifications(am.notifications(), 1), 20, "a notification")
             await asyncio.sleep(2.5)  # a second one would have come by now
-            [firing] = hook.notifications
+            [firing] = am.notifications()
             assert firing["status"] == "firing"
             [alert] = firing["alerts"]
             assert alert["labels"]["alertname"] == "ProbedMonitorDownQuorum"
@@ -177,10 +179,10 @@ async def test_a_monitor_down_from_two_locations_pages_once_and_from_one_not_at_
 
             # Recovery resolves it.
             target.failing = {}
-            await until(lambda: has_notifications(hook.notifications, 2), 20, "the resolution")
+            await wait_for(lambda: has_notifications(am.notifications(), 2), 20, "the resolution")
             await asyncio.sleep(1)
-            assert [n["status"] for n in hook.notifications] == ["firing", "resolved"]
-            assert hook.notifications[1]["alerts"][0]["labels"]["monitor"] == "shop"
+            assert [n["status"] for n in am.notifications()] == ["firing", "resolved"]
+            assert am.notifications()[1]["alerts"][0]["labels"]["monitor"] == "shop"
         except AssertionError as exc:
             logs = "\n".join(f"--- {n}:\n{d.logs()[-1500:]}" for n, d in daemons.items())
             raise AssertionError(
@@ -219,7 +221,7 @@ async def test_three_shards_of_one_file_check_every_monitor_exactly_once(tmp_pat
         async def every_monitor_checked() -> bool:
             return {path for path, _ in target.requests} == paths
 
-        await until(every_monitor_checked, 20, "every monitor to be checked")
+        await wait_for(every_monitor_checked, 20, "every monitor to be checked")
         exported = {}
         for shard, daemon in daemons.items():
             metrics = await daemon.metrics()
@@ -267,7 +269,7 @@ async def test_a_reload_with_another_shard_stops_its_old_share_and_starts_the_ne
 
         daemon.config.write_text(text("2/2"))
         daemon.signal(signal.SIGHUP)
-        await until(lambda: changed(exported, first_exported), 10, "the reload")
+        await wait_for(lambda: changed(exported, first_exported), 10, "the reload")
         await asyncio.sleep(1)  # a check that was running at the reload ends
         second = await requested_paths(2)
         second_exported = await exported()

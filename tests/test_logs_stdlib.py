@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from probed import logs
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.kit.processes import DaemonProcess, free_port
 from tests.test_daemon_e2e import write_config
 
 

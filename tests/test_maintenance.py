@@ -12,8 +12,10 @@ from probed.config import load_config
 from probed.config.maintenance import MaintenanceWindow, describe_window
 from probed.engine.pauses import ConfigPaused, Pauses
 from probed.model import Status
-from tests.alert_fixtures import email_channel
-from tests.history_fixtures import T0, FakeClock, Harness, monitor
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
 
 SITES = '[[monitor]]\nname = "A"\nurl = "https://a.example"\n\n'
 SITES += '[[monitor]]\nname = "B"\nurl = "https://b.example"\n\n'
@@ -98,13 +100,13 @@ def test_a_weekly_window_can_run_past_midnight_into_the_next_day():
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
+async def harness(make_harness):
     window = MaintenanceWindow(
         "backup", frozenset({"a"}), start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
     )
-    h = Harness(tmp_path / "probed.db", [monitor("a"), monitor("b")], windows=[window])
-    yield h
-    await h.close()
+    return make_harness(
+        [make_monitor("a", down_after=2), make_monitor("b", down_after=2)], windows=[window]
+    )
 
 
 async def test_a_window_pauses_its_monitors_and_resumes_them_to_pending_when_it_ends(harness):
@@ -187,14 +189,14 @@ async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(ha
 
 async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkeypatch):
     clock = FakeClock()
-    h = Harness(tmp_path / "probed.db", [monitor("a")], clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", down_after=2)], clock)
     h.pauses.pause(h.tracked("a"), 1800, "API")
     assert h.tracked("a").state.reason == "paused via API for 30m"
     assert h.pauses.paused_until(h.tracked("a")) == T0 + timedelta(minutes=30)
     await h.close()
 
     clock.advance(3600)  # the daemon was down when the pause ran out
-    h = Harness(tmp_path / "probed.db", [monitor("a")], clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", down_after=2)], clock)
     assert h.tracked("a").state.status is Status.PAUSED
     h.pauses.tick()
     assert h.tracked("a").state.status is Status.PENDING
@@ -204,7 +206,7 @@ async def test_a_timed_pause_ends_on_time_even_across_a_restart(tmp_path, monkey
 
 
 async def test_monitors_paused_in_monitors_toml_are_left_to_the_file(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("a", paused=True)])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("a", paused=True, down_after=2)])
     h.pipeline.pause("a", "paused in monitors.toml")
     h.add_window(MaintenanceWindow("w", None, start=T0, end=T0 + timedelta(hours=1)))
     h.clock.advance(7200)
@@ -229,8 +231,8 @@ def test_probed_check_lists_the_windows(tmp_path):
 async def test_the_alert_outbox_gets_a_down_but_no_up_when_an_outage_is_paused_away(
     tmp_path, monkeypatch
 ):
-    site = monitor("a", alert=("email",))
-    h = Harness(tmp_path / "probed.db", [site], email=email_channel(port=1))
+    site = make_monitor("a", alert=("email",), down_after=2)
+    h = Harness.of(tmp_path / "probed.db", [site], email=email_channel(port=1))
     outbox = h.parts.outbox
     await h.check("a")
     await h.check("a", ok=False)

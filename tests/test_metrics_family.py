@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from probed.metric_family import Family
 from probed.metrics import Metrics
 from probed.model import Status
-from tests.metrics_scenario import play, stable_text
+from tests.kit.metrics_scenario import play, stable_text
 
 GOLDEN = Path(__file__).parent / "data" / "metrics_scenario.txt"
 

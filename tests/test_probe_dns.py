@@ -4,10 +4,8 @@ dnsmasq started here on loopback, a server answering SERVFAIL and one that never
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,7 +22,9 @@ from probed.config import ConfigError, DnsCheck, Monitor, load_config
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Timings
 from probed.probes import run_probe
-from tests.monitors import make_monitor
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import probed
+from tests.kit.tools import tool
 
 TXT = "v=spf1 -all"
 
@@ -46,8 +46,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def dnsmasq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """dnsmasq on 127.0.0.1 answering only from its command line; yields its port."""
-    binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    assert Path(binary).exists(), "install Debian's dnsmasq package (.ci/run does)"
+    binary = tool("dnsmasq")
     port = free_port()
     pid_file = tmp_path_factory.mktemp("dnsmasq") / "dnsmasq.pid"
     proc = subprocess.Popen(
@@ -136,7 +135,9 @@ async def lookup(
 ) -> CheckResult:
     settings.setdefault("timeout", 5)
     url = f"dns://127.0.0.1:{port}/{name}?type={type_}"
-    return await run_probe(make_monitor("dns", url, **settings), session, datetime.now(UTC))
+    return await run_probe(
+        make_monitor(kind="dns", url=url, **settings), session, datetime.now(UTC)
+    )
 
 
 @pytest.mark.parametrize(
@@ -266,12 +267,6 @@ def test_dns_monitor_problems_name_the_monitor_and_key(
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, keys + "\n")
     assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "ns" (#1) {problem}']
-
-
-def probed(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 async def test_probe_and_check_on_the_command_line(dnsmasq: int, tmp_path: Path) -> None:

@@ -7,19 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 import trustme
 
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status
 from probed.probes import run_probe
-from tests.monitors import make_monitor
-from tests.probe_servers import Target, issue, not_after, serve, server_context, write_ca
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+from tests.kit.certs import issue, not_after, server_context, write_ca
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import Target, serve
 
 
 def series(metrics: Metrics, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -38,7 +33,7 @@ async def test_an_https_check_splits_connect_from_tls_and_records_version_and_ch
     cert = issue(ca, expires_in=timedelta(days=40))
     async with serve(Target(), server_context(cert)) as target:
         monitor = make_monitor(
-            "http", target.url("/moved"), ca_file=write_ca(ca, tmp_path), timeout=5
+            kind="http", url=target.url("/moved"), ca_file=write_ca(ca, tmp_path), timeout=5
         )
         result = await run_probe(monitor, session, datetime.now(UTC))
 
@@ -64,7 +59,7 @@ async def test_a_plain_http_check_has_no_tls_phase_and_no_tls_facts(
     target: Target, session: aiohttp.ClientSession
 ) -> None:
     result = await run_probe(
-        make_monitor("http", target.url("/status/204")), session, datetime.now(UTC)
+        make_monitor(kind="http", url=target.url("/status/204")), session, datetime.now(UTC)
     )
 
     assert result.ok, result.reason
@@ -78,20 +73,20 @@ async def test_a_keyword_check_says_whether_the_keyword_failed_it(
 ) -> None:
     now = datetime.now(UTC)
     found = await run_probe(
-        make_monitor("keyword", target.url("/parts"), keyword="hello"), session, now
+        make_monitor(kind="keyword", url=target.url("/parts"), keyword="hello"), session, now
     )
     missing = await run_probe(
-        make_monitor("keyword", target.url("/parts"), keyword="bye"), session, now
+        make_monitor(kind="keyword", url=target.url("/parts"), keyword="bye"), session, now
     )
     bad_status = await run_probe(
-        make_monitor("keyword", target.url("/status/500"), keyword="bye"), session, now
+        make_monitor(kind="keyword", url=target.url("/status/500"), keyword="bye"), session, now
     )
 
     assert found.http is not None and found.http.failed_due_to_keyword is False
     assert missing.http is not None and missing.http.failed_due_to_keyword is True
     # As blackbox_exporter: the body is not judged when the status already failed the check.
     assert bad_status.http is not None and bad_status.http.failed_due_to_keyword is False
-    plain = await run_probe(make_monitor("http", target.url("/parts")), session, now)
+    plain = await run_probe(make_monitor(kind="http", url=target.url("/parts")), session, now)
     assert plain.http is not None and plain.http.failed_due_to_keyword is None
 
 
@@ -102,12 +97,12 @@ async def test_the_facts_become_blackbox_series_and_leave_with_the_monitor(
     metrics = Metrics()
     async with serve(Target(), server_context(cert)) as tls_target:
         web = make_monitor(
-            "http", tls_target.url("/moved"), name="web", ca_file=write_ca(ca, tmp_path)
+            kind="http", url=tls_target.url("/moved"), name="web", ca_file=write_ca(ca, tmp_path)
         )
         cert_only = make_monitor(
-            "ssl", tls_target.url("/"), name="cert", ca_file=write_ca(ca, tmp_path)
+            kind="ssl", url=tls_target.url("/"), name="cert", ca_file=write_ca(ca, tmp_path)
         )
-        kw = make_monitor("keyword", target.url("/parts"), name="kw", keyword="bye")
+        kw = make_monitor(kind="keyword", url=target.url("/parts"), name="kw", keyword="bye")
         for monitor in (web, cert_only, kw):
             metrics.add_monitor(
                 monitor.name, Status.PENDING, None, monitor.type, url=monitor.display_url

@@ -13,22 +13,16 @@ from probed.config import KINDS, Monitor
 from probed.probes import make_session, run_probe
 from probed.probes.reasons import format_size
 from probed.units import format_duration
-from tests.monitors import make_monitor
-from tests.probe_servers import (
-    StaticResolver,
-    Target,
-    closed_port,
-    raw_server,
-    read_request,
-)
-from tests.probe_servers import reset_connection as reset
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import free_port
+from tests.kit.servers import StaticResolver, Target, raw_server, read_request, reset_connection
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def monitor(url: str, kind: str = "http", **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return make_monitor(kind, url, **options)
+    return make_monitor(kind=kind, url=url, **options)
 
 
 async def test_a_server_that_never_answers_times_out_after_the_configured_timeout(
@@ -78,7 +72,7 @@ async def test_the_timeout_bounds_a_tls_handshake_that_never_completes(
 
 
 async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSession) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/"
+    url = f"http://127.0.0.1:{free_port()}/"
     for kind in ("http", "ssl"):
         result = await run_probe(monitor(url, kind), session, NOW)
         assert (result.ok, result.reason) == (False, "connection refused")
@@ -90,7 +84,7 @@ async def test_a_server_that_resets_the_connection_is_connection_reset(
 ) -> None:
     async def accept_then_reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        await reset(writer)
+        await reset_connection(writer)
 
     async with raw_server(accept_then_reset) as port:
         result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)

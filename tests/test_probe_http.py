@@ -10,20 +10,15 @@ import pytest
 
 from probed.config import BasicAuth, Monitor, StatusRange
 from probed.probes import make_session, run_probe
-from tests.monitors import make_monitor
-from tests.probe_servers import (
-    CREDENTIALS,
-    StaticResolver,
-    Target,
-    serve,
-)
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import CREDENTIALS, StaticResolver, Target, serve
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def http(url: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return make_monitor("http", url, **options)
+    return make_monitor(kind="http", url=url, **options)
 
 
 async def test_a_200_is_up_with_the_status_as_reason(

@@ -4,8 +4,6 @@ serving good, wrong, non-JSON and huge bodies."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +14,9 @@ from probed.config import BasicAuth, ConfigError, JsonCheck, Monitor, load_confi
 from probed.model import CheckResult
 from probed.probes import run_probe
 from probed.probes.json import same_json
-from tests.monitors import make_monitor
-from tests.probe_servers import CREDENTIALS, Target, serve
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import probed
+from tests.kit.servers import CREDENTIALS, Target, serve
 
 
 async def check(
@@ -26,7 +25,9 @@ async def check(
     target.parts = [body]
     settings.setdefault("timeout", 5)
     settings.setdefault("json_query", "status")
-    monitor = make_monitor("json", target.url(str(settings.pop("path", "/parts"))), **settings)
+    monitor = make_monitor(
+        kind="json", url=target.url(str(settings.pop("path", "/parts"))), **settings
+    )
     return await run_probe(monitor, session, datetime.now(UTC))
 
 
@@ -164,12 +165,6 @@ def test_json_monitor_problems_name_the_monitor_and_key(
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, keys + "\n")
     assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "api" (#1) {problem}']
-
-
-def probed(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from probed.config import Monitor
 from probed.probes import run_probe
-from tests.figures import report
-from tests.monitors import make_monitor
-from tests.probe_servers import HUGE, PeakRss, Target
+from tests.kit.figures import PeakRss, report
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import HUGE, Target
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MiB = 1024 * 1024
@@ -19,7 +19,7 @@ MiB = 1024 * 1024
 
 def keyword(url: str, word: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return make_monitor("keyword", url, keyword=word, **options)
+    return make_monitor(kind="keyword", url=url, keyword=word, **options)
 
 
 async def test_a_page_containing_the_keyword_is_up(

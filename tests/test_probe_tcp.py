@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,8 +18,9 @@ import trustme
 from probed.config import ConfigError, Monitor, TcpCheck, load_config
 from probed.probes import run_probe
 from probed.web.uptimerobot_monitor import type_code
-from tests.monitors import make_monitor
-from tests.probe_servers import closed_port, issue, not_after, server_context, write_ca
+from tests.kit.certs import issue, not_after, server_context, write_ca
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import free_port, probed
 
 
 @asynccontextmanager
@@ -51,14 +50,9 @@ async def listener(context: ssl.SSLContext | None = None) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 def tcp(port: int, **settings: object) -> Monitor:
     settings.setdefault("timeout", 5)
-    return make_monitor("tcp", f"tcp://127.0.0.1:{port}", **settings)
+    return make_monitor(kind="tcp", url=f"tcp://127.0.0.1:{port}", **settings)
 
 
 async def test_an_open_port_is_up_with_its_connect_time(session: aiohttp.ClientSession) -> None:
@@ -71,7 +65,7 @@ async def test_an_open_port_is_up_with_its_connect_time(session: aiohttp.ClientS
 
 
 async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSession) -> None:
-    result = await run_probe(tcp(closed_port()), session, datetime.now(UTC))
+    result = await run_probe(tcp(free_port()), session, datetime.now(UTC))
     assert (result.ok, result.reason) == (False, "connection refused")
 
 
@@ -81,7 +75,7 @@ async def test_an_ipv6_literal_is_connected_to(session: aiohttp.ClientSession) -
     server = await asyncio.start_server(lambda r, w: w.close(), "::1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        monitor = make_monitor("tcp", f"tcp://[::1]:{port}", timeout=5)
+        monitor = make_monitor(kind="tcp", url=f"tcp://[::1]:{port}", timeout=5)
         result = await run_probe(monitor, session, datetime.now(UTC))
     finally:
         server.close()
@@ -97,7 +91,7 @@ async def test_a_name_that_does_not_exist_is_no_such_host(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", nxdomain)
-    monitor = make_monitor("tcp", "tcp://db.example.test:5432", timeout=5)
+    monitor = make_monitor(kind="tcp", url="tcp://db.example.test:5432", timeout=5)
     result = await run_probe(monitor, session, datetime.now(UTC))
     assert (result.ok, result.reason) == (False, "no such host")
 
@@ -135,7 +129,7 @@ async def test_an_untrusted_certificate_fails_as_the_ssl_probe_says_unless_unver
     cert = issue(trustme.CA(), expires_in=timedelta(days=90))
     async with listener(server_context(cert)) as port:
         now = datetime.now(UTC)
-        ssl_monitor = make_monitor("ssl", f"https://127.0.0.1:{port}/", timeout=5)
+        ssl_monitor = make_monitor(kind="ssl", url=f"https://127.0.0.1:{port}/", timeout=5)
         verified = await run_probe(tcp(port, tls=True), session, now)
         as_ssl = await run_probe(ssl_monitor, session, now)
         unverified = await run_probe(tcp(port, tls=True, verify_tls=False), session, now)
@@ -209,13 +203,7 @@ def test_a_tcp_url_on_an_http_monitor_keeps_the_http_rule(tmp_path: Path) -> Non
 
 
 def test_uptimerobot_calls_tcp_monitors_port_monitors() -> None:
-    assert type_code(make_monitor("tcp", "tcp://db:5432").check) == 4
-
-
-def probed(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "probed", *args], capture_output=True, text=True, timeout=60
-    )
+    assert type_code(make_monitor(kind="tcp", url="tcp://db:5432").check) == 4
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:
@@ -224,7 +212,7 @@ async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:
     async with listener() as port:
         up = await asyncio.to_thread(probed, "probe", "--type", "tcp", f"tcp://127.0.0.1:{port}")
     down = await asyncio.to_thread(
-        probed, "probe", "--type", "tcp", "--tls", f"tcp://127.0.0.1:{closed_port()}"
+        probed, "probe", "--type", "tcp", "--tls", f"tcp://127.0.0.1:{free_port()}"
     )
     check = await asyncio.to_thread(probed, "check", "-c", str(config))
     assert up.returncode == 0 and up.stdout.startswith("UP  tcp tcp://127.0.0.1:"), up.stderr

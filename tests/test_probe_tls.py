@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,39 +11,21 @@ import pytest
 import trustme
 
 from probed.config import Monitor
-from probed.probes import make_session, run_probe
+from probed.probes import run_probe
 from probed.probes.tls import tls_contexts
-from tests.monitors import make_monitor
-from tests.probe_servers import (
-    Target,
-    chain_with_intermediate,
-    issue,
-    not_after,
-    serve,
-    server_context,
-)
-from tests.probe_servers import write_ca as write_ca_file
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+from tests.kit.certs import chain_with_intermediate, issue, not_after, server_context, write_ca
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import Target, serve
 
 
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    return write_ca_file(ca, tmp_path)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with make_session() as probe_session:
-        yield probe_session
+    return write_ca(ca, tmp_path)
 
 
 def check(url: str, kind: str, **options: object) -> Monitor:
     options.setdefault("timeout", 5)
-    return make_monitor(kind, url, **options)
+    return make_monitor(kind=kind, url=url, **options)
 
 
 async def test_a_certificate_expiring_within_the_warning_window_is_down(

@@ -10,8 +10,9 @@ import time
 import aiohttp
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.probe_servers import Target, serve
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import Target, serve
+from tests.kit.tools import require_tool, tool
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +26,8 @@ async def query(session: aiohttp.ClientSession, base: str, promql: str) -> list[
     return list(body["data"]["result"])
 
 
+@require_tool("prometheus")
 async def test_prometheus_scrapes_probe_success_and_status_for_every_monitor(tmp_path):
-    assert shutil.which("prometheus"), "install Debian's prometheus package (.ci/run does)"
     async with serve(Target()) as target:
         port, prom_port = free_port(), free_port()
         config = tmp_path / "monitors.toml"
@@ -50,7 +51,7 @@ async def test_prometheus_scrapes_probe_success_and_status_for_every_monitor(tmp
         with (tmp_path / "prometheus.log").open("wb") as prom_log:
             prometheus = subprocess.Popen(
                 [
-                    "prometheus",
+                    tool("prometheus"),
                     f"--config.file={tmp_path / 'prometheus.yml'}",
                     f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                     f"--web.listen-address=127.0.0.1:{prom_port}",

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from probed.config import Monitor, PushCheck, load_config
 from probed.model import PushRecord, Status
 from probed.store import Store, migrations, push_schema
-from tests.alert_fixtures import T0
-from tests.history_fixtures import TOKEN, FakeClock, Harness
-from tests.monitors import make_monitor
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import probed
 
 PUSH_TOKEN = "0123456789abcdef-backup"
 DAY, HOUR = 86400.0, 3600.0
@@ -33,20 +32,12 @@ Client = TestClient[web.Request, web.Application]
 
 def push_monitor(name: str = "backup", **settings: Any) -> Monitor:
     settings = {"token": PUSH_TOKEN, "interval": DAY, "grace": HOUR, "down_after": 1} | settings
-    return make_monitor("push", "", name=name, **settings)
+    return make_monitor(kind="push", url="", name=name, **settings)
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(tmp_path / "probed.db", [push_monitor()], FakeClock())
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness: Harness) -> AsyncIterator[Client]:
-    async with TestClient(TestServer(harness.parts.app, host="127.0.0.1")) as c:
-        yield c
+async def harness(make_harness):
+    return make_harness([push_monitor()], FakeClock())
 
 
 async def ping(client: Client, suffix: str = "", method: str = "GET", **kw: Any) -> int:
@@ -165,7 +156,7 @@ async def test_a_failure_report_counts_now_with_its_message_and_stands_until_a_p
 async def test_a_failure_report_with_down_after_2_is_confirmed_at_the_retry(
     tmp_path: Path,
 ) -> None:
-    h = Harness(tmp_path / "probed.db", [push_monitor(down_after=2)], FakeClock())
+    h = Harness.of(tmp_path / "probed.db", [push_monitor(down_after=2)], FakeClock())
     try:
         async with TestClient(TestServer(h.parts.app, host="127.0.0.1")) as client:
             await ping(client, "/fail?msg=exit%201")
@@ -260,7 +251,7 @@ async def test_a_ping_for_a_paused_monitor_is_recorded_and_changes_nothing(
 
 async def test_the_last_ping_and_an_open_start_survive_a_restart(tmp_path: Path) -> None:
     db, clock = tmp_path / "probed.db", FakeClock()
-    h = Harness(db, [push_monitor()], clock)
+    h = Harness.of(db, [push_monitor()], clock)
     async with TestClient(TestServer(h.parts.app, host="127.0.0.1")) as client:
         await ping(client)
         clock.advance(DAY)
@@ -269,7 +260,7 @@ async def test_the_last_ping_and_an_open_start_survive_a_restart(tmp_path: Path)
     pinged = clock()
     await h.close()
 
-    h = Harness(db, [push_monitor()], clock)
+    h = Harness.of(db, [push_monitor()], clock)
     try:
         # Up since the first ping, but due a day and an hour after the second.
         assert h.parts.pushes.book.deadline("backup") == pinged + timedelta(hours=25)
@@ -349,13 +340,7 @@ def test_probed_check_prints_each_push_path_for_the_job_to_call(tmp_path: Path) 
         f'token = "{PUSH_TOKEN}"\ninterval = "1d"\n',
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "probed", "check", "-c", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = probed("check", "-c", str(path))
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith("backup"))
     assert row.split() == ["backup", "push", "1d", "30s", "1", "-", f"/push/{PUSH_TOKEN}"]
@@ -368,7 +353,7 @@ async def test_the_check_is_scheduled_at_the_deadline_and_moves_with_each_ping(
     # Ahead of the real clock, so APScheduler's next run is the deadline itself, not a later
     # multiple of the interval.
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0) + timedelta(days=1))
-    h = Harness(tmp_path / "probed.db", [push_monitor()], clock)
+    h = Harness.of(tmp_path / "probed.db", [push_monitor()], clock)
     scheduler = h.parts.scheduler
     scheduler.start()
     try:

@@ -13,11 +13,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port
-from tests.switchable_target import wait_for
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.servers import wait_for
+from tests.kit.tools import require_tool, tool
 from tests.test_daemon_e2e import write_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, require_tool("curl")]
 PUSH_TOKEN = "e2e-push-0123456789abcdef"
 API_TOKEN = "e2e-api-token"
 
@@ -25,7 +26,7 @@ API_TOKEN = "e2e-api-token"
 async def curl(url: str, *args: str) -> tuple[int, str]:
     """``curl -fsS -m 10 --retry 3 URL``, the line the README gives for a cron job."""
     proc = await asyncio.create_subprocess_exec(
-        "curl", "-fsS", "-m", "10", "--retry", "3", *args, url,
+        tool("curl"), "-fsS", "-m", "10", "--retry", "3", *args, url,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

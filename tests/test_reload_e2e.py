@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port, run_cli
-from tests.probe_servers import Target, serve
+from tests.kit.processes import DaemonProcess, free_port, run_cli
+from tests.kit.servers import Target, serve
 
 pytestmark = pytest.mark.slow
 

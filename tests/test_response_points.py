@@ -12,7 +12,10 @@ import pytest
 from probed.history import Retention
 from probed.model import CheckResult, Timings
 from probed.store.checks import newest_first
-from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
+from tests.kit.clock import T0
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 HOURS = 3600.0
 
@@ -44,7 +47,7 @@ async def history(tmp_path, monkeypatch):
     """Three days 93 days ago (daily roll-ups by now), hours of results every 10 minutes (hourly
     ones) and a last day every 7 to 13 s, some pairs within one second (raw results, kept
     for 6 hours); one in nine failed."""
-    h = Harness(tmp_path / "db", [monitor("a")], retention=Retention(raw=6 * HOURS))
+    h = Harness.of(tmp_path / "db", [make_monitor("a")], retention=Retention(raw=6 * HOURS))
     mid = h.tracked("a").id
     rng = random.Random(13)
     times = [T0 + timedelta(minutes=10 * i) for i in range(3 * 144)]
@@ -151,7 +154,7 @@ async def test_get_monitors_answers_the_series_points(history):
 
 async def test_an_offset_beyond_64_bits_still_answers_an_empty_page(tmp_path, monkeypatch):
     # orjson encodes no integer beyond 64 bits: the json module answers such a page.
-    h = Harness(tmp_path / "db", [monitor("a")])
+    h = Harness.of(tmp_path / "db", [make_monitor("a")])
     async for client in api_client(h):
         resp = await client.post("/v2/getMonitors", data={"api_key": TOKEN, "offset": "9" * 30})
         assert resp.status == 200

@@ -12,8 +12,8 @@ from probed.engine.pipeline import Pipeline
 from probed.engine.scheduler import phase_offset
 from probed.model import Status
 from probed.service.build import Parts, build
-from tests.figures import report
-from tests.probe_servers import Target, serve
+from tests.kit.figures import report
+from tests.kit.servers import Target, serve
 
 
 def now() -> datetime:

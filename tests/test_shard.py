@@ -14,7 +14,7 @@ from probed.cli import summary_table
 from probed.config import Config, Monitor, Settings, load_config
 from probed.config.shard import Shard, owner, parse_shard
 from probed.service.build import Parts, build
-from tests.alert_fixtures import FakeClock
+from tests.kit.clock import FakeClock
 
 NAMES = [f"monitor {i}" for i in range(3000)]
 

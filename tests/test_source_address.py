@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestServer
 
 from probed.model import CheckResult
 from probed.probes import ProbeSessions, make_session, run_probe
-from tests.monitors import make_monitor
-from tests.probe_servers import Target, issue, serve, server_context, write_ca
+from tests.kit.certs import issue, server_context, write_ca
+from tests.kit.monitors import make_monitor
+from tests.kit.servers import Target, serve
 from tests.test_probe_dns import udp_server
 
 NOT_HERE = "192.0.2.1"  # TEST-NET-1: never an address of this host
@@ -55,7 +56,7 @@ async def sessions() -> AsyncIterator[ProbeSessions]:
 
 async def check(sessions: ProbeSessions, kind: str, url: str, **settings: object) -> CheckResult:
     settings.setdefault("timeout", 5)
-    monitor = make_monitor(kind, url, **settings)
+    monitor = make_monitor(kind=kind, url=url, **settings)
     return await run_probe(monitor, sessions.get(monitor.source_address), datetime.now(UTC))
 
 
@@ -90,7 +91,9 @@ async def test_a_redirect_is_followed_from_the_same_source_address(sessions):
 async def test_an_http_check_given_a_session_of_another_source_address_fails_not_sends():
     target = Target()
     async with serve(target), make_session() as session:
-        monitor = make_monitor("http", target.url("/status/200"), source_address="127.0.0.2")
+        monitor = make_monitor(
+            kind="http", url=target.url("/status/200"), source_address="127.0.0.2"
+        )
         result = await run_probe(monitor, session, datetime.now(UTC))
     assert not result.ok and result.reason == "no session for source_address 127.0.0.2"
     assert target.seen == []

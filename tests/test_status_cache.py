@@ -28,12 +28,13 @@ from probed.model import Status, Transition, TransitionKind
 from probed.status.collect import collect
 from probed.status.views import status_json
 from probed.web.public import render_page
-from tests.history_fixtures import Harness, monitor
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor
 
 MONITORS = [
-    monitor("web", group="Front", slo=0.999, down_after=1),
-    monitor("api", group="Back", down_after=2),
-    monitor("db", group="Back", down_after=1),
+    make_monitor("web", group="Front", slo=0.999, down_after=1),
+    make_monitor("api", group="Back", down_after=2),
+    make_monitor("db", group="Back", down_after=1),
 ]
 
 
@@ -80,7 +81,7 @@ async def days_of_checks(h: Harness, hours: int, rng: random.Random) -> None:
 
 
 async def test_kept_values_match_a_fresh_read_as_history_grows(tmp_path: Path) -> None:
-    h = Harness(tmp_path / "probed.db", MONITORS)
+    h = Harness.of(tmp_path / "probed.db", MONITORS)
     try:
         same_as_fresh(h)
         await days_of_checks(h, 30, random.Random(3))
@@ -102,7 +103,7 @@ async def test_kept_values_match_a_fresh_read_as_history_grows(tmp_path: Path) -
 
 
 async def test_a_transition_written_late_with_an_earlier_time_is_seen(tmp_path: Path) -> None:
-    h = Harness(tmp_path / "probed.db", MONITORS)
+    h = Harness.of(tmp_path / "probed.db", MONITORS)
     try:
         await days_of_checks(h, 30, random.Random(5))
         before = same_as_fresh(h)
@@ -124,7 +125,9 @@ async def test_a_transition_written_late_with_an_earlier_time_is_seen(tmp_path: 
 
 
 async def test_pruning_and_a_reload_are_seen(tmp_path: Path) -> None:
-    h = Harness(tmp_path / "probed.db", MONITORS, retention=Retention(raw=3600.0, history=86400.0))
+    h = Harness.of(
+        tmp_path / "probed.db", MONITORS, retention=Retention(raw=3600.0, history=86400.0)
+    )
     try:
         await days_of_checks(h, 60, random.Random(8))
         same_as_fresh(h)
@@ -137,7 +140,9 @@ async def test_pruning_and_a_reload_are_seen(tmp_path: Path) -> None:
         await days_of_checks(h, 2, random.Random(9))
         # A reload: one monitor gone, one new, one pinned to another id (its rows move).
         moved = replace(MONITORS[1], id=42)
-        h.config = replace(h.config, monitors=(MONITORS[0], moved, monitor("queue", down_after=1)))
+        h.config = replace(
+            h.config, monitors=(MONITORS[0], moved, make_monitor("queue", down_after=1))
+        )
         h.parts.apply(h.config)
         await h.check("queue")
         page = same_as_fresh(h)

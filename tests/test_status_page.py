@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -16,7 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from probed.model import Status
 from probed.status.banner import Overall, overall
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 Client = TestClient[web.Request, web.Application]
 XSS = "<script>alert(1)</script>"
@@ -75,23 +75,14 @@ class Page(HTMLParser):
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    return make_harness(
         [
-            monitor(XSS, group="Front <b>end</b>", slo=0.999),
-            monitor("api", group="Backend", slow_threshold=0.5),
-            monitor("secret-admin", public=False),
+            make_monitor(XSS, group="Front <b>end</b>", slo=0.999, down_after=2),
+            make_monitor("api", group="Backend", slow_threshold=0.5, down_after=2),
+            make_monitor("secret-admin", public=False, down_after=2),
         ],
     )
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness: Harness) -> AsyncIterator[Client]:
-    async for c in api_client(harness):
-        yield c
 
 
 async def page(client: Client) -> tuple[str, Page]:
@@ -324,13 +315,13 @@ async def test_the_page_is_reused_while_nothing_changes_and_redone_when_somethin
 
 
 async def test_announcements_survive_a_restart(tmp_path):
-    h = Harness(tmp_path / "probed.db", [monitor("api")])
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("api", down_after=2)])
     async for client in api_client(h):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         body = {"message": "Maintenance tonight", "for": "1d"}
         assert (await client.post("/api/v1/announcements", json=body, headers=auth)).status == 201
     await h.close()
-    h = Harness(tmp_path / "probed.db", [monitor("api")], h.clock)
+    h = Harness.of(tmp_path / "probed.db", [make_monitor("api", down_after=2)], h.clock)
     try:
         async for client in api_client(h):
             data = await (await client.get("/api/v1/status")).json()

@@ -16,13 +16,14 @@ from aiohttp import web
 
 from probed.config import load_config
 from probed.units import utcnow
-from tests.alert_fixtures import FakeClock
-from tests.daemon_proc import DaemonProcess, free_port, run_cli
-from tests.history_fixtures import TOKEN, Harness
+from tests.kit.clock import FakeClock
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness
+from tests.kit.processes import DaemonProcess, free_port, run_cli
+from tests.kit.tools import require_tool, tool
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 HISTORY_DAYS = 40
 
 
@@ -69,7 +70,7 @@ async def seed_history(config_path: Path) -> None:
     Checkout API had an outage of a few hours in most weeks, the others were up throughout."""
     config = load_config(config_path, {})
     start = utcnow() - timedelta(days=HISTORY_DAYS)
-    h = Harness(config.settings.state_dir / "probed.db", config.monitors, FakeClock(start))
+    h = Harness.of(config.settings.state_dir / "probed.db", config.monitors, FakeClock(start))
     try:
         for hour in range(0, HISTORY_DAYS * 24 - 2, 2):
             broken = hour % (24 * 7) in range(30, 30 + hour % 5)
@@ -81,7 +82,7 @@ async def seed_history(config_path: Path) -> None:
         await h.close()
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+@require_tool("chromium")
 async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) -> None:
     from playwright.async_api import async_playwright
 
@@ -112,7 +113,9 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
             await only_the_public_surface(session, public)
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            browser = await pw.chromium.launch(
+                executable_path=tool("chromium"), args=["--no-sandbox"]
+            )
             try:
                 for name, width, scheme in (
                     ("desktop", 1280, "light"),

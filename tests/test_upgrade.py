@@ -24,10 +24,10 @@ from probed.service.build import build
 from probed.service.parts import check_key
 from probed.store import Store
 from probed.store.migrations import LATEST, STEPS
-from tests.alert_fixtures import FakeClock
-from tests.daemon_proc import DaemonProcess, free_port, run_cli
-from tests.history_fixtures import monitor
-from tests.smtp_server import SmtpServer
+from tests.kit.clock import FakeClock
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import DaemonProcess, free_port, run_cli
+from tests.kit.smtp import SmtpServer
 
 DATA = Path(__file__).parent / "data"
 DUMP = (DATA / "probed-0.1.0.sql").read_text()
@@ -72,7 +72,7 @@ async def test_a_010_database_keeps_every_state_uptime_ratio_and_incident(tmp_pa
         tmp_path / "monitors.toml",
         Settings(state_dir=tmp_path),
         tuple(
-            monitor(name, url=f"http://127.0.0.1:9/{name}", down_after=3, alert=("email",))
+            make_monitor(name, url=f"http://127.0.0.1:9/{name}", down_after=3, alert=("email",))
             for name in names
         ),
     )

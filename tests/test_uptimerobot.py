@@ -8,7 +8,10 @@ from datetime import timedelta
 import pytest
 
 from probed.model import Status
-from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
+from tests.kit.clock import T0
+from tests.kit.configs import TOKEN
+from tests.kit.harness import Harness, api_client
+from tests.kit.monitors import make_monitor
 
 # The official getMonitors example (docs/interfaces.md §1.2), for its field names and value types.
 REFERENCE_MONITOR = {
@@ -33,12 +36,13 @@ FORM = {"api_key": TOKEN, "format": "json"}
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness(
-        tmp_path / "probed.db",
+async def harness(make_harness):
+    return make_harness(
         [
-            monitor("Google", id=GOOGLE, url="http://www.google.com", interval=900, timeout=30),
-            monitor(
+            make_monitor(
+                "Google", id=GOOGLE, url="http://www.google.com", interval=900, timeout=30
+            ),
+            make_monitor(
                 "My Web Page",
                 "keyword",
                 id=PAGE,
@@ -49,14 +53,6 @@ async def harness(tmp_path, monkeypatch):
             ),
         ],
     )
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
 
 
 async def post(client, method, data=None, json=None, **kwargs):
@@ -296,8 +292,8 @@ async def test_ssl_reports_the_certificate_expiry(harness, client):
 
 
 async def test_filters_and_pagination(tmp_path, monkeypatch):
-    monitors = [monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(60)]
-    h = Harness(tmp_path / "db", monitors)
+    monitors = [make_monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(60)]
+    h = Harness.of(tmp_path / "db", monitors)
     await h.check("site-03")
     h.pauses.pause(h.tracked("site-07"), None, "API")
     async for client in api_client(h):
@@ -409,7 +405,7 @@ async def test_absurd_dates_and_day_counts_are_refused_or_clamped_not_a_crash(cl
 
 
 async def test_a_tcp_monitor_is_a_custom_port_monitor_and_type_tcp_in_our_api(tmp_path):
-    h = Harness(tmp_path / "db", [monitor("db", "tcp", id=5, url="tcp://db.test:5432")])
+    h = Harness.of(tmp_path / "db", [make_monitor("db", "tcp", id=5, url="tcp://db.test:5432")])
     async for client in api_client(h):
         [db] = (await post(client, "getMonitors", data=FORM))["monitors"]
         assert (db["type"], db["sub_type"], db["port"]) == (4, 99, "5432")
@@ -422,7 +418,7 @@ async def test_a_tcp_monitor_is_a_custom_port_monitor_and_type_tcp_in_our_api(tm
 async def test_a_json_monitor_is_an_http_monitor_to_uptimerobot_and_type_json_in_our_api(
     tmp_path,
 ):
-    h = Harness(tmp_path / "db", [monitor("api", "json", id=6, json_query="status")])
+    h = Harness.of(tmp_path / "db", [make_monitor("api", "json", id=6, json_query="status")])
     async for client in api_client(h):
         [api] = (await post(client, "getMonitors", data=FORM))["monitors"]
         assert (api["type"], api["sub_type"], api["port"]) == (1, "", "")
@@ -432,7 +428,9 @@ async def test_a_json_monitor_is_an_http_monitor_to_uptimerobot_and_type_json_in
 
 
 async def test_a_dns_monitor_is_type_dns_in_our_api(tmp_path):
-    h = Harness(tmp_path / "db", [monitor("ns", "dns", id=8, url="dns:///example.test?type=MX")])
+    h = Harness.of(
+        tmp_path / "db", [make_monitor("ns", "dns", id=8, url="dns:///example.test?type=MX")]
+    )
     async for client in api_client(h):
         [ns] = (await post(client, "getMonitors", data=FORM))["monitors"]
         assert (ns["type"], ns["url"]) == (1, "dns:///example.test?type=MX")

@@ -14,15 +14,15 @@ from lazyuptimerobot import UptimeRobot as LazyClient
 from uptimerobotpy import UptimeRobot as PyClient
 
 from probed.model import Status
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.harness import api_client
+from tests.kit.monitors import make_monitor
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    monitors = [monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(55)]
-    h = Harness(tmp_path / "probed.db", monitors)
-    yield h
-    await h.close()
+async def harness(make_harness):
+    monitors = [make_monitor(f"site-{i:02}", url=f"https://site{i}.test/") for i in range(55)]
+    return make_harness(monitors)
 
 
 @pytest.fixture

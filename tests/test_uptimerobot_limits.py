@@ -9,30 +9,24 @@ import pytest
 
 from probed.web import uptimerobot
 from probed.web.uptimerobot import MAX_CUSTOM
-from tests.history_fixtures import T0, TOKEN, Harness, api_client, monitor
+from tests.kit.clock import T0
+from tests.kit.configs import TOKEN
+from tests.kit.monitors import make_monitor
 
 MONITORS = 12
 START = int(T0.timestamp())
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness(
-        tmp_path / "probed.db",
-        [monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
+async def harness(make_harness):
+    h = make_harness(
+        [make_monitor(f"m{i}", id=i + 1) for i in range(MONITORS)],
     )
     for step in range(6):
         for i in range(MONITORS):
             await h.check(f"m{i}", ok=step % 3 != 2)
         h.clock.advance(600)
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+    return h
 
 
 def ratios(count: int) -> str:

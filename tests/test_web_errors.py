@@ -11,23 +11,16 @@ import pytest
 from structlog.testing import capture_logs
 
 from probed.web.context import Api
-from tests.history_fixtures import TOKEN, Harness, api_client, monitor
+from tests.kit.configs import TOKEN
+from tests.kit.monitors import make_monitor
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
 @pytest.fixture
-async def harness(tmp_path, monkeypatch):
-    h = Harness(tmp_path / "probed.db", [monitor("web", id=7)])
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-async def client(harness):
-    async for c in api_client(harness):
-        yield c
+async def harness(make_harness):
+    return make_harness([make_monitor("web", id=7)])
 
 
 async def raw_request(client, head: bytes, body: bytes = b"") -> tuple[int, bytes]:

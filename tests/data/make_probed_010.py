@@ -27,6 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))  # the 0.1.0 checkout
 
 from aiohttp.test_utils import TestClient, TestServer
+from tests.alert_fixtures import T0, FakeClock, email_channel, make_config
+from tests.history_fixtures import monitor
 
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
@@ -39,8 +41,6 @@ from probed.service.daemon import check_key
 from probed.store import Store
 from probed.web import make_app
 from probed.web.context import Api
-from tests.alert_fixtures import T0, FakeClock, email_channel, make_config
-from tests.history_fixtures import monitor
 
 # URLs on 127.0.0.1 port 9, where nothing listens: the upgrade test's daemon may check them.
 MONITORS = [

@@ -1,5 +1,5 @@
-"""What the channel tests share: a real HTTP receiver on loopback that answers as scripted and
-keeps every request, and configs with named [alerts.NAME] channels."""
+"""A real HTTP receiver on loopback that answers as scripted and keeps every request: the far
+end of webhook, apprise and Alertmanager channels."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
-from probed.config import Config, EmailChannel, Monitor, Settings
-from probed.config.channels import ChannelSettings
 
 
 @dataclass
@@ -106,21 +102,3 @@ class Receiver:
                 self.arrived.clear()
                 await self.arrived.wait()
         return self.requests
-
-
-def channels_config(
-    tmp_path: Path,
-    monitors: list[Monitor],
-    alerts: dict[str, ChannelSettings],
-    email: EmailChannel | None = None,
-    **settings: object,
-) -> Config:
-    """A config with ``alerts`` as [alerts.NAME] tables; monitors without ``alert`` use all."""
-    names = (("email",) if email else ()) + tuple(alerts)
-    return Config(
-        path=tmp_path / "monitors.toml",
-        settings=replace(Settings(state_dir=tmp_path), **settings),  # type: ignore[arg-type]
-        monitors=tuple(replace(m, alert=names) if not m.alert else m for m in monitors),
-        email=email,
-        alerts=tuple(alerts.items()),
-    )

@@ -21,7 +21,7 @@ from typing import Any
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.daemon_proc import free_port
+from tests.kit.processes import free_port
 
 # aiosmtpd logs every session at INFO (and a deprecation notice on each AUTH at WARNING).
 logging.getLogger("mail.log").setLevel(logging.ERROR)

@@ -1,4 +1,4 @@
-"""Runs ``probed run`` as a real subprocess for end-to-end tests."""
+"""probed as a real subprocess: one command (``probed(*args)``) or the daemon (``probed run``)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,38 @@ import re
 import resource
 import signal
 import socket
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def probed(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``probed ARGS`` run to its end, its output captured as text; ``env`` is its whole
+    environment (None: this process's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "probed", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
 
 
 class DaemonProcess:
@@ -109,20 +131,9 @@ class DaemonProcess:
 
 
 async def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> tuple[int, str, str]:
-    """``probed ARGS`` as a subprocess without blocking the loop that serves the test's
-    targets; returns its exit code, stdout and stderr."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "probed",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    """``probed(*args)`` without blocking the loop that serves the test's targets; its exit
+    code, stdout and stderr."""
+    done = await asyncio.to_thread(probed, *args, env=env, cwd=cwd, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr

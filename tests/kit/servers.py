@@ -1,11 +1,11 @@
-"""Real targets on loopback for the probe tests, and the certificates they present.
+"""Real targets on loopback.
 
 - Target: an aiohttp server whose routes each behave one way (status codes, HEAD refusal, hang,
   slow drip, a huge generated body, redirects, basic auth); a test switches the body of
   ``/parts`` and reads every request the server saw.
+- Switchable: one URL whose status the test switches, or that hangs (the daemon tests' target).
 - raw_server(): a bare asyncio server for what aiohttp refuses to send (garbage, resets).
-- Certificates made in the test: trustme for plain chains, cryptography where trustme cannot
-  set a date (an intermediate CA that expires before the leaf).
+- StaticResolver: names → 127.0.0.1 without DNS traffic.
 """
 
 from __future__ import annotations
@@ -13,25 +13,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import ipaddress
+import inspect
 import socket
 import ssl
 import struct
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TypeVar
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the venv
-import trustme
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 HUGE = 200 * 1024 * 1024
 CREDENTIALS = ("alice", "s3cret")
@@ -168,6 +162,7 @@ async def serve(target: Target, ssl_context: ssl.SSLContext | None = None) -> As
         await target.server.close()
 
 
+T = TypeVar("T")
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -201,14 +196,6 @@ async def reset_connection(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 class StaticResolver(AbstractResolver):
     """Names → 127.0.0.1 without any DNS traffic; any other name fails as NXDOMAIN would."""
 
@@ -231,109 +218,46 @@ class StaticResolver(AbstractResolver):
         pass
 
 
-def server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    return context
-
-
-def write_ca(ca: trustme.CA, directory: Path) -> str:
-    path = directory / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-def not_after(cert: trustme.LeafCert) -> datetime:
-    return x509.load_pem_x509_certificate(cert.cert_chain_pems[0].bytes()).not_valid_after_utc
-
-
-def issue(
-    ca: trustme.CA, *, expires_in: timedelta, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
-) -> trustme.LeafCert:
-    now = datetime.now(UTC)
-    return ca.issue_cert(*hosts, not_before=now - timedelta(days=100), not_after=now + expires_in)
-
-
-@dataclass(frozen=True)
-class Chain:
-    """root → intermediate → leaf, built with cryptography (trustme cannot date a child CA)."""
-
-    root_pem: bytes
-    server_pem: bytes
-    """Leaf key, leaf certificate and intermediate, as a server loads them."""
-    intermediate_expires: datetime
-    leaf_expires: datetime
-
-
-def chain_with_intermediate(*, intermediate_days: int, leaf_days: int) -> Chain:
-    now = datetime.now(UTC).replace(microsecond=0)
-
-    def make(
-        name: str,
-        key: ec.EllipticCurvePrivateKey,
-        issuer: x509.Name | None,
-        signer: ec.EllipticCurvePrivateKey,
-        days: int,
-        ca: bool,
-    ) -> x509.Certificate:
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer or subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if ca:
-            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-            builder = builder.add_extension(usage, critical=True)
-        else:
-            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-            builder = builder.add_extension(san, critical=False)
-        return builder.sign(signer, hashes.SHA256())
-
-    root_key, mid_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    root = make("probed test root", root_key, None, root_key, 3650, True)
-    mid = make("probed test intermediate", mid_key, root.subject, root_key, intermediate_days, True)
-    leaf = make("127.0.0.1", leaf_key, mid.subject, mid_key, leaf_days, False)
-    pem = serialization.Encoding.PEM
-    key_pem = leaf_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return Chain(
-        root_pem=root.public_bytes(pem),
-        server_pem=key_pem + leaf.public_bytes(pem) + mid.public_bytes(pem),
-        intermediate_expires=mid.not_valid_after_utc,
-        leaf_expires=leaf.not_valid_after_utc,
-    )
-
-
-class PeakRss:
-    """Samples this process's resident set every few milliseconds while in use."""
+class Switchable:
+    """An HTTP target on 127.0.0.1 whose answer the test switches: ``status``, or no answer at
+    all while ``hang``; ``hits`` counts requests."""
 
     def __init__(self) -> None:
-        self._process = psutil.Process()
-        self.baseline: int = self._process.memory_info().rss
-        self.peak: int = self.baseline
-        self._task: asyncio.Task[None] | None = None
+        self.status = 200
+        self.hang = False
+        self.hits = 0
+        self.url = ""
+        """Its /health URL, once started."""
 
-    async def _sample(self) -> None:
-        while True:
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            await asyncio.sleep(0.005)
+    async def handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        if self.hang:
+            await asyncio.sleep(3600)
+        return web.Response(status=self.status, text="status: success")
 
-    async def __aenter__(self) -> PeakRss:
-        self._task = asyncio.create_task(self._sample())
-        return self
 
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        self.peak = max(self.peak, self._process.memory_info().rss)
+@asynccontextmanager
+async def serve_switchable() -> AsyncIterator[Switchable]:
+    target = Switchable()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", target.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    target.url = str(server.make_url("/health"))
+    try:
+        yield target
+    finally:
+        await server.close()
 
-    @property
-    def growth(self) -> int:
-        return self.peak - self.baseline
+
+async def wait_for(predicate: Callable[[], T | Awaitable[T]], timeout: float, what: str) -> T:
+    """Poll ``predicate`` (plain or async) every 0.1 s until it gives something true; that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -1,5 +1,5 @@
 """Debian's Prometheus and Alertmanager as subprocesses on free loopback ports, for end-to-end
-tests of what contrib/ ships, and a webhook receiver that records what Alertmanager sends."""
+tests of what contrib/ ships and of the Alertmanager channel; Alertmanager notifies a Receiver."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from tests.daemon_proc import free_port
+from tests.kit.processes import free_port
+from tests.kit.receiver import Receiver
+from tests.kit.tools import tool
 
-RULES = Path(__file__).resolve().parent.parent / "contrib" / "prometheus" / "probed.rules.yml"
+RULES = Path(__file__).resolve().parents[2] / "contrib" / "prometheus" / "probed.rules.yml"
 
 
 @dataclass
@@ -39,10 +39,8 @@ class Server:
 @asynccontextmanager
 async def run_server(name: str, args: list[str], port: int, log: Path) -> AsyncIterator[Server]:
     """Start ``name`` with ``args``, wait for its /-/ready, stop it (and wait) at exit."""
-    binary = shutil.which(name)
-    assert binary, f"{name} not found: install Debian's prometheus / prometheus-alertmanager"
     with log.open("wb") as out:
-        proc = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=out)
+        proc = subprocess.Popen([tool(name), *args], stdout=subprocess.DEVNULL, stderr=out)
     server = Server(f"http://127.0.0.1:{port}", log, proc)
     try:
         async with aiohttp.ClientSession() as session:
@@ -66,32 +64,57 @@ async def run_server(name: str, args: list[str], port: int, log: Path) -> AsyncI
 
 
 @asynccontextmanager
-async def alertmanager(tmp_path: Path, webhook: str) -> AsyncIterator[Server]:
-    """One Alertmanager (cluster off) that notifies ``webhook`` about every alert, grouped by
-    alert name and monitor, within a second, and repeats only after an hour."""
+async def alertmanager(
+    directory: Path, webhook: str, config: str | None = None
+) -> AsyncIterator[Server]:
+    """One Alertmanager (cluster off) in ``directory``. With no ``config`` it notifies
+    ``webhook`` about every alert, grouped by alert name and monitor, within a second, and
+    repeats only after an hour; a ``config`` of its own may name the webhook as ``{url}``."""
     port = free_port()
-    config = {
-        "route": {
-            "receiver": "hook",
-            "group_by": ["alertname", "monitor"],
-            "group_wait": "1s",
-            "group_interval": "1s",
-            "repeat_interval": "1h",
-        },
-        "receivers": [
-            {"name": "hook", "webhook_configs": [{"url": webhook, "send_resolved": True}]}
-        ],
+    route = {
+        "receiver": "hook",
+        "group_by": ["alertname", "monitor"],
+        "group_wait": "1s",
+        "group_interval": "1s",
+        "repeat_interval": "1h",
     }
-    path = tmp_path / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(config))
+    hook = {"name": "hook", "webhook_configs": [{"url": webhook, "send_resolved": True}]}
+    text = yaml.safe_dump({"route": route, "receivers": [hook]})
+    path = directory / "alertmanager.yml"
+    path.write_text(text if config is None else config.replace("{url}", webhook))
     args = [
         f"--config.file={path}",
-        f"--storage.path={tmp_path / 'alertmanager-data'}",
+        f"--storage.path={directory / 'alertmanager-data'}",
         f"--web.listen-address=127.0.0.1:{port}",
         "--cluster.listen-address=",  # no gossip port: one member, and no fixed port
+        "--log.level=warn",
     ]
-    async with run_server("prometheus-alertmanager", args, port, tmp_path / "am.log") as am:
+    async with run_server("prometheus-alertmanager", args, port, directory / "am.log") as am:
         yield am
+
+
+class Alertmanager:
+    """alertmanager() started and stopped by hand, notifying ``receiver`` at /am."""
+
+    def __init__(self, directory: Path, receiver: Receiver, config: str | None = None) -> None:
+        self.directory, self.receiver, self.config = directory, receiver, config
+        directory.mkdir(parents=True, exist_ok=True)
+        self._stack = contextlib.AsyncExitStack()
+        self.url = ""
+
+    async def start(self) -> Alertmanager:
+        server = await self._stack.enter_async_context(
+            alertmanager(self.directory, self.receiver.url + "/am", self.config)
+        )
+        self.url = server.base
+        return self
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """What Alertmanager told the receiver, oldest first."""
+        return [r.json() for r in self.receiver.requests if r.path == "/am"]
 
 
 @asynccontextmanager
@@ -140,30 +163,3 @@ async def query(base: str, promql: str) -> list[dict[str, Any]]:
             return []
     assert body["status"] == "success", body
     return list(body["data"]["result"])
-
-
-@dataclass
-class Webhook:
-    """Alertmanager's webhook receiver: every notification's JSON, in order of arrival."""
-
-    url: str = ""
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-
-
-@asynccontextmanager
-async def webhook() -> AsyncIterator[Webhook]:
-    hook = Webhook()
-
-    async def receive(request: web.Request) -> web.Response:
-        hook.notifications.append(await request.json())
-        return web.Response()
-
-    app = web.Application()
-    app.router.add_post("/", receive)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    hook.url = str(server.make_url("/"))
-    try:
-        yield hook
-    finally:
-        await server.close()
