@@ -14,7 +14,7 @@ from probed.config import ConfigError, parse_config
 from probed.config.channels import CHANNEL_TYPES
 from probed.model import CHANNEL_KINDS, AlertKind
 from probed.service.build import build
-from tests.alert_fixtures import FakeClock
+from tests.kit.clock import FakeClock
 
 ENV = {"HOME": "/nonexistent"}
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from probed.alerts.policy import AlertKind
 from probed.engine.state import step
 from probed.model import CheckResult, MonitorState, Policy, Status, Timings
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, failed, good, make_config
-from tests.alert_fixtures import monitor as make
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor as make
 
 SLOW = Policy(down_after=1, up_after=1, slow_threshold=0.5)
 
@@ -57,7 +59,7 @@ async def test_slow_checks_alert_degraded_once_while_checks_are_written_in_batch
     # hook (the alerts) runs at the next flush, after the pipeline has updated the monitor.
     clock = FakeClock()
     api = make("api", slow_threshold=0.5, down_after=1)
-    h = Harness(tmp_path / "probed.db", make_config(tmp_path, [api], email_channel(2525)), clock)
+    h = Harness(make_config(tmp_path, [api], email_channel(2525)), clock)
     batching = asyncio.create_task(h.parts.backlog.run())
     await asyncio.sleep(0)  # it starts batching
     try:
@@ -68,7 +70,7 @@ async def test_slow_checks_alert_degraded_once_while_checks_are_written_in_batch
         assert [r.kind for r in h.rows()] == [AlertKind.DEGRADED, AlertKind.RECOVERED]
         degraded, recovered = h.rows()
         assert "mean response time 633 ms" in degraded.payload.reason
-        assert recovered.monitor == "api" and not h.tracked["api"].degraded
+        assert recovered.monitor == "api" and not h.tracked("api").degraded
     finally:
         batching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -81,9 +83,9 @@ async def test_the_recorder_alerts_on_the_verdict_it_is_given_not_on_its_own(
 ) -> None:
     clock = FakeClock()
     api = make("api", slow_threshold=0.5, down_after=1)
-    h = Harness(tmp_path / "probed.db", make_config(tmp_path, [api], email_channel(2525)), clock)
+    h = Harness(make_config(tmp_path, [api], email_channel(2525)), clock)
     try:
-        tracked = h.tracked["api"]
+        tracked = h.tracked("api")
         # A single fast check: judged again from it, nothing would be slow.
         with h.store.transaction():
             h.recorder(tracked, timed(0, 0.01), [], (True, 0.75))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from tests.daemon_proc import DaemonProcess, free_port
+from tests.kit.processes import DaemonProcess, free_port
 
 TOKEN = "t0ken-for-error-formats"
 

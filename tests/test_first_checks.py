@@ -16,8 +16,9 @@ from probed.config import Config, Monitor, Settings
 from probed.engine.scheduler import FIRST_SPREAD, phase_offset
 from probed.model import CheckResult, Status
 from probed.service.build import Parts, build
-from tests.alert_fixtures import T0, FakeClock, good
-from tests.daemon_proc import DaemonProcess, free_port, run_cli
+from tests.kit.clock import T0, FakeClock
+from tests.kit.harness import good
+from tests.kit.processes import DaemonProcess, free_port, run_cli
 
 
 def phase_after(name: str, interval: float, t: float) -> float:

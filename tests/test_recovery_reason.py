@@ -14,10 +14,10 @@ from probed.engine.state import advance
 from probed.model import CheckResult, MonitorState, Policy, Timings, TransitionKind
 from probed.probes import make_session
 from probed.probes.push import PING_REASON
-from tests.alert_fixtures import FakeClock, Harness, email_channel, make_config, monitor
-from tests.switchable_target import target
-
-__all__ = ["target"]  # a fixture, used by name
+from tests.kit.clock import FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor as monitor
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -62,21 +62,21 @@ def test_the_up_transition_says_what_recovered_and_how_fast(reason, timings, exp
 
 async def test_a_real_recovery_stores_the_good_result_and_the_up_mail_still_says_why_it_was_down(
     tmp_path,
-    target,
+    switchable,
 ):
     clock = FakeClock()
-    mon = monitor("api", url=target.url, down_after=2)
+    mon = monitor("api", url=switchable.url, down_after=2)
     config = make_config(tmp_path, [mon], email_channel(9))
     async with make_session() as session:
-        h = Harness(tmp_path / "probed.db", config, clock, session)
+        h = Harness(config, clock, session)
         try:
-            target.status = 503
+            switchable.status = 503
             for _ in range(2):
                 await h.pipeline.check("api")
                 clock.advance(30)
-            target.status = 200
+            switchable.status = 200
             await h.pipeline.check("api")
-            tracked = h.tracked["api"]
+            tracked = h.tracked("api")
             stored = h.store.transitions(tracked.id, 10)
             rows = h.rows()
         finally:

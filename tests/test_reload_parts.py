@@ -10,13 +10,15 @@ from pathlib import Path
 from probed.config.maintenance import MaintenanceWindow
 from probed.history import Retention
 from probed.model import Timings
-from tests.alert_fixtures import T0, FakeClock, Harness, email_channel, good, make_config
-from tests.alert_fixtures import monitor as make
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, good
+from tests.kit.monitors import make_monitor as make
 
 
 async def test_a_reload_gives_every_part_its_new_settings(tmp_path: Path) -> None:
     config = make_config(tmp_path, [make("api")], email_channel(2525))
-    h = Harness(tmp_path / "probed.db", config, FakeClock())
+    h = Harness(config, FakeClock())
     try:
         window = MaintenanceWindow("patch", None, start=T0, end=T0 + timedelta(hours=1))
         settings = replace(
@@ -43,15 +45,15 @@ async def test_a_reload_gives_every_part_its_new_settings(tmp_path: Path) -> Non
 async def test_a_new_slow_threshold_rejudges_degraded_without_an_alert(tmp_path: Path) -> None:
     clock = FakeClock()
     api = make("api", slow_threshold=0.5, down_after=1)
-    h = Harness(tmp_path / "probed.db", make_config(tmp_path, [api], email_channel(2525)), clock)
+    h = Harness(make_config(tmp_path, [api], email_channel(2525)), clock)
     try:
         for i in range(3):
             await h.feed("api", good(T0 + timedelta(seconds=60 * i), timings=Timings(total=0.8)))
-        assert h.tracked["api"].degraded and h.metric("probed_monitor_degraded", monitor="api")
+        assert h.tracked("api").degraded and h.metric("probed_monitor_degraded", monitor="api")
         rows = len(h.rows())
-        tracked = h.tracked["api"]
+        tracked = h.tracked("api")
         h.parts.apply(replace(h.parts.config, monitors=(replace(api, slow_threshold=1.0),)))
-        assert h.tracked["api"] is tracked  # same check: the runtime state stays
+        assert h.tracked("api") is tracked  # same check: the runtime state stays
         assert tracked.monitor.slow_threshold == 1.0 and tracked.recent_good == (0.8,) * 3
         assert not tracked.degraded
         assert h.metric("probed_monitor_degraded", monitor="api") == 0.0

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from probed.config import KINDS, Monitor
 from probed.config.kinds import inbound
 from probed.model import CheckResult, Status, Timings, Transition
-from tests.alert_fixtures import FakeClock, Harness, email_channel, make_config
-from tests.alert_fixtures import monitor as make
+from tests.kit.clock import FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness
+from tests.kit.monitors import make_monitor as make
 
 TOKEN = "0123456789abcdef-nightly"
 Client = TestClient[web.Request, web.Application]
@@ -29,24 +31,14 @@ def job() -> Monitor:
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     site = make("site", down_after=1)
-    h = Harness(
-        tmp_path / "probed.db",
-        make_config(tmp_path, [job(), site], email_channel(2525)),
-        FakeClock(),
-    )
+    h = Harness(make_config(tmp_path, [job(), site], email_channel(2525)), FakeClock())
     yield h
     await h.close()
 
 
-@pytest.fixture
-async def client(harness: Harness) -> AsyncIterator[Client]:
-    async with TestClient(TestServer(harness.parts.app, host="127.0.0.1")) as c:
-        yield c
-
-
 def stored(harness: Harness, name: str) -> list[Transition]:
     """The monitor's stored transitions, oldest first, without its name."""
-    tracked = harness.tracked[name]
+    tracked = harness.tracked(name)
     return [replace(t, monitor="") for t in reversed(harness.store.transitions(tracked.id))]
 
 
@@ -56,15 +48,15 @@ async def test_a_failure_pushed_and_the_same_failure_checked_store_and_alert_ali
     harness.clock.advance(60)
     async with client.get(f"/push/{TOKEN}/fail", params={"msg": "disk full"}) as resp:
         assert resp.status == 200
-    pushed = harness.tracked["job"].last
+    pushed = harness.tracked("job").last
     assert pushed == CheckResult(ok=False, reason="disk full", at=harness.clock())
     # The scheduled check of an outbound monitor finds exactly what the job reported.
     assert await harness.feed("site", pushed) == ["down"]
-    assert harness.tracked["site"].last == pushed
+    assert harness.tracked("site").last == pushed
     assert stored(harness, "job") == stored(harness, "site")
     assert [t.kind for t in stored(harness, "job")] == ["down"]
-    assert harness.store.checks.last(harness.tracked["job"].id) == pushed
-    assert harness.store.checks.last(harness.tracked["site"].id) == pushed
+    assert harness.store.checks.last(harness.tracked("job").id) == pushed
+    assert harness.store.checks.last(harness.tracked("site").id) == pushed
     # Both went through the record hook: one DOWN alert each, saying the same.
     rows = {row.monitor: row for row in harness.rows()}
     assert sorted(rows) == ["job", "site"]
@@ -80,12 +72,12 @@ async def test_a_ping_and_the_same_good_result_checked_make_the_same_first_trans
     harness.clock.advance(60)
     async with client.post(f"/push/{TOKEN}") as resp:
         assert resp.status == 200
-    pushed = harness.tracked["job"].last
+    pushed = harness.tracked("job").last
     assert pushed is not None and pushed.ok and pushed.reason == "ping received"
     assert await harness.feed("site", pushed) == ["first_up"]
     assert stored(harness, "job") == stored(harness, "site")
-    assert harness.tracked["job"].state == harness.tracked["site"].state
-    assert harness.tracked["job"].state.status is Status.UP
+    assert harness.tracked("job").state == harness.tracked("site").state
+    assert harness.tracked("job").state.status is Status.UP
 
 
 async def test_the_scheduled_check_of_a_push_monitor_asks_the_inbound_source_not_a_probe(
@@ -109,10 +101,10 @@ async def test_a_result_delivered_for_a_paused_or_unknown_monitor_changes_nothin
     assert harness.pipeline.deliver("nobody", result) is None
     harness.pause("site")
     assert harness.pipeline.deliver("site", result) is None
-    assert harness.tracked["site"].state.status is Status.PAUSED
-    assert harness.tracked["site"].last is None
-    assert harness.pipeline.deliver("job", result) is harness.tracked["job"]
-    assert harness.tracked["job"].last == result
+    assert harness.tracked("site").state.status is Status.PAUSED
+    assert harness.tracked("site").last is None
+    assert harness.pipeline.deliver("job", result) is harness.tracked("job")
+    assert harness.tracked("job").last == result
 
 
 def test_inbound_is_exactly_the_kinds_without_a_probe() -> None:

@@ -15,8 +15,10 @@ from probed.model import CheckResult
 from probed.service.build import build
 from probed.service.sdnotify import Notifier
 from probed.units import counted
-from tests.alert_fixtures import T0, FakeClock, good, make_config
-from tests.alert_fixtures import monitor as make_monitor
+from tests.kit.clock import T0, FakeClock
+from tests.kit.configs import make_config
+from tests.kit.harness import good
+from tests.kit.monitors import make_monitor
 from tests.test_disk_full import cap_and_fill
 from tests.test_sdnotify import FakeSystemd
 

@@ -9,7 +9,10 @@ import re
 from aiohttp.test_utils import TestClient, TestServer
 
 from probed.history.jobs import REFRESH_GAP
-from tests.alert_fixtures import FakeClock, Harness, failed, good, make_config, monitor
+from tests.kit.clock import FakeClock
+from tests.kit.configs import make_config
+from tests.kit.harness import Harness, failed, good
+from tests.kit.monitors import make_monitor as monitor
 
 NAMES = [f"new {i}" for i in range(20)]
 
@@ -23,7 +26,7 @@ def ratios(text: str, name: str) -> dict[str, float]:
 async def test_a_scrape_right_after_each_first_check_sees_the_uptime_ratio(tmp_path):
     clock = FakeClock()
     config = make_config(tmp_path, [monitor(n) for n in NAMES], None)
-    h = Harness(tmp_path / "probed.db", config, clock)
+    h = Harness(config, clock)
     client = TestClient(TestServer(h.parts.app, host="127.0.0.1"))
     await client.start_server()
     try:
@@ -50,7 +53,7 @@ async def test_a_scrape_right_after_each_first_check_sees_the_uptime_ratio(tmp_p
 async def test_a_monitor_whose_first_checks_confirm_it_down_reads_zero_at_once(tmp_path):
     clock = FakeClock()
     config = make_config(tmp_path, [monitor("warm-up"), monitor("broken", down_after=1)], None)
-    h = Harness(tmp_path / "probed.db", config, clock)
+    h = Harness(config, clock)
     try:
         await h.feed("warm-up", good(clock()))  # a refresh just ran: the next one is held
         assert await h.feed("broken", failed(clock())) == ["down"]
