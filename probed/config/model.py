@@ -144,11 +144,9 @@ class Config:
     path: Path
     settings: Settings
     monitors: tuple[Monitor, ...]
-    email: EmailChannel | None = None
-    """[alerts.email], the channel 0.1 had (its sender's domain names the Message-IDs)."""
     maintenance: tuple[MaintenanceWindow, ...] = ()
     alerts: tuple[tuple[str, ChannelSettings], ...] = ()
-    """Every other [alerts.NAME] table, by name, in file order."""
+    """Every [alerts.NAME] table, by name, in file order; [alerts.email] among them."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)
@@ -165,13 +163,16 @@ class Config:
         return replace(self, monitors=tuple(m for m in self.monitors if shard.owns(m.name)))
 
     @property
+    def email(self) -> EmailChannel | None:
+        """[alerts.email] when it is an email channel (its sender's domain names the
+        Message-IDs of every channel's alerts)."""
+        settings = dict(self.alerts).get("email")
+        return settings if isinstance(settings, EmailChannel) else None
+
+    @property
     def channel_settings(self) -> dict[str, ChannelSettings]:
         """Every alert channel by the name monitors use in ``alert``."""
-        found: dict[str, ChannelSettings] = {}
-        if self.email is not None:
-            found["email"] = self.email
-        found.update(self.alerts)
-        return found
+        return dict(self.alerts)
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from probed.config.channels import ChannelSettings, EmailChannel, read_channel
+from probed.config.channels import ChannelSettings, read_channel
 from probed.config.kinds import KIND_KEYS, KINDS, Kind, inbound
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
@@ -76,7 +76,7 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     top.reject_unknown(TOP_LEVEL_KEYS)
     settings = read_settings(_top_table(top, "probed"), reader.env)
     alerts = _top_table(top, "alerts")
-    email, named = _alerts(alerts)
+    named = _alerts(alerts)
     # A channel with a broken table still counts, so monitors naming it get no second problem.
     channels = tuple(alerts.data)
     defaults = _defaults(_top_table(top, "defaults"), channels)
@@ -93,24 +93,20 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     _unique_tokens(reader, monitors)
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
     kept = tuple(m for m in monitors if m is not None)
-    return Config(path, settings, kept, email, maintenance=maintenance, alerts=named)
+    return Config(path, settings, kept, maintenance=maintenance, alerts=named)
 
 
-def _alerts(sec: Section) -> tuple[EmailChannel | None, tuple[tuple[str, ChannelSettings], ...]]:
-    """[alerts.NAME] tables, each read by its ``type``; [alerts.email] of type email is
-    apart, where 0.1 kept it (its sender's domain names the Message-IDs)."""
-    email: EmailChannel | None = None
+def _alerts(sec: Section) -> tuple[tuple[str, ChannelSettings], ...]:
+    """[alerts.NAME] tables, each read by its ``type``, in file order."""
     named: list[tuple[str, ChannelSettings]] = []
     for name, data in sec.data.items():
         if not isinstance(data, dict):
             sec.problem(name, f"expected a table, got {describe(data)}")
             continue
         settings = read_channel(name, Section(sec.reader, f"[alerts.{name}] ", data))
-        if name == "email" and isinstance(settings, EmailChannel):
-            email = settings
-        elif settings is not None:
+        if settings is not None:
             named.append((name, settings))
-    return email, tuple(named)
+    return tuple(named)
 
 
 def _unique_tokens(reader: Reader, monitors: list[Monitor | None]) -> None:

@@ -43,7 +43,6 @@ def make_config(
         path=state_dir / "monitors.toml",
         settings=replace(base, **settings),  # type: ignore[arg-type]
         monitors=tuple(replace(m, alert=names) if not m.alert else m for m in monitors),
-        email=email,
         maintenance=tuple(windows),
-        alerts=tuple((alerts or {}).items()),
+        alerts=((("email", email),) if email else ()) + tuple((alerts or {}).items()),
     )
