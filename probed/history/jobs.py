@@ -66,10 +66,13 @@ class Housekeeping:
         try:
             await self._rounds()
         finally:
-            # Stopping: a refresh held back must not read a store about to close.
-            if self._held is not None:
-                self._held.cancel()
-                self._held = None
+            self.stop()
+
+    def stop(self) -> None:
+        """Drop a refresh held back: it must not read a store about to close."""
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
 
     async def _rounds(self) -> None:
         due = self.monotonic()  # catch up at once after the daemon was stopped

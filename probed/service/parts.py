@@ -263,6 +263,8 @@ class Parts:
         at writing what waits in memory."""
         if self.status_soon is not None:
             self.status_soon.cancel()
+        # Without run() (tests, benchmarks), nothing else cancels a held uptime refresh.
+        self.housekeeping.stop()
         if not self.backlog.flush(None) or self.outbox.persist():
             log.error("state database writes lost at shutdown", problem=self.problem())
         with contextlib.suppress(StoreWriteError):
