@@ -25,6 +25,18 @@ from tests.kit.tools import require_tool, tool
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).parent / "artifacts"
 HISTORY_DAYS = 40
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # as root
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # Nothing but loopback is reachable here: without these Chromium keeps opening (and
+    # failing) connections of its own while the test runs.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -113,9 +125,7 @@ async def test_the_status_page_in_a_real_browser(tmp_path: Path, target: str) ->
             await only_the_public_surface(session, public)
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=tool("chromium"), args=["--no-sandbox"]
-            )
+            browser = await pw.chromium.launch(executable_path=tool("chromium"), args=CHROMIUM_ARGS)
             try:
                 for name, width, scheme in (
                     ("desktop", 1280, "light"),
