@@ -44,7 +44,7 @@ async def test_apply_reports_what_changed_and_reaches_every_part(tmp_path):
                 raw_retention=3600.0,
                 alert_max_age=60.0,
             ),
-            email=email_channel(25),
+            alerts=(("email", email_channel(25)),),
             maintenance=(window,),
         )
         changes = parts.apply(new)

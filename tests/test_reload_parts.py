@@ -30,7 +30,7 @@ async def test_a_reload_gives_every_part_its_new_settings(tmp_path: Path) -> Non
             raw_retention=7200.0,
             history_retention=86400.0,
         )
-        h.parts.apply(replace(h.parts.config, settings=settings, maintenance=(window,), email=None))
+        h.parts.apply(replace(h.parts.config, settings=settings, maintenance=(window,), alerts=()))
         assert h.parts.api.token == "new-token"
         assert (h.parts.public.title, h.parts.public.show_urls) == ("Acme status", True)
         assert h.parts.dispatcher.max_age == 600.0 and dict(h.parts.dispatcher.channels) == {}
