@@ -10,10 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from probed.config import BasicAuth, ConfigError, JsonCheck, Monitor, load_config
+from probed.config import BasicAuth, JsonCheck, Monitor
 from probed.model import CheckResult
 from probed.probes import run_probe
 from probed.probes.json import same_json
+from tests.kit.configs import load_monitors, load_problems
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
 from tests.kit.servers import CREDENTIALS, Target, serve
@@ -130,10 +131,11 @@ async def test_headers_and_basic_auth_of_http_monitors_apply(
     assert target.seen[0].headers["Authorization"].startswith("Basic ")
 
 
+API = '[[monitor]]\nname = "api"\ntype = "json"\nurl = "https://a.test/h"\n'
+
+
 def load(tmp_path: Path, keys: str) -> list[Monitor]:
-    path = tmp_path / "monitors.toml"
-    path.write_text(f'[[monitor]]\nname = "api"\ntype = "json"\nurl = "https://a.test/h"\n{keys}')
-    return list(load_config(path, {"WANT": "success"}).monitors)
+    return load_monitors(tmp_path, API + keys, {"WANT": "success"})
 
 
 def test_a_json_monitor_reads_its_query_and_any_toml_value_to_expect(tmp_path: Path) -> None:
@@ -162,9 +164,8 @@ def test_a_json_monitor_reads_its_query_and_any_toml_value_to_expect(tmp_path: P
 def test_json_monitor_problems_name_the_monitor_and_key(
     tmp_path: Path, keys: str, problem: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, keys + "\n")
-    assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "api" (#1) {problem}']
+    problems = load_problems(tmp_path, f"{API}{keys}\n")
+    assert problems == [f'{tmp_path / "monitors.toml"}: monitor "api" (#1) {problem}']
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:
