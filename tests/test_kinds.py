@@ -15,7 +15,7 @@ import pytest
 from probed.config import KINDS, Kind
 from probed.config.kinds import KIND_KEYS
 from probed.probes import probe_of
-from tests.kit.configs import load_monitors, load_problems
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.processes import probed
 
 KIND_NAMES = list(KINDS)
@@ -79,8 +79,7 @@ def test_a_key_of_another_kind_is_rejected_with_the_kind_named(
     tmp_path: Path, name: str, key: str
 ) -> None:
     problems = load_problems(tmp_path, monitor_toml(KINDS[name], f"{key} = true\n"))
-    path = tmp_path / "monitors.toml"
-    assert problems == [f'{path}: monitor "M" (#1) {key}: not used by type "{name}"']
+    assert problems == [monitor_problem(tmp_path, "M", f'{key}: not used by type "{name}"')]
 
 
 def test_a_default_shared_by_several_kinds_is_one_problem(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from probed.config import DnsCheck, Monitor
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Timings
 from probed.probes import run_probe
-from tests.kit.configs import load_monitors, load_problems
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
 from tests.kit.tools import tool
@@ -266,8 +266,7 @@ def test_a_dns_monitor_reads_its_url_and_expected_values(tmp_path: Path) -> None
 def test_dns_monitor_problems_name_the_monitor_and_key(
     tmp_path: Path, keys: str, problem: str
 ) -> None:
-    problems = load_problems(tmp_path, f"{NS}{keys}\n")
-    assert problems == [f'{tmp_path / "monitors.toml"}: monitor "ns" (#1) {problem}']
+    assert load_problems(tmp_path, f"{NS}{keys}\n") == [monitor_problem(tmp_path, "ns", problem)]
 
 
 async def test_probe_and_check_on_the_command_line(dnsmasq: int, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from probed.config import BasicAuth, JsonCheck, Monitor
 from probed.model import CheckResult
 from probed.probes import run_probe
 from probed.probes.json import same_json
-from tests.kit.configs import load_monitors, load_problems
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
 from tests.kit.servers import CREDENTIALS, Target, serve
@@ -153,19 +153,18 @@ def test_a_json_monitor_reads_its_query_and_any_toml_value_to_expect(tmp_path: P
             'json_query: not a valid JMESPath expression "status ==": '
             "Invalid jmespath expression: Incomplete expression",
         ),
-        ("", 'json_query: missing (required for type "json")'),
         ('json_query = "s"\nmethod = "POST"', 'method: json checks always use GET, got "POST"'),
         (
             'json_query = "s"\njson_expect = 2026-01-01',
             "json_expect: must be a JSON value, got a date",
         ),
+        ("", 'json_query: missing (required for type "json")'),
     ],
 )
 def test_json_monitor_problems_name_the_monitor_and_key(
     tmp_path: Path, keys: str, problem: str
 ) -> None:
-    problems = load_problems(tmp_path, f"{API}{keys}\n")
-    assert problems == [f'{tmp_path / "monitors.toml"}: monitor "api" (#1) {problem}']
+    assert load_problems(tmp_path, f"{API}{keys}\n") == [monitor_problem(tmp_path, "api", problem)]
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:

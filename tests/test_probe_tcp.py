@@ -19,7 +19,7 @@ from probed.config import Monitor, TcpCheck
 from probed.probes import run_probe
 from probed.web.uptimerobot_monitor import type_code
 from tests.kit.certs import issue, not_after, server_context, write_ca
-from tests.kit.configs import load_monitors, load_problems
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import free_port, probed
 
@@ -185,13 +185,14 @@ def test_a_tcp_monitor_needs_a_tcp_url_with_host_and_port(
     tmp_path: Path, url: str, problem: str
 ) -> None:
     problems = load_problems(tmp_path, f'{DB}type = "tcp"\nurl = "{url}"\n')
-    assert problems == [f'{tmp_path / "monitors.toml"}: monitor "db" (#1) url: {problem}']
+    assert problems == [monitor_problem(tmp_path, "db", f"url: {problem}")]
 
 
 def test_a_tcp_url_on_an_http_monitor_keeps_the_http_rule(tmp_path: Path) -> None:
     assert load_problems(tmp_path, DB + 'url = "tcp://db:5432"\n') == [
-        f'{tmp_path / "monitors.toml"}: monitor "db" (#1) url: '
-        'must be an http:// or https:// URL, got "tcp://db:5432"'
+        monitor_problem(
+            tmp_path, "db", 'url: must be an http:// or https:// URL, got "tcp://db:5432"'
+        )
     ]
 
 

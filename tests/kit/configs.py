@@ -66,3 +66,9 @@ def load_problems(state_dir: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load_monitors(state_dir, text)
     return caught.value.problems
+
+
+def monitor_problem(state_dir: Path, monitor: str, problem: str) -> str:
+    """``problem`` as load_config words it for ``monitor``, the first [[monitor]] of
+    ``state_dir``/monitors.toml."""
+    return f'{state_dir / "monitors.toml"}: monitor "{monitor}" (#1) {problem}'
