@@ -39,13 +39,6 @@ async def test_the_expected_value_is_up(target: Target, session: aiohttp.ClientS
     assert [request.method for request in target.seen] == ["GET"]
 
 
-async def test_another_value_is_down_with_both_rendered_as_json(
-    target: Target, session: aiohttp.ClientSession
-) -> None:
-    result = await check(target, session, b'{"status": "degraded"}', json_expect="success")
-    assert (result.ok, result.reason) == (False, 'status is "degraded", expected "success"')
-
-
 async def test_a_query_into_nested_values_compares_numbers_lists_and_tables(
     target: Target, session: aiohttp.ClientSession
 ) -> None:
@@ -84,12 +77,36 @@ async def test_without_json_expect_the_result_must_be_true_in_jmespaths_sense(
     assert (result.ok, result.reason.removesuffix(", null or empty")) == (ok, reason)
 
 
-@pytest.mark.parametrize("body", [b"<html>Service Unavailable</html>", b'{"status": "ok"', b""])
-async def test_a_body_that_is_not_json_is_down(
-    target: Target, session: aiohttp.ClientSession, body: bytes
+@pytest.mark.parametrize(
+    ("body", "settings", "reason"),
+    [
+        pytest.param(
+            b'{"status": "degraded"}',
+            {"json_expect": "success"},
+            'status is "degraded", expected "success"',
+            id="another value, both rendered as JSON",
+        ),
+        pytest.param(
+            b"",
+            {"path": "/status/503"},
+            "HTTP 503, expected 2xx",
+            id="an unexpected status, judged before the body",
+        ),
+        *(
+            pytest.param(body, {}, "body is not JSON", id=f"a body that is not JSON: {body!r}")
+            for body in (b"<html>Service Unavailable</html>", b'{"status": "ok"', b"")
+        ),
+    ],
+)
+async def test_a_wrong_answer_is_down_with_the_reason(
+    target: Target,
+    session: aiohttp.ClientSession,
+    body: bytes,
+    settings: dict[str, object],
+    reason: str,
 ) -> None:
-    result = await check(target, session, body)
-    assert (result.ok, result.reason) == (False, "body is not JSON")
+    result = await check(target, session, body, **settings)
+    assert (result.ok, result.reason) == (False, reason)
 
 
 async def test_a_body_past_max_body_is_down_without_reading_it_all(
@@ -99,13 +116,6 @@ async def test_a_body_past_max_body_is_down_without_reading_it_all(
     assert (result.ok, result.reason) == (False, "body is larger than max_body (1 MiB)")
     exact = await check(target, session, b'"x"', json_query="@", max_body=3)
     assert (exact.ok, exact.reason) == (True, '@ is "x"')
-
-
-async def test_an_unexpected_status_is_judged_before_the_body(
-    target: Target, session: aiohttp.ClientSession
-) -> None:
-    result = await check(target, session, b"", path="/status/503")
-    assert (result.ok, result.reason) == (False, "HTTP 503, expected 2xx")
 
 
 async def test_a_query_that_fails_on_this_document_says_so(
