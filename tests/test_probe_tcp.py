@@ -18,7 +18,7 @@ import trustme
 from probed.config import Monitor, TcpCheck
 from probed.probes import run_probe
 from probed.web.uptimerobot_monitor import type_code
-from tests.kit.certs import issue, not_after, server_context, write_ca
+from tests.kit.certs import EXPIRIES, Expiry, issue, not_after, server_context, write_ca
 from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import free_port, probed
@@ -97,31 +97,18 @@ async def test_a_name_that_does_not_exist_is_no_such_host(
     assert (result.ok, result.reason) == (False, "no such host")
 
 
-async def test_a_valid_certificate_is_up_with_its_expiry_and_tls_time(
-    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession
+@pytest.mark.parametrize("expiry", EXPIRIES)
+async def test_a_certificate_is_judged_on_its_days_left_with_its_expiry_and_tls_time(
+    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession, expiry: Expiry
 ) -> None:
-    cert = issue(ca, expires_in=timedelta(days=90))
+    cert = issue(ca, expires_in=timedelta(days=expiry.lifetime))
     async with listener(server_context(cert)) as port:
         now = datetime.now(UTC)
-        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path))
+        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path), **expiry.settings)
         result = await run_probe(monitor, session, now)
-    days = (not_after(cert) - now).days
-    assert (result.ok, result.reason) == (True, f"certificate valid for {days} days")
+    assert (result.ok, result.reason) == expiry.verdict(cert, now)
     assert result.cert_expires_at == not_after(cert)
     assert result.timings.connect is not None and result.timings.tls is not None
-
-
-async def test_a_certificate_expiring_within_ssl_expiry_days_is_down(
-    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession
-) -> None:
-    cert = issue(ca, expires_in=timedelta(days=10))
-    async with listener(server_context(cert)) as port:
-        now = datetime.now(UTC)
-        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path), ssl_expiry_days=30)
-        result = await run_probe(monitor, session, now)
-    days = (not_after(cert) - now).days
-    assert (result.ok, result.reason) == (False, f"certificate expires in {days} days")
-    assert result.cert_expires_at == not_after(cert)
 
 
 async def test_an_untrusted_certificate_fails_as_the_ssl_probe_says_unless_unverified(
