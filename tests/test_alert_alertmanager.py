@@ -140,33 +140,31 @@ def test_the_notifier_is_a_refreshing_channel():
     assert channel.refresh_due() is None  # nothing stored, nothing to re-send
 
 
-async def test_an_alert_left_firing_by_a_monitor_removed_on_reload_is_resolved(tmp_path):
-    am = await Receiver([200]).start()  # Alertmanager's API, as far as probed can tell
+async def test_an_alert_left_firing_by_a_monitor_removed_on_reload_is_resolved(
+    tmp_path, receivers, harnesses
+):
+    am = await receivers([200])  # Alertmanager's API, as far as probed can tell
     channel = AlertmanagerChannel(urls=(am.url,))
     config = make_config(
         tmp_path, [make_monitor("api"), make_monitor("web")], alerts={"am": channel}
     )
     clock = FakeClock()
-    h = Harness(config, clock)
-    try:
-        await h.go_down("api")
-        await h.dispatcher.run_once()
-        (fired,) = am.requests[-1].json()
-        assert fired["endsAt"] == "2026-03-01T12:04:00Z"  # valid for four resend intervals
-        clock.advance(60)
-        await h.dispatcher.run_once()
-        (refreshed,) = am.requests[-1].json()
-        assert refreshed["endsAt"] == "2026-03-01T12:05:00Z"
-        h.parts.apply(replace(config, monitors=config.monitors[1:]))  # "api" is gone
-        clock.advance(1)
-        await h.dispatcher.run_once()
-        (resolved,) = am.requests[-1].json()
-        assert resolved["labels"]["monitor"] == "api"
-        assert resolved["endsAt"] == "2026-03-01T12:01:01Z"
-        assert resolved["startsAt"] == fired["startsAt"]
-    finally:
-        await h.close()
-        await am.stop()
+    h = harnesses(config, clock)
+    await h.go_down("api")
+    await h.dispatcher.run_once()
+    (fired,) = am.requests[-1].json()
+    assert fired["endsAt"] == "2026-03-01T12:04:00Z"  # valid for four resend intervals
+    clock.advance(60)
+    await h.dispatcher.run_once()
+    (refreshed,) = am.requests[-1].json()
+    assert refreshed["endsAt"] == "2026-03-01T12:05:00Z"
+    h.parts.apply(replace(config, monitors=config.monitors[1:]))  # "api" is gone
+    clock.advance(1)
+    await h.dispatcher.run_once()
+    (resolved,) = am.requests[-1].json()
+    assert resolved["labels"]["monitor"] == "api"
+    assert resolved["endsAt"] == "2026-03-01T12:01:01Z"
+    assert resolved["startsAt"] == fired["startsAt"]
 
 
 TEMPLATE = Path(__file__).parent.parent / "contrib/alertmanager/probed-subjects.tmpl"

@@ -13,54 +13,48 @@ from probed.config.channels import AppriseChannel
 from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
 from tests.kit.figures import report
-from tests.kit.harness import Harness, good
+from tests.kit.harness import good
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import run_cli
-from tests.kit.receiver import Receiver
 
 
 async def test_json_and_form_services_get_the_alert_once_and_a_retry_skips_the_one_that_took_it(
-    tmp_path, request
+    tmp_path, request, receivers, harnesses
 ):
-    chat = await Receiver([200]).start()
-    form = await Receiver([500, 200]).start()
+    chat = await receivers([200])
+    form = await receivers([500, 200])
     host = lambda r: r.url.removeprefix("http://")  # noqa: E731
     channel = AppriseChannel(urls=(f"json://{host(chat)}/chat", f"form://{host(form)}/sms"))
     config = make_config(tmp_path, [make_monitor("api")], alerts={"chat": channel})
-    h = Harness(config, FakeClock())
-    try:
-        await h.go_down("api")
-        decided = time.monotonic()
-        await h.dispatcher.run_once()
-        latency = chat.requests[0].at - decided
-        (row,) = h.rows()
-        assert row.status is AlertStatus.PENDING and "form://***" in row.last_error
-        assert "json://" not in row.last_error
-        h.clock.advance(backoff(1))
-        await h.dispatcher.run_once()
-        assert h.rows()[0].status is AlertStatus.SENT
-        h.clock.advance(600)
-        await h.dispatcher.run_once()
-        assert len(chat.requests) == 1  # it took the first attempt: not sent again
-        assert [r.answered for r in form.requests] == [500, 200]
-        sent = chat.requests[0].json()
-        assert sent["title"] == "[probed] DOWN: api"
-        assert "Reason:        HTTP 503, expected 2xx" in sent["message"]
-        assert sent["type"] == "failure"
-        fields = parse_qs(form.requests[1].body.decode())
-        assert fields["title"] == ["[probed] DOWN: api"]
-        assert form.requests[0].body == form.requests[1].body
-        assert h.metric("probed_alerts_total", channel="chat", kind="down", outcome="sent") == 1
+    h = harnesses(config, FakeClock())
+    await h.go_down("api")
+    decided = time.monotonic()
+    await h.dispatcher.run_once()
+    latency = chat.requests[0].at - decided
+    (row,) = h.rows()
+    assert row.status is AlertStatus.PENDING and "form://***" in row.last_error
+    assert "json://" not in row.last_error
+    h.clock.advance(backoff(1))
+    await h.dispatcher.run_once()
+    assert h.rows()[0].status is AlertStatus.SENT
+    h.clock.advance(600)
+    await h.dispatcher.run_once()
+    assert len(chat.requests) == 1  # it took the first attempt: not sent again
+    assert [r.answered for r in form.requests] == [500, 200]
+    sent = chat.requests[0].json()
+    assert sent["title"] == "[probed] DOWN: api"
+    assert "Reason:        HTTP 503, expected 2xx" in sent["message"]
+    assert sent["type"] == "failure"
+    fields = parse_qs(form.requests[1].body.decode())
+    assert fields["title"] == ["[probed] DOWN: api"]
+    assert form.requests[0].body == form.requests[1].body
+    assert h.metric("probed_alerts_total", channel="chat", kind="down", outcome="sent") == 1
 
-        assert await h.feed("api", good(h.clock())) == ["up"]
-        await h.dispatcher.run_once()
-        up = chat.requests[1].json()
-        assert up["title"].startswith("[probed] UP: api (down ") and up["type"] == "success"
-        assert len(form.requests) == 3
-    finally:
-        await h.close()
-        await chat.stop()
-        await form.stop()
+    assert await h.feed("api", good(h.clock())) == ["up"]
+    await h.dispatcher.run_once()
+    up = chat.requests[1].json()
+    assert up["title"].startswith("[probed] UP: api (down ") and up["type"] == "success"
+    assert len(form.requests) == 3
     report(
         request,
         "apprise channel (json:// and form:// to loopback)",
@@ -102,13 +96,15 @@ async def test_probed_check_accepts_real_service_url_shapes_and_rejects_broken_o
     assert "AC735c307c62944b5a" not in err + out
 
 
-async def test_a_service_that_never_answers_costs_the_channel_its_timeout_not_the_loop(tmp_path):
-    hung = await Receiver([200]).start()
+async def test_a_service_that_never_answers_costs_the_channel_its_timeout_not_the_loop(
+    tmp_path, receivers, harnesses
+):
+    hung = await receivers([200])
     hung.hang()
     host = hung.url.removeprefix("http://")
     channel = AppriseChannel(urls=(f"json://{host}/chat",), timeout=1.0)
     config = make_config(tmp_path, [make_monitor("api")], alerts={"chat": channel})
-    h = Harness(config, FakeClock())
+    h = harnesses(config, FakeClock())
     try:
         await h.go_down("api")
         started = time.monotonic()
@@ -119,6 +115,4 @@ async def test_a_service_that_never_answers_costs_the_channel_its_timeout_not_th
         assert row.last_error == "apprise: no answer within 1s"
         assert waited < 3.5  # bounded by the channel's timeout, not apprise's own 4 s read
     finally:
-        hung.release()
-        await h.close()
-        await hung.stop()
+        hung.release()  # so that the receivers fixture can stop it

@@ -16,15 +16,14 @@ from tests.kit.figures import report
 from tests.kit.harness import Harness, failed, good
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import run_cli
-from tests.kit.receiver import Receiver
 
 
 async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
-    tmp_path, smtp, request
+    tmp_path, smtp, request, receivers, harnesses
 ):
     clock = FakeClock()
-    hook = await Receiver([200], clock=clock).start()
-    chat = await Receiver([200]).start()
+    hook = await receivers([200], clock=clock)
+    chat = await receivers([200])
     alerts = {
         "hook": WebhookChannel(url=hook.url + "/hook", timeout=5.0),
         "chat": AppriseChannel(urls=(f"json://{chat.url.removeprefix('http://')}/chat",)),
@@ -37,7 +36,7 @@ async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
         email=email_channel(smtp.port),
         storm_threshold=100,
     )
-    h = Harness(config, clock)
+    h = harnesses(config, clock)
     hook.hang()
     h.dispatcher.start()
     events = 0
@@ -80,10 +79,7 @@ async def test_a_hung_webhook_for_two_minutes_delays_no_email_or_apprise_alert(
         assert [b["message_id"] for b in bodies] == [r.message_id for r in hook_rows]
     finally:
         await h.dispatcher.stop(2)
-        hook.release()
-        await h.close()
-        await hook.stop()
-        await chat.stop()
+        hook.release()  # so that the receivers fixture can stop it
     report(
         request,
         "one channel down for 2 minutes (fake clock), two others delivering",
@@ -107,11 +103,11 @@ async def settled(h: Harness, channel: str, attempts: int) -> None:
 
 
 async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_channel(
-    tmp_path, smtp
+    tmp_path, smtp, receivers, harnesses
 ):
     clock = FakeClock()
-    sms = await Receiver([200]).start()
-    hook = await Receiver([200]).start()
+    sms = await receivers([200])
+    hook = await receivers([200])
     alerts = {
         "sms": WebhookChannel(url=sms.url, kinds=frozenset({"down"})),
         "hook": WebhookChannel(url=hook.url),
@@ -125,53 +121,47 @@ async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_
     config = make_config(
         tmp_path, monitors, alerts=alerts, email=email_channel(smtp.port), storm_threshold=1
     )
-    h = Harness(config, clock)
-    try:
-        for name in ("db", "web", "cron", "api"):
-            await h.feed(name, failed(clock()))
-        await h.dispatcher.run_once()
-        # One alert each at once (the storm threshold), the rest in one digest per channel.
-        clock.advance(60)
-        await h.dispatcher.run_once()
-        clock.advance(600)
-        await h.dispatcher.run_once()
-        by_channel = {
-            c: sorted(r.monitor for r in h.rows() if r.channel == c)
-            for c in ("email", "sms", "hook")
-        }
-        assert by_channel == {
-            "email": ["cron", "db", "web"],
-            "sms": ["api", "db"],
-            "hook": ["db", "web"],
-        }
-        assert all(r.status is AlertStatus.SENT for r in h.rows())
-        assert [m.subject for m in smtp.inbox] == [
-            "[probed] DOWN: db",
-            "[probed] DOWN: 2 monitors",
-        ]
-        assert [r.json()["kind"] for r in sms.requests] == ["down", "digest"]
-        digest = sms.requests[1].json()
-        assert [m["name"] for m in digest["monitors"]] == ["api"]
-        assert [r.json()["kind"] for r in hook.requests] == ["down", "digest"]
+    h = harnesses(config, clock)
+    for name in ("db", "web", "cron", "api"):
+        await h.feed(name, failed(clock()))
+    await h.dispatcher.run_once()
+    # One alert each at once (the storm threshold), the rest in one digest per channel.
+    clock.advance(60)
+    await h.dispatcher.run_once()
+    clock.advance(600)
+    await h.dispatcher.run_once()
+    by_channel = {
+        c: sorted(r.monitor for r in h.rows() if r.channel == c) for c in ("email", "sms", "hook")
+    }
+    assert by_channel == {
+        "email": ["cron", "db", "web"],
+        "sms": ["api", "db"],
+        "hook": ["db", "web"],
+    }
+    assert all(r.status is AlertStatus.SENT for r in h.rows())
+    assert [m.subject for m in smtp.inbox] == [
+        "[probed] DOWN: db",
+        "[probed] DOWN: 2 monitors",
+    ]
+    assert [r.json()["kind"] for r in sms.requests] == ["down", "digest"]
+    digest = sms.requests[1].json()
+    assert [m["name"] for m in digest["monitors"]] == ["api"]
+    assert [r.json()["kind"] for r in hook.requests] == ["down", "digest"]
 
-        # An UP goes to email and hook, not to the down-only sms channel.
-        clock.advance(60)
-        await h.feed("db", good(clock()))
-        await h.dispatcher.run_once()
-        assert len(sms.requests) == 2
-        assert hook.requests[-1].json()["kind"] == "up"
-        assert smtp.inbox[-1].subject.startswith("[probed] UP: db")
-    finally:
-        await h.close()
-        await sms.stop()
-        await hook.stop()
+    # An UP goes to email and hook, not to the down-only sms channel.
+    clock.advance(60)
+    await h.feed("db", good(clock()))
+    await h.dispatcher.run_once()
+    assert len(sms.requests) == 2
+    assert hook.requests[-1].json()["kind"] == "up"
+    assert smtp.inbox[-1].subject.startswith("[probed] UP: db")
 
 
 async def test_probed_test_alert_sends_through_every_channel_type_and_prints_the_answers(
-    tmp_path, smtp
+    tmp_path, smtp, receivers
 ):
-    far = await Receiver([200]).start()
-    down = await Receiver([503]).start()
+    far = await receivers([200])
+    down = await receivers([503])
     host = far.url.removeprefix("http://")
     config = tmp_path / "monitors.toml"
     config.write_text(
@@ -185,28 +175,22 @@ async def test_probed_test_alert_sends_through_every_channel_type_and_prints_the
         '[[monitor]]\nname = "api"\nurl = "https://api.example.invalid/"\n'
         'alert = ["email", "hook", "am", "chat"]\n'
     )
-    try:
-        code, out, err = await run_cli("test-alert", "-c", str(config))
-        assert code == 2, err  # one channel failed
-        lines = dict(line.split(": ", 1) for line in out.splitlines())
-        assert lines["email"].startswith("OK: 250 ")
-        assert lines["hook"] == "OK: HTTP 200: ok"
-        assert lines["am"] == f"OK: {far.url} HTTP 200: ok"
-        assert lines["chat"] == "OK: taken by json://***"
-        assert (
-            lines["broken"] == f"FAILED: {down.url} answered HTTP 503: not now (transient failure)"
-        )
-        assert "s3cr3t" not in out + err
-        by_path = {r.path.partition("?")[0]: r for r in far.requests}
-        assert by_path["/hook"].json()["kind"] == "test"
-        assert by_path["/hook"].json()["location"] == "fra"
-        (alert,) = by_path["/api/v2/alerts"].json()
-        assert alert["labels"]["alertname"] == "ProbedTest"
-        assert by_path["/chat"].json()["title"].startswith("[probed] TEST: ")
-        assert len(smtp.inbox) == 1
+    code, out, err = await run_cli("test-alert", "-c", str(config))
+    assert code == 2, err  # one channel failed
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert lines["email"].startswith("OK: 250 ")
+    assert lines["hook"] == "OK: HTTP 200: ok"
+    assert lines["am"] == f"OK: {far.url} HTTP 200: ok"
+    assert lines["chat"] == "OK: taken by json://***"
+    assert lines["broken"] == f"FAILED: {down.url} answered HTTP 503: not now (transient failure)"
+    assert "s3cr3t" not in out + err
+    by_path = {r.path.partition("?")[0]: r for r in far.requests}
+    assert by_path["/hook"].json()["kind"] == "test"
+    assert by_path["/hook"].json()["location"] == "fra"
+    (alert,) = by_path["/api/v2/alerts"].json()
+    assert alert["labels"]["alertname"] == "ProbedTest"
+    assert by_path["/chat"].json()["title"].startswith("[probed] TEST: ")
+    assert len(smtp.inbox) == 1
 
-        code, out, err = await run_cli("test-alert", "--channel", "hook", "-c", str(config))
-        assert (code, out) == (0, "hook: OK: HTTP 200: ok\n")
-    finally:
-        await far.stop()
-        await down.stop()
+    code, out, err = await run_cli("test-alert", "--channel", "hook", "-c", str(config))
+    assert (code, out) == (0, "hook: OK: HTTP 200: ok\n")

@@ -13,13 +13,14 @@ from probed.alerts.messages import render
 from probed.alerts.outbox import AlertStatus
 from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind
+from probed.config import EmailChannel
 from probed.errors import NotifierError
 from tests.kit.clock import T0, FakeClock
 from tests.kit.configs import email_channel, make_config
 from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import run_cli
-from tests.kit.smtp import SmtpServer, make_tls
+from tests.kit.smtp import SmtpServer, Tls, make_tls
 
 MESSAGE = render(AlertKind.TEST, [Payload(text="hello")], "<test-1@example.test>", T0)
 
@@ -36,17 +37,19 @@ async def starttls_server(tls):
     await server.stop()
 
 
+def starttls(server: SmtpServer, ca: Tls | None, password: str = "s3cret") -> EmailChannel:
+    """The channel to ``server`` over STARTTLS as user probed, trusting ``ca``'s CA (or, with
+    None, only the system's)."""
+    ca_file = None if ca is None else str(ca.ca_file)
+    return email_channel(
+        server.port, security="starttls", ca_file=ca_file, username="probed", password=password
+    )
+
+
 async def test_starttls_with_a_private_ca_and_auth_delivers_a_multipart_message(
     tls, starttls_server
 ):
-    channel = email_channel(
-        starttls_server.port,
-        security="starttls",
-        ca_file=str(tls.ca_file),
-        username="probed",
-        password="s3cret",
-    )
-    answer = await EmailNotifier(channel).send(MESSAGE)
+    answer = await EmailNotifier(starttls(starttls_server, tls)).send(MESSAGE)
     assert answer == "250 2.0.0 Message accepted for delivery"
     (mail,) = starttls_server.inbox
     assert starttls_server.auth_attempts == [("probed", True)]
@@ -60,11 +63,8 @@ async def test_starttls_with_a_private_ca_and_auth_delivers_a_multipart_message(
 
 
 async def test_an_untrusted_server_certificate_is_a_transient_failure(starttls_server):
-    channel = email_channel(
-        starttls_server.port, security="starttls", username="probed", password="s3cret"
-    )
     with pytest.raises(NotifierError) as caught:
-        await EmailNotifier(channel).send(MESSAGE)
+        await EmailNotifier(starttls(starttls_server, None)).send(MESSAGE)
     assert not caught.value.permanent
     assert "certificate not trusted" in str(caught.value)
     assert starttls_server.inbox == [] and starttls_server.auth_attempts == []
@@ -94,13 +94,7 @@ async def test_implicit_tls_delivers(tls):
 async def test_a_wrong_password_fails_for_good_is_logged_with_the_answer_counted_and_not_retried(
     tmp_path, tls, starttls_server
 ):
-    channel = email_channel(
-        starttls_server.port,
-        security="starttls",
-        ca_file=str(tls.ca_file),
-        username="probed",
-        password="wrong",
-    )
+    channel = starttls(starttls_server, tls, password="wrong")
     clock = FakeClock()
     h = Harness(make_config(tmp_path, [make_monitor("api")], channel), clock)
     await h.go_down("api")

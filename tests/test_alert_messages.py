@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from probed.alerts.messages import render, subject
+from probed.alerts.messages import Message, render, subject
 from probed.alerts.payload import Payload
 from probed.alerts.policy import AlertKind, CertMarks, Event, alerts_for
 from probed.model import MonitorState, Transition, TransitionKind
@@ -65,9 +65,16 @@ def wrap(pair):
     return kind, [payload]
 
 
+def rendered(transition: TransitionKind, number: int, url: str = "", **keys: str) -> Message:
+    """The message of ``transition``'s alert, ``keys`` going to payloads(), with ``url`` in
+    place of the monitor's if given, and Message-ID number ``number``."""
+    kind, payload = payloads(transition, **keys)
+    payload = replace(payload, url=url) if url else payload
+    return render(kind, [payload], f"<alert-{number}-ab@example.test>", T0)
+
+
 def test_a_down_message_has_url_reason_utc_outage_start_and_the_failed_checks_timings():
-    kind, payload = payloads(TransitionKind.DOWN, reason="HTTP 503, expected 2xx")
-    message = render(kind, [payload], "<alert-1-ab@example.test>", T0)
+    message = rendered(TransitionKind.DOWN, 1, reason="HTTP 503, expected 2xx")
     assert "https://DutyCall API.example.test/health" in message.text
     assert "Reason:        HTTP 503, expected 2xx" in message.text
     assert "Outage start:  2026-03-01 11:47:30 UTC" in message.text
@@ -78,8 +85,7 @@ def test_a_down_message_has_url_reason_utc_outage_start_and_the_failed_checks_ti
 
 
 def test_an_up_message_states_the_downtime():
-    kind, payload = payloads(TransitionKind.UP, reason="timeout after 30s")
-    message = render(kind, [payload], "<alert-2-ab@example.test>", T0)
+    message = rendered(TransitionKind.UP, 2, reason="timeout after 30s")
     assert "is UP again after 12m 30s down" in message.text
     assert "Downtime:      12m 30s" in message.text
     assert "Down because:  timeout after 30s" in message.text
@@ -88,9 +94,8 @@ def test_an_up_message_states_the_downtime():
 def test_everything_from_the_target_is_escaped_in_html():
     name = "<script>alert(1)</script> & co"
     reason = 'keyword "<b>success</b>" not found'
-    kind, payload = payloads(TransitionKind.DOWN, name=name, reason=reason)
-    payload = replace(payload, url="https://x.test/?a=1&b=<i>")
-    message = render(kind, [payload], "<alert-3-ab@example.test>", T0)
+    url = "https://x.test/?a=1&b=<i>"
+    message = rendered(TransitionKind.DOWN, 3, url, name=name, reason=reason)
     assert "<script>" not in message.html and "<b>success" not in message.html
     assert "<i>" not in message.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in message.html

@@ -27,6 +27,16 @@ def harness(tmp_path, smtp, names=("api",), clock=None, **settings) -> Harness:
     return Harness(config, clock or FakeClock())
 
 
+async def down_in_turn(h: Harness, every: float | None = None) -> None:
+    """Takes each of ``h``'s monitors down in config order; with ``every``, the dispatcher
+    runs after each and the clock then moves on ``every`` seconds."""
+    for monitor in h.config.monitors:
+        await h.go_down(monitor.name)
+        if every is not None:
+            await h.dispatcher.run_once()
+            h.clock.advance(every)
+
+
 async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
     tmp_path, smtp, request
 ):
@@ -232,8 +242,7 @@ async def test_a_held_digest_survives_a_restart_and_goes_out_at_the_end_of_its_w
 ):
     names = [f"m{i}" for i in range(6)]
     h = harness(tmp_path, smtp, names=names)
-    for name in names:
-        await h.go_down(name)
+    await down_in_turn(h)
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 3
     await h.close()
@@ -250,8 +259,7 @@ async def test_stopping_flushes_what_is_due_and_held_digests_within_the_grace(tm
     names = [f"m{i}" for i in range(5)]
     h = harness(tmp_path, smtp, names=names)
     h.dispatcher.start()
-    for name in names:
-        await h.go_down(name)
+    await down_in_turn(h)
     await h.dispatcher.stop(5.0)
     assert sorted(smtp.subjects())[-1] == "[probed] DOWN: m2"
     assert "[probed] DOWN: 2 monitors" in smtp.subjects() and len(smtp.inbox) == 4
@@ -318,10 +326,7 @@ async def test_a_storm_longer_than_its_window_sends_a_digest_per_window_not_per_
     # of digests of one or two monitors each.
     names = [f"m{i:03}" for i in range(120)]
     h = harness(tmp_path, smtp, names=names)
-    for name in names:
-        await h.go_down(name)
-        await h.dispatcher.run_once()
-        h.clock.advance(1)
+    await down_in_turn(h, every=1)
     h.clock.advance(60)
     await h.dispatcher.run_once()
     subjects = smtp.subjects()

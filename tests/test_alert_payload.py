@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from probed.alerts.payload import CheckFacts, Payload
 from probed.model import Timings
-
-T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+from tests.kit.clock import T0
 
 
 def test_a_payload_survives_the_round_trip_through_json():

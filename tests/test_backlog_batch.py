@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -23,76 +25,80 @@ def store(tmp_path):
     store.close()
 
 
-def setup(store: Store, clock: FakeClock) -> tuple[int, Backlog, Metrics]:
+@dataclass
+class Writer:
+    """The backlog of monitor ``mid`` on a fake clock, its writer task running until stop()."""
+
+    clock: FakeClock
+    mid: int
+    backlog: Backlog
+    metrics: Metrics
+    runner: asyncio.Task[None]
+
+    def check(self, transitions: tuple[Transition, ...] = ()) -> Record:
+        """A good check of the monitor a second after the last, with ``transitions``."""
+        at = self.clock.advance(1)
+        return Record(self.mid, good(at), MonitorState(Status.UP, since=at), transitions)
+
+    async def stop(self) -> None:
+        self.runner.cancel()
+        await asyncio.gather(self.runner, return_exceptions=True)
+
+
+@pytest.fixture
+async def writer(store: Store) -> AsyncIterator[Writer]:
+    clock = FakeClock()
     mid = store.sync_monitors([("api", "k", None)], clock())["api"].id
     metrics = Metrics()
-    return mid, Backlog(store, metrics), metrics
-
-
-def check(mid: int, clock: FakeClock, transitions: tuple[Transition, ...] = ()) -> Record:
-    at = clock.advance(1)
-    return Record(mid, good(at), MonitorState(Status.UP, since=at), transitions)
+    backlog = Backlog(store, metrics)
+    running = Writer(clock, mid, backlog, metrics, asyncio.create_task(backlog.run()))
+    await asyncio.sleep(0)  # the writer is waiting for its first batch
+    yield running
+    await running.stop()
 
 
 async def test_checks_without_a_state_change_wait_for_their_batch_and_are_written_in_order(
-    store,
+    store, writer
 ):
-    clock = FakeClock()
-    mid, backlog, _ = setup(store, clock)
-    runner = asyncio.create_task(backlog.run())
-    await asyncio.sleep(0)
+    mid, backlog = writer.mid, writer.backlog
     hooked: list[int] = []
-    records = [check(mid, clock) for _ in range(5)]
+    records = [writer.check() for _ in range(5)]
     for i, record in enumerate(records):
         assert backlog.write(record, lambda ids, i=i: hooked.append(i))
     assert store.checks.times(mid) == [] and hooked == [] and backlog.waiting == 0
     await asyncio.sleep(backlog_module.FLUSH_EVERY + 0.2)
     assert len(store.checks.times(mid)) == 5 and hooked == [0, 1, 2, 3, 4]
-    runner.cancel()
-    await asyncio.gather(runner, return_exceptions=True)
 
 
-async def test_a_transition_writes_the_waiting_checks_first_then_itself_at_once(store):
-    clock = FakeClock()
-    mid, backlog, _ = setup(store, clock)
-    runner = asyncio.create_task(backlog.run())
-    await asyncio.sleep(0)
+async def test_a_transition_writes_the_waiting_checks_first_then_itself_at_once(store, writer):
+    mid, backlog = writer.mid, writer.backlog
     for _ in range(3):
-        backlog.write(check(mid, clock))
-    at = clock.advance(1)
+        backlog.write(writer.check())
+    at = writer.clock.advance(1)
     down = Transition("api", TransitionKind.DOWN, Status.UP, Status.DOWN, at, "HTTP 503", at)
-    assert backlog.write(check(mid, clock, (down,)))
+    assert backlog.write(writer.check((down,)))
     assert len(store.checks.times(mid)) == 4 and len(store.transitions(mid)) == 1
-    runner.cancel()
-    await asyncio.gather(runner, return_exceptions=True)
 
 
-async def test_stopping_the_writer_writes_what_waits_and_a_full_batch_goes_at_once(store):
-    clock = FakeClock()
-    mid, backlog, _ = setup(store, clock)
-    runner = asyncio.create_task(backlog.run())
-    await asyncio.sleep(0)
+async def test_stopping_the_writer_writes_what_waits_and_a_full_batch_goes_at_once(store, writer):
+    mid, backlog = writer.mid, writer.backlog
     for _ in range(backlog_module.FLUSH_SIZE):
-        backlog.write(check(mid, clock))
+        backlog.write(writer.check())
     assert len(store.checks.times(mid)) == backlog_module.FLUSH_SIZE
-    backlog.write(check(mid, clock))
-    runner.cancel()
-    await asyncio.gather(runner, return_exceptions=True)
+    backlog.write(writer.check())
+    await writer.stop()
     assert len(store.checks.times(mid)) == backlog_module.FLUSH_SIZE + 1
-    backlog.write(check(mid, clock))  # no writer running: written at once
+    backlog.write(writer.check())  # no writer running: written at once
     assert len(store.checks.times(mid)) == backlog_module.FLUSH_SIZE + 2
 
 
-async def test_a_refused_batch_is_held_in_order_and_every_hook_still_runs(store):
-    clock = FakeClock()
-    mid, backlog, metrics = setup(store, clock)
-    runner = asyncio.create_task(backlog.run())
-    await asyncio.sleep(0)
+async def test_a_refused_batch_is_held_in_order_and_every_hook_still_runs(store, writer):
+    mid, backlog, metrics = writer.mid, writer.backlog, writer.metrics
     store.cap_pages(store.page_count())
     hooked: list[int] = []
     refused = 0
     while backlog.waiting == 0:  # until the capped file refuses a batch
-        backlog.write(check(mid, clock), lambda ids, i=refused: hooked.append(i))
+        backlog.write(writer.check(), lambda ids, i=refused: hooked.append(i))
         refused += 1
         assert refused < 50_000, "the capped database never refused a write"
     assert backlog.error == "database or disk is full"
@@ -106,5 +112,3 @@ async def test_a_refused_batch_is_held_in_order_and_every_hook_still_runs(store)
     assert backlog.flush() and backlog.waiting == 0
     times = store.checks.times(mid)
     assert len(times) == refused and times == sorted(times)
-    runner.cancel()
-    await asyncio.gather(runner, return_exceptions=True)

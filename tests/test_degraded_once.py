@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from probed.alerts.policy import AlertKind
 from probed.engine.state import step
@@ -52,20 +55,26 @@ def test_without_a_threshold_no_sample_makes_a_monitor_degraded() -> None:
     assert (judged.degraded, judged.slowness, judged.recent_good) == (False, None, (9.0,) * 3)
 
 
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A probed whose monitor "api" is degraded above 0.5 s, alerting by email."""
+    api = make("api", slow_threshold=0.5, down_after=1)
+    harness = Harness(make_config(tmp_path, [api], email_channel(2525)), FakeClock())
+    yield harness
+    await harness.close()
+
+
 async def test_slow_checks_alert_degraded_once_while_checks_are_written_in_batches(
-    tmp_path: Path,
+    h: Harness,
 ) -> None:
     # The daemon runs the backlog, which batches checks without transitions: their record
     # hook (the alerts) runs at the next flush, after the pipeline has updated the monitor.
-    clock = FakeClock()
-    api = make("api", slow_threshold=0.5, down_after=1)
-    h = Harness(make_config(tmp_path, [api], email_channel(2525)), clock)
     batching = asyncio.create_task(h.parts.backlog.run())
     await asyncio.sleep(0)  # it starts batching
     try:
         for i, total in enumerate((0.1, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1)):
             await h.feed("api", timed(60 * (i + 1), total))
-            clock.advance(60)
+            h.clock.advance(60)
         h.parts.backlog.write_pending()  # what its next flush would do
         assert [r.kind for r in h.rows()] == [AlertKind.DEGRADED, AlertKind.RECOVERED]
         degraded, recovered = h.rows()
@@ -75,25 +84,16 @@ async def test_slow_checks_alert_degraded_once_while_checks_are_written_in_batch
         batching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await batching
-        await h.close()
 
 
-async def test_the_recorder_alerts_on_the_verdict_it_is_given_not_on_its_own(
-    tmp_path: Path,
-) -> None:
-    clock = FakeClock()
-    api = make("api", slow_threshold=0.5, down_after=1)
-    h = Harness(make_config(tmp_path, [api], email_channel(2525)), clock)
-    try:
-        tracked = h.tracked("api")
-        # A single fast check: judged again from it, nothing would be slow.
-        with h.store.transaction():
-            h.recorder(tracked, timed(0, 0.01), [], (True, 0.75))
-        (row,) = h.rows()
-        assert row.kind == AlertKind.DEGRADED
-        assert "mean response time 750 ms" in row.payload.reason
-        with h.store.transaction():
-            h.recorder(tracked, timed(60, 0.01), [], None)
-        assert len(h.rows()) == 1
-    finally:
-        await h.close()
+async def test_the_recorder_alerts_on_the_verdict_it_is_given_not_on_its_own(h: Harness) -> None:
+    tracked = h.tracked("api")
+    # A single fast check: judged again from it, nothing would be slow.
+    with h.store.transaction():
+        h.recorder(tracked, timed(0, 0.01), [], (True, 0.75))
+    (row,) = h.rows()
+    assert row.kind == AlertKind.DEGRADED
+    assert "mean response time 750 ms" in row.payload.reason
+    with h.store.transaction():
+        h.recorder(tracked, timed(60, 0.01), [], None)
+    assert len(h.rows()) == 1

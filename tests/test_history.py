@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pytest
 
 from probed.history import Retention, rollup
 from probed.history.jobs import REFRESH_GAP
-from probed.history.uptime import timeline
+from probed.history.uptime import Change, Timeline, timeline
 from probed.model import Status
 from tests.kit.clock import T0, FakeClock
 from tests.kit.harness import Harness
@@ -43,6 +44,22 @@ def raw_results(h: Harness) -> tuple[int, int | None]:
     """(count, seconds from T0 to the oldest) of the raw results kept for monitor "a"."""
     times = h.store.checks.times(h.tracked("a").id)
     return len(times), (times[0] - T0_MS) // 1000 if times else None
+
+
+def timeline_reads(h: Harness) -> list[list[int]]:
+    """From now on, the monitor ids of each timelines read ``h``'s history makes, in order;
+    the reads themselves still go to the store."""
+    reads: list[list[int]] = []
+    timelines = h.history.timelines
+
+    def counted(
+        ids: Sequence[int], since: datetime | None = None
+    ) -> dict[int, tuple[list[Change], Timeline]]:
+        reads.append(sorted(ids))
+        return timelines(ids, since)
+
+    h.history.timelines = counted  # type: ignore[method-assign]
+    return reads
 
 
 def rollup_all(h: Harness) -> int:
@@ -282,14 +299,7 @@ async def test_a_burst_of_transitions_is_refreshed_in_one_read_soon_after(harnes
     await h.check("a")
     await h.check("b")
     await asyncio.sleep(REFRESH_GAP * 2)
-    reads = []
-    timelines = h.history.timelines
-
-    def counted(ids, since=None):
-        reads.append(sorted(ids))
-        return timelines(ids, since)
-
-    h.history.timelines = counted
+    reads = timeline_reads(h)
     h.clock.advance(60)
     for _ in range(2):  # down_after 2: seems down, then down, for both
         await h.check("a", ok=False)
@@ -350,14 +360,7 @@ async def test_the_minute_refresh_skips_monitors_up_without_downtime_until_they_
     await every_minute(h, "b", 30)
     await every_minute(h, "b", 30, ok=False)  # b: down for the last half hour
     jobs.refresh_uptime()
-    reads = []
-    timelines = h.history.timelines
-
-    def counted(ids, since=None):
-        reads.append(sorted(ids))
-        return timelines(ids, since)
-
-    h.history.timelines = counted
+    reads = timeline_reads(h)
     h.clock.advance(60)
     jobs.refresh_uptime()
     # a reads 100 % in every window until a transition: only b is read again.

@@ -30,13 +30,26 @@ def lines(out: io.StringIO) -> list[dict[str, object]]:
     return [dict(json.loads(line)) for line in out.getvalue().splitlines()]
 
 
-def test_aiohttp_apscheduler_and_asyncio_records_are_json_lines():
+def configured(level: str) -> io.StringIO:
+    """The stream probed's logging, configured at ``level``, now writes to."""
     out = io.StringIO()
-    logs.configure("info", stream=out)
+    logs.configure(level, stream=out)
+    return out
+
+
+def log_handling(logger: str, error: Exception, message: str, *args: object) -> None:
+    """``logger`` logs ``message`` with exception() while ``error`` is handled, as a library
+    does in its except block."""
     try:
-        raise ValueError("handler bug")
-    except ValueError:
-        logging.getLogger("aiohttp.server").exception("Error handling request from 127.0.0.1")
+        raise error
+    except type(error):
+        logging.getLogger(logger).exception(message, *args)
+
+
+def test_aiohttp_apscheduler_and_asyncio_records_are_json_lines():
+    out = configured("info")
+    error = ValueError("handler bug")
+    log_handling("aiohttp.server", error, "Error handling request from %s", "127.0.0.1")
     logging.getLogger("apscheduler.scheduler").warning(
         'Execution of job "check api" skipped: maximum number of running instances reached (%d)',
         1,
@@ -60,14 +73,11 @@ def test_aiohttp_apscheduler_and_asyncio_records_are_json_lines():
 
 
 def test_stdlib_records_are_redacted_like_probeds_own():
-    out = io.StringIO()
-    logs.configure("info", stream=out)
-    try:
-        raise RuntimeError("cannot reach https://alice:s3cret@example.test/health")
-    except RuntimeError:
-        logging.getLogger("aiohttp.client").exception(
-            "request to %s failed", "https://bob:hunter2@example.test/"
-        )
+    out = configured("info")
+    error = RuntimeError("cannot reach https://alice:s3cret@example.test/health")
+    log_handling(
+        "aiohttp.client", error, "request to %s failed", "https://bob:hunter2@example.test/"
+    )
     logging.getLogger("apscheduler").warning("job", extra={"api_token": "t0ken"})
     text = out.getvalue()
     for secret in ("s3cret", "hunter2", "t0ken"):
@@ -82,8 +92,7 @@ def test_stdlib_records_are_redacted_like_probeds_own():
     [("error", ["error"]), ("warning", ["warning", "error"]), ("info", ["warning", "error"])],
 )
 def test_libraries_routine_info_records_show_only_at_debug(level, shown):
-    out = io.StringIO()
-    logs.configure(level, stream=out)
+    out = configured(level)
     for name in ("apscheduler.executors.default", "aiohttp.access", "asyncio"):
         logger = logging.getLogger(name)
         logger.debug("debug")
@@ -94,8 +103,7 @@ def test_libraries_routine_info_records_show_only_at_debug(level, shown):
 
 
 def test_at_debug_every_library_record_shows():
-    out = io.StringIO()
-    logs.configure("debug", stream=out)
+    out = configured("debug")
     logging.getLogger("apscheduler.executors.default").info('Running job "check api"')
     logging.getLogger("asyncio").debug("Using selector: EpollSelector")
     assert [line["level"] for line in lines(out)] == ["info", "debug"]

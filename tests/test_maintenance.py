@@ -109,18 +109,22 @@ async def harness(make_harness):
     )
 
 
+def tick_at(h: Harness, hours: float, minutes: float = 0) -> None:
+    """Sets the clock to ``hours`` and ``minutes`` after T0 and lets the pauses catch up."""
+    h.clock.t = T0 + timedelta(hours=hours, minutes=minutes)
+    h.pauses.tick()
+
+
 async def test_a_window_pauses_its_monitors_and_resumes_them_to_pending_when_it_ends(harness):
     h = harness
     await h.check("a")
-    h.clock.t = T0 + timedelta(hours=1)
-    h.pauses.tick()
+    tick_at(h, hours=1)
     a = h.tracked("a")
     assert a.state.status is Status.PAUSED and a.state.reason == 'maintenance window "backup"'
     assert h.tracked("b").state.status is Status.PENDING  # not named by the window
     assert h.pauses.paused_until(a) == T0 + timedelta(hours=2)
     assert await h.check("a") is None  # a paused monitor is not checked
-    h.clock.t = T0 + timedelta(hours=2)
-    h.pauses.tick()
+    tick_at(h, hours=2)
     assert a.state.status is Status.PENDING
     assert a.state.reason == 'maintenance window "backup" ended'
     assert h.kinds("a") == ["first_up", "paused", "resumed"]
@@ -148,10 +152,8 @@ async def test_an_operator_pause_before_the_window_outlasts_it(harness):
     h = harness
     a = h.tracked("a")
     h.pauses.pause(a, None, "API")
-    h.clock.t = T0 + timedelta(hours=1, minutes=30)
-    h.pauses.tick()
-    h.clock.t = T0 + timedelta(hours=3)
-    h.pauses.tick()
+    tick_at(h, hours=1, minutes=30)
+    tick_at(h, hours=3)
     assert a.state.status is Status.PAUSED and a.state.reason == "paused via API"
     assert h.kinds("a") == ["paused"]
 
@@ -159,13 +161,11 @@ async def test_an_operator_pause_before_the_window_outlasts_it(harness):
 async def test_an_operator_pause_inside_the_window_outlasts_it(harness):
     h = harness
     a = h.tracked("a")
-    h.clock.t = T0 + timedelta(hours=1)
-    h.pauses.tick()
+    tick_at(h, hours=1)
     assert a.state.reason == 'maintenance window "backup"'
     h.pauses.pause(a, None, "CLI")
     assert h.pauses.paused_until(a) is None
-    h.clock.t = T0 + timedelta(hours=2)
-    h.pauses.tick()
+    tick_at(h, hours=2)
     assert a.state.status is Status.PAUSED
     assert h.kinds("a") == ["paused"]
 
@@ -173,8 +173,7 @@ async def test_an_operator_pause_inside_the_window_outlasts_it(harness):
 async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(harness):
     h = harness
     a = h.tracked("a")
-    h.clock.t = T0 + timedelta(hours=1)
-    h.pauses.tick()
+    tick_at(h, hours=1)
     h.pauses.resume(a, "API")
     h.clock.advance(60)
     h.pauses.tick()
@@ -182,8 +181,7 @@ async def test_an_operator_resume_inside_a_window_holds_until_the_window_ends(ha
     h.add_window(
         MaintenanceWindow("later", None, start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=4))
     )
-    h.clock.t = T0 + timedelta(hours=3)
-    h.pauses.tick()
+    tick_at(h, hours=3)
     assert a.state.status is Status.PAUSED  # the next window pauses it again
 
 

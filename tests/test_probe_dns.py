@@ -18,10 +18,11 @@ import dns.message
 import dns.rcode
 import pytest
 
-from probed.config import ConfigError, DnsCheck, Monitor, load_config
+from probed.config import DnsCheck, Monitor
 from probed.metrics import Metrics
 from probed.model import CheckResult, Status, Timings
 from probed.probes import run_probe
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
 from tests.kit.tools import tool
@@ -223,10 +224,11 @@ def test_the_lookup_time_is_a_metric_of_dns_monitors_only() -> None:
     assert 'probe_dns_lookup_time_seconds{monitor="web"}' not in text
 
 
+NS = '[[monitor]]\nname = "ns"\ntype = "dns"\n'
+
+
 def load(tmp_path: Path, keys: str) -> list[Monitor]:
-    path = tmp_path / "monitors.toml"
-    path.write_text(f'[[monitor]]\nname = "ns"\ntype = "dns"\n{keys}')
-    return list(load_config(path, {}).monitors)
+    return load_monitors(tmp_path, NS + keys)
 
 
 def test_a_dns_monitor_reads_its_url_and_expected_values(tmp_path: Path) -> None:
@@ -264,9 +266,7 @@ def test_a_dns_monitor_reads_its_url_and_expected_values(tmp_path: Path) -> None
 def test_dns_monitor_problems_name_the_monitor_and_key(
     tmp_path: Path, keys: str, problem: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, keys + "\n")
-    assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "ns" (#1) {problem}']
+    assert load_problems(tmp_path, f"{NS}{keys}\n") == [monitor_problem(tmp_path, "ns", problem)]
 
 
 async def test_probe_and_check_on_the_command_line(dnsmasq: int, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -79,45 +80,49 @@ async def test_a_closed_port_is_connection_refused(session: aiohttp.ClientSessio
         assert result.timings.connect is not None
 
 
-async def test_a_server_that_resets_the_connection_is_connection_reset(
-    session: aiohttp.ClientSession,
-) -> None:
-    async def accept_then_reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        await reset_connection(writer)
+async def garbage(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HELLO\r\n\r\n")
+    await writer.drain()
+    writer.close()
 
-    async with raw_server(accept_then_reset) as port:
+
+async def hang_up(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        pytest.param(
+            reset_connection,
+            "connection reset",
+            id="a server that resets the connection is connection reset",
+        ),
+        pytest.param(
+            garbage,
+            "invalid HTTP response",
+            id="garbage instead of HTTP is an invalid HTTP response",
+        ),
+        pytest.param(
+            hang_up,
+            "server closed the connection without a response",
+            id="a server that closes without answering is down",
+        ),
+    ],
+)
+async def test_a_server_that_reads_the_request_then_misbehaves_is_down_with_the_reason(
+    session: aiohttp.ClientSession,
+    answer: Callable[[asyncio.StreamWriter], Awaitable[None]],
+    reason: str,
+) -> None:
+    async def serve_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await answer(writer)
+
+    async with raw_server(serve_request) as port:
         result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
 
-    assert (result.ok, result.reason) == (False, "connection reset")
-
-
-async def test_garbage_instead_of_http_is_an_invalid_http_response(
-    session: aiohttp.ClientSession,
-) -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HELLO\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    async with raw_server(garbage) as port:
-        result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
-
-    assert (result.ok, result.reason) == (False, "invalid HTTP response")
-
-
-async def test_a_server_that_closes_without_answering_is_down(
-    session: aiohttp.ClientSession,
-) -> None:
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.close()
-
-    async with raw_server(hang_up) as port:
-        result = await run_probe(monitor(f"http://127.0.0.1:{port}/"), session, NOW)
-
-    assert (result.ok, result.reason) == (False, "server closed the connection without a response")
+    assert (result.ok, result.reason) == (False, reason)
 
 
 async def test_a_name_that_does_not_resolve_is_dns_lookup_failed(target: Target) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from probed.config import BasicAuth, ConfigError, JsonCheck, Monitor, load_config
+from probed.config import BasicAuth, JsonCheck, Monitor
 from probed.model import CheckResult
 from probed.probes import run_probe
 from probed.probes.json import same_json
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
 from tests.kit.servers import CREDENTIALS, Target, serve
@@ -36,13 +37,6 @@ async def test_the_expected_value_is_up(target: Target, session: aiohttp.ClientS
     assert (result.ok, result.reason) == (True, 'status is "success"')
     assert result.status_code == 200 and result.timings.first_byte is not None
     assert [request.method for request in target.seen] == ["GET"]
-
-
-async def test_another_value_is_down_with_both_rendered_as_json(
-    target: Target, session: aiohttp.ClientSession
-) -> None:
-    result = await check(target, session, b'{"status": "degraded"}', json_expect="success")
-    assert (result.ok, result.reason) == (False, 'status is "degraded", expected "success"')
 
 
 async def test_a_query_into_nested_values_compares_numbers_lists_and_tables(
@@ -83,12 +77,36 @@ async def test_without_json_expect_the_result_must_be_true_in_jmespaths_sense(
     assert (result.ok, result.reason.removesuffix(", null or empty")) == (ok, reason)
 
 
-@pytest.mark.parametrize("body", [b"<html>Service Unavailable</html>", b'{"status": "ok"', b""])
-async def test_a_body_that_is_not_json_is_down(
-    target: Target, session: aiohttp.ClientSession, body: bytes
+@pytest.mark.parametrize(
+    ("body", "settings", "reason"),
+    [
+        pytest.param(
+            b'{"status": "degraded"}',
+            {"json_expect": "success"},
+            'status is "degraded", expected "success"',
+            id="another value, both rendered as JSON",
+        ),
+        pytest.param(
+            b"",
+            {"path": "/status/503"},
+            "HTTP 503, expected 2xx",
+            id="an unexpected status, judged before the body",
+        ),
+        *(
+            pytest.param(body, {}, "body is not JSON", id=f"a body that is not JSON: {body!r}")
+            for body in (b"<html>Service Unavailable</html>", b'{"status": "ok"', b"")
+        ),
+    ],
+)
+async def test_a_wrong_answer_is_down_with_the_reason(
+    target: Target,
+    session: aiohttp.ClientSession,
+    body: bytes,
+    settings: dict[str, object],
+    reason: str,
 ) -> None:
-    result = await check(target, session, body)
-    assert (result.ok, result.reason) == (False, "body is not JSON")
+    result = await check(target, session, body, **settings)
+    assert (result.ok, result.reason) == (False, reason)
 
 
 async def test_a_body_past_max_body_is_down_without_reading_it_all(
@@ -98,13 +116,6 @@ async def test_a_body_past_max_body_is_down_without_reading_it_all(
     assert (result.ok, result.reason) == (False, "body is larger than max_body (1 MiB)")
     exact = await check(target, session, b'"x"', json_query="@", max_body=3)
     assert (exact.ok, exact.reason) == (True, '@ is "x"')
-
-
-async def test_an_unexpected_status_is_judged_before_the_body(
-    target: Target, session: aiohttp.ClientSession
-) -> None:
-    result = await check(target, session, b"", path="/status/503")
-    assert (result.ok, result.reason) == (False, "HTTP 503, expected 2xx")
 
 
 async def test_a_query_that_fails_on_this_document_says_so(
@@ -130,10 +141,11 @@ async def test_headers_and_basic_auth_of_http_monitors_apply(
     assert target.seen[0].headers["Authorization"].startswith("Basic ")
 
 
+API = '[[monitor]]\nname = "api"\ntype = "json"\nurl = "https://a.test/h"\n'
+
+
 def load(tmp_path: Path, keys: str) -> list[Monitor]:
-    path = tmp_path / "monitors.toml"
-    path.write_text(f'[[monitor]]\nname = "api"\ntype = "json"\nurl = "https://a.test/h"\n{keys}')
-    return list(load_config(path, {"WANT": "success"}).monitors)
+    return load_monitors(tmp_path, API + keys, {"WANT": "success"})
 
 
 def test_a_json_monitor_reads_its_query_and_any_toml_value_to_expect(tmp_path: Path) -> None:
@@ -151,20 +163,18 @@ def test_a_json_monitor_reads_its_query_and_any_toml_value_to_expect(tmp_path: P
             'json_query: not a valid JMESPath expression "status ==": '
             "Invalid jmespath expression: Incomplete expression",
         ),
-        ("", 'json_query: missing (required for type "json")'),
         ('json_query = "s"\nmethod = "POST"', 'method: json checks always use GET, got "POST"'),
         (
             'json_query = "s"\njson_expect = 2026-01-01',
             "json_expect: must be a JSON value, got a date",
         ),
+        ("", 'json_query: missing (required for type "json")'),
     ],
 )
 def test_json_monitor_problems_name_the_monitor_and_key(
     tmp_path: Path, keys: str, problem: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, keys + "\n")
-    assert caught.value.problems == [f'{tmp_path / "monitors.toml"}: monitor "api" (#1) {problem}']
+    assert load_problems(tmp_path, f"{API}{keys}\n") == [monitor_problem(tmp_path, "api", problem)]
 
 
 async def test_probe_and_check_on_the_command_line(tmp_path: Path) -> None:

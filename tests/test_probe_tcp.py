@@ -15,10 +15,11 @@ import aiohttp
 import pytest
 import trustme
 
-from probed.config import ConfigError, Monitor, TcpCheck, load_config
+from probed.config import Monitor, TcpCheck
 from probed.probes import run_probe
 from probed.web.uptimerobot_monitor import type_code
-from tests.kit.certs import issue, not_after, server_context, write_ca
+from tests.kit.certs import EXPIRIES, Expiry, issue, not_after, server_context, write_ca
+from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import free_port, probed
 
@@ -96,31 +97,18 @@ async def test_a_name_that_does_not_exist_is_no_such_host(
     assert (result.ok, result.reason) == (False, "no such host")
 
 
-async def test_a_valid_certificate_is_up_with_its_expiry_and_tls_time(
-    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession
+@pytest.mark.parametrize("expiry", EXPIRIES)
+async def test_a_certificate_is_judged_on_its_days_left_with_its_expiry_and_tls_time(
+    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession, expiry: Expiry
 ) -> None:
-    cert = issue(ca, expires_in=timedelta(days=90))
+    cert = issue(ca, expires_in=timedelta(days=expiry.lifetime))
     async with listener(server_context(cert)) as port:
         now = datetime.now(UTC)
-        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path))
+        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path), **expiry.settings)
         result = await run_probe(monitor, session, now)
-    days = (not_after(cert) - now).days
-    assert (result.ok, result.reason) == (True, f"certificate valid for {days} days")
+    assert (result.ok, result.reason) == expiry.verdict(cert, now)
     assert result.cert_expires_at == not_after(cert)
     assert result.timings.connect is not None and result.timings.tls is not None
-
-
-async def test_a_certificate_expiring_within_ssl_expiry_days_is_down(
-    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession
-) -> None:
-    cert = issue(ca, expires_in=timedelta(days=10))
-    async with listener(server_context(cert)) as port:
-        now = datetime.now(UTC)
-        monitor = tcp(port, tls=True, ca_file=write_ca(ca, tmp_path), ssl_expiry_days=30)
-        result = await run_probe(monitor, session, now)
-    days = (not_after(cert) - now).days
-    assert (result.ok, result.reason) == (False, f"certificate expires in {days} days")
-    assert result.cert_expires_at == not_after(cert)
 
 
 async def test_an_untrusted_certificate_fails_as_the_ssl_probe_says_unless_unverified(
@@ -157,15 +145,12 @@ async def test_a_listener_that_never_completes_the_handshake_times_out(
     assert result.timings.tls is not None
 
 
-def load(tmp_path: Path, monitor: str) -> list[Monitor]:
-    path = tmp_path / "monitors.toml"
-    path.write_text(f'[[monitor]]\nname = "db"\n{monitor}')
-    return list(load_config(path, {}).monitors)
+DB = '[[monitor]]\nname = "db"\n'
 
 
 def test_a_tcp_monitor_reads_its_url_and_tls_settings(tmp_path: Path) -> None:
     text = 'type = "tcp"\nurl = "tcp://db.internal:5432"\ntls = true\nssl_expiry_days = 7\n'
-    [monitor] = load(tmp_path, text)
+    [monitor] = load_monitors(tmp_path, DB + text)
     assert monitor.check == TcpCheck(tls=True, ssl_expiry_days=7)
     assert monitor.url == "tcp://db.internal:5432"
 
@@ -186,19 +171,15 @@ def test_a_tcp_monitor_reads_its_url_and_tls_settings(tmp_path: Path) -> None:
 def test_a_tcp_monitor_needs_a_tcp_url_with_host_and_port(
     tmp_path: Path, url: str, problem: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, f'type = "tcp"\nurl = "{url}"\n')
-    assert caught.value.problems == [
-        f'{tmp_path / "monitors.toml"}: monitor "db" (#1) url: {problem}'
-    ]
+    problems = load_problems(tmp_path, f'{DB}type = "tcp"\nurl = "{url}"\n')
+    assert problems == [monitor_problem(tmp_path, "db", f"url: {problem}")]
 
 
 def test_a_tcp_url_on_an_http_monitor_keeps_the_http_rule(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, 'url = "tcp://db:5432"\n')
-    assert caught.value.problems == [
-        f'{tmp_path / "monitors.toml"}: monitor "db" (#1) url: '
-        'must be an http:// or https:// URL, got "tcp://db:5432"'
+    assert load_problems(tmp_path, DB + 'url = "tcp://db:5432"\n') == [
+        monitor_problem(
+            tmp_path, "db", 'url: must be an http:// or https:// URL, got "tcp://db:5432"'
+        )
     ]
 
 

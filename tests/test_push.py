@@ -15,11 +15,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from probed.config import Monitor, PushCheck, load_config
+from probed.config import Monitor, PushCheck
 from probed.model import PushRecord, Status
 from probed.store import Store, migrations, push_schema
 from tests.kit.clock import T0, FakeClock
-from tests.kit.configs import TOKEN
+from tests.kit.configs import TOKEN, load_monitors
 from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import probed
@@ -47,17 +47,11 @@ async def ping(client: Client, suffix: str = "", method: str = "GET", **kw: Any)
         return resp.status
 
 
-def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> list[Monitor]:
-    path = tmp_path / "monitors.toml"
-    path.write_text(text, encoding="utf-8")
-    return list(load_config(path, env or {}).monitors)
-
-
 def test_push_takes_down_after_1_over_the_defaults_unless_the_monitor_sets_it(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "token").write_text("0123456789abcdef-restore\n")
-    backup, restore, site = load(
+    backup, restore, site = load_monitors(
         tmp_path,
         '[defaults]\ndown_after = 3\n[[monitor]]\nname = "backup"\ntype = "push"\n'
         'token = "${T}"\ninterval = "1d"\n'

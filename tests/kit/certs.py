@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -94,3 +96,34 @@ def chain_with_intermediate(*, intermediate_days: int, leaf_days: int) -> Chain:
         intermediate_expires=mid.not_valid_after_utc,
         leaf_expires=leaf.not_valid_after_utc,
     )
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """A certificate ``lifetime`` days long, the monitor ``settings`` judging it, and the
+    verdict expected: ``ok`` and ``reason`` with ``{days}`` for the whole days left."""
+
+    lifetime: int
+    settings: Mapping[str, object]
+    ok: bool
+    reason: str
+
+    def verdict(self, cert: trustme.LeafCert, now: datetime) -> tuple[bool, str]:
+        """(ok, reason) a probe at ``now`` should give for ``cert``, issued ``lifetime`` long."""
+        days = (not_after(cert) - now).days
+        # notAfter is stored in whole seconds, so "N days from now" may be a hair under N days.
+        assert days in (self.lifetime - 1, self.lifetime)
+        return self.ok, self.reason.format(days=days)
+
+
+EXPIRIES = [
+    pytest.param(
+        Expiry(90, {}, True, "certificate valid for {days} days"),
+        id="a certificate with plenty of time left is up",
+    ),
+    pytest.param(
+        Expiry(10, {"ssl_expiry_days": 30}, False, "certificate expires in {days} days"),
+        id="a certificate expiring within ssl_expiry_days is down",
+    ),
+]
+"""The expiry cases every kind that reads certificates (ssl, tcp with tls) is judged on."""

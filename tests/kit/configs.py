@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from probed.config import Config, EmailChannel, Monitor, Settings
+import pytest
+
+from probed.config import Config, ConfigError, EmailChannel, Monitor, Settings, load_config
 from probed.config.channels import ChannelSettings
 from probed.config.maintenance import MaintenanceWindow
 
@@ -46,3 +48,26 @@ def make_config(
         maintenance=tuple(windows),
         alerts=((("email", email),) if email else ()) + tuple((alerts or {}).items()),
     )
+
+
+def load_monitors(
+    state_dir: Path, text: str, env: Mapping[str, str] | None = None
+) -> list[Monitor]:
+    """The monitors of ``text`` written as ``state_dir``/monitors.toml, loaded with ``env``."""
+    path = state_dir / "monitors.toml"
+    path.write_text(text, encoding="utf-8")
+    return list(load_config(path, dict(env or {})).monitors)
+
+
+def load_problems(state_dir: Path, text: str) -> list[str]:
+    """The problems loading ``text`` as ``state_dir``/monitors.toml raises; fails the test if
+    it loads."""
+    with pytest.raises(ConfigError) as caught:
+        load_monitors(state_dir, text)
+    return caught.value.problems
+
+
+def monitor_problem(state_dir: Path, monitor: str, problem: str) -> str:
+    """``problem`` as load_config words it for ``monitor``, the first [[monitor]] of
+    ``state_dir``/monitors.toml."""
+    return f'{state_dir / "monitors.toml"}: monitor "{monitor}" (#1) {problem}'

@@ -3,7 +3,9 @@
 Fixtures: ``target`` (a probe Target), ``switchable`` (a target whose answer the test
 switches), ``session`` (the daemon's probe session), ``smtp`` (a started SmtpServer), ``ca``
 (a trustme CA per module), ``make_harness`` (Harness.of on ``tmp_path``, closed after the
-test), ``client`` (the API client of the test's ``harness`` fixture).
+test), ``harnesses`` (a Harness on a config, closed after the test), ``receivers`` (started
+Receivers, stopped after the test), ``client`` (the API client of the test's ``harness``
+fixture).
 
 Hooks: a ``require_tool`` mark skips a test whose tool is absent, naming it; under
 PROBED_TESTS_REQUIRE_ALL=1 any skip is a failure instead (.ci/run must run everything).
@@ -12,7 +14,7 @@ PROBED_TESTS_REQUIRE_ALL=1 any skip is a failure instead (.ci/run must run every
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
 
 import aiohttp
@@ -22,6 +24,7 @@ import trustme
 from probed.probes import make_session
 from tests.kit.figures import FIGURES
 from tests.kit.harness import Client, Harness, api_client
+from tests.kit.receiver import Receiver
 from tests.kit.servers import Switchable, Target, serve, serve_switchable
 from tests.kit.smtp import SmtpServer
 from tests.kit.tools import REQUIRE_ALL, missing
@@ -107,6 +110,35 @@ async def make_harness(tmp_path: Any) -> AsyncIterator[Callable[..., Harness]]:
     yield make
     for harness in made:
         await harness.close()
+
+
+@pytest.fixture
+async def harnesses() -> AsyncIterator[Callable[..., Harness]]:
+    """``harnesses(config, clock=None, session=None)``: a Harness, closed after the test."""
+    made: list[Harness] = []
+
+    def make(*args: Any, **kwargs: Any) -> Harness:
+        made.append(Harness(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for harness in made:
+        await harness.close()
+
+
+@pytest.fixture
+async def receivers() -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
+    """``await receivers(script, clock=None)``: a started Receiver, stopped after the test
+    (after the harnesses the test made, when it asks for ``receivers`` first)."""
+    started: list[Receiver] = []
+
+    async def start(*args: Any, **kwargs: Any) -> Receiver:
+        started.append(await Receiver(*args, **kwargs).start())
+        return started[-1]
+
+    yield start
+    for receiver in started:
+        await receiver.stop()
 
 
 @pytest.fixture
