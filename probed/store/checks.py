@@ -20,6 +20,7 @@ import orjson
 
 from probed.errors import StoreError
 from probed.model import CheckResult, Timings
+from probed.store.lists import one_of
 from probed.store.reasons import Reasons
 from probed.units import from_ms, to_ms
 
@@ -42,7 +43,8 @@ def ids_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[object
     """`` AND column IN (…)`` and its parameters; nothing when ``ids`` is None (every monitor)."""
     if ids is None:
         return "", []
-    return f" AND {column} IN ({','.join('?' * len(ids))})", list(ids)
+    where, param = one_of(column, ids)
+    return f" AND {where}", [param]
 
 
 def newest_first(times: list[int], durations: list[int]) -> tuple[list[int], list[int]]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from probed.errors import StoreError
 from probed.model import MonitorState, Status
+from probed.store.lists import one_of
 from probed.units import from_ts, to_ts
 
 
@@ -69,10 +70,8 @@ class Monitors:
             restarts,
         )
         self._db.executemany("UPDATE monitors SET active = 1 WHERE name = ?", activate)
-        marks = ",".join("?" * len(names))
-        self._db.execute(
-            f"UPDATE monitors SET active = 0 WHERE active != 0 AND name NOT IN ({marks})", names
-        )
+        others, param = one_of("name", names, negate=True)
+        self._db.execute(f"UPDATE monitors SET active = 0 WHERE active != 0 AND {others}", (param,))
         return {stored.name: stored for stored in self._load(names)}
 
     def _insert(self, rows: list[tuple[object, ...]]) -> None:
@@ -90,11 +89,11 @@ class Monitors:
         self._db.execute("UPDATE monitors SET id = ? WHERE id = ?", (new, old))
 
     def _load(self, names: Sequence[str]) -> list[StoredMonitor]:
-        marks = ",".join("?" * len(names))
+        named, param = one_of("name", names)
         rows = self._db.execute(
             "SELECT id, name, check_key, status, since, failures, successes, outage_start, reason"
-            f" FROM monitors WHERE name IN ({marks})",
-            list(names),
+            f" FROM monitors WHERE {named}",
+            (param,),
         ).fetchall()
         return [
             StoredMonitor(

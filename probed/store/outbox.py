@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from probed.store.lists import one_of
 from probed.units import from_ts, to_ts, utc
 
 _COLUMNS = (
@@ -110,8 +111,8 @@ class OutboxTable:
         )
 
     def get(self, ids: Sequence[int]) -> list[OutboxRecord]:
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks})", list(ids))
+        listed, param = one_of("id", ids)
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE {listed}", (param,))
         return [_record(r) for r in rows.fetchall()]
 
     def name(self, row_id: int, message_id: str, digest: str | None) -> None:
@@ -166,8 +167,8 @@ class OutboxTable:
         return [_record(r) for r in rows.fetchall()]
 
     def update(self, ids: Sequence[int], assignments: str, args: tuple[object, ...]) -> None:
-        marks = ",".join("?" * len(ids))
-        self._db.execute(f"UPDATE outbox SET {assignments} WHERE id IN ({marks})", (*args, *ids))
+        listed, param = one_of("id", ids)
+        self._db.execute(f"UPDATE outbox SET {assignments} WHERE {listed}", (*args, param))
 
     def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         self.update(ids, "status = 'sent', sent_at = ?, last_error = NULL", (to_ts(now),))
