@@ -48,6 +48,8 @@ class Tracked:
     """Response times (seconds) of the last good checks, oldest first (``slowness.SAMPLE``)."""
     degraded: bool = False
     """Its last good checks were slower than ``slow_threshold`` on average."""
+    unwritten: bool = False
+    """Its state took a coalesced result (``Pipeline.deliver``) that is not in the store yet."""
 
 
 Probe = Callable[[Monitor, datetime], Awaitable[CheckResult | None]]
@@ -168,15 +170,26 @@ class Pipeline:
             return None
         return self._apply(tracked, result)
 
-    def deliver(self, name: str, result: CheckResult) -> Tracked | None:
+    def deliver(self, name: str, result: CheckResult, *, coalesce: bool = False) -> Tracked | None:
         """Apply a result that arrived instead of being checked for (a push monitor's ping or
-        failure report) as a scheduled check's is; None if the monitor is gone or paused."""
+        failure report) as a scheduled check's is; None if the monitor is gone or paused.
+
+        ``coalesce``: the result is not stored unless it changes the state's status or whether
+        the monitor is degraded; it counts all the same (state, last result, metrics, the
+        alert hook, run outside a transaction) and ``flush`` writes the state it led to.
+        """
         tracked = self.monitors.get(name)
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
-        return self._apply(tracked, result)
+        return self._apply(tracked, result, coalesce)
 
-    def _apply(self, tracked: Tracked, result: CheckResult) -> Tracked:
+    def flush(self, name: str) -> None:
+        """Write the state a coalesced result left in memory only (nothing if none did)."""
+        tracked = self.monitors.get(name)
+        if tracked is not None and tracked.unwritten:
+            self._write(tracked, None, tracked.state, ())
+
+    def _apply(self, tracked: Tracked, result: CheckResult, coalesce: bool = False) -> Tracked:
         name = tracked.monitor.name
         judged = step(
             name,
@@ -186,7 +199,12 @@ class Pipeline:
             tracked.recent_good,
             tracked.degraded,
         )
-        self._write(tracked, result, judged.state, judged.transitions, judged.slowness)
+        if coalesce and not judged.transitions and judged.slowness is None:
+            if self.record is not None:
+                self.record(tracked, result, [], None)
+            tracked.unwritten = True
+        else:
+            self._write(tracked, result, judged.state, judged.transitions, judged.slowness)
         tracked.state, tracked.last = judged.state, result
         tracked.recent_good, tracked.degraded = judged.recent_good, judged.degraded
         self._log_speed(tracked, judged)
@@ -250,6 +268,7 @@ class Pipeline:
         it (unless it already ran in the transaction that failed: the outbox then kept what it
         wrote), so the alerts it decides are not lost."""
         record, ran = self.record, False
+        tracked.unwritten = False  # the record carries its whole state
 
         def run(ids: list[int]) -> None:
             nonlocal ran

@@ -265,6 +265,7 @@ class Parts:
             self.status_soon.cancel()
         # Without run() (tests, benchmarks), nothing else cancels a held uptime refresh.
         self.housekeeping.stop()
+        self.pushes.flush()  # coalesced pings' records and states, into the backlog first
         if not self.backlog.flush(None) or self.outbox.persist():
             log.error("state database writes lost at shutdown", problem=self.problem())
         with contextlib.suppress(StoreWriteError):

@@ -5,17 +5,19 @@ application: the admin one, or a public listener's. A token no monitor has is an
 as a path nothing serves is (aiohttp's own 404), in about the same time: nothing is looked up
 but a digest (see ``probed.engine.push``). Tokens are never logged: the daemon runs without an
 access log, and probed's log redaction hides ``/push/<token>`` in whatever else is logged.
+A token signalling faster than ``probed.engine.push_rate`` allows gets 429 and ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from probed.engine.push import PushReceiver
+from probed.engine.push import Limited, PushReceiver
 from probed.probes.push import MAX_MESSAGE, Signal
 
 MAX_BODY_BYTES = 4 * MAX_MESSAGE
@@ -54,7 +56,11 @@ async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
             raise web.HTTPNotFound()
         signal = Signal(request.match_info["signal"])
     message = await _message(request) if signal is Signal.FAIL else ""
-    if not receiver.signal(request.match_info["token"], signal, message):
+    answer = receiver.signal(request.match_info["token"], signal, message)
+    if isinstance(answer, Limited):
+        wait = str(max(1, math.ceil(answer.retry_after)))
+        raise web.HTTPTooManyRequests(headers={"Retry-After": wait})
+    if not answer:
         raise web.HTTPNotFound()
     return web.Response(text="OK")
 
