@@ -16,66 +16,9 @@ from probed.service.malformed import MalformedLog
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN
 from tests.kit.figures import report
+from tests.kit.malformed import PUSH, SHAPES, send
 from tests.kit.processes import DaemonProcess, free_port
 from tests.test_daemon_e2e import write_config
-
-T = TOKEN.encode()
-PUSH = "logflood-push-0123456789abcdef"
-PAD = b"a" * 9000  # past aiohttp's 8,190 bytes a line
-MULTIPART = (
-    b"--zz\r\nContent-Disposition: form-data; name=api_key\r\n\r\n" + T + b"\r\n"
-    b"--zz\r\nnot a header line\r\n\r\nx\r\n--zz--\r\n"
-)
-SHAPES = {
-    "bearer token with a control byte": b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
-    b"Authorization: Bearer " + T + b"\x01\r\n\r\n",
-    "api_key with a bad byte in the query": b"GET /v2/getMonitors?api_key=" + T + b"\x01 HTTP/1.1"
-    b"\r\nHost: x\r\n\r\n",
-    "over-long URL carrying api_key": b"GET /v2/getMonitors?api_key="
-    + T
-    + b"&x="
-    + PAD
-    + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "over-long URL ending in api_key": b"GET /v2/getMonitors?x="
-    + PAD
-    + b"&api_key="
-    + T
-    + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "over-long header after the token": b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
-    b"Authorization: Bearer " + T + b"\r\nX-Pad: " + PAD + b"\r\n\r\n",
-    "invalid header line after the token": b"GET /v2/getMonitors?api_key=" + T + b" HTTP/1.1"
-    b"\r\nHost: x\r\nnot a header line\r\n\r\n",
-    "bad method": b"G\x01T /v2/getMonitors?api_key=" + T + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "no Host header": b"GET /api/v1/status?api_key=" + T + b" HTTP/1.1\r\n"
-    b"Authorization: Bearer " + T + b"\r\n\r\n",
-    "push token in an over-long URL": b"GET /push/"
-    + PUSH.encode()
-    + b"?msg="
-    + PAD
-    + b" HTTP/1.1\r\n"
-    b"Host: x\r\n\r\n",
-    "multipart body with a broken part": b"POST /v2/getMonitors HTTP/1.1\r\nHost: x\r\n"
-    b"Content-Type: multipart/form-data; boundary=zz\r\nContent-Length: %d\r\n\r\n"
-    % len(MULTIPART)
-    + MULTIPART,
-}
-
-
-async def send(port: int, data: bytes) -> tuple[int, bytes]:
-    """``data`` on a new connection; the answer's status and body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(data)
-        await writer.drain()
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        return int(head.split()[1]), await reader.readexactly(length)
-    finally:
-        writer.close()
 
 
 def records(daemon: DaemonProcess) -> list[dict[str, object]]:
