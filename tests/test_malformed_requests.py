@@ -17,6 +17,7 @@ from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN
 from tests.kit.figures import report
 from tests.kit.malformed import PUSH, SHAPES, send
+from tests.kit.monitors import make_monitor
 from tests.kit.processes import DaemonProcess, free_port
 from tests.test_daemon_e2e import write_config
 
@@ -157,3 +158,33 @@ async def test_the_summary_goes_out_when_the_window_ends_without_another_request
 )
 def test_request_lines_and_headers_are_redacted(text, shown):
     assert redact_request(text) == shown
+
+
+@pytest.fixture
+async def harness(make_harness):
+    return make_harness([make_monitor("web", id=7)])
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"not a header line\r\n",  # aiohttp: InvalidHeader
+        b"Content-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: bogus\r\n",
+        b"Content-Disposition: form-data; name=a\r\nContent-Type: text/plain; charset=bogus\r\n",
+        b"Content-Disposition: form-data\r\n",  # a field without a name
+    ],
+)
+async def test_an_unreadable_multipart_body_to_getmonitors_is_a_failed_call_not_a_500(client, part):
+    body = b"--zz\r\n" + part + b"\r\nx\r\n--zz--\r\n"
+    with capture_logs() as logs:
+        resp = await client.post(
+            "/v2/getMonitors",
+            data=body,
+            headers={"Content-Type": "multipart/form-data; boundary=zz"},
+        )
+    assert resp.status == 200
+    assert (await resp.json())["error"] == {
+        "type": "invalid_parameter",
+        "message": "the body is not a valid form",
+    }
+    assert logs == []
