@@ -39,9 +39,10 @@ _REQUEST_LINE = re.compile(rb"(?m)^[^\s:]+ +/[^\r\n]*")
 refused request was for. A request head is at most 8190 bytes a line (aiohttp's bound), so
 KEPT holds one."""
 _KEPT = 16384
-_SILENT = logging.getLogger("probed.listener.silenced")
-"""Where aiohttp's own report of a malformed request goes: nowhere."""
-_SILENT.disabled = True
+_SILENT = logging.Logger("probed.listener.silenced", logging.CRITICAL + 1)
+"""Where aiohttp's own report of a malformed request goes: nowhere (outside logging's tree, so
+no configuration re-enables it; its NullHandler keeps Python's last-resort handler away)."""
+_SILENT.addHandler(logging.NullHandler())
 
 
 class _Handler(RequestHandler):
