@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from probed.redact import redact
+from probed.redact import redact_request
 
 # Credentials in URLs, and values of keys that hold secrets, never reach a log line.
 _SECRET_KEYS = ("password", "token", "api_key", "secret", "authorization")
@@ -22,7 +22,7 @@ errors about a malformed request quote it), the token is hidden."""
 def _redacted(value: object) -> object:
     """Strings redacted, also inside lists, tuples and dicts (a reload's list of problems)."""
     if isinstance(value, str):
-        return _PUSH_PATH.sub("/push/***", redact(value))
+        return _PUSH_PATH.sub("/push/***", redact_request(value))
     if isinstance(value, list | tuple):
         return [_redacted(v) for v in value]
     if isinstance(value, dict):

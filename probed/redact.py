@@ -25,3 +25,33 @@ def redact(text: str) -> str:
     if "@" not in text:
         return text
     return _URL_USERINFO.sub(_hide, text)
+
+
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&;][^=&;\s#'\"]*(?:key|token|secret|passw|auth)[^=&;\s#'\"]*=)[^&;\s#'\"]*",
+    re.I,
+)
+"""A query parameter whose name says it holds a secret (``api_key=``, ``token=``), in a URL or a
+request line quoted anywhere in a text (aiohttp quotes the bytes it refuses)."""
+_AUTH_HEADER = re.compile(
+    r"(?P<name>(?:proxy-)?authorization\s*[:=]\s*['\"]?)(?:(?P<scheme>[a-z][\w.-]*) +)?"
+    r"[^\s'\",]+",
+    re.I,
+)
+"""An Authorization header's credentials, with or without a scheme (``Bearer …``, ``Basic …``)."""
+_HINTS = ("key", "token", "secret", "passw", "auth")
+
+
+def _hide_header(match: re.Match[str]) -> str:
+    scheme = f"{match['scheme']} " if match["scheme"] else ""
+    return f"{match['name']}{scheme}***"
+
+
+def redact_request(text: str) -> str:
+    """``redact(text)`` that also hides secret query parameters and Authorization credentials:
+    for log lines, which may quote a request line or a header as a client sent it."""
+    text = redact(text)
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _HINTS):
+        return text
+    return _AUTH_HEADER.sub(_hide_header, _SECRET_PARAM.sub(r"\g<name>***", text))

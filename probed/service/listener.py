@@ -11,6 +11,7 @@ only when every slot is serving a real request is the new one refused.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from probed.service.malformed import MalformedLog, kind_of, problem_of, shown
 from probed.web.errors import answer_for_path
 
 MAX_CONNECTIONS = 256
@@ -32,19 +34,25 @@ KEEPALIVE_TIMEOUT = 15.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_REQUEST_LINE = re.compile(rb"(?m)^\S+ +(/\S*)")
-"""The method and target of a request line, well-formed or not: what a refused request was
-for. A request head is at most 8190 bytes a line (aiohttp's bound), so KEPT holds one."""
+_REQUEST_LINE = re.compile(rb"(?m)^[^\s:]+ +/[^\r\n]*")
+"""A request line, well-formed or not (no ":" in its method: no header line matches): what a
+refused request was for. A request head is at most 8190 bytes a line (aiohttp's bound), so
+KEPT holds one."""
 _KEPT = 16384
+_SILENT = logging.Logger("probed.listener.silenced", logging.CRITICAL + 1)
+"""Where aiohttp's own report of a malformed request goes: nowhere (outside logging's tree, so
+no configuration re-enables it; its NullHandler keeps Python's last-resort handler away)."""
+_SILENT.addHandler(logging.NullHandler())
 
 
 class _Handler(RequestHandler):
     """aiohttp's protocol, keeping the bytes of the request being read so that one its parser
     refuses (a 400 before any app sees it) is answered in the shape of the path it was for."""
 
-    def __init__(self, server: web.Server, **kwargs: Any) -> None:
+    def __init__(self, server: web.Server, malformed: MalformedLog, **kwargs: Any) -> None:
         super().__init__(server, **kwargs)
         self.received = b""
+        self.malformed = malformed
 
     def data_received(self, data: bytes) -> None:
         self.received = (self.received + data)[-_KEPT:]
@@ -57,11 +65,20 @@ class _Handler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        answer = super().handle_error(request, status, exc, message)  # it also logs
         if not isinstance(exc, HttpProcessingError):
-            return answer
+            return super().handle_error(request, status, exc, message)  # it also logs
+        # aiohttp would log an ERROR with a traceback quoting the client's bytes, every time;
+        # the malformed log words it once, redacted, within its bounds.
+        logger, self.logger = self.logger, _SILENT
+        try:
+            answer = super().handle_error(request, status, exc, message)
+        finally:
+            self.logger = logger
         lines = _REQUEST_LINE.findall(self.received)
-        path = lines[-1].decode("latin-1").partition("?")[0] if lines else None
+        line = lines[-1].decode("latin-1") if lines else ""
+        fields = {"request": shown(line)} if line else {}
+        self.malformed.record(kind_of(exc), request.remote, problem=problem_of(exc), **fields)
+        path = line.split()[1].partition("?")[0] if line else None
         shaped = answer_for_path(path, status, "malformed request")
         if shaped is None:
             return answer
@@ -89,6 +106,7 @@ class ConnectionGuard:
         """Connections that have not delivered a request head yet, oldest first."""
         self.evicted = 0
         self.refused = 0
+        self.malformed = MalformedLog()
 
     def protocol(self, server: web.Server) -> asyncio.BaseProtocol:
         """A protocol for one new connection to ``server`` (aiohttp's, or one that refuses)."""
@@ -97,7 +115,7 @@ class ConnectionGuard:
             return _Refused()
         loop = asyncio.get_running_loop()
         # Built as web.Server() builds aiohttp's own, with the runner's settings.
-        handler = _Handler(server, loop=loop, **server._kwargs)
+        handler = _Handler(server, self.malformed, loop=loop, **server._kwargs)
         self._waiting[handler] = loop.call_later(self.header_timeout, self._expire, handler)
         return handler
 

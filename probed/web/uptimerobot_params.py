@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection, Mapping
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 # int() also reads other scripts' digits ("٣"), superscripts pass str.isdigit() yet fail int()
 # ("²"), and "1_0" is 10: parameters are ASCII digits, with a sign where a number may have one.
@@ -69,7 +70,9 @@ async def read_params(request: web.Request, *, query: bool) -> dict[str, str]:
     else:
         try:
             form = await request.post()
-        except (ValueError, LookupError):  # bytes not in its charset, or an unknown charset
+        # Bytes not in its charset, an unknown charset, or a multipart body aiohttp cannot
+        # read: a part's header line (HttpProcessingError), its transfer encoding (RuntimeError).
+        except (ValueError, LookupError, HttpProcessingError, RuntimeError):
             raise UptimeRobotError(
                 "invalid_parameter", message="the body is not a valid form"
             ) from None
