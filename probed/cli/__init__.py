@@ -72,7 +72,7 @@ def load_or_report(arg: str | None) -> Config | None:
         return load_config(path)
     except ConfigError as exc:
         print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
+        for problem in exc.shown():
             print(f"  {problem}", file=sys.stderr)
         return None
 

@@ -195,9 +195,9 @@ class Daemon:
                 parts.metrics.config_loaded(False, time.time())
                 log.error(
                     "reload failed: keeping the running configuration",
-                    problems=exc.problems,
+                    problems=exc.shown(),
                 )
-                return exc.problems
+                return exc.shown()
             try:
                 changes = parts.apply(new)
             except StoreError as exc:
@@ -235,7 +235,7 @@ def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
     try:
         config = load_config(config_path, env)
     except ConfigError as exc:
-        for problem in exc.problems:
+        for problem in exc.shown():
             log.error("invalid configuration", problem=problem)
         return 1
     try:
