@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from probed.config.reader import Section, parse_status, pick
+from probed.config.reader import Section, parse_status, pick, split_url
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -118,6 +118,26 @@ def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
         headers=tuple(pick(sec.headers("headers"), {}).items()),
         body=sec.string("body"),
     )
+
+
+def credentials_problem(check: HttpCheck, url: str) -> str | None:
+    """Why ``url``'s own credentials (``user:pass@``) cannot go with the check's, or None.
+
+    The HTTP client sends one Authorization header and refuses a request that would carry two:
+    every check would fail, so ``probed check`` refuses the pair."""
+    try:
+        parts = split_url(url)
+    except ValueError:
+        return None  # reported as the URL's own problem
+    if not (parts.username or parts.password):
+        return None
+    if check.basic_auth is not None:
+        other = "basic_auth"
+    elif named := [name for name, _ in check.headers if name.lower() == "authorization"]:
+        other = f"headers.{named[0]}"
+    else:
+        return None
+    return f"credentials in the URL (user:pass@) cannot be combined with {other}: keep one"
 
 
 def _statuses(sec: Section, key: str) -> tuple[StatusRange, ...] | None:

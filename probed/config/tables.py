@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from probed.config.channels import ChannelSettings, read_channel
+from probed.config.http import HttpCheck, credentials_problem
 from probed.config.kinds import KIND_KEYS, KINDS, Kind, inbound
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
@@ -261,6 +262,8 @@ def _monitor(
         if url and (problem := kind.url_problem(url)):
             sec.problem("url", problem)
     check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
+    if url and isinstance(check, HttpCheck) and (problem := credentials_problem(check, url)):
+        sec.problem("url", problem)
     base = defaults.monitor
     common = _common(sec, base, defaults.channels)
     if kind.down_after is not None and "down_after" not in sec.data:
