@@ -11,20 +11,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from probed.alerts.channels import ChannelParts
 from probed.alerts.http_post import post
 from probed.alerts.messages import Message
+from probed.alerts.messages import render as render_message
 from probed.alerts.payload import Payload
 from probed.config.channels import WebhookChannel
-from probed.errors import NotifierError
 from probed.model import AlertKind, Status
 from probed.units import iso
 
 if TYPE_CHECKING:
     from jinja2 import Template
 
+log = structlog.get_logger("probed")
 VERSION = 1
 SIGNATURE = "X-Probed-Signature"
 
@@ -106,13 +110,19 @@ class WebhookNotifier:
         doc = document(message, self.location)
         if self._template is None:
             return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
-        from jinja2 import TemplateError
-
         try:
-            text = self._template.render(alert=doc, message=message.text, **doc)
-        except TemplateError as exc:
-            # The same template fails the same way on every retry.
-            raise NotifierError(f"body template failed: {exc}", permanent=True) from exc
+            text = render(self._template, doc, message)
+        except Exception as exc:  # any error of the user's template, even 1/0
+            # `probed check` rendered it with a sample alert; this one differs (a digest, a
+            # test message). An alert in the default shape beats none, and a retry would fail
+            # the same way.
+            log.error(
+                "webhook template failed: sent the default JSON body instead",
+                channel=self.name,
+                kind=str(message.kind),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
         return text.encode(), "application/json"
 
     async def send(self, message: Message) -> str:
@@ -123,6 +133,42 @@ class WebhookNotifier:
         if self.settings.secret is not None:
             headers[SIGNATURE] = sign(self.settings.secret, body)
         return await post(self.settings.url, body, headers, self.settings.timeout)
+
+
+def render(template: Template, doc: dict[str, Any], message: Message) -> str:
+    """The body ``template`` makes of one message; raises whatever the template raises."""
+    return template.render(alert=doc, message=message.text, **doc)
+
+
+def sample_message(at: datetime) -> Message:
+    """A DOWN alert with every field a monitor's alert has, to try a template on."""
+    payload = Payload(
+        monitor="sample",
+        url="https://example.com/health",
+        type="http",
+        reason="HTTP 503, expected 2xx",
+        at=at,
+        outage_start=at,
+        monitor_id=1,
+        severity="critical",
+        tags=(("team", "web"),),
+        status=Status.DOWN,
+        location="sample-location",
+    )
+    return render_message(AlertKind.DOWN, [payload], "<sample@probed>", at)
+
+
+def template_render_problem(text: str) -> str | None:
+    """Why the body template ``text`` fails when rendered for a sample DOWN alert, or None."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    message = sample_message(datetime(2026, 1, 1, tzinfo=UTC))
+    template = SandboxedEnvironment(autoescape=False).from_string(text)
+    try:
+        render(template, document(message), message)
+    except Exception as exc:  # whatever the user's template raises
+        return f"fails when rendered for a sample DOWN alert: {type(exc).__name__}: {exc}"
+    return None
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -1,7 +1,8 @@
 """type = "webhook": the JSON document of docs/design.md §4.5 (or a template's body) POSTed to
 a URL.
 
-The body template is compiled offline, by the sandboxed Jinja2 environment that will render it.
+The body template is compiled and rendered for a sample alert offline, by the sandboxed Jinja2
+environment that will render it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def read_webhook(sec: Section) -> WebhookChannel:
 
 
 def template_problem(template: str) -> str | None:
-    """Why the sandboxed Jinja2 environment cannot compile ``template``, or None."""
+    """Why the sandboxed Jinja2 environment cannot compile ``template``, or render it for a
+    sample alert, or None."""
     from jinja2 import TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -58,4 +60,7 @@ def template_problem(template: str) -> str | None:
         SandboxedEnvironment().parse(template)
     except TemplateSyntaxError as exc:
         return f"invalid Jinja2 template (line {exc.lineno}): {exc.message}"
-    return None
+    # Compiling is not enough: `{{ 1/0 }}` compiles, and would fail every alert.
+    from probed.alerts.webhook import template_render_problem
+
+    return template_render_problem(template)
