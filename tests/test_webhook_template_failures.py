@@ -36,7 +36,8 @@ def test_a_template_using_every_field_of_an_alert_passes() -> None:
     template = (
         '{"t": {{ text | tojson }}, "m": {{ monitor.name | tojson }}, "tags": {{ monitor.tags |'
         ' tojson }}, "s": {{ monitor.severity | tojson }}, "at": {{ at | tojson }},'
-        ' "loc": {{ location | tojson }}, "r": {{ reason | tojson }}, "body": {{ message | tojson }}}'
+        ' "loc": {{ location | tojson }}, "r": {{ reason | tojson }},'
+        ' "body": {{ message | tojson }}}'
     )
     assert template_render_problem(template) is None
     assert template_render_problem("{{ monitor.nope.deeper }}") is not None
