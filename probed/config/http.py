@@ -8,6 +8,7 @@ caller checks required keys from the check type's fields, so a reader also valid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -120,20 +121,23 @@ def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
     )
 
 
-def credentials_problem(check: HttpCheck, url: str) -> str | None:
-    """Why ``url``'s own credentials (``user:pass@``) cannot go with the check's, or None.
+def credentials_problem(
+    url: str, headers: Iterable[tuple[str, str]], basic_auth: bool = False
+) -> str | None:
+    """Why ``url``'s own credentials (``user:pass@``) cannot go with ``basic_auth`` or an
+    Authorization header among ``headers``, or None.
 
     The HTTP client sends one Authorization header and refuses a request that would carry two:
-    every check would fail, so ``probed check`` refuses the pair."""
+    every request would fail, so ``probed check`` refuses the pair."""
     try:
         parts = split_url(url)
     except ValueError:
         return None  # reported as the URL's own problem
     if not (parts.username or parts.password):
         return None
-    if check.basic_auth is not None:
+    if basic_auth:
         other = "basic_auth"
-    elif named := [name for name, _ in check.headers if name.lower() == "authorization"]:
+    elif named := [name for name, _ in headers if name.lower() == "authorization"]:
         other = f"headers.{named[0]}"
     else:
         return None

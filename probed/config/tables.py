@@ -268,7 +268,11 @@ def _monitor(
         if url and (problem := kind.url_problem(url)):
             sec.problem("url", problem)
     check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
-    if url and isinstance(check, HttpCheck) and (problem := credentials_problem(check, url)):
+    if (
+        url
+        and isinstance(check, HttpCheck)
+        and (problem := credentials_problem(url, check.headers, check.basic_auth is not None))
+    ):
         sec.problem("url", problem)
     base = defaults.monitor
     common = _common(sec, base, defaults.channels)

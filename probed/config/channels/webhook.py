@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from probed.config.channels.common import read_kinds
+from probed.config.http import credentials_problem
 from probed.config.reader import Section, pick, url_problem
 
 KEYS = ("type", "kinds", "url", "headers", "secret", "secret_file", "timeout", "template")
@@ -40,6 +41,8 @@ def read_webhook(sec: Section) -> WebhookChannel:
     if template is not None and (problem := template_problem(template)):
         sec.problem("template", problem)
     headers = sec.headers("headers") or {}
+    if url and "url" not in sec.failed and (problem := credentials_problem(url, headers.items())):
+        sec.problem("url", problem)
     return WebhookChannel(
         url=url,
         headers=tuple(headers.items()),
