@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from probed.alerts.webhook import template_render_problem
+from probed.alerts.webhook_body import template_render_problem
 from tests.kit.processes import probed, run_cli
 from tests.kit.receiver import Receiver
 

@@ -64,6 +64,6 @@ def template_problem(template: str) -> str | None:
     except TemplateSyntaxError as exc:
         return f"invalid Jinja2 template (line {exc.lineno}): {exc.message}"
     # Compiling is not enough: `{{ 1/0 }}` compiles, and would fail every alert.
-    from probed.alerts.webhook import template_render_problem
+    from probed.alerts.webhook_body import template_render_problem
 
     return template_render_problem(template)
