@@ -12,17 +12,32 @@ A probe never raises for a target's failure: it returns a failed CheckResult ins
 
 from __future__ import annotations
 
+from probed.redact import redact
+
+SHOWN_PROBLEMS = 50
+"""How many of a config's problems are printed or logged: 10,000 of them on every failed start
+of a restarting unit were 2 MB of log that said nothing the first 50 do not."""
+
 
 class ProbedError(Exception):
     """Base class of every error probed raises on purpose."""
 
 
 class ConfigError(ProbedError):
-    """The configuration is invalid; ``problems`` holds one line per problem found."""
+    """The configuration is invalid; ``problems`` holds one line per problem found, every URL's
+    password already hidden (a problem quotes the value it refuses, and reaches a terminal, the
+    API and the log)."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
+        self.problems = [redact(problem) for problem in problems]
         super().__init__("\n".join(self.problems))
+
+    def shown(self, limit: int = SHOWN_PROBLEMS) -> list[str]:
+        """The first ``limit`` problems, then ``… and N more problems`` when there are more."""
+        if len(self.problems) <= limit:
+            return list(self.problems)
+        rest = len(self.problems) - limit
+        return [*self.problems[:limit], f"… and {rest} more problem{'s' if rest > 1 else ''}"]
 
 
 class StoreError(ProbedError):

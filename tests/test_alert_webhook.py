@@ -9,6 +9,7 @@ import json
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from probed.alerts.dispatcher import backoff
 from probed.alerts.outbox import AlertStatus
@@ -158,14 +159,19 @@ async def test_a_body_template_renders_in_a_sandbox_and_is_what_gets_signed(
     assert verify(SECRET, r.body, r.headers["X-Probed-Signature"])
 
 
-async def test_a_template_reaching_for_unsafe_attributes_fails_for_good(
+async def test_a_template_reaching_for_unsafe_attributes_sends_the_default_body_instead(
     tmp_path, receivers, harnesses
 ):
     receiver = await receivers([200])
     template = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     h = harnesses(hook_config(tmp_path, WebhookChannel(url=receiver.url, template=template)))
     await h.go_down("api")
-    await h.dispatcher.run_once()
+    with capture_logs() as logs:
+        await h.dispatcher.run_once()
     (row,) = h.rows()
-    assert row.status is AlertStatus.FAILED and "body template failed" in row.last_error
-    assert receiver.requests == []
+    assert row.status is AlertStatus.SENT
+    (r,) = receiver.requests
+    assert json.loads(r.body)["monitor"]["name"] == "api"
+    assert "<class" not in r.body.decode()  # nothing of what the sandbox refused leaked
+    (problem,) = [e for e in logs if e["log_level"] == "error"]
+    assert problem["channel"] == "hook" and "SecurityError" in problem["error"]

@@ -11,73 +11,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import structlog
 
 from probed.alerts.channels import ChannelParts
 from probed.alerts.http_post import post
 from probed.alerts.messages import Message
-from probed.alerts.payload import Payload
+from probed.alerts.webhook_body import document, render
 from probed.config.channels import WebhookChannel
-from probed.errors import NotifierError
-from probed.model import AlertKind, Status
-from probed.units import iso
 
 if TYPE_CHECKING:
     from jinja2 import Template
 
-VERSION = 1
+log = structlog.get_logger("probed")
 SIGNATURE = "X-Probed-Signature"
-
-
-def monitor_fields(p: Payload) -> dict[str, Any]:
-    return {
-        "id": p.monitor_id,
-        "name": p.monitor,
-        "url": p.url,
-        "type": p.type,
-        "severity": p.severity or None,
-        "tags": dict(p.tags),
-        "group": None,
-    }
-
-
-def event_fields(p: Payload) -> dict[str, Any]:
-    """What happened to one monitor: state, reason and times."""
-    state = Status(p.status).label if p.status in set(Status) else None
-    fields: dict[str, Any] = {
-        "status": p.status,
-        "state": state,
-        "reason": p.reason or None,
-        "at": iso(p.at) if p.at else None,
-        "outage_start": iso(p.outage_start) if p.outage_start else None,
-    }
-    if p.outage_seconds is not None:
-        fields["outage_seconds"] = round(p.outage_seconds, 3)
-    if p.days_left is not None:
-        fields["days_left"] = p.days_left
-        fields["cert_expires_at"] = iso(p.cert_expires_at) if p.cert_expires_at else None
-    return fields
-
-
-def document(message: Message, location: str | None = None) -> dict[str, Any]:
-    """The webhook body (docs/design.md §4); a digest lists its monitors under ``monitors``."""
-    first = message.payloads[0] if message.payloads else Payload()
-    doc: dict[str, Any] = {
-        "version": VERSION,
-        "kind": str(message.kind),
-        "message_id": message.message_id,
-    }
-    if message.kind is AlertKind.DIGEST:
-        doc["of"] = str(message.digest_of) if message.digest_of else None
-        doc["monitors"] = [monitor_fields(p) | event_fields(p) for p in message.payloads]
-    elif message.kind is AlertKind.TEST:
-        doc["monitor"] = None
-    else:
-        doc["monitor"] = monitor_fields(first)
-        doc |= event_fields(first)
-    doc["location"] = first.location or location
-    doc["text"] = message.subject
-    return doc
 
 
 class WebhookNotifier:
@@ -106,13 +54,19 @@ class WebhookNotifier:
         doc = document(message, self.location)
         if self._template is None:
             return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
-        from jinja2 import TemplateError
-
         try:
-            text = self._template.render(alert=doc, message=message.text, **doc)
-        except TemplateError as exc:
-            # The same template fails the same way on every retry.
-            raise NotifierError(f"body template failed: {exc}", permanent=True) from exc
+            text = render(self._template, doc, message)
+        except Exception as exc:  # any error of the user's template, even 1/0
+            # `probed check` rendered it with a sample alert; this one differs (a digest, a
+            # test message). An alert in the default shape beats none, and a retry would fail
+            # the same way.
+            log.error(
+                "webhook template failed: sent the default JSON body instead",
+                channel=self.name,
+                kind=str(message.kind),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return json.dumps(doc, ensure_ascii=False).encode(), "application/json"
         return text.encode(), "application/json"
 
     async def send(self, message: Message) -> str:

@@ -72,7 +72,7 @@ def load_or_report(arg: str | None) -> Config | None:
         return load_config(path)
     except ConfigError as exc:
         print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
+        for problem in exc.shown():
             print(f"  {problem}", file=sys.stderr)
         return None
 
@@ -242,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_run,
         "run the daemon in the foreground",
         "  probed run -c /etc/probed/monitors.toml\n  PROBED_LISTEN=127.0.0.1:9926 probed run",
-        "0 stopped by a signal; 1 config error; 2 cannot run (e.g. the listen address is taken)",
+        "0 stopped by a signal; 1 config error (not restarted by the systemd unit); 2 cannot run"
+        " (e.g. the listen address is taken); 3 crashed (a bug in probed)",
     )
     config_command(
         sub,

@@ -213,7 +213,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
         try:
             load_config(config)
         except ConfigError as exc:
-            for problem in exc.problems:
+            for problem in exc.shown():
                 print(problem, file=sys.stderr)
             print("probed reload: not reloaded, the running configuration stays", file=sys.stderr)
             return EXIT_USAGE

@@ -8,10 +8,11 @@ caller checks required keys from the check type's fields, so a reader also valid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from probed.config.reader import Section, parse_status, pick
+from probed.config.reader import Section, parse_status, pick, split_url
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -118,6 +119,29 @@ def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
         headers=tuple(pick(sec.headers("headers"), {}).items()),
         body=sec.string("body"),
     )
+
+
+def credentials_problem(
+    url: str, headers: Iterable[tuple[str, str]], basic_auth: bool = False
+) -> str | None:
+    """Why ``url``'s own credentials (``user:pass@``) cannot go with ``basic_auth`` or an
+    Authorization header among ``headers``, or None.
+
+    The HTTP client sends one Authorization header and refuses a request that would carry two:
+    every request would fail, so ``probed check`` refuses the pair."""
+    try:
+        parts = split_url(url)
+    except ValueError:
+        return None  # reported as the URL's own problem
+    if not (parts.username or parts.password):
+        return None
+    if basic_auth:
+        other = "basic_auth"
+    elif named := [name for name, _ in headers if name.lower() == "authorization"]:
+        other = f"headers.{named[0]}"
+    else:
+        return None
+    return f"credentials in the URL (user:pass@) cannot be combined with {other}: keep one"
 
 
 def _statuses(sec: Section, key: str) -> tuple[StatusRange, ...] | None:

@@ -69,16 +69,17 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "public": "Show the monitor on the status page, its JSON and badges.",
         "id": "Pin the API id (a positive integer, unique); otherwise the store assigns a stable"
         " one the first time it sees the name.",
-        "group": "The status page section the monitor is listed under.",
+        "group": "The status page section the monitor is listed under; one line (no control"
+        " characters).",
         "slo": '30-day uptime objective, e.g. `"99.9%"`: error budget on the page, in the API and'
         " as `probed_slo_error_budget_remaining_ratio`.",
         "slow_threshold": "Degraded (alert, page, `probed_monitor_degraded`) while the mean of the"
         " last 3 good checks is slower; below the timeout.",
         "source_address": "Local IP address (IPv4 or IPv6) the check's connections and DNS"
         " queries are sent from.",
-        "severity": "Free text every channel passes on (e.g. route `critical` to SMS).",
+        "severity": "Free text every channel passes on (e.g. route `critical` to SMS); one line.",
         "tags": "Labels for channels (webhook `tags`, Alertmanager labels); names are letters,"
-        " digits and `_`.",
+        " digits and `_`, values one line.",
         "method": "GET HEAD POST PUT PATCH DELETE OPTIONS; a HEAD answered 405/501 is retried as"
         " GET. keyword and json checks always GET.",
         "expect_status": 'Statuses that count as up: codes (`200`), classes (`"2xx"`) or ranges'

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probed.config.reader import Reader, Section, describe
+from probed.config.reader import Reader, Section, control_problem, describe
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_KEYS = ("name", "monitors", "start", "end", "days", "time", "duration", "timezone")
@@ -118,6 +118,9 @@ def _prefix(name: str | None, index: int) -> str:
 
 def _window(sec: Section, index: int, names: dict[str, int]) -> str | None:
     name = sec.string("name", required=True, nonempty=True)
+    if name is not None and (problem := control_problem(name)):
+        sec.problem("name", problem)
+        return None
     if name is None:
         return None
     if name in names:

@@ -30,6 +30,8 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"([0-9]{3})\s*-\s*([0-9]{3})")
 _STATUS_HELP = 'expected a code like 200, a class like "2xx" or a range like "200-399"'
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line separators."""
 _T = TypeVar("_T")
 
 
@@ -123,6 +125,16 @@ def unprintable_problem(url: str) -> str | None:
     # The one printable space is " ": every other whitespace character is unprintable.
     if " " in url or not url.isprintable():
         return f'URL must not contain spaces or control characters: "{url}"'
+    return None
+
+
+def control_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name, a label or a subject: a control character, or None.
+
+    Such a value ends up in a metric label (a raw CR breaks the scrape), an email subject or a
+    log line, each of which it would corrupt."""
+    if _CONTROL.search(text):
+        return f"must be one line of printable text (no control characters), got {text!r}"
     return None
 
 
@@ -226,6 +238,14 @@ class Section:
         text = None if value is None else self.expand(key, str(value))
         if nonempty and text is not None and not text.strip():
             self.problem(key, "must not be empty")
+            return None
+        return text
+
+    def label(self, key: str) -> str | None:
+        """A non-empty string without control characters: a name-like value (control_problem)."""
+        text = self.string(key, nonempty=True)
+        if text is not None and (problem := control_problem(text)):
+            self.problem(key, problem)
             return None
         return text
 

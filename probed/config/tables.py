@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from probed.config.channels import ChannelSettings, read_channel
+from probed.config.http import HttpCheck, credentials_problem
 from probed.config.kinds import KIND_KEYS, KINDS, Kind, inbound
 from probed.config.maintenance import read_maintenance
 from probed.config.model import (
@@ -27,6 +28,7 @@ from probed.config.model import (
 from probed.config.reader import (
     Reader,
     Section,
+    control_problem,
     describe,
     pick,
 )
@@ -100,6 +102,9 @@ def _alerts(sec: Section) -> tuple[tuple[str, ChannelSettings], ...]:
     """[alerts.NAME] tables, each read by its ``type``, in file order."""
     named: list[tuple[str, ChannelSettings]] = []
     for name, data in sec.data.items():
+        if control_problem(name):
+            sec.problem(repr(name), "a channel name must be one line of printable text")
+            continue
         if not isinstance(data, dict):
             sec.problem(name, f"expected a table, got {describe(data)}")
             continue
@@ -201,7 +206,9 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> dict[str,
     if (section := sec.table("tags")) is not None:
         for name in section.data:
             value = section.string(name)
-            if not TAG_NAME.fullmatch(name):
+            if value is not None and (problem := control_problem(value)):
+                section.problem(name, problem)
+            elif not TAG_NAME.fullmatch(name):
                 section.problem(
                     name, "tag names are letters, digits and _, not starting with a digit"
                 )
@@ -210,7 +217,7 @@ def _common(sec: Section, base: Monitor, channels: tuple[str, ...]) -> dict[str,
         sec.failed |= {"tags"} if section.failed else set()
     return {
         "source_address": pick(read_source_address(sec), base.source_address),
-        "severity": pick(sec.string("severity", nonempty=True), base.severity),
+        "severity": pick(sec.label("severity"), base.severity),
         "tags": tuple(sorted(tags.items())),
         "down_after": pick(sec.integer("down_after", 1), base.down_after),
         "up_after": pick(sec.integer("up_after", 1), base.up_after),
@@ -261,6 +268,12 @@ def _monitor(
         if url and (problem := kind.url_problem(url)):
             sec.problem("url", problem)
     check = _check(sec, kind, url if "url" not in sec.failed else "", defaults)
+    if (
+        url
+        and isinstance(check, HttpCheck)
+        and (problem := credentials_problem(url, check.headers, check.basic_auth is not None))
+    ):
+        sec.problem("url", problem)
     base = defaults.monitor
     common = _common(sec, base, defaults.channels)
     if kind.down_after is not None and "down_after" not in sec.data:
@@ -303,7 +316,7 @@ def _monitor(
         paused=pick(sec.boolean("paused"), False),
         public=pick(sec.boolean("public"), True),
         id=id_,
-        group=sec.string("group", nonempty=True),
+        group=sec.label("group"),
         slo=_slo(sec),
         slow_threshold=_slow_threshold(sec, timeout),
     )

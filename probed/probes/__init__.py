@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
+import structlog
 from aiohttp.abc import AbstractResolver
 
 from probed import __version__
@@ -22,7 +24,7 @@ from probed.config import KINDS, Kind, Monitor
 from probed.model import CheckResult
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
 from probed.probes.http import CertRecordingResponse
-from probed.probes.reasons import describe_error, local_failure
+from probed.probes.reasons import describe_error, local_failure, own_failure
 from probed.probes.tls import ProbeConnector
 from probed.units import format_duration
 
@@ -37,6 +39,7 @@ __all__ = [
     "run_probe",
 ]
 
+log = structlog.get_logger("probed")
 _C_contra = TypeVar("_C_contra", contravariant=True)
 
 
@@ -86,7 +89,7 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, reason)
     except Exception as exc:  # a probe's failure is the target's, never the caller's
-        local = local_failure(exc, monitor.source_address)
+        local = local_failure(exc, monitor.source_address) or _own_failure(monitor.name, exc)
         outcome = ProbeOutcome(False, local or describe_error(exc))
     timings = tracker.timings()
     return CheckResult(
@@ -100,6 +103,26 @@ async def run_probe(
         http=tracker.http_facts(),
         tls=tracker.tls,
     )
+
+
+_BUGS_LOGGED: set[str] = set()
+"""Monitors whose check already logged a bug in probed: once each, not at every interval."""
+
+
+def _own_failure(monitor: str, exc: Exception) -> str | None:
+    """own_failure's reason, the first one of each monitor logged at ERROR with its traceback."""
+    reason = own_failure(exc)
+    if reason is not None and monitor not in _BUGS_LOGGED:
+        _BUGS_LOGGED.add(monitor)
+        log.error(
+            "check failed on a bug in probed: counted as the probe host's failure, not the"
+            " target's (logged once per monitor)",
+            monitor=monitor,
+            error=reason.removeprefix("probe host: "),
+            # A string rather than exc_info, so that it goes through the log's redaction.
+            traceback="".join(traceback.format_exception(exc)),
+        )
+    return reason
 
 
 class ProbeSessions:

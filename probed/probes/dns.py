@@ -16,7 +16,7 @@ import dns.resolver
 from probed.config import DnsCheck, Monitor
 from probed.config.dns import parse_dns_url
 from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
-from probed.probes.reasons import describe_error
+from probed.probes.reasons import target_reason
 
 _LIFETIME_SHARE = 0.9
 """Of the check's timeout, what the resolver may spend: giving up before run_probe's deadline
@@ -81,7 +81,9 @@ def _no_nameservers(exc: dns.resolver.NoNameservers) -> str:
     if error is None:
         return "no nameserver to ask"
     if isinstance(error, BaseException):
-        return describe_error(error)
+        # The server's malformed answer, say (dnspython's own exceptions): the server's
+        # failure, so not worded "unexpected error", which means a bug in probed.
+        return target_reason(error) or f"{type(error).__name__}: {error}"
     return str(error)
 
 

@@ -14,6 +14,7 @@ import ssl
 import aiohttp
 
 from probed.probes.check import ProbeError
+from probed.redact import redact
 
 _ERRNO_REASONS = {
     errno.ECONNREFUSED: "connection refused",
@@ -69,6 +70,25 @@ def _bind_failure(exc: BaseException) -> bool:
 
 def describe_error(exc: BaseException) -> str:
     """The reason for a check that ended with ``exc`` (timeouts are the caller's to word)."""
+    return target_reason(exc) or f"unexpected error: {_unexpected(exc)}"
+
+
+def own_failure(exc: BaseException) -> str | None:
+    """``probe host: unexpected error: …`` when ``exc`` is none of the ways a target fails
+    (a bug in probed, such as a request the HTTP client refuses to build), else None: such a
+    check says nothing about the target and must not count against it."""
+    if target_reason(exc) is not None:
+        return None
+    return f"probe host: unexpected error: {_unexpected(exc)}"
+
+
+def _unexpected(exc: BaseException) -> str:
+    # The message may quote the request's URL: its password stays hidden.
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+def target_reason(exc: BaseException) -> str | None:
+    """The reason for ``exc`` when it is a known way for a target to fail, else None."""
     if isinstance(exc, ProbeError):
         return str(exc)
     if isinstance(exc, aiohttp.TooManyRedirects):
@@ -106,7 +126,7 @@ def describe_error(exc: BaseException) -> str:
         return _ERRNO_REASONS.get(exc.errno) or _sentence_part(os.strerror(exc.errno))
     if isinstance(exc, aiohttp.ClientError | OSError):
         return _sentence_part(str(exc)) or type(exc).__name__
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _ssl_reason(exc: ssl.SSLError) -> str:

@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from probed.service.sdnotify import Notifier, WatchdogPinger, monotonic_usec, wa
 from probed.units import utcnow
 
 log = structlog.get_logger("probed")
+EXIT_CRASHED = 3
+"""`run`'s status after an unexpected exception: not 1, a config error, which is not restarted."""
 
 
 class Daemon:
@@ -195,9 +198,9 @@ class Daemon:
                 parts.metrics.config_loaded(False, time.time())
                 log.error(
                     "reload failed: keeping the running configuration",
-                    problems=exc.problems,
+                    problems=exc.shown(),
                 )
-                return exc.problems
+                return exc.shown()
             try:
                 changes = parts.apply(new)
             except StoreError as exc:
@@ -235,7 +238,7 @@ def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
     try:
         config = load_config(config_path, env)
     except ConfigError as exc:
-        for problem in exc.problems:
+        for problem in exc.shown():
             log.error("invalid configuration", problem=problem)
         return 1
     try:
@@ -243,3 +246,12 @@ def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
     except ProbedError as exc:
         log.error("cannot run", error=str(exc))
         return 2
+    except Exception as exc:
+        # Python exits 1 on an uncaught exception, the status the unit keeps for a config error
+        # (RestartPreventExitStatus=1, which waits for a person): a crash must be restarted.
+        log.error(
+            "probed crashed",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback="".join(traceback.format_exception(exc)),
+        )
+        return EXIT_CRASHED

@@ -1,7 +1,8 @@
 """type = "webhook": the JSON document of docs/design.md §4.5 (or a template's body) POSTed to
 a URL.
 
-The body template is compiled offline, by the sandboxed Jinja2 environment that will render it.
+The body template is compiled and rendered for a sample alert offline, by the sandboxed Jinja2
+environment that will render it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from probed.config.channels.common import read_kinds
+from probed.config.http import credentials_problem
 from probed.config.reader import Section, pick, url_problem
 
 KEYS = ("type", "kinds", "url", "headers", "secret", "secret_file", "timeout", "template")
@@ -39,6 +41,8 @@ def read_webhook(sec: Section) -> WebhookChannel:
     if template is not None and (problem := template_problem(template)):
         sec.problem("template", problem)
     headers = sec.headers("headers") or {}
+    if url and "url" not in sec.failed and (problem := credentials_problem(url, headers.items())):
+        sec.problem("url", problem)
     return WebhookChannel(
         url=url,
         headers=tuple(headers.items()),
@@ -50,7 +54,8 @@ def read_webhook(sec: Section) -> WebhookChannel:
 
 
 def template_problem(template: str) -> str | None:
-    """Why the sandboxed Jinja2 environment cannot compile ``template``, or None."""
+    """Why the sandboxed Jinja2 environment cannot compile ``template``, or render it for a
+    sample alert, or None."""
     from jinja2 import TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -58,4 +63,7 @@ def template_problem(template: str) -> str | None:
         SandboxedEnvironment().parse(template)
     except TemplateSyntaxError as exc:
         return f"invalid Jinja2 template (line {exc.lineno}): {exc.message}"
-    return None
+    # Compiling is not enough: `{{ 1/0 }}` compiles, and would fail every alert.
+    from probed.alerts.webhook_body import template_render_problem
+
+    return template_render_problem(template)
