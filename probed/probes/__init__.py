@@ -68,8 +68,10 @@ async def run_probe(
     session: aiohttp.ClientSession,
     now: datetime,
     clock: Callable[[], float] = time.monotonic,
+    bugs_logged: set[str] | None = None,
 ) -> CheckResult:
-    """Check ``monitor`` once; ``now`` (UTC) becomes the result's ``at``.
+    """Check ``monitor`` once; ``now`` (UTC) becomes the result's ``at``. A bug in probed is
+    logged once per monitor named in ``bugs_logged`` (the daemon's, kept by ProbeSessions).
 
     Never raises for the target's failure; only cancellation from outside propagates.
     """
@@ -89,7 +91,9 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, reason)
     except Exception as exc:  # a probe's failure is the target's, never the caller's
-        local = local_failure(exc, monitor.source_address) or _own_failure(monitor.name, exc)
+        local = local_failure(exc, monitor.source_address) or _own_failure(
+            monitor.name, exc, set() if bugs_logged is None else bugs_logged
+        )
         outcome = ProbeOutcome(False, local or describe_error(exc))
     timings = tracker.timings()
     return CheckResult(
@@ -105,15 +109,12 @@ async def run_probe(
     )
 
 
-_BUGS_LOGGED: set[str] = set()
-"""Monitors whose check already logged a bug in probed: once each, not at every interval."""
-
-
-def _own_failure(monitor: str, exc: Exception) -> str | None:
-    """own_failure's reason, the first one of each monitor logged at ERROR with its traceback."""
+def _own_failure(monitor: str, exc: Exception, logged: set[str]) -> str | None:
+    """own_failure's reason; the first one of each monitor not yet in ``logged`` is logged at
+    ERROR with its traceback (once each, not at every interval)."""
     reason = own_failure(exc)
-    if reason is not None and monitor not in _BUGS_LOGGED:
-        _BUGS_LOGGED.add(monitor)
+    if reason is not None and monitor not in logged:
+        logged.add(monitor)
         log.error(
             "check failed on a bug in probed: counted as the probe host's failure, not the"
             " target's (logged once per monitor)",
@@ -135,6 +136,8 @@ class ProbeSessions:
         default: aiohttp.ClientSession | None = None,
     ) -> None:
         self.max_connections = max_connections
+        self.bugs_logged: set[str] = set()
+        """Monitors whose check already logged a bug in probed (see run_probe)."""
         self._sessions: dict[str | None, aiohttp.ClientSession] = {}
         if default is not None:
             self._sessions[None] = default

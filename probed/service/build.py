@@ -195,6 +195,11 @@ def _upgrading(old: int, new: int, notifier: Notifier | None) -> None:
 
 def _real_probe(sessions: ProbeSessions) -> Probe:
     async def probe(monitor: Monitor, now: datetime) -> CheckResult | None:
-        return await run_probe(monitor, sessions.get(monitor.source_address), now)
+        return await run_probe(
+            monitor,
+            sessions.get(monitor.source_address),
+            now,
+            bugs_logged=sessions.bugs_logged,
+        )
 
     return probe
