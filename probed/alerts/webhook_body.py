@@ -1,7 +1,7 @@
 """The webhook's body: the JSON document of docs/design.md §4.5 built from a message, and a
 user's Jinja2 template rendered over it, also for a sample alert (``probed check``).
 
-Imports nothing from probed.config, which tries templates with it.
+``settings_problem`` is what the channel registry runs on a webhook table at check time.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from probed.alerts.messages import Message
 from probed.alerts.messages import render as render_message
 from probed.alerts.payload import Payload
+from probed.config.channels import WebhookChannel
 from probed.model import AlertKind, Status
 from probed.units import iso
 
@@ -93,6 +94,15 @@ def sample_message(at: datetime) -> Message:
         location="sample-location",
     )
     return render_message(AlertKind.DOWN, [payload], "<sample@probed>", at)
+
+
+def settings_problem(settings: WebhookChannel) -> tuple[str, str] | None:
+    """(key, problem) when the table reads well but could not be sent: a template that
+    compiles yet fails for a sample alert (``{{ 1/0 }}``) would fail every alert."""
+    if settings.template is None:
+        return None
+    problem = template_render_problem(settings.template)
+    return None if problem is None else ("template", problem)
 
 
 def template_render_problem(text: str) -> str | None:

@@ -51,6 +51,10 @@ class ChannelType(Generic[S]):
     sender: str
     """``module:Class`` of the sender: a class whose ``from_settings(name, settings, parts)``
     returns a probed.alerts.channels.Channel."""
+    tried_by: str | None = None
+    """``module:function`` (settings) → (key, problem) or None, run on a table that read
+    well: what only the sending side can tell (a webhook template that fails for a sample
+    alert). Named like ``sender``, so config never imports the alerts layer."""
 
     @property
     def name(self) -> str:
@@ -79,6 +83,7 @@ CHANNEL_TYPES: Final = _by_name(
         webhook.KEYS,
         ("url",),
         "probed.alerts.webhook:WebhookNotifier",
+        "probed.alerts.webhook_body:settings_problem",
     ),
     ChannelType(
         AlertmanagerChannel,
@@ -107,6 +112,10 @@ def read_channel(name: str, sec: Section) -> ChannelSettings | None:
     channel = CHANNEL_TYPES[kind]
     sec.reject_unknown(channel.keys)
     settings: ChannelSettings = channel.read(sec)
+    if channel.tried_by is not None and not sec.failed:
+        module, _, function = channel.tried_by.partition(":")
+        if found := getattr(importlib.import_module(module), function)(settings):
+            sec.problem(*found)
     return settings
 
 
