@@ -164,7 +164,8 @@ class Pipeline:
         rerun: float | None = None
         if inbound(monitor.check) is None:
             result = await self.probe(monitor, self.now())
-            if result is not None and self.stalls is not None:
+            # A good answer within the timeout stands, stall or not: the target did answer.
+            if result is not None and not result.ok and self.stalls is not None:
                 late = self.stalls.late_during(started, self.stalls.clock())
                 if late > SHARE * monitor.timeout:
                     reason = stall_reason(late)

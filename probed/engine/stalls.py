@@ -34,8 +34,8 @@ than a scrape or a person's look would otherwise never be seen."""
 KEPT = 10_000
 """Late stretches remembered: at one per tick, more than an hour of a loop late all along."""
 SHARE = 0.5
-"""A check during which the loop was late by more than this share of its timeout is probed's
-failure, not its target's: with half its time gone, a healthy target could well have missed
+"""A failed check during which the loop was late by more than this share of its timeout is
+probed's failure, not its target's: with half its time gone, a healthy target could well have missed
 the rest of it."""
 
 
