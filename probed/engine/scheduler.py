@@ -63,6 +63,8 @@ class _Job:
     """The anchor (``Scheduler.anchor``) the job runs from; None: its phase."""
     first: bool = False
     """Its monitor was never checked: the first check comes before the phase (FIRST_SPREAD)."""
+    rerun: bool = False
+    """The check due is a re-run after a stall of probed's own (``Pipeline.reruns``)."""
 
     def after(self, t: float) -> float:
         """The first firing time strictly after ``t``."""
@@ -260,11 +262,14 @@ class Scheduler:
         if job is None:
             return
         rerun = self.pipeline.reruns.pop(name, None)
-        if rerun is not None:
+        if rerun is not None and not job.rerun:
             # Probed's own stall spoilt the check: it is due again at once (or, for a push
-            # deadline, once the stall's grace is over).
+            # deadline, once the stall's grace is over). Once: a loop late all along (load 9)
+            # must not turn every spoilt check into another one at once.
+            job.rerun = True
             self._arm(job, self._wall() + max(RETRY_GAP, rerun))
             return
+        job.rerun = False
         if needs_retry_interval(tracked.state) and tracked.last is not None:
             # Anchored at the start of the check just done, so a slow or hanging target costs
             # its timeout once, not timeout + retry_interval per retry. Never sooner than
