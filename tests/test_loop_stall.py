@@ -15,10 +15,13 @@ from structlog.testing import capture_logs
 from probed.engine.stalls import HOLD, LoopWatch
 from probed.model import Status
 from probed.probes.push import Signal
+from probed.service.build import build
+from probed.service.sdnotify import Notifier
 from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
 from tests.kit.monitors import make_monitor
-from tests.kit.servers import Switchable
+from tests.kit.servers import Switchable, wait_for
+from tests.test_sdnotify import FakeSystemd
 
 PUSH_TOKEN = "0123456789abcdef-nightly"
 DAY, HOUR = 86400.0, 3600.0
@@ -193,3 +196,26 @@ async def test_a_push_deadline_missed_long_before_a_stall_gets_no_grace(
     watch.note(ticks.t, 30.0)
     tracked = await h.pipeline.check("nightly")
     assert tracked is not None and tracked.state.status is Status.DOWN
+
+
+async def test_status_and_healthz_report_a_stall_while_it_lasts(tmp_path) -> None:
+    config = make_config(tmp_path, [make_monitor("api")])
+    systemd = FakeSystemd(str(tmp_path / "notify.sock"), str(tmp_path / "notify.sock"))
+    with Notifier(systemd.env()) as notifier:
+        parts = build(config, FakeClock(), notifier=notifier)
+        parts.stalls.start()
+        try:
+            assert parts.problem() is None
+            with gil_held_for(2.0):
+                pass
+            said = await wait_for(
+                lambda: [m for m in systemd.messages() if "stalled" in m], 5, "STATUS="
+            )
+            assert said[0].startswith("STATUS=1 monitor: 1 pending; event loop stalled "), said
+            assert parts.summary().startswith("1 monitor: 1 pending; event loop stalled ")
+            problem = parts.problem()
+            assert problem is not None and problem.startswith("event loop stalled "), problem
+        finally:
+            parts.stalls.stop()
+            await parts.aclose()
+            systemd.sock.close()
