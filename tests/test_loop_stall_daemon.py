@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import time
 
@@ -81,6 +82,11 @@ async def test_a_stopped_daemon_blames_no_target_and_confirms_a_later_outage_in_
             uptime = found[name]["uptime"]
             assert isinstance(uptime, dict) and uptime["all"] == 1.0, found[name]
         assert len(hook.requests) == alerts_before
+        text = await daemon.metrics()
+        buckets = dict(
+            re.findall(r'^probed_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)
+        )
+        assert float(buckets["+Inf"]) - float(buckets["2.5"]) >= 1, buckets  # the stop
 
         # A real outage after the stall is confirmed in its usual window: the next check (at
         # most an interval and the 2 s answer away) and one retry (1 s, and the answer).
