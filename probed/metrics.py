@@ -115,6 +115,15 @@ class Metrics:
                 registry=None,
             )
         )
+        self.loop_lag = keep(
+            Histogram(
+                "probed_event_loop_lag_seconds",
+                "How late the event loop ran a timer (probed.engine.stalls), measured twice a"
+                " second",
+                buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+                registry=None,
+            )
+        )
         self.reload_ok = keep(
             Gauge(
                 "probed_config_last_reload_successful",

@@ -17,8 +17,8 @@ record hook (the alerts) still runs, so alerts go out meanwhile.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -28,6 +28,7 @@ from probed.config.kinds import inbound
 from probed.engine.backlog import Backlog, Record
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.slowness import is_degraded
+from probed.engine.stalls import SHARE, LoopWatch, stall_reason
 from probed.engine.state import Step, pause, resume, step
 from probed.metrics import Metrics
 from probed.model import CheckResult, MonitorState, Status, Transition
@@ -104,6 +105,7 @@ class Pipeline:
         monitors: dict[str, Tracked] | None = None,
         backlog: Backlog | None = None,
         inbound: InboundSource | None = None,
+        stalls: LoopWatch | None = None,
     ) -> None:
         self.store = store
         self.backlog = backlog or Backlog(store, metrics)
@@ -118,6 +120,10 @@ class Pipeline:
         """When set, a failed check only counts if the probe host itself is online."""
         self.monitors: dict[str, Tracked] = {} if monitors is None else monitors
         """By name; given when parts built before the pipeline (the alert recorder) share it."""
+        self.stalls = stalls
+        """When set, a check whose time probed's own stall ate is the probe host's failure."""
+        self.reruns: dict[str, float] = {}
+        """Monitors whose last check a stall spoilt: check again in so many seconds."""
 
     def track(self, tracked: Tracked) -> None:
         self.monitors[tracked.monitor.name] = tracked
@@ -146,6 +152,7 @@ class Pipeline:
 
     def untrack(self, name: str) -> None:
         self.monitors.pop(name, None)
+        self.reruns.pop(name, None)
         self.metrics.remove_monitor(name)
 
     async def check(self, name: str) -> Tracked | None:
@@ -155,10 +162,23 @@ class Pipeline:
         if tracked is None or tracked.state.status is Status.PAUSED:
             return None
         before, monitor = tracked.last, tracked.monitor
+        started = 0.0 if self.stalls is None else self.stalls.clock()
+        rerun: float | None = None
         if inbound(monitor.check) is None:
             result = await self.probe(monitor, self.now())
+            # A good answer within the timeout stands, stall or not: the target did answer.
+            if result is not None and not result.ok and self.stalls is not None:
+                late = self.stalls.late_during(started, self.stalls.clock())
+                if late > SHARE * monitor.timeout:
+                    reason = stall_reason(late)
+                    result, rerun = replace(result, ok=False, offline=True, reason=reason), 0.0
         else:
             result = None if self.inbound is None else self.inbound.judge(monitor, self.now())
+            if result is not None and not result.ok and (late := self._push_grace(monitor)):
+                # Pings sent while probed stood still wait in the listen queue: the deadline
+                # gets the stall as grace, so they are read before it is judged again.
+                self.reruns[name] = late
+                return None
         if result is None:
             return None
         if self.connectivity is not None:
@@ -168,7 +188,21 @@ class Pipeline:
             # that no longer exists), or a newer result arrived meanwhile (a push ping). Paused
             # meanwhile, it is still recorded, and changes nothing (``state.advance``).
             return None
+        if rerun is not None:
+            self.reruns[name] = rerun
         return self._apply(tracked, result)
+
+    def _push_grace(self, monitor: Monitor) -> float:
+        """Seconds of stall within the monitor's last interval when its deadline would not have
+        passed without them, else 0."""
+        if self.stalls is None or self.inbound is None:
+            return 0.0
+        clock = self.stalls.clock()
+        late = self.stalls.late_during(clock - monitor.interval, clock)
+        if not late:
+            return 0.0
+        credited = self.inbound.judge(monitor, self.now() - timedelta(seconds=late))
+        return late if credited is None or credited.ok else 0.0
 
     def deliver(self, name: str, result: CheckResult, *, coalesce: bool = False) -> Tracked | None:
         """Apply a result that arrived instead of being checked for (a push monitor's ping or

@@ -63,6 +63,8 @@ class _Job:
     """The anchor (``Scheduler.anchor``) the job runs from; None: its phase."""
     first: bool = False
     """Its monitor was never checked: the first check comes before the phase (FIRST_SPREAD)."""
+    rerun: bool = False
+    """The check due is a re-run after a stall of probed's own (``Pipeline.reruns``)."""
 
     def after(self, t: float) -> float:
         """The first firing time strictly after ``t``."""
@@ -183,6 +185,7 @@ class Scheduler:
         """A result arrived outside the schedule (a push ping): re-check at the retry interval
         if it left a change unconfirmed, else every interval from the monitor's new anchor."""
         tracked = self.pipeline.monitors.get(name)
+        self.pipeline.reruns.pop(name, None)  # what arrived is what a stall's grace waited for
         if tracked is not None and self.running:
             self._after_check(tracked, moved=True)
 
@@ -215,7 +218,14 @@ class Scheduler:
             log.debug("check skipped: the previous one still runs", monitor=job.name)
             return
         if now - scheduled > max(1.0, job.every):
-            log.warning("check skipped: started too late", monitor=job.name, late=now - scheduled)
+            # After a stall of probed itself (logged once by the LoopWatch), one line each
+            # for thousands of monitors would bury that line.
+            stalls = self.pipeline.stalls
+            clock = 0.0 if stalls is None else stalls.clock()
+            stalled = stalls is not None and stalls.late_during(clock - (now - scheduled), clock)
+            (log.debug if stalled else log.warning)(
+                "check skipped: started too late", monitor=job.name, late=now - scheduled
+            )
             return
         at = datetime.fromtimestamp(scheduled, UTC)
         asyncio.get_running_loop().create_task(self._run(job.name, at))
@@ -251,6 +261,15 @@ class Scheduler:
         job = self._jobs.get(name)
         if job is None:
             return
+        rerun = self.pipeline.reruns.pop(name, None)
+        if rerun is not None and not job.rerun:
+            # Probed's own stall spoilt the check: it is due again at once (or, for a push
+            # deadline, once the stall's grace is over). Once: a loop late all along (load 9)
+            # must not turn every spoilt check into another one at once.
+            job.rerun = True
+            self._arm(job, self._wall() + max(RETRY_GAP, rerun))
+            return
+        job.rerun = False
         if needs_retry_interval(tracked.state) and tracked.last is not None:
             # Anchored at the start of the check just done, so a slow or hanging target costs
             # its timeout once, not timeout + retry_interval per retry. Never sooner than

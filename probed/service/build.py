@@ -28,13 +28,14 @@ from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Probe, Tracked, TransitionSink, count_states
 from probed.engine.push import PushBook, PushReceiver
 from probed.engine.scheduler import Scheduler
+from probed.engine.stalls import LoopWatch
 from probed.history import History
 from probed.history.jobs import Housekeeping
 from probed.metrics import Metrics
 from probed.model import CheckResult
 from probed.probes import ProbeSessions, run_probe
 from probed.service.listener import ConnectionGuard
-from probed.service.parts import Parts, Soon, alive, retention, store_problem, summary
+from probed.service.parts import Parts, Soon, alive, host_problem, retention, summary
 from probed.service.sdnotify import Notifier
 from probed.store import Store
 from probed.units import utcnow
@@ -88,7 +89,7 @@ def build(
 
     def report_status() -> None:
         if notifier is not None:
-            problem = store_problem(backlog, outbox)
+            problem = host_problem(backlog, outbox, stalls)
             notifier.status(summary(count_states(monitors.values()), problem))
 
     # Counting every monitor's state on each transition is quadratic in a mass outage
@@ -100,6 +101,7 @@ def build(
         bell.set()
         report_status()
 
+    stalls = LoopWatch(metrics.loop_lag, on_change=report_status)
     backlog = Backlog(store, metrics, on_change=store_status)
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
@@ -132,6 +134,7 @@ def build(
         monitors=monitors,
         backlog=backlog,
         inbound=book,
+        stalls=stalls,
     )
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock, anchor=book.deadline)
     pushes = PushReceiver(book, pipeline, scheduler, clock)
@@ -143,7 +146,7 @@ def build(
         metrics,
         functools.partial(alive, scheduler),
         api,
-        problem=functools.partial(store_problem, backlog, outbox),
+        problem=functools.partial(host_problem, backlog, outbox, stalls),
         public=public,
     )
     app.add_routes(push_routes(pushes))
@@ -176,6 +179,7 @@ def build(
         public_guard=public_guard,
         sessions=sessions,
         now=clock,
+        stalls=stalls,
         status_soon=report_status_soon,
     )
     parts.apply(config, initial=True)

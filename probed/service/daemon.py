@@ -69,6 +69,7 @@ class Daemon:
             parts.pauses.tick()
             parts.metrics.config_loaded(True, time.time())
             scheduler.start()
+            parts.stalls.start()
             dispatcher.start()
             runner = web.AppRunner(parts.app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
             await runner.setup()
@@ -147,6 +148,7 @@ class Daemon:
             log.info("stopped", cancelled_checks=cancelled)
             return 0
         finally:
+            parts.stalls.stop()
             if pinger is not None:
                 pinger.cancel()
             if scheduler.running:

@@ -28,6 +28,7 @@ from probed.engine.pipeline import Pipeline, Tracked
 from probed.engine.push import PushReceiver
 from probed.engine.scheduler import Scheduler
 from probed.engine.slowness import SAMPLE, is_degraded
+from probed.engine.stalls import LoopWatch
 from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
@@ -88,6 +89,13 @@ def store_problem(backlog: Backlog, outbox: Outbox) -> str | None:
         return None
     error = backlog.error or outbox.error or "held writes being written"
     return f"state database: {error}; {counted(waiting, 'write')} waiting"
+
+
+def host_problem(backlog: Backlog, outbox: Outbox, stalls: LoopWatch) -> str | None:
+    """What keeps probed from recording or measuring truly now (``store_problem``, a stall of
+    its event loop), or None."""
+    found = [p for p in (store_problem(backlog, outbox), stalls.problem()) if p is not None]
+    return "; ".join(found) or None
 
 
 class Soon:
@@ -156,6 +164,8 @@ class Parts:
     sessions: ProbeSessions | None
     """The probes' HTTP sessions, when ``build`` made them (closed by ``aclose``)."""
     now: Callable[[], datetime]
+    stalls: LoopWatch
+    """Measures the event loop's lateness (``start``ed and ``stop``ped by the daemon)."""
     status_soon: Soon | None = None
     """The pending STATUS= update after transitions; cancelled at close, so that it does not
     reach a notifier closed meanwhile (which would open a socket again)."""
@@ -167,7 +177,7 @@ class Parts:
 
     def problem(self) -> str | None:
         """What ``/healthz`` reports as unavailable besides a wedged scheduler."""
-        return store_problem(self.backlog, self.outbox)
+        return host_problem(self.backlog, self.outbox, self.stalls)
 
     def summary(self) -> str:
         return summary(self.pipeline.counts(), self.problem())

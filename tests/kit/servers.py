@@ -219,11 +219,12 @@ class StaticResolver(AbstractResolver):
 
 
 class Switchable:
-    """An HTTP target on 127.0.0.1 whose answer the test switches: ``status``, or no answer at
-    all while ``hang``; ``hits`` counts requests."""
+    """An HTTP target on 127.0.0.1 whose answer the test switches: ``status``, after ``delay``
+    seconds, or no answer at all while ``hang``; ``hits`` counts requests."""
 
     def __init__(self) -> None:
         self.status = 200
+        self.delay = 0.0
         self.hang = False
         self.hits = 0
         self.url = ""
@@ -233,6 +234,8 @@ class Switchable:
         self.hits += 1
         if self.hang:
             await asyncio.sleep(3600)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.Response(status=self.status, text="status: success")
 
 
