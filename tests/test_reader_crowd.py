@@ -92,23 +92,30 @@ async def serving(limit: int, **bounds: int) -> AsyncIterator[tuple[ConnectionGu
         await runner.cleanup()
 
 
-async def status_of(port: int, path: str, source: str = "127.0.0.1") -> int:
+async def answer_of(port: int, path: str, source: str = "127.0.0.1") -> tuple[int, bool]:
+    """The status of one GET of ``path`` and whether the server then closed the connection."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
     writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     try:
         line = await asyncio.wait_for(reader.readline(), 5)
+        try:
+            await asyncio.wait_for(reader.read(), 0.5)  # to the end: the server closed it
+            closed = True
+        except TimeoutError:
+            closed = False
     finally:
         writer.close()
-    return int(line.split()[1]) if line else 0
+    return (int(line.split()[1]) if line else 0), closed
 
 
 async def test_with_every_slot_serving_a_request_a_ping_takes_the_reserve_and_a_reader_gets_503():
     async with serving(limit=4, reserve=2) as (_, port):
-        busy = [asyncio.create_task(status_of(port, "/slow")) for _ in range(4)]
-        await asyncio.sleep(0.3)
-        assert await status_of(port, "/push/x") == 200
-        assert await status_of(port, "/slow") == 503
-        assert await asyncio.gather(*busy) == [200] * 4
+        busy = [asyncio.create_task(answer_of(port, "/slow")) for _ in range(4)]
+        await asyncio.sleep(0.2)
+        # Reserved connections answer and close, so the reserve is free for the next ping.
+        assert await answer_of(port, "/push/x") == (200, True)
+        assert await answer_of(port, "/slow") == (503, True)
+        assert [status for status, _ in await asyncio.gather(*busy)] == [200] * 4
 
 
 async def test_a_client_at_its_share_evicts_its_own_idlest_connection_not_anothers():
@@ -119,7 +126,7 @@ async def test_a_client_at_its_share_evicts_its_own_idlest_connection_not_anothe
         ]
         mine = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
         await asyncio.sleep(0.1)
-        assert await status_of(port, "/push/x") == 200  # the 4th of 127.0.0.1's
+        assert (await answer_of(port, "/push/x"))[0] == 200  # the 4th of 127.0.0.1's
         assert guard.evicted == 1
         assert await mine[0][0].read() == b""  # its idlest (the oldest) was closed
         for reader, _ in other:  # 127.0.0.2's were left alone

@@ -117,13 +117,6 @@ class _Handler(RequestHandler):
         return shaped
 
 
-class _Refused(asyncio.Protocol):
-    """Closes the connection at once: every slot and every reserved one is serving a request."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.close()
-
-
 class ConnectionGuard:
     """Hands out aiohttp's protocol for new connections within the bounds above; its
     ``middleware`` (on the app) tells it which connections delivered a request, answers a
@@ -150,7 +143,8 @@ class ConnectionGuard:
         self.refused = 0
 
     def protocol(self, server: web.Server) -> asyncio.BaseProtocol:
-        """A protocol for one new connection to ``server`` (aiohttp's, or one that refuses)."""
+        """aiohttp's protocol for one new connection to ``server``; it asks ``admit`` for a
+        slot once it knows the client's address."""
         loop = asyncio.get_running_loop()
         # Built as web.Server() builds aiohttp's own, with the runner's settings.
         handler = _Handler(server, loop=loop, **server._kwargs)
@@ -201,10 +195,11 @@ class ConnectionGuard:
         self.started(protocol)
         reserved = isinstance(protocol, _Handler) and protocol.reserved
         if reserved and not request.path.startswith(PUSH_PREFIX):
-            raise web.HTTPServiceUnavailable(
-                text="too many connections; try again\n",
-                headers={"Retry-After": "1", "Connection": "close"},
+            busy = web.HTTPServiceUnavailable(
+                text="too many connections; try again\n", headers={"Retry-After": "1"}
             )
+            busy.force_close()
+            raise busy
         try:
             response = await handler(request)
         finally:

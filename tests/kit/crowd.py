@@ -53,26 +53,35 @@ async def readers(
     port: int, count: int, every: float, until: float, path: str, source: str = "127.0.0.1"
 ) -> Crowd:
     """``count`` readers from ``source``, each on its own keep-alive connection, GET ``path``
-    every ``every`` seconds (spread over the interval) until ``until``; a reader whose
-    connection was closed opens a new one at its next request."""
+    every ``every`` seconds (spread over the interval) until ``until``; a reader whose idle
+    connection was closed opens a new one for the request."""
     crowd = Crowd()
+
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        streams = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+        crowd.connections += 1
+        return streams
 
     async def one(offset: float) -> None:
         await asyncio.sleep(offset)
         streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while time.monotonic() < until:
-            try:
-                if streams is None:
-                    streams = await asyncio.open_connection(
-                        "127.0.0.1", port, local_addr=(source, 0)
-                    )
-                    crowd.connections += 1
-                ok = await asyncio.wait_for(_get(*streams, path), 10) == 200
-            except (OSError, asyncio.IncompleteReadError, TimeoutError):
-                ok = False
-            crowd.answered += ok
-            crowd.failed += not ok
-            if not ok and streams is not None:
+            status = 0
+            for _ in range(2):
+                # As browsers do: a kept-alive connection the server closed while idle is
+                # re-opened once; a refused or reset fresh one is a failure.
+                reused = streams is not None
+                with contextlib.suppress(OSError, asyncio.IncompleteReadError, TimeoutError):
+                    streams = streams or await connect()
+                    status = await asyncio.wait_for(_get(*streams, path), 10)
+                if status or not reused:
+                    break
+                assert streams is not None
+                streams[1].close()
+                streams = None
+            crowd.answered += status == 200
+            crowd.failed += status != 200
+            if status != 200 and streams is not None:
                 streams[1].close()
                 streams = None
             await asyncio.sleep(every)
