@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from probed.alerts.payload import CheckFacts, Payload
+from probed.config.reader import CONTROL_CHARS
 from probed.model import AlertKind
 from probed.units import counted, format_span
 
-# C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line and paragraph
-# separators: a subject is one line in every channel, and in email a line break starts a header.
-_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A subject is one line in every channel, and in email a line break starts a header.
+_BREAKS = re.compile(CONTROL_CHARS + "+")
 _PHASES = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("first_byte", "first byte"))
 
 

@@ -30,8 +30,10 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"([0-9]{3})\s*-\s*([0-9]{3})")
 _STATUS_HELP = 'expected a code like 200, a class like "2xx" or a range like "200-399"'
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-"""C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line separators."""
+CONTROL_CHARS = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+"""C0 and C1 controls (CR, LF, NUL, ESC, NEL …), DEL and the Unicode line separators: what a
+name-like value may not hold, and what an alert's subject line loses."""
+_CONTROL = re.compile(CONTROL_CHARS)
 _T = TypeVar("_T")
 
 

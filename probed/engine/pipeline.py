@@ -171,7 +171,7 @@ class Pipeline:
                 late = self.stalls.late_during(started, self.stalls.clock())
                 if late > SHARE * monitor.timeout:
                     reason = stall_reason(late)
-                    result, rerun = replace(result, ok=False, offline=True, reason=reason), 0.0
+                    result, rerun = replace(result, offline=True, reason=reason), 0.0
         else:
             result = None if self.inbound is None else self.inbound.judge(monitor, self.now())
             if result is not None and not result.ok and (late := self._push_grace(monitor)):

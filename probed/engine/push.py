@@ -161,7 +161,7 @@ class PushReceiver:
         self.rate = rate or PushRate()
         self._stored: dict[int, datetime] = {}
         """When each monitor's last signal was stored (the start of its coalescing window)."""
-        self._due: dict[int, tuple[Tracked, asyncio.TimerHandle | None]] = {}
+        self._due: dict[int, tuple[Tracked, asyncio.TimerHandle]] = {}
         """Monitors with a coalesced signal not stored yet, and the timer that stores it."""
 
     def signal(self, token: str, signal: Signal, message: str = "") -> bool | Limited:
@@ -198,13 +198,7 @@ class PushReceiver:
     def _store_later(self, tracked: Tracked, delay: float) -> None:
         if tracked.id in self._due:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # called outside the event loop: nothing would run the timer
-            self._due[tracked.id] = (tracked, None)
-            self.flush()
-            return
-        timer = loop.call_later(max(0.0, delay), self._store, tracked.id)
+        timer = asyncio.get_running_loop().call_later(max(0.0, delay), self._store, tracked.id)
         self._due[tracked.id] = (tracked, timer)
 
     def _store(self, monitor_id: int) -> None:
@@ -217,6 +211,5 @@ class PushReceiver:
     def flush(self) -> None:
         """Store every coalesced signal now (at shutdown: nothing is lost)."""
         for monitor_id, (_, timer) in list(self._due.items()):
-            if timer is not None:
-                timer.cancel()
+            timer.cancel()
             self._store(monitor_id)
