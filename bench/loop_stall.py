@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,6 +41,8 @@ from structlog.testing import capture_logs
 
 from probed.config import load_config
 from probed.service.build import build
+from tests.kit.processes import free_port
+from tests.kit.stalls import hold_gil
 
 TARGET = """
 import asyncio, sys
@@ -54,30 +54,6 @@ app = web.Application()
 app.router.add_get("/{tail:.*}", ok)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def hold_gil(seconds: float) -> None:
-    """Stand the event loop still for ``seconds``: a thread keeps the GIL all along."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(seconds * 4)
-
-    def spin() -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            pass
-
-    holder = threading.Thread(target=spin)
-    try:
-        holder.start()  # returns once the loop's thread gets the GIL back
-        holder.join()
-    finally:
-        sys.setswitchinterval(previous)
 
 
 async def phase(args: argparse.Namespace, port: int, judge: bool) -> dict[str, Any]:

@@ -4,11 +4,6 @@ time a thread holding the GIL ate, and a push deadline passed while probed stood
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from structlog.testing import capture_logs
 
@@ -21,6 +16,7 @@ from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
 from tests.kit.monitors import make_monitor
 from tests.kit.servers import Switchable, wait_for
+from tests.kit.stalls import hold_gil
 from tests.test_sdnotify import FakeSystemd
 
 PUSH_TOKEN = "0123456789abcdef-nightly"
@@ -69,27 +65,6 @@ def test_a_stall_is_logged_once_and_reported_while_it_lasts() -> None:
     assert changes == ["event loop stalled 6.2s", None]
 
 
-@contextmanager
-def gil_held_for(seconds: float) -> Iterator[None]:
-    """A thread runs pure Python for ``seconds`` and, with the switch interval longer than
-    that, keeps the GIL all along: the event loop's thread cannot run meanwhile."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(seconds * 4)
-
-    def spin() -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            pass
-
-    holder = threading.Thread(target=spin)
-    try:
-        holder.start()
-        yield
-        holder.join()
-    finally:
-        sys.setswitchinterval(previous)
-
-
 async def test_a_check_whose_time_a_gil_holding_thread_ate_is_the_probe_hosts_and_runs_again(
     tmp_path, harnesses, session, switchable: Switchable
 ) -> None:
@@ -103,8 +78,7 @@ async def test_a_check_whose_time_a_gil_holding_thread_ate_is_the_probe_hosts_an
         checking = asyncio.create_task(h.pipeline.check("api"))
         await asyncio.sleep(0.3)
         with capture_logs() as logs:
-            with gil_held_for(3.0):
-                pass
+            hold_gil(3.0)
             tracked = await checking
     finally:
         h.parts.stalls.stop()
@@ -129,8 +103,7 @@ async def test_the_check_counts_when_the_stall_left_most_of_its_time(
         switchable.delay = 0.5
         checking = asyncio.create_task(h.pipeline.check("api"))
         await asyncio.sleep(0.2)
-        with gil_held_for(1.5):
-            pass
+        hold_gil(1.5)
         tracked = await checking
     finally:
         h.parts.stalls.stop()
@@ -206,8 +179,7 @@ async def test_status_and_healthz_report_a_stall_while_it_lasts(tmp_path) -> Non
         parts.stalls.start()
         try:
             assert parts.problem() is None
-            with gil_held_for(2.0):
-                pass
+            hold_gil(2.0)
             said = await wait_for(
                 lambda: [m for m in systemd.messages() if "stalled" in m], 5, "STATUS="
             )
