@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.kit.crowd import cron_pings, readers, slowest_get
+from tests.kit.crowd import cron_pings, push_job_config, readers, slowest_get
 from tests.kit.processes import DaemonProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +58,7 @@ def tree_with_old_guard(scratch: Path, rev: str) -> Path:
 
 async def run(label: str, tmp: Path, code: Path, args: argparse.Namespace) -> None:
     port, public = free_port(), free_port()
-    config = tmp / "monitors.toml"
-    config.write_text(
-        f'[probed]\nlisten = "127.0.0.1:{port}"\npublic_listen = "127.0.0.1:{public}"\n'
-        f'state_dir = "{tmp / "state"}"\n\n'
-        f'[[monitor]]\nname = "job"\ntype = "push"\ntoken = "{TOKEN}"\ninterval = "1m"\n'
-    )
+    config = push_job_config(tmp, port, public, TOKEN)
     env = {"PYTHONPATH": str(code)}
     daemon = DaemonProcess(config, port, env=env, open_files=1024)
     await daemon.start()

@@ -7,6 +7,7 @@ import asyncio
 
 from structlog.testing import capture_logs
 
+from probed.engine.pipeline import Tracked
 from probed.engine.stalls import HOLD, LoopWatch
 from probed.model import Status
 from probed.probes.push import Signal
@@ -14,6 +15,7 @@ from probed.service.build import build
 from probed.service.sdnotify import Notifier
 from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
+from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
 from tests.kit.servers import Switchable, wait_for
 from tests.kit.stalls import hold_gil
@@ -65,23 +67,29 @@ def test_a_stall_is_logged_once_and_reported_while_it_lasts() -> None:
     assert changes == ["event loop stalled 6.2s", None]
 
 
+async def check_through_stall(h: Harness, wait: float, stall: float) -> Tracked | None:
+    """Start a check of "api", stand the loop still ``stall`` s after ``wait`` s, and return
+    what the check made of it; the harness's loop watch is stopped after."""
+    try:
+        checking = asyncio.create_task(h.pipeline.check("api"))
+        await asyncio.sleep(wait)
+        hold_gil(stall)
+        return await checking
+    finally:
+        h.parts.stalls.stop()
+
+
 async def test_a_check_whose_time_a_gil_holding_thread_ate_is_the_probe_hosts_and_runs_again(
     tmp_path, harnesses, session, switchable: Switchable
 ) -> None:
     monitor = make_monitor("api", url=switchable.url, timeout=2.0, down_after=1)
     h = harnesses(make_config(tmp_path, [monitor]), FakeClock(), session=session)
     h.parts.stalls.start()
-    try:
-        await h.pipeline.check("api")
-        assert h.tracked("api").state.status is Status.UP
-        switchable.delay = 1.0  # slow, well inside its timeout
-        checking = asyncio.create_task(h.pipeline.check("api"))
-        await asyncio.sleep(0.3)
-        with capture_logs() as logs:
-            hold_gil(3.0)
-            tracked = await checking
-    finally:
-        h.parts.stalls.stop()
+    await h.pipeline.check("api")
+    assert h.tracked("api").state.status is Status.UP
+    switchable.delay = 1.0  # slow, well inside its timeout
+    with capture_logs() as logs:
+        tracked = await check_through_stall(h, wait=0.3, stall=3.0)
     assert tracked is not None and tracked.last is not None
     assert tracked.last.offline and not tracked.last.ok
     assert tracked.last.reason.startswith("probe host: event loop stalled ")
@@ -99,14 +107,8 @@ async def test_the_check_counts_when_the_stall_left_most_of_its_time(
     monitor = make_monitor("api", url=switchable.url, timeout=5.0, down_after=1)
     h = harnesses(make_config(tmp_path, [monitor]), FakeClock(), session=session)
     h.parts.stalls.start()
-    try:
-        switchable.delay = 0.5
-        checking = asyncio.create_task(h.pipeline.check("api"))
-        await asyncio.sleep(0.2)
-        hold_gil(1.5)
-        tracked = await checking
-    finally:
-        h.parts.stalls.stop()
+    switchable.delay = 0.5
+    tracked = await check_through_stall(h, wait=0.2, stall=1.5)
     assert tracked is not None and tracked.last is not None
     assert tracked.last.ok and not tracked.last.offline
     assert "api" not in h.pipeline.reruns

@@ -12,6 +12,7 @@ from pathlib import Path
 import trustme
 
 from tests.kit.certs import write_ca
+from tests.kit.crowd import push_job_config
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.tools import require_tool, tool
 
@@ -62,13 +63,7 @@ async def test_the_readme_nginx_snippet_throttles_readers_and_passes_every_ping(
     leaf.cert_chain_pems[0].write_to_path(str(cert))
     leaf.private_key_pem.write_to_path(str(key))
     port, public, front = free_port(), free_port(), free_port()
-    config = tmp_path / "monitors.toml"
-    config.write_text(
-        f'[probed]\nlisten = "127.0.0.1:{port}"\npublic_listen = "127.0.0.1:{public}"\n'
-        f'state_dir = "{tmp_path / "state"}"\n\n'
-        f'[[monitor]]\nname = "job"\ntype = "push"\ntoken = "{TOKEN}"\ninterval = "1m"\n',
-        encoding="utf-8",
-    )
+    config = push_job_config(tmp_path, port, public, TOKEN)
     conf = nginx_conf(tmp_path, front, public, str(cert), str(key))
     nginx = subprocess.Popen(
         [tool("nginx"), "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from probed.service.listener import ConnectionGuard, listen
-from tests.kit.crowd import cron_pings, readers, slowest_get
+from tests.kit.crowd import cron_pings, push_job_config, readers, slowest_get
 from tests.kit.figures import report
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.tools import require_tool
@@ -26,13 +26,7 @@ async def test_pings_are_accepted_while_readers_and_the_favicon_attack_hold_ever
     tmp_path, request
 ):
     port, public = free_port(), free_port()
-    config = tmp_path / "monitors.toml"
-    config.write_text(
-        f'[probed]\nlisten = "127.0.0.1:{port}"\npublic_listen = "127.0.0.1:{public}"\n'
-        f'state_dir = "{tmp_path / "state"}"\n\n'
-        f'[[monitor]]\nname = "job"\ntype = "push"\ntoken = "{TOKEN}"\ninterval = "1m"\n',
-        encoding="utf-8",
-    )
+    config = push_job_config(tmp_path, port, public, TOKEN)
     daemon = DaemonProcess(config, port, open_files=1024)
     await daemon.start()
     try:

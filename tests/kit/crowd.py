@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.kit.tools import tool
 
@@ -124,3 +125,15 @@ async def slowest_get(url: str, until: float, every: float = 0.5) -> tuple[float
         failures += status != 200
         await asyncio.sleep(every)
     return slowest, failures
+
+
+def push_job_config(tmp_path: Path, port: int, public: int, token: str) -> Path:
+    """A monitors.toml with ``listen`` and ``public_listen`` and one push job with ``token``."""
+    config = tmp_path / "monitors.toml"
+    config.write_text(
+        f'[probed]\nlisten = "127.0.0.1:{port}"\npublic_listen = "127.0.0.1:{public}"\n'
+        f'state_dir = "{tmp_path / "state"}"\n\n'
+        f'[[monitor]]\nname = "job"\ntype = "push"\ntoken = "{token}"\ninterval = "1m"\n',
+        encoding="utf-8",
+    )
+    return config
