@@ -27,8 +27,10 @@ def redact(text: str) -> str:
     return _URL_USERINFO.sub(_hide, text)
 
 
+_HINTS = ("key", "token", "secret", "passw", "auth")
+"""Words in a name that say its value is a secret (query parameters; auth also headers)."""
 _SECRET_PARAM = re.compile(
-    r"(?P<name>[?&;][^=&;\s#'\"]*(?:key|token|secret|passw|auth)[^=&;\s#'\"]*=)[^&;\s#'\"]*",
+    rf"(?P<name>[?&;][^=&;\s#'\"]*(?:{'|'.join(_HINTS)})[^=&;\s#'\"]*=)[^&;\s#'\"]*",
     re.I,
 )
 """A query parameter whose name says it holds a secret (``api_key=``, ``token=``), in a URL or a
@@ -39,7 +41,6 @@ _AUTH_HEADER = re.compile(
     re.I,
 )
 """An Authorization header's credentials, with or without a scheme (``Bearer …``, ``Basic …``)."""
-_HINTS = ("key", "token", "secret", "passw", "auth")
 
 
 def _hide_header(match: re.Match[str]) -> str:
