@@ -1,4 +1,5 @@
-"""Value types shared by the pipeline. Imports nothing from probed."""
+"""Value types shared by the pipeline. Imports nothing from probed but its sibling leaf
+``probed.evidence``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Final
+
+from probed.evidence import Evidence
 
 
 class Status(IntEnum):
@@ -92,6 +95,9 @@ class CheckResult:
     """For checks that made an HTTP request; not stored, so None for a restored result."""
     tls: TlsFacts | None = None
     """For checks that completed a TLS handshake; not stored either."""
+    evidence: Evidence | None = None
+    """What the target answered, for failed checks (``probed.evidence``); kept with an
+    incident only, never in the checks table."""
 
     @property
     def duration(self) -> float:

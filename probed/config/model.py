@@ -14,9 +14,11 @@ from probed.config.http import HttpCheck
 from probed.config.kinds import Check as Check  # re-exported: its home before the registry
 from probed.config.kinds import inbound
 from probed.config.maintenance import MaintenanceWindow
+from probed.config.oncall import EscalationStep
 from probed.config.push import HIDDEN_PATH
 from probed.config.shard import Shard
 from probed.config.tcp import TcpCheck
+from probed.evidence import EVIDENCE_BYTES
 from probed.model import Policy
 from probed.redact import redact
 
@@ -61,6 +63,12 @@ class Monitor:
     """Free text every channel passes on (e.g. "critical" routes to SMS)."""
     tags: tuple[tuple[str, str], ...] = ()
     """Labels for channels (webhook ``tags``, Alertmanager labels), sorted by name."""
+    runbook: str | None = None
+    """An http(s) URL: in every alert, on the incident, in the post-mortem."""
+    escalate: tuple[EscalationStep, ...] = ()
+    """Steps in increasing ``after`` order (docs/design.md §17)."""
+    evidence_bytes: int = EVIDENCE_BYTES
+    """Body bytes a failed check keeps as evidence (at most 64 KiB)."""
 
     @property
     def type(self) -> str:
@@ -128,6 +136,9 @@ class Settings:
     and ``probed_build_info``."""
     shard: Shard | None = None
     """Check only the monitors this shard owns (docs/design.md §10); None: every monitor."""
+    external_url: str | None = None
+    """The base URL people reach probed's API on (``https://probed.example.com``): incident
+    and acknowledgement links are built on it; None: alerts carry no links."""
 
     @property
     def listen_host(self) -> str:
