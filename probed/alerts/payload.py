@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from probed.evidence import Evidence
 from probed.model import CheckResult, Timings
 from probed.units import iso, parse_iso
 
@@ -89,11 +90,35 @@ class Payload:
     """The monitor's state code once the event had happened (docs/design.md §3)."""
     location: str | None = None
     """The vantage point that saw it ([probed] location)."""
+    incident: str = ""
+    """The outage's incident ID (``INC-2026-014``; docs/design.md §17) for DOWN, UP, REMINDER."""
+    incident_url: str = ""
+    """``<external_url>/api/v1/incidents/<id>``; empty without ``external_url``."""
+    ack_url: str = ""
+    """The signed one-click acknowledgement link (DOWN, REMINDER); empty without
+    ``external_url`` or once acknowledged."""
+    runbook: str = ""
+    evidence: Evidence | None = None
+    """DOWN: what the target answered to the check that confirmed the outage."""
+    last_good: CheckFacts | None = None
+    """DOWN: the last good check before the outage."""
 
     def to_json(self) -> dict[str, object]:
         """The JSON object stored in the outbox; unset fields are left out."""
         out: dict[str, object] = {}
-        for key in ("monitor", "url", "type", "reason", "text", "severity", "location"):
+        for key in (
+            "monitor",
+            "url",
+            "type",
+            "reason",
+            "text",
+            "severity",
+            "location",
+            "incident",
+            "incident_url",
+            "ack_url",
+            "runbook",
+        ):
             if value := getattr(self, key):
                 out[key] = value
         for key in ("at", "outage_start", "cert_expires_at"):
@@ -112,6 +137,10 @@ class Payload:
             out["checks"] = [c.to_json() for c in self.checks]
         if self.fields:
             out["fields"] = [list(pair) for pair in self.fields]
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.to_json()
+        if self.last_good is not None:
+            out["last_good"] = self.last_good.to_json()
         return out
 
     @classmethod
@@ -135,6 +164,16 @@ class Payload:
             tags=tuple(sorted((str(k), str(v)) for k, v in (data.get("tags") or {}).items())),
             status=_int(data.get("status")),
             location=str(data["location"]) if data.get("location") else None,
+            incident=str(data.get("incident", "")),
+            incident_url=str(data.get("incident_url", "")),
+            ack_url=str(data.get("ack_url", "")),
+            runbook=str(data.get("runbook", "")),
+            evidence=Evidence.from_json(ev)
+            if isinstance(ev := data.get("evidence"), Mapping)
+            else None,
+            last_good=CheckFacts.from_json(lg)
+            if isinstance(lg := data.get("last_good"), Mapping)
+            else None,
         )
 
 
