@@ -124,6 +124,27 @@ class Metrics:
                 registry=None,
             )
         )
+        # Minutes to hours: an acknowledgement within the P0 target (15 min) or P1 (1 h), and
+        # the MTTR target of under an hour, fall on bucket bounds.
+        incident_buckets = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
+        self.incident_ack = keep(
+            Histogram(
+                "probed_incident_ack_seconds",
+                "Time from a confirmed DOWN to its incident's acknowledgement",
+                ["monitor", "severity"],
+                buckets=incident_buckets,
+                registry=None,
+            )
+        )
+        self.incident_resolve = keep(
+            Histogram(
+                "probed_incident_resolve_seconds",
+                "Time from an incident's first failed check to its end",
+                ["monitor", "severity"],
+                buckets=incident_buckets,
+                registry=None,
+            )
+        )
         self.reload_ok = keep(
             Gauge(
                 "probed_config_last_reload_successful",

@@ -63,8 +63,11 @@ class Dispatcher:
         remind: Callable[[datetime], datetime | None] | None = None,
         bell: asyncio.Event | None = None,
         min_gap: float = MIN_GAP,
+        sent: Callable[[Sequence[OutboxRow], datetime], None] | None = None,
     ) -> None:
         self.outbox = outbox
+        self.sent = sent
+        """Told of rows their channel accepted, once marked sent (an incident's timeline)."""
         self.channels = channels
         """Replaced by a reload (``configure``), together with ``max_age``."""
         self.metrics = metrics
@@ -280,6 +283,8 @@ class Dispatcher:
             return False
         self._paused.pop(first.channel, None)
         self.outbox.mark_sent(ids, self.now())
+        if self.sent is not None:
+            self.sent(rows, self.now())
         self.metrics.alert_outcome(first.channel, str(kind), "sent")
         log.info("alert sent", answer=answer, message_id=self._message_id(rows, digest), **fields)
         return True

@@ -15,11 +15,13 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from probed.alerts.outbox import Outbox, StormRule
+from probed.alerts.payload import CheckFacts, Payload
 from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
-from probed.model import CheckResult, Status, Transition
+from probed.incidents.book import IncidentBook
+from probed.model import AlertKind, CheckResult, Status, Transition
 
 _Basis = tuple[Monitor, Config, datetime | None, datetime | None]
 """What a down monitor's next reminder time follows from: its settings (the objects, which a
@@ -39,8 +41,12 @@ class AlertRecorder:
         now: Callable[[], datetime],
         monitors: Mapping[str, Tracked],
         wake: Callable[[], None] = lambda: None,
+        incidents: IncidentBook | None = None,
     ) -> None:
         self.outbox = outbox
+        self.incidents = incidents
+        """Each monitor's incident, which its DOWN, REMINDER and UP alerts name (runs as a
+        record hook before this one: a DOWN's incident is open when its alert is written)."""
         self.config = config
         """Replaced by a reload (``configure``): the channels and storm rule it names apply
         from the next event on."""
@@ -115,7 +121,7 @@ class AlertRecorder:
                     if due is not None:
                         upcoming.append(due)
                     continue
-            if not self._channels(monitor):
+            if not self._channels(monitor) or self._acknowledged(monitor.name):
                 known[monitor.name] = (basis, None)
                 continue
             last = self.outbox.last_outage_alert(monitor.name, state.outage_start)
@@ -148,6 +154,14 @@ class AlertRecorder:
         del streak[:-STREAK_KEPT]
         return streak
 
+    def _acknowledged(self, name: str) -> bool:
+        ref = self.incidents.ref(name) if self.incidents is not None else None
+        return ref is not None and ref.open and ref.acked
+
+    def forget_reminder(self, name: str) -> None:
+        """The monitor's incident was acknowledged: its next reminder is worked out again."""
+        self._next_reminder.pop(name, None)
+
     def _channels(self, monitor: Monitor, kind: str | None = None) -> tuple[str, ...]:
         """The channels of ``monitor`` (that take alerts of ``kind``)."""
         configured = self.config.channel_settings
@@ -177,10 +191,30 @@ class AlertRecorder:
                 monitor_id=tracked.id or None,
                 status=int(status),
                 location=config.settings.location,
+                runbook=monitor.runbook or "",
             )
+            payload = self._with_incident(monitor.name, alert.kind, payload)
             for channel in self._channels(monitor, str(alert.kind)):
                 self.outbox.add(replace(alert, payload=payload), channel, now, storm, domain)
         self.wake()
+
+    def _with_incident(self, name: str, kind: AlertKind, payload: Payload) -> Payload:
+        book = self.incidents
+        if book is None or kind not in _OUTAGE_KINDS or (ref := book.ref(name)) is None:
+            return payload
+        incident_url, ack_url = book.links(ref)
+        payload = replace(payload, incident=ref.code, incident_url=incident_url, ack_url=ack_url)
+        if kind is AlertKind.DOWN:
+            confirming, last_good = ref.confirming, ref.last_good
+            payload = replace(
+                payload,
+                evidence=confirming.evidence if confirming is not None else None,
+                last_good=CheckFacts.of(last_good) if last_good is not None else None,
+            )
+        return payload
+
+
+_OUTAGE_KINDS = frozenset({AlertKind.DOWN, AlertKind.REMINDER, AlertKind.UP})
 
 
 def _same(a: _Basis, b: _Basis) -> bool:

@@ -97,5 +97,6 @@ def prune_step(store: Store, now: int, retention: Retention) -> bool:
         full |= store.rollups.prune("hourly", floor_hour(cut), BATCH) >= BATCH
         full |= store.rollups.prune("daily", floor_day(cut), BATCH) >= BATCH
         full |= store.changes.prune(cut, BATCH) >= BATCH
+        full |= store.incidents.prune(cut, BATCH) >= BATCH
         store.runs.prune(cut)
     return full

@@ -19,7 +19,7 @@ import structlog
 
 from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
-from probed.alerts.outbox import Outbox
+from probed.alerts.outbox import Outbox, OutboxRow
 from probed.alerts.recorder import AlertRecorder
 from probed.config import Config, Monitor
 from probed.engine.backlog import Backlog
@@ -31,8 +31,9 @@ from probed.engine.scheduler import Scheduler
 from probed.engine.stalls import LoopWatch
 from probed.history import History
 from probed.history.jobs import Housekeeping
+from probed.incidents.book import IncidentBook
 from probed.metrics import Metrics
-from probed.model import CheckResult
+from probed.model import CheckResult, Transition
 from probed.probes import ProbeSessions, run_probe
 from probed.service.listener import ConnectionGuard
 from probed.service.parts import Parts, Soon, alive, host_problem, retention, summary
@@ -104,7 +105,23 @@ def build(
     stalls = LoopWatch(metrics.loop_lag, on_change=report_status)
     backlog = Backlog(store, metrics, on_change=store_status)
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
-    recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set)
+    incidents = IncidentBook(store, metrics, clock, config)
+    recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set, incidents=incidents)
+
+    def record(
+        tracked: Tracked,
+        result: CheckResult | None,
+        transitions: Sequence[tuple[int, Transition]],
+        slowness: tuple[bool, float] | None,
+    ) -> None:
+        incidents(tracked, result, transitions, slowness)  # first: the alerts name the incident
+        recorder(tracked, result, transitions, slowness)
+
+    def sent(rows: Sequence[OutboxRow], at: datetime) -> None:
+        incidents.alerts_sent(
+            ((r.payload.incident, r.channel, str(r.kind)) for r in rows if r.payload.incident), at
+        )
+
     dispatcher = Dispatcher(
         outbox,
         make_channels(config, store, clock),
@@ -113,6 +130,7 @@ def build(
         max_age=settings.alert_max_age,
         remind=recorder.remind,
         bell=bell,
+        sent=sent,
     )
     history = History(store, clock, retention(settings))
     history.start_run()
@@ -128,7 +146,7 @@ def build(
         metrics,
         probe,
         clock,
-        record=recorder,
+        record=record,
         sinks=all_sinks,
         connectivity=connectivity,
         monitors=monitors,
@@ -166,6 +184,7 @@ def build(
         scheduler=scheduler,
         outbox=outbox,
         recorder=recorder,
+        incidents=incidents,
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,

@@ -32,6 +32,7 @@ from probed.engine.stalls import LoopWatch
 from probed.errors import StoreWriteError
 from probed.history import History, Retention
 from probed.history.jobs import Housekeeping
+from probed.incidents.book import IncidentBook
 from probed.metrics import Metrics
 from probed.model import Status
 from probed.probes import ProbeSessions
@@ -147,6 +148,7 @@ class Parts:
     scheduler: Scheduler
     outbox: Outbox
     recorder: AlertRecorder
+    incidents: IncidentBook
     dispatcher: Dispatcher
     history: History
     pauses: Pauses
@@ -195,6 +197,8 @@ class Parts:
                 k for k in RESTART_SETTINGS if getattr(old, k) != getattr(new, k)
             ]
         self._apply_monitors(config, changes, initial=initial)
+        self.incidents.configure(config)
+        self.incidents.load(self.pipeline.monitors.values())
         self.pushes.book.index(config.monitors)
         for monitor in config.monitors:
             if inbound(monitor.check) is not None:

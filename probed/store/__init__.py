@@ -14,6 +14,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     outbox.py        alert outbox and certificate-warning marks
     announcements.py status page announcements
     alertmanager.py  what each Alertmanager channel keeps firing
+    incidents.py     incidents, their timeline and evidence
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -37,6 +38,7 @@ from probed.store.alertmanager import AlertmanagerTable, FiringRecord
 from probed.store.announcements import AnnouncementRow, Announcements
 from probed.store.checks import Checks
 from probed.store.db import PAGE_SIZE, Transaction
+from probed.store.incidents import Incidents
 from probed.store.monitors import Monitors, StoredMonitor
 from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
@@ -67,6 +69,7 @@ class Store:
         self.outbox = OutboxTable(db)
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
+        self.incidents = Incidents(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

@@ -15,7 +15,13 @@ from pathlib import Path
 import structlog
 
 from probed.errors import StoreError
-from probed.store import announcements_schema, channels_schema, push_schema, v2
+from probed.store import (
+    announcements_schema,
+    channels_schema,
+    incidents_schema,
+    push_schema,
+    v2,
+)
 from probed.store.db import PAGE_SIZE, run_script
 from probed.store.v1 import SCHEMA as V1
 
@@ -34,6 +40,7 @@ STEPS: tuple[Step, ...] = (
     announcements_schema.migrate,
     channels_schema.migrate,
     push_schema.migrate,
+    incidents_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

@@ -1,0 +1,256 @@
+"""Incidents, their timeline and evidence (docs/design.md §17): typed methods over the
+``incidents``, ``incident_events``, ``incident_evidence`` and ``incident_sequences`` tables.
+
+Details and evidence are JSON objects the caller builds; this module only keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from probed.units import from_ms, to_ms
+
+
+class AckOutcome(StrEnum):
+    DONE = "acknowledged"
+    ALREADY = "already acknowledged"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One stored incident (times UTC; ``ended`` None while open)."""
+
+    id: int
+    code: str
+    monitor_id: int
+    monitor: str
+    severity: str | None
+    runbook: str | None
+    started: datetime
+    confirmed: datetime
+    ended: datetime | None
+    acked: datetime | None
+    acked_by: str | None
+    ack_note: str | None
+
+    @property
+    def open(self) -> bool:
+        return self.ended is None
+
+    def resolve_seconds(self) -> float | None:
+        """From the first failed check to the end."""
+        return None if self.ended is None else (self.ended - self.started).total_seconds()
+
+    def ack_seconds(self) -> float | None:
+        """From the confirmed DOWN to the acknowledgement."""
+        return None if self.acked is None else (self.acked - self.confirmed).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A timeline entry."""
+
+    at: datetime
+    kind: str
+    detail: Mapping[str, Any]
+
+
+_COLUMNS = (
+    "i.id, i.code, i.monitor_id, m.name, i.severity, i.runbook, i.started_ms, i.confirmed_ms,"
+    " i.ended_ms, i.acked_ms, i.acked_by, i.ack_note"
+)
+_FROM = " FROM incidents i JOIN monitors m ON m.id = i.monitor_id"
+
+
+def _row(r: Sequence[Any]) -> IncidentRow:
+    started, confirmed = from_ms(r[6]), from_ms(r[7])
+    assert started is not None and confirmed is not None
+    return IncidentRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], started, confirmed, from_ms(r[8]), from_ms(r[9]),
+        r[10], r[11],
+    )  # fmt: skip
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Incidents:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def open(
+        self,
+        monitor_id: int,
+        *,
+        started: datetime,
+        confirmed: datetime,
+        severity: str,
+        runbook: str | None,
+    ) -> IncidentRow:
+        """A new incident, numbered in its confirmed year; inside the caller's transaction."""
+        year = confirmed.year
+        self._db.execute(
+            "INSERT INTO incident_sequences (year, last) VALUES (?, 1)"
+            " ON CONFLICT (year) DO UPDATE SET last = last + 1",
+            (year,),
+        )
+        (seq,) = self._db.execute(
+            "SELECT last FROM incident_sequences WHERE year = ?", (year,)
+        ).fetchone()
+        code = f"INC-{year}-{seq:03d}"
+        cur = self._db.execute(
+            "INSERT INTO incidents (code, monitor_id, severity, runbook, started_ms, confirmed_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (code, monitor_id, severity, runbook, to_ms(started), to_ms(confirmed)),
+        )
+        found = self.get(code)
+        assert found is not None and found.id == cur.lastrowid
+        return found
+
+    def close(self, incident_id: int, ended: datetime) -> None:
+        self._db.execute(
+            "UPDATE incidents SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL",
+            (to_ms(ended), incident_id),
+        )
+
+    def get(self, code: str) -> IncidentRow | None:
+        row = self._db.execute(f"SELECT {_COLUMNS}{_FROM} WHERE i.code = ?", (code,)).fetchone()
+        return None if row is None else _row(row)
+
+    def open_ones(self) -> list[IncidentRow]:
+        """Every open incident, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}{_FROM} WHERE i.ended_ms IS NULL ORDER BY i.confirmed_ms, i.id"
+        )
+        return [_row(r) for r in rows]
+
+    def latest(self, monitor_id: int) -> IncidentRow | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS}{_FROM} WHERE i.monitor_id = ?"
+            " ORDER BY i.confirmed_ms DESC, i.id DESC LIMIT 1",
+            (monitor_id,),
+        ).fetchone()
+        return None if row is None else _row(row)
+
+    def find(
+        self,
+        *,
+        monitor_id: int | None = None,
+        open: bool | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[IncidentRow], int]:
+        """Newest first, filtered; the page asked for and how many match in all."""
+        where: list[str] = ["1"]
+        args: list[object] = []
+        if monitor_id is not None:
+            where.append("i.monitor_id = ?")
+            args.append(monitor_id)
+        if open is not None:
+            where.append("i.ended_ms IS NULL" if open else "i.ended_ms IS NOT NULL")
+        if since is not None:
+            # An incident still running at ``since`` counts: it is not over before it.
+            where.append("(i.ended_ms IS NULL OR i.ended_ms >= ?)")
+            args.append(to_ms(since))
+        cond = " WHERE " + " AND ".join(where)
+        (total,) = self._db.execute(f"SELECT COUNT(*){_FROM}{cond}", args).fetchone()
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}{_FROM}{cond} ORDER BY i.confirmed_ms DESC, i.id DESC"
+            " LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return [_row(r) for r in rows], int(total)
+
+    def fill_severity(self, monitor_id: int, severity: str) -> None:
+        """Give incidents an upgrade brought in (no severity stored) the monitor's severity."""
+        self._db.execute(
+            "UPDATE incidents SET severity = ? WHERE monitor_id = ? AND severity IS NULL",
+            (severity, monitor_id),
+        )
+
+    def ack(self, code: str, by: str, note: str | None, at: datetime) -> AckOutcome:
+        row = self.get(code)
+        if row is None:
+            return AckOutcome.UNKNOWN
+        if row.ended is not None:
+            return AckOutcome.CLOSED
+        if row.acked is not None:
+            return AckOutcome.ALREADY
+        self._db.execute(
+            "UPDATE incidents SET acked_ms = ?, acked_by = ?, ack_note = ? WHERE id = ?",
+            (to_ms(at), by, note, row.id),
+        )
+        self.add_event(row.id, at, "ack", {"by": by, "note": note} if note else {"by": by})
+        return AckOutcome.DONE
+
+    def add_event(
+        self, incident_id: int, at: datetime, kind: str, detail: Mapping[str, Any]
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO incident_events (incident_id, seq, at_ms, kind, detail)"
+            " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM incident_events"
+            " WHERE incident_id = ?",
+            (incident_id, to_ms(at), kind, _json(detail), incident_id),
+        )
+
+    def events(self, incident_id: int) -> list[Event]:
+        """The timeline, in time order (entries of one moment in the order written)."""
+        out = []
+        for at_ms, kind, detail in self._db.execute(
+            "SELECT at_ms, kind, detail FROM incident_events WHERE incident_id = ?"
+            " ORDER BY at_ms, seq",
+            (incident_id,),
+        ):
+            at = from_ms(at_ms)
+            assert at is not None
+            out.append(Event(at, kind, json.loads(detail)))
+        return out
+
+    def has_event(self, incident_id: int, kind: str, key: str, value: object) -> bool:
+        """Whether the timeline has a ``kind`` entry whose detail has ``key`` = ``value``."""
+        row = self._db.execute(
+            "SELECT 1 FROM incident_events WHERE incident_id = ? AND kind = ?"
+            " AND json_extract(detail, '$.' || ?) = ? LIMIT 1",
+            (incident_id, kind, key, value),
+        ).fetchone()
+        return row is not None
+
+    def add_evidence(self, incident_id: int, role: str, data: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO incident_evidence (incident_id, role, data) VALUES (?, ?, ?)",
+            (incident_id, role, _json(data)),
+        )
+
+    def evidence(self, incident_id: int) -> dict[str, dict[str, Any]]:
+        """The incident's evidence by role (``opened``, ``confirmed``, ``last_good``)."""
+        return {
+            role: json.loads(data)
+            for role, data in self._db.execute(
+                "SELECT role, data FROM incident_evidence WHERE incident_id = ?", (incident_id,)
+            )
+        }
+
+    def evidence_bytes(self) -> int:
+        """Bytes of evidence stored in all (the bound of docs/design.md §16)."""
+        (size,) = self._db.execute(
+            "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM incident_evidence"
+        ).fetchone()
+        return int(size)
+
+    def prune(self, before_ms: int, batch: int) -> int:
+        """Delete up to ``batch`` incidents that ended before ``before_ms`` (never an open one)."""
+        return self._db.execute(
+            "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents"
+            " WHERE ended_ms IS NOT NULL AND ended_ms < ? LIMIT ?)",
+            (before_ms, batch),
+        ).rowcount
