@@ -12,6 +12,7 @@ from probed.units import format_duration
 
 ONCALL_KEYS = ("runbook", "escalate", "evidence_bytes")
 """Keys of [defaults] and [[monitor]] read here."""
+_ONCALL = frozenset(ONCALL_KEYS)
 STEP_KEYS = ("after", "alert")
 
 
@@ -28,7 +29,7 @@ def read_oncall(sec: Section, channels: tuple[str, ...]) -> dict[str, Any]:
     """The on-call keys ``sec`` sets, by Monitor field (to ``replace`` in its base: a key it
     does not set, or sets wrongly, keeps the base's value); ``channels`` are what a step may
     name."""
-    if not any(key in sec.data for key in ONCALL_KEYS):
+    if _ONCALL.isdisjoint(sec.data):
         return {}  # most monitors of a large file: no getter per key
     found: dict[str, Any] = {}
     if (runbook := sec.string("runbook")) is not None:
