@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from probed import __version__
+from tests.kit.configs import DUTYCALL_ENV
 from tests.kit.processes import probed
 from tests.kit.servers import Target, serve
 
@@ -23,8 +24,7 @@ def test_check_summarises_the_shipped_config():
 
 
 def test_check_validates_the_dutycall_example_without_the_network():
-    env = {"PROBED_API_TOKEN": "t0ken", "SMTP_PASSWORD": "pw"}
-    proc = probed("check", "-c", "examples/dutycall.toml", env={**os.environ, **env})
+    proc = probed("check", "-c", "examples/dutycall.toml", env={**os.environ, **DUTYCALL_ENV})
     assert proc.returncode == 0, proc.stderr
     for name in ("Frontend (Production)", "Backend API", "Database Health", "SSL Certificate"):
         assert f"DutyCall {name}" in proc.stdout

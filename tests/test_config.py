@@ -21,6 +21,7 @@ from probed.config import (
 )
 from probed.errors import ConfigError
 from probed.units import format_duration
+from tests.kit.configs import DUTYCALL_ENV
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -378,8 +379,7 @@ def test_parse_config_names_the_given_path_in_problems() -> None:
 
 
 def test_the_dutycall_example_loads_without_network() -> None:
-    env = {"PROBED_API_TOKEN": "token-123", "SMTP_PASSWORD": "smtp-pw"}
-    config = load_config(ROOT / "examples" / "dutycall.toml", env)
+    config = load_config(ROOT / "examples" / "dutycall.toml", DUTYCALL_ENV)
     assert config.settings.api_token == "token-123"
     assert config.settings.status_page_title == "DutyCall status"
     assert config.email is not None
@@ -411,7 +411,8 @@ def test_the_dutycall_example_loads_without_network() -> None:
         SslCheck(ssl_expiry_days=30),
     )
     assert {m.interval for m in config.monitors} == {300.0}
-    assert {m.alert for m in config.monitors} == {("email",)}
+    # The routing (email, SMS, PagerDuty) is tests/test_config_oncall.py's.
+    assert {m.alert for m in config.monitors} == {("email",), ("email", "sms")}
 
 
 def test_the_dutycall_example_names_its_missing_secrets() -> None:
@@ -419,6 +420,11 @@ def test_the_dutycall_example_names_its_missing_secrets() -> None:
     assert problems_of(path) == [
         f"{path}: [probed] api_token: environment variable PROBED_API_TOKEN is not set",
         f"{path}: [alerts.email] password: environment variable SMTP_PASSWORD is not set",
+        f"{path}: [alerts.sms] urls: environment variable TWILIO_ACCOUNT_SID is not set",
+        f"{path}: [alerts.sms] urls: environment variable TWILIO_AUTH_TOKEN is not set",
+        f"{path}: [alerts.pagerduty] urls: environment variable PAGERDUTY_INTEGRATION_KEY is not"
+        " set",
+        f"{path}: [alerts.pagerduty] urls: environment variable PAGERDUTY_API_KEY is not set",
     ]
 
 

@@ -21,6 +21,7 @@ from probed.config import (
     Check,
     Config,
     HttpCheck,
+    Monitor,
     load_config,
 )
 from probed.config.kinds import inbound
@@ -95,7 +96,7 @@ def summary_table(config: Config) -> str:
                 format_duration(m.interval),
                 format_duration(m.timeout),
                 str(m.down_after),
-                ",".join(m.alert) or "-",
+                alert_routes(m),
                 # The person running check may read the file, tokens and all: the ping path
                 # is what they copy into the job (the daemon shows it only to token holders).
                 push.path if (push := inbound(m.check)) is not None else m.display_url,
@@ -120,10 +121,24 @@ def summary_table(config: Config) -> str:
             f"push: the job calls http://{config.settings.listen}/push/<token> (GET or POST;"
             " …/fail with ?msg=, …/start before a run); the paths above hold the tokens"
         )
+    if config.settings.external_url is not None:
+        lines.append(f"incident and acknowledgement links on {config.settings.external_url}")
+    elif any(m.alert or m.escalate for m in config.monitors):
+        lines.append(
+            "note: alerts will carry no incident or acknowledgement links, as probed does not"
+            " know the URL people reach it on: set [probed] external_url"
+            ' (e.g. "https://probed.example.com")'
+        )
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
     return "\n".join(lines)
+
+
+def alert_routes(monitor: Monitor) -> str:
+    """Its channels, then each escalation step's: ``email,sms +15m:pagerduty``."""
+    steps = (f"+{format_duration(s.after)}:{','.join(s.alert)}" for s in monitor.escalate)
+    return " ".join([",".join(monitor.alert) or "-", *steps])
 
 
 def kind_label(check: Check) -> str:

@@ -44,6 +44,10 @@ HELP: Final[dict[str, dict[str, str]]] = {
         " `location`, Alertmanager label).",
         "shard": '`"i/n"`: check only the monitors that rendezvous hashing of their names gives to'
         " shard i of n, so n machines share one monitors.toml.",
+        "external_url": "The base URL people reach probed's API on, e.g."
+        " `https://probed.example.com` (no query; a trailing `/` is dropped): alerts link to"
+        " the incident and carry a one-click acknowledgement link on it. Unset: no links, and"
+        " `probed check` says so.",
     },
     "monitor": {
         "name": "Unique; the label in metrics, the API and alerts.",
@@ -80,6 +84,14 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "severity": "Free text every channel passes on (e.g. route `critical` to SMS); one line.",
         "tags": "Labels for channels (webhook `tags`, Alertmanager labels); names are letters,"
         " digits and `_`, values one line.",
+        "runbook": "An http(s) URL of what to do when the monitor is down: in every alert, on"
+        " the incident and in the post-mortem.",
+        "escalate": 'Steps such as `[{ after = "15m", alert = ["pagerduty"] }]`: while an'
+        " incident is open and not acknowledged, each step sends its DOWN to the step's"
+        " channels once `after` has passed since the confirmed DOWN. `after` greater than 0 and"
+        " increasing from step to step; a monitor's list replaces `[defaults]`'.",
+        "evidence_bytes": "Bytes of a failed check's body kept with its incident as evidence"
+        " (0-65536; 0: none); only bytes the check read anyway.",
         "method": "GET HEAD POST PUT PATCH DELETE OPTIONS; a HEAD answered 405/501 is retried as"
         " GET. keyword and json checks always GET.",
         "expect_status": 'Statuses that count as up: codes (`200`), classes (`"2xx"`) or ranges'
@@ -174,6 +186,7 @@ DEFAULT_TEXT: Final[dict[str, dict[str, str]]] = {
         "url": "**required** (push: none)",
         "token": "**required** (or `token_file`)",
         "tags": "`{}`",
+        "escalate": "`[]` (no escalation)",
     },
     "channel": {"kinds": "all"},
     "email": {"port": "`587`; `465` for `tls`, `25` for `none`"},

@@ -28,11 +28,13 @@ from probed.config.http import HTTP_METHODS
 from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
+from probed.config.oncall import STEP_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
 )
+from probed.evidence import EVIDENCE_BYTES_MAX
 from probed.model import CHANNEL_KINDS
 
 Schema = dict[str, Any]
@@ -59,6 +61,12 @@ DURATION: Schema = {"$ref": "#/definitions/duration"}
 """float fields are durations in seconds throughout the model."""
 STRINGS: Schema = {"$ref": "#/definitions/strings"}
 SECRET_FILE: Schema = {"$ref": "#/definitions/secret_file"}
+HTTP_URL: Schema = {
+    "type": "string",
+    "description": "An http:// or https:// URL with a host.",
+    # Or a ${VAR} to expand first: what it holds is for `probed check`.
+    "pattern": r"^(https?://[^/?#\s]|\$\{)",
+}
 
 SPECIAL: dict[str, Schema] = {
     "type": {"enum": list(KINDS), "default": next(iter(KINDS))},
@@ -88,6 +96,18 @@ SPECIAL: dict[str, Schema] = {
     "from": {"type": "string"},
     "api_token_file": SECRET_FILE,
     "password_file": SECRET_FILE,
+    "runbook": HTTP_URL,
+    "external_url": HTTP_URL,
+    "evidence_bytes": {"type": "integer", "minimum": 0, "maximum": EVIDENCE_BYTES_MAX},
+    "escalate": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"after": DURATION, "alert": STRINGS},
+            "required": list(STEP_KEYS),
+            "additionalProperties": False,
+        },
+    },
 }
 """Keys whose TOML form is not their field's type (or that no field holds)."""
 

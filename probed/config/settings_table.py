@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from probed.config.model import Settings, default_state_dir
+from probed.config.oncall import read_external_url
 from probed.config.reader import Section, listen_problem, pick
 from probed.config.shard import read_shard
 from probed.config.vantage import read_location
@@ -14,7 +15,7 @@ SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
 SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
-SETTINGS_KEYS += ("location", "shard")
+SETTINGS_KEYS += ("location", "shard", "external_url")
 
 
 def read_settings(sec: Section, env: Mapping[str, str]) -> Settings:
@@ -63,6 +64,7 @@ def read_settings(sec: Section, env: Mapping[str, str]) -> Settings:
         ),
         location=read_location(sec, env),
         shard=read_shard(sec),
+        external_url=read_external_url(sec),
     )
 
 

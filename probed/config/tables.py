@@ -25,6 +25,7 @@ from probed.config.model import (
     Config,
     Monitor,
 )
+from probed.config.oncall import ONCALL_KEYS, read_oncall
 from probed.config.reader import (
     Reader,
     Section,
@@ -43,7 +44,7 @@ DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_in
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
 DEFAULTS_KEYS += ("source_address",)
-DEFAULTS_KEYS += ("severity", "tags")
+DEFAULTS_KEYS += ("severity", "tags", *ONCALL_KEYS)
 TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Tags become Alertmanager (Prometheus) label names, so they follow their rule."""
 DEFAULT_TIMEOUT = 30.0
@@ -155,7 +156,7 @@ def _defaults(sec: Section, channels: tuple[str, ...]) -> _Defaults:
     timeout = sec.duration("timeout", positive=True)
     if timeout is not None and timeout > interval and "interval" not in sec.failed:
         sec.problem("timeout", _exceeds(interval, timeout))
-    common = replace(base, **_common(sec, base, channels))
+    common = replace(base, **_common(sec, base, channels), **read_oncall(sec, channels))
     # Each kind reader validates the keys it owns, and each key once: http and keyword share
     # most, and a problem in [defaults] is one problem however many kinds use the key.
     checked: set[str] = set()
@@ -275,7 +276,7 @@ def _monitor(
     ):
         sec.problem("url", problem)
     base = defaults.monitor
-    common = _common(sec, base, defaults.channels)
+    common = _common(sec, base, defaults.channels) | read_oncall(sec, defaults.channels)
     if kind.down_after is not None and "down_after" not in sec.data:
         common["down_after"] = kind.down_after
     interval = pick(sec.duration("interval", minimum=1), base.interval)

@@ -15,6 +15,17 @@ from probed.config.maintenance import MaintenanceWindow
 
 TOKEN = "s3cret-token"
 """The API token of every config made here."""
+DUTYCALL_ENV = {
+    "PROBED_API_TOKEN": "token-123",
+    "SMTP_PASSWORD": "smtp-pw",
+    # apprise's twilio plugin accepts only credentials of the real forms: an account SID of AC
+    # and 32 hex digits, an alphanumeric token.
+    "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
+    "TWILIO_AUTH_TOKEN": "twiliotoken123",
+    "PAGERDUTY_INTEGRATION_KEY": "pd-integration-key",
+    "PAGERDUTY_API_KEY": "pd-api-key",
+}
+"""Every secret examples/dutycall.toml reads from the environment, with a made-up value."""
 
 
 def email_channel(port: int, **overrides: object) -> EmailChannel:
