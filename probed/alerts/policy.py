@@ -159,6 +159,17 @@ def _up(event: Event, t: Transition) -> Alert:
     return Alert(AlertKind.UP, t.monitor, payload, t.outage_start)
 
 
+def escalation(monitor: Monitor, state: MonitorState, confirmed: datetime) -> Alert:
+    """The DOWN an escalation step sends: the outage as it was confirmed (docs/design.md §17.3)."""
+    payload = replace(
+        _base(monitor),
+        reason=state.reason,
+        at=confirmed,
+        outage_start=state.outage_start,
+    )
+    return Alert(AlertKind.DOWN, monitor.name, payload, state.outage_start)
+
+
 def _reminder(event: Event) -> Alert:
     state = event.state
     start = state.outage_start or state.since

@@ -11,17 +11,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
+
+import structlog
 
 from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.payload import CheckFacts, Payload
-from probed.alerts.policy import Alert, CertMarks, Event, alerts_for, reminder_due_at
+from probed.alerts.policy import (
+    Alert,
+    CertMarks,
+    Event,
+    alerts_for,
+    escalation,
+    reminder_due_at,
+)
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
 from probed.incidents.book import IncidentBook
 from probed.model import AlertKind, CheckResult, Status, Transition
+
+log = structlog.get_logger("probed")
 
 _Basis = tuple[Monitor, Config, datetime | None, datetime | None]
 """What a down monitor's next reminder time follows from: its settings (the objects, which a
@@ -172,9 +183,58 @@ class AlertRecorder:
             and (kind is None or settings.kinds is None or kind in settings.kinds)
         )
 
+    def escalate(self, now: datetime) -> datetime | None:
+        """Queue the escalation steps due now (docs/design.md §17.3); when the next is due."""
+        book = self.incidents
+        if book is None:
+            return None
+        upcoming: list[datetime] = []
+        configured = self.config.channel_settings
+        for tracked in list(self.monitors.values()):
+            monitor, state = tracked.monitor, tracked.state
+            if not monitor.escalate or state.status is not Status.DOWN:
+                continue
+            ref = book.ref(monitor.name)
+            if ref is None or not ref.open or ref.acked:
+                continue
+            done = book.escalated(ref)
+            for index, step in enumerate(monitor.escalate):
+                if index in done:
+                    continue
+                due = ref.confirmed + timedelta(seconds=step.after)
+                if due > now:
+                    upcoming.append(due)
+                    break  # steps are in increasing order
+                channels = [c for c in step.alert if c in configured]
+                alert = escalation(monitor, state, ref.confirmed)
+                # On a full disk the outbox holds the alerts in memory; the timeline entry is
+                # lost with the transaction, and the step is remembered in memory only.
+                with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
+                    book.note_escalation(ref, index, channels, step.after, now)
+                    self._write(tracked, [alert], now, state.status, channels=channels)
+                log.warning(
+                    "incident escalated",
+                    incident=ref.code,
+                    monitor=monitor.name,
+                    step=index + 1,
+                    channels=channels,
+                )
+        return min(upcoming, default=None)
+
+    def tick(self, now: datetime) -> datetime | None:
+        """The dispatcher's round: reminders and escalations due now; when the next is due."""
+        times = [t for t in (self.remind(now), self.escalate(now)) if t is not None]
+        return min(times, default=None)
+
     def _write(
-        self, tracked: Tracked, alerts: Sequence[Alert], now: datetime, status: Status
+        self,
+        tracked: Tracked,
+        alerts: Sequence[Alert],
+        now: datetime,
+        status: Status,
+        channels: Sequence[str] | None = None,
     ) -> None:
+        """Queue ``alerts`` for the monitor's channels (or ``channels``, for an escalation)."""
         if not alerts:
             return
         monitor, config = tracked.monitor, self.config
@@ -194,7 +254,10 @@ class AlertRecorder:
                 runbook=monitor.runbook or "",
             )
             payload = self._with_incident(monitor.name, alert.kind, payload)
-            for channel in self._channels(monitor, str(alert.kind)):
+            targets = self._channels(monitor, str(alert.kind)) if channels is None else channels
+            if alert.kind is AlertKind.UP:
+                targets = self._with_escalated(monitor, targets)
+            for channel in targets:
                 self.outbox.add(replace(alert, payload=payload), channel, now, storm, domain)
         self.wake()
 
@@ -205,13 +268,28 @@ class AlertRecorder:
         incident_url, ack_url = book.links(ref)
         payload = replace(payload, incident=ref.code, incident_url=incident_url, ack_url=ack_url)
         if kind is AlertKind.DOWN:
-            confirming, last_good = ref.confirming, ref.last_good
+            evidence, last_good = book.stored_evidence(ref)
             payload = replace(
                 payload,
-                evidence=confirming.evidence if confirming is not None else None,
+                evidence=evidence,
                 last_good=CheckFacts.of(last_good) if last_good is not None else None,
             )
         return payload
+
+    def _with_escalated(self, monitor: Monitor, channels: Sequence[str]) -> Sequence[str]:
+        """Every channel that got the outage's DOWN gets its UP: the escalation steps' too."""
+        book = self.incidents
+        if book is None or (ref := book.ref(monitor.name)) is None or not monitor.escalate:
+            return channels
+        configured = self.config.channel_settings
+        extra = [
+            c
+            for sent in book.escalated(ref).values()
+            for c in sent
+            if (settings := configured.get(c)) is not None
+            and (settings.kinds is None or str(AlertKind.UP) in settings.kinds)
+        ]
+        return tuple(dict.fromkeys([*channels, *extra]))
 
 
 _OUTAGE_KINDS = frozenset({AlertKind.DOWN, AlertKind.REMINDER, AlertKind.UP})

@@ -20,6 +20,7 @@ import structlog
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
+from probed.evidence import Evidence
 from probed.incidents.links import ack_path, incident_path, load_key
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition, TransitionKind
@@ -92,6 +93,9 @@ class IncidentBook:
         self.config = config
         self.key = key if key is not None else load_key(config.settings.state_dir)
         self._refs: dict[str, IncidentRef] = {}
+        self._escalated: dict[int, dict[int, tuple[str, ...]]] = {}
+        """Per incident id, the escalation steps sent (index → channels), read from its
+        timeline when first asked (so a restart never sends a step twice)."""
         self._first_failed: dict[str, CheckResult] = {}
         self._last_good: dict[str, CheckResult] = {}
 
@@ -202,6 +206,36 @@ class IncidentBook:
                 )
             log.info("incident acknowledged", incident=code, by=by, monitor=row.monitor)
         return outcome, row
+
+    def escalated(self, ref: IncidentRef) -> dict[int, tuple[str, ...]]:
+        """The escalation steps already sent for the incident: step index → channels."""
+        known = self._escalated.get(ref.id)
+        if known is None:
+            known = {}
+            for event in self.store.incidents.events(ref.id):
+                if event.kind == "escalated" and isinstance(step := event.detail.get("step"), int):
+                    known[step - 1] = tuple(str(c) for c in event.detail.get("channels") or ())
+            self._escalated[ref.id] = known
+        return known
+
+    def note_escalation(
+        self, ref: IncidentRef, step: int, channels: Sequence[str], after: float, at: datetime
+    ) -> None:
+        """Record that step ``step`` (0-based) went to ``channels``, inside the transaction
+        that writes its alerts."""
+        detail = {"step": step + 1, "after_seconds": after, "channels": list(channels)}
+        self.store.incidents.add_event(ref.id, at, "escalated", detail)
+        self.escalated(ref)[step] = tuple(channels)
+
+    def stored_evidence(self, ref: IncidentRef) -> tuple[Evidence | None, CheckResult | None]:
+        """The confirming check's evidence and the last good check, from memory or, after a
+        restart, from the store (the last good as far as an alert shows it)."""
+        if ref.confirming is not None or not ref.open:
+            return (ref.confirming.evidence if ref.confirming else None), ref.last_good
+        stored = self.store.incidents.evidence(ref.id)
+        data = stored.get("confirmed", {}).get("evidence")
+        evidence = Evidence.from_json(data) if isinstance(data, dict) else None
+        return evidence, None
 
     def alerts_sent(self, sent: Iterable[tuple[str, str, str]], at: datetime) -> None:
         """Note on the timelines that channels accepted alerts: (incident ID, channel, kind)."""

@@ -128,7 +128,7 @@ def build(
         metrics,
         clock,
         max_age=settings.alert_max_age,
-        remind=recorder.remind,
+        remind=recorder.tick,
         bell=bell,
         sent=sent,
     )
