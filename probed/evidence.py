@@ -9,7 +9,7 @@ from probed, like ``probed.model``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -17,6 +17,8 @@ EVIDENCE_BYTES: Final = 4096
 """Default body bytes kept (``evidence_bytes``)."""
 EVIDENCE_BYTES_MAX: Final = 64 * 1024
 MASK: Final = "***"
+ALERT_BODY_BYTES: Final = 2048
+"""Body bytes an alert carries (the mail shows at most 20 lines of it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,14 @@ class Evidence:
             error=_str(data.get("error")),
             facts=tuple((str(k), str(v)) for k, v in data.get("facts") or ()),
         )
+
+    def shortened(self, limit: int) -> Evidence:
+        """The same with at most ``limit`` bytes of body (what an alert carries)."""
+        data = self.body.encode("utf-8", "surrogatepass")
+        if len(data) <= limit:
+            return self
+        body = data[:limit].decode("utf-8", "ignore")
+        return replace(self, body=body, body_bytes=len(body.encode()), body_truncated=True)
 
     def first_line(self) -> str:
         """One line for places that have room for one (Alertmanager, apprise, a digest)."""

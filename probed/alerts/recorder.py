@@ -29,6 +29,7 @@ from probed.alerts.policy import (
 from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
+from probed.evidence import ALERT_BODY_BYTES
 from probed.incidents.book import IncidentBook
 from probed.model import AlertKind, CheckResult, Status, Transition
 
@@ -271,7 +272,7 @@ class AlertRecorder:
             evidence, last_good = book.stored_evidence(ref)
             payload = replace(
                 payload,
-                evidence=evidence,
+                evidence=evidence.shortened(ALERT_BODY_BYTES) if evidence is not None else None,
                 last_good=CheckFacts.of(last_good) if last_good is not None else None,
             )
         return payload

@@ -10,6 +10,7 @@ acknowledged) is kept in memory per monitor (``ref``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,6 +22,7 @@ from probed.config import Config, Monitor
 from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
 from probed.evidence import Evidence
+from probed.incidents.budget import EvidenceBudget
 from probed.incidents.links import ack_path, incident_path, load_key
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition, TransitionKind
@@ -93,6 +95,7 @@ class IncidentBook:
         self.config = config
         self.key = key if key is not None else load_key(config.settings.state_dir)
         self._refs: dict[str, IncidentRef] = {}
+        self.budget = EvidenceBudget()
         self._escalated: dict[int, dict[int, tuple[str, ...]]] = {}
         """Per incident id, the escalation steps sent (index → channels), read from its
         timeline when first asked (so a restart never sends a step twice)."""
@@ -162,10 +165,15 @@ class IncidentBook:
         )
         incidents.add_event(row.id, started, "failed", {"reason": first.reason if first else ""})
         incidents.add_event(row.id, t.at, "down", {"reason": t.reason})
-        if first is not None:
-            incidents.add_evidence(row.id, "opened", check_json(first))
-        if result is not None:
-            incidents.add_evidence(row.id, "confirmed", check_json(result))
+        kept = {
+            role: check_json(check)
+            for role, check in (("opened", first), ("confirmed", result))
+            if check is not None
+        }
+        checks = list(kept.values())
+        self.budget.fit(checks, [len(json.dumps(c)) for c in checks], t.at)
+        for role, data in kept.items():
+            incidents.add_evidence(row.id, role, data)
         if last_good is not None:
             incidents.add_evidence(row.id, "last_good", last_good_json(last_good))
         self._refs[name] = replace(_ref(row), confirming=result, last_good=last_good)
