@@ -111,8 +111,8 @@ def page(p: Page) -> str:
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>{_e(p.subject)}</title></head>"
         "<body style='margin:0;padding:0;background:#eaeef2'>"
-        f"<div style='box-sizing:border-box;max-width:600px;margin:0 auto;padding:12px 8px;font:15px/1.45 {_FONT};"
-        f"color:#1f2328'>{card}{footer}</div></body></html>"
+        "<div style='box-sizing:border-box;max-width:600px;margin:0 auto;padding:12px 8px;"
+        f"font:15px/1.45 {_FONT};color:#1f2328'>{card}{footer}</div></body></html>"
     )
 
 
