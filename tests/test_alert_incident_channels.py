@@ -139,7 +139,10 @@ async def test_alertmanager_passes_on_the_incident_evidence_and_runbook_annotati
         notes = fired["API"]["annotations"]
         assert notes["incident"] == INCIDENT
         assert notes["runbook_url"] == RUNBOOK
-        assert notes["evidence"] == "HTTP/1.1 503 Service Unavailable: {"
+        # The pretty-printed JSON body folded onto the status line, cut at 300 characters.
+        start = 'HTTP/1.1 503 Service Unavailable: { "error": "upstream_unavailable", "message": '
+        assert notes["evidence"].startswith(start)
+        assert len(notes["evidence"]) == 300 and notes["evidence"].endswith("…")
         assert notes["summary"] == f"DOWN: API ({INCIDENT})"
         line = fired["db"]["annotations"]["evidence"]
         assert line.startswith("ECONNRESET: reset by peer reset by peer")

@@ -169,3 +169,7 @@ def test_a_digest_lists_the_incident_next_to_each_monitor():
         assert f"\nsite {i} (INC-2026-{20 + i:03d})\n" in message.text
         assert f"site {i} (INC-2026-{20 + i:03d})" in message.html
     assert "\nlegacy\n" in message.text
+    evidence_line = (
+        '  Evidence: HTTP/1.1 503 Service Unavailable: { "error": "upstream_unavailable",'
+    )
+    assert message.text.count(evidence_line) == 4

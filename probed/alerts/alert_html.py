@@ -99,7 +99,8 @@ def page(p: Page) -> str:
         body.append(f"<pre style='{_PRE}color:#57606a'>{_e(shown)}</pre>")
     for heading, lines in p.sections:
         items = "".join(f"<li style='margin:0 0 4px;{_WRAP}'>{_e(line)}</li>" for line in lines)
-        body.append(f"<h3 style='{_H}'>{_e(heading)}</h3>")
+        # Section headings are names (a digest's monitors): shown as written, not in capitals.
+        body.append(f"<h3 style='margin:18px 0 6px;font-size:15px;{_WRAP}'>{_e(heading)}</h3>")
         body.append(f"<ul style='margin:0;padding-left:18px;font-size:13px'>{items}</ul>")
     card = (
         "<div style='background:#fff;border:1px solid #d0d7de;border-radius:8px;overflow:hidden'>"

@@ -54,8 +54,16 @@ def one_line(text: str, limit: int = ONE_LINE) -> str:
 
 
 def first_line(p: Payload) -> str:
-    """The evidence's one line (``HTTP/1.1 503 Service Unavailable: {"error": …``), or ""."""
-    return "" if p.evidence is None else one_line(p.evidence.first_line())
+    """The evidence's one line (``HTTP/1.1 503 Service Unavailable: { "error": …``), or ""."""
+    ev = p.evidence
+    if ev is None:
+        return ""
+    if ev.status_line and ev.body.strip():
+        # The body's start with its whitespace folded rather than its first line, which for
+        # pretty-printed JSON or HTML is a lone "{" or "<!DOCTYPE html>".
+        start = " ".join(ev.body[: ONE_LINE * 2].split())
+        return one_line(f"{ev.status_line}: {start}")
+    return one_line(ev.first_line())
 
 
 def excerpt(ev: Evidence) -> Excerpt:

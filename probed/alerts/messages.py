@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from probed.alerts.alert_html import Page, page
-from probed.alerts.evidence_text import evidence_fields, excerpt, link_fields, timings_line
+from probed.alerts.evidence_text import (
+    evidence_fields,
+    excerpt,
+    first_line,
+    link_fields,
+    timings_line,
+)
 from probed.alerts.payload import CheckFacts, Payload
 from probed.config.reader import CONTROL_CHARS
 from probed.model import AlertKind
@@ -94,47 +100,61 @@ def render(
     title = subject(kind, payloads, digest_of)
     footer = "Sent by probed. Message-ID " + message_id
     if kind is AlertKind.DIGEST:
-        sections = [_digest_section(p, digest_of) for p in payloads]
-        intro = f"{len(sections)} alerts arrived together and are sent as one message."
-        count = len({p.monitor for p in payloads})
-        name = f"{count} monitor{'s' * (count != 1)}"
-        look = Page(digest_of or kind, name, intro, title, sections=sections, footer=footer)
-        text = [intro]
+        look, text = _digest(payloads, digest_of, title)
     else:
-        p = payloads[0]
-        intro, fields = _fields(kind, p)
-        if p.incident:
-            fields.insert(0, ("Incident", p.incident))
-        facts = evidence_fields(p)
-        cut = excerpt(p.evidence) if p.evidence is not None and p.evidence.body else None
-        sections, links = _checks(p), link_fields(p)
-        # The HTML shows the reason of a failure in large type, not in the table.
-        loud = kind in _LOUD_REASON
-        look = Page(
-            kind,
-            p.monitor if kind is not AlertKind.TEST else (p.text or "alert channel test"),
-            intro,
-            title,
-            reason=p.reason if loud else "",
-            incident=p.incident,
-            fields=[(k, v) for k, v in fields if not (loud and k == "Reason")] + facts,
-            excerpt=cut,
-            headers=p.evidence.headers if p.evidence is not None else (),
-            sections=sections,
-            links=links,
-            footer=footer,
-        )
-        text = [intro, ""] + [f"{label + ':':<15}{value}" for label, value in fields + facts]
-        if cut is not None:
-            text += ["", "Response body:", *(f"    {line}" for line in cut.text.splitlines())]
-            text += ["    (truncated)"] if cut.truncated else []
-    for heading, lines in sections:
-        text += ["", heading, *(f"  {line}" for line in lines)]
-    if kind is not AlertKind.DIGEST and links:
-        text += [""] + [f"{_LINK_LABELS.get(k, k) + ':':<15}{url}" for k, url in links]
+        look, text = _single(kind, payloads[0], title)
     text += ["", "-- ", footer]
     text_body = "\n".join(text) + "\n"
-    return Message(kind, title, text_body, page(look), message_id, date, tuple(payloads), digest_of)
+    html = page(replace(look, footer=footer))
+    return Message(kind, title, text_body, html, message_id, date, tuple(payloads), digest_of)
+
+
+def _digest(
+    payloads: Sequence[Payload], digest_of: AlertKind | None, title: str
+) -> tuple[Page, list[str]]:
+    """The HTML's parts and the text's lines (without the footer) of a digest."""
+    sections = [_digest_section(p, digest_of) for p in payloads]
+    intro = f"{len(sections)} alerts arrived together and are sent as one message."
+    count = len({p.monitor for p in payloads})
+    name = f"{count} monitor{'s' * (count != 1)}"
+    text = [intro]
+    for heading, lines in sections:
+        text += ["", heading, *(f"  {line}" for line in lines)]
+    return Page(digest_of or AlertKind.DIGEST, name, intro, title, sections=sections), text
+
+
+def _single(kind: AlertKind, p: Payload, title: str) -> tuple[Page, list[str]]:
+    """The HTML's parts and the text's lines (without the footer) of one alert."""
+    intro, fields = _fields(kind, p)
+    if p.incident:
+        fields.insert(0, ("Incident", p.incident))
+    facts = evidence_fields(p)
+    cut = excerpt(p.evidence) if p.evidence is not None and p.evidence.body else None
+    sections, links = _checks(p), link_fields(p)
+    text = [intro, ""] + [f"{label + ':':<15}{value}" for label, value in fields + facts]
+    if cut is not None:
+        text += ["", "Response body:", *(f"    {line}" for line in cut.text.splitlines())]
+        text += ["    (truncated)"] if cut.truncated else []
+    for heading, lines in sections:
+        text += ["", heading, *(f"  {line}" for line in lines)]
+    if links:
+        text += [""] + [f"{_LINK_LABELS.get(k, k) + ':':<15}{url}" for k, url in links]
+    # The HTML shows the reason of a failure in large type, not in the table.
+    loud = kind in _LOUD_REASON
+    look = Page(
+        kind,
+        p.monitor if kind is not AlertKind.TEST else (p.text or "alert channel test"),
+        intro,
+        title,
+        reason=p.reason if loud else "",
+        incident=p.incident,
+        fields=[(k, v) for k, v in fields if not (loud and k == "Reason")] + facts,
+        excerpt=cut,
+        headers=p.evidence.headers if p.evidence is not None else (),
+        sections=sections,
+        links=links,
+    )
+    return look, text
 
 
 def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
@@ -184,6 +204,8 @@ def _check_line(c: CheckFacts) -> str:
 def _digest_section(p: Payload, digest_of: AlertKind | None) -> tuple[str, list[str]]:
     lines = [f"URL: {p.url}", f"Reason: {p.reason}"]
     lines.append(f"Outage start: {format_time(p.outage_start)}")
+    if line := first_line(p):
+        lines.append(f"Evidence: {line}")
     if digest_of is AlertKind.UP:
         lines.insert(0, f"UP again after {format_span(p.outage_seconds or 0)} down")
     return (f"{p.monitor} ({p.incident})" if p.incident else p.monitor), lines
