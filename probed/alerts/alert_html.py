@@ -45,7 +45,8 @@ _PRE = (
     f"margin:0;padding:10px 12px;background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;"
     f"font:12px/1.45 {_MONO};white-space:pre-wrap;{_WRAP}overflow-x:auto;max-width:100%;"
 )
-_H = "margin:18px 0 6px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#57606a;"
+# Headings are also names (a digest's monitors): shown as written, never in capitals.
+_H = f"margin:18px 0 6px;font-size:15px;{_WRAP}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +100,7 @@ def page(p: Page) -> str:
         body.append(f"<pre style='{_PRE}color:#57606a'>{_e(shown)}</pre>")
     for heading, lines in p.sections:
         items = "".join(f"<li style='margin:0 0 4px;{_WRAP}'>{_e(line)}</li>" for line in lines)
-        # Section headings are names (a digest's monitors): shown as written, not in capitals.
-        body.append(f"<h3 style='margin:18px 0 6px;font-size:15px;{_WRAP}'>{_e(heading)}</h3>")
+        body.append(f"<h3 style='{_H}'>{_e(heading)}</h3>")
         body.append(f"<ul style='margin:0;padding-left:18px;font-size:13px'>{items}</ul>")
     card = (
         "<div style='background:#fff;border:1px solid #d0d7de;border-radius:8px;overflow:hidden'>"
@@ -112,8 +112,12 @@ def page(p: Page) -> str:
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>{_e(p.subject)}</title></head>"
         "<body style='margin:0;padding:0;background:#eaeef2'>"
+        # Outlook on Windows ignores max-width: a fixed table keeps its column at 600 px.
+        "<!--[if mso]><table role='presentation' width='600' align='center'><tr><td>"
+        "<![endif]-->"
         "<div style='box-sizing:border-box;max-width:600px;margin:0 auto;padding:12px 8px;"
-        f"font:15px/1.45 {_FONT};color:#1f2328'>{card}{footer}</div></body></html>"
+        f"font:15px/1.45 {_FONT};color:#1f2328'>{card}{footer}</div>"
+        "<!--[if mso]></td></tr></table><![endif]--></body></html>"
     )
 
 
