@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from probed.alerts.channels import ChannelParts
+from probed.alerts.evidence_text import first_line
 from probed.alerts.http_post import post, receiver
 from probed.alerts.messages import Message, subject
 from probed.alerts.payload import Payload
@@ -61,13 +62,21 @@ def postable(p: Payload, alertname: str, kind: AlertKind) -> dict[str, Any]:
     start = p.outage_start or p.at
     return {
         "labels": labels(p, alertname),
-        "annotations": {
-            "summary": subject(kind, [p]).removeprefix("[probed] "),
-            "reason": p.reason,
-            "url": p.url,
-        },
+        "annotations": annotations_of(p, kind),
         "startsAt": iso(start) if start else None,
     }
+
+
+def annotations_of(p: Payload, kind: AlertKind) -> dict[str, str]:
+    """``summary``, ``reason``, ``url``, and those of an incident that are set: ``incident``,
+    ``evidence`` (one line) and ``runbook_url`` (the name Prometheus rules use)."""
+    found = {
+        "summary": subject(kind, [p]).removeprefix("[probed] "),
+        "reason": p.reason,
+        "url": p.url,
+    }
+    extra = {"incident": p.incident, "evidence": first_line(p), "runbook_url": p.runbook}
+    return found | {key: value for key, value in extra.items() if value}
 
 
 class AlertmanagerNotifier:

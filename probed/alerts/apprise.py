@@ -3,10 +3,11 @@
 
 apprise is synchronous, so each send runs in a worker thread, bounded by the channel's
 ``timeout`` (apprise's own socket timeouts end the thread soon after). Services that take only a
-short text (SMS: ``body_maxlen`` of a few hundred characters) get the subject alone. apprise
-tells only whether a service took the message, not why not, so every failure is transient and
-retried; a retry skips the services of the channel that already took that message. apprise's
-logger stays silent: its lines quote service URLs, tokens and all.
+short text (SMS: ``body_maxlen`` of a few hundred characters) get the subject and the
+evidence's first line, cut to fit. apprise tells only whether a service took the message, not
+why not, so every failure is transient and retried; a retry skips the services of the channel
+that already took that message. apprise's logger stays silent: its lines quote service URLs,
+tokens and all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from probed.alerts.channels import ChannelParts
+from probed.alerts.evidence_text import first_line
 from probed.alerts.messages import Message
 from probed.config.channels.apprise import AppriseChannel, apprise_label, quiet_apprise
 from probed.errors import NotifierError
@@ -82,9 +84,18 @@ class AppriseNotifier:
                     results.append(False)
                     continue
                 short = 0 < service.body_maxlen <= SHORT_BODY
-                body = message.subject if short else message.text
+                body = short_text(message, service.body_maxlen) if short else message.text
                 title = "" if short else message.subject
                 results.append(
                     bool(service.notify(body=body, title=title, notify_type=notify_type))
                 )
         return results
+
+
+def short_text(message: Message, limit: int) -> str:
+    """The subject (with the incident ID), and the evidence's first line as far as it fits."""
+    line = first_line(message.payloads[0]) if len(message.payloads) == 1 else ""
+    text = f"{message.subject}: {line}" if line else message.subject
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…" if len(message.subject) < limit else message.subject

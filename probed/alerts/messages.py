@@ -7,12 +7,19 @@ config (names, URLs, reasons) is HTML-escaped in the HTML part.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from probed.alerts.alert_html import Page, page
+from probed.alerts.evidence_text import (
+    evidence_fields,
+    excerpt,
+    first_line,
+    link_fields,
+    timings_line,
+)
 from probed.alerts.payload import CheckFacts, Payload
 from probed.config.reader import CONTROL_CHARS
 from probed.model import AlertKind
@@ -20,7 +27,8 @@ from probed.units import counted, format_span
 
 # A subject is one line in every channel, and in email a line break starts a header.
 _BREAKS = re.compile(CONTROL_CHARS + "+")
-_PHASES = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("first_byte", "first byte"))
+_LINK_LABELS = {"Incident": "Incident page"}
+_LOUD_REASON = (AlertKind.DOWN, AlertKind.REMINDER, AlertKind.DEGRADED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +71,14 @@ def _subject(kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind 
         names = {q.monitor for q in payloads}
         word = "UP" if digest_of is AlertKind.UP else "DOWN"
         return f"[probed] {word}: {len(names)} monitor{'s' * (len(names) != 1)}"
+    # The incident ID leads the parenthesis: it is what a reader quotes and searches for.
+    inc = f"{p.incident}, " if p.incident else ""
     if kind is AlertKind.DOWN:
-        return f"[probed] DOWN: {name}"
+        return f"[probed] DOWN: {name} ({p.incident})" if p.incident else f"[probed] DOWN: {name}"
     if kind is AlertKind.UP:
-        return f"[probed] UP: {name} (down {format_span(p.outage_seconds or 0)})"
+        return f"[probed] UP: {name} ({inc}down {format_span(p.outage_seconds or 0)})"
     if kind is AlertKind.REMINDER:
-        return f"[probed] STILL DOWN: {name} (down {format_span(p.outage_seconds or 0)})"
+        return f"[probed] STILL DOWN: {name} ({inc}down {format_span(p.outage_seconds or 0)})"
     if kind is AlertKind.SSL:
         days = p.days_left or 0
         return f"[probed] SSL: {name} certificate expires in {days} day{'s' * (days != 1)}"
@@ -87,27 +97,64 @@ def render(
     digest_of: AlertKind | None = None,
 ) -> Message:
     """The message for one alert, or for a digest (``kind`` DIGEST) of DOWN or UP alerts."""
-    if kind is AlertKind.DIGEST:
-        sections = [_digest_section(p, digest_of) for p in payloads]
-        intro = f"{len(sections)} alerts arrived together and are sent as one message."
-        fields: list[tuple[str, str]] = []
-    else:
-        sections, (intro, fields) = [], _fields(kind, payloads[0])
-    text = [intro, ""] + [f"{label + ':':<15}{value}" for label, value in fields]
-    rows = "".join(
-        f"<tr><th align='left'>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in fields
-    )
-    body = [f"<p>{_e(intro)}</p>", f"<table>{rows}</table>" if rows else ""]
-    for heading, lines in sections or _checks(payloads[0]):
-        text += ["", heading, *(f"  {line}" for line in lines)]
-        items = "".join(f"<li>{_e(line)}</li>" for line in lines)
-        body.append(f"<h4>{_e(heading)}</h4><ul>{items}</ul>")
-    footer = "Sent by probed. Message-ID " + message_id
-    text += ["", "-- ", footer]
-    page = "<html><body>" + "".join(body) + f"<hr><small>{_e(footer)}</small></body></html>"
     title = subject(kind, payloads, digest_of)
+    footer = "Sent by probed. Message-ID " + message_id
+    if kind is AlertKind.DIGEST:
+        look, text = _digest(payloads, digest_of, title)
+    else:
+        look, text = _single(kind, payloads[0], title)
+    text += ["", "-- ", footer]
     text_body = "\n".join(text) + "\n"
-    return Message(kind, title, text_body, page, message_id, date, tuple(payloads), digest_of)
+    html = page(replace(look, footer=footer))
+    return Message(kind, title, text_body, html, message_id, date, tuple(payloads), digest_of)
+
+
+def _digest(
+    payloads: Sequence[Payload], digest_of: AlertKind | None, title: str
+) -> tuple[Page, list[str]]:
+    """The HTML's parts and the text's lines (without the footer) of a digest."""
+    sections = [_digest_section(p, digest_of) for p in payloads]
+    intro = f"{len(sections)} alerts arrived together and are sent as one message."
+    count = len({p.monitor for p in payloads})
+    name = f"{count} monitor{'s' * (count != 1)}"
+    text = [intro]
+    for heading, lines in sections:
+        text += ["", heading, *(f"  {line}" for line in lines)]
+    return Page(digest_of or AlertKind.DIGEST, name, intro, title, sections=sections), text
+
+
+def _single(kind: AlertKind, p: Payload, title: str) -> tuple[Page, list[str]]:
+    """The HTML's parts and the text's lines (without the footer) of one alert."""
+    intro, fields = _fields(kind, p)
+    if p.incident:
+        fields.insert(0, ("Incident", p.incident))
+    facts = evidence_fields(p)
+    cut = excerpt(p.evidence) if p.evidence is not None and p.evidence.body else None
+    sections, links = _checks(p), link_fields(p)
+    text = [intro, ""] + [f"{label + ':':<15}{value}" for label, value in fields + facts]
+    if cut is not None:
+        text += ["", "Response body:", *(f"    {line}" for line in cut.text.splitlines())]
+        text += ["    (truncated)"] if cut.truncated else []
+    for heading, lines in sections:
+        text += ["", heading, *(f"  {line}" for line in lines)]
+    if links:
+        text += [""] + [f"{_LINK_LABELS.get(k, k) + ':':<15}{url}" for k, url in links]
+    # The HTML shows the reason of a failure in large type, not in the table.
+    loud = kind in _LOUD_REASON
+    look = Page(
+        kind,
+        p.monitor if kind is not AlertKind.TEST else (p.text or "alert channel test"),
+        intro,
+        title,
+        reason=p.reason if loud else "",
+        incident=p.incident,
+        fields=[(k, v) for k, v in fields if not (loud and k == "Reason")] + facts,
+        excerpt=cut,
+        headers=p.evidence.headers if p.evidence is not None else (),
+        sections=sections,
+        links=links,
+    )
+    return look, text
 
 
 def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
@@ -148,27 +195,17 @@ def _checks(p: Payload) -> list[tuple[str, list[str]]]:
 
 
 def _check_line(c: CheckFacts) -> str:
-    t = c.timings
     parts = [format_time(c.at), c.reason]
     if c.status_code is not None:
         parts.append(f"status {c.status_code}")
-    phases = [(label, getattr(t, key)) for key, label in _PHASES]
-    parts += [f"{label} {_ms(value)}" for label, value in phases if value is not None]
-    parts.append(f"total {_ms(t.total)}")
-    return " · ".join(parts)
+    return " · ".join([*parts, timings_line(c.timings)])
 
 
 def _digest_section(p: Payload, digest_of: AlertKind | None) -> tuple[str, list[str]]:
     lines = [f"URL: {p.url}", f"Reason: {p.reason}"]
     lines.append(f"Outage start: {format_time(p.outage_start)}")
+    if line := first_line(p):
+        lines.append(f"Evidence: {line}")
     if digest_of is AlertKind.UP:
         lines.insert(0, f"UP again after {format_span(p.outage_seconds or 0)} down")
-    return p.monitor, lines
-
-
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return (f"{p.monitor} ({p.incident})" if p.incident else p.monitor), lines

@@ -13,6 +13,7 @@ from probed.alerts.messages import Message
 from probed.alerts.messages import render as render_message
 from probed.alerts.payload import Payload
 from probed.config.channels import WebhookChannel
+from probed.evidence import Evidence
 from probed.model import AlertKind, Status
 from probed.units import iso
 
@@ -49,7 +50,31 @@ def event_fields(p: Payload) -> dict[str, Any]:
     if p.days_left is not None:
         fields["days_left"] = p.days_left
         fields["cert_expires_at"] = iso(p.cert_expires_at) if p.cert_expires_at else None
-    return fields
+    return fields | incident_fields(p)
+
+
+def incident_fields(p: Payload) -> dict[str, Any]:
+    """``incident``, ``runbook`` and ``evidence`` of docs/alerts.md, those the alert has."""
+    out: dict[str, Any] = {}
+    if p.incident:
+        out["incident"] = {
+            "id": p.incident,
+            "url": p.incident_url or None,
+            "ack_url": p.ack_url or None,
+        }
+    if p.runbook:
+        out["runbook"] = p.runbook
+    if p.evidence is not None:
+        # The check that confirmed the outage: its time and timings go with what it saw.
+        check = p.checks[-1] if p.checks and not p.checks[-1].ok else None
+        facts = check.to_json() if check is not None else {}
+        out["evidence"] = p.evidence.to_json() | {
+            "at": facts.get("at"),
+            "status_code": facts.get("status_code"),
+            "timings": facts.get("timings"),
+            "last_good": p.last_good.to_json() if p.last_good is not None else None,
+        }
+    return out
 
 
 def document(message: Message, location: str | None = None) -> dict[str, Any]:
@@ -79,7 +104,8 @@ def render(template: Template, doc: dict[str, Any], message: Message) -> str:
 
 
 def sample_message(at: datetime) -> Message:
-    """A DOWN alert with every field a monitor's alert has, to try a template on."""
+    """A DOWN alert with every field a monitor's alert has (an incident's too), to try a
+    template on."""
     payload = Payload(
         monitor="sample",
         url="https://example.com/health",
@@ -92,6 +118,19 @@ def sample_message(at: datetime) -> Message:
         tags=(("team", "web"),),
         status=Status.DOWN,
         location="sample-location",
+        incident="INC-2026-001",
+        incident_url="https://probed.example.com/api/v1/incidents/INC-2026-001",
+        ack_url="https://probed.example.com/ack/INC-2026-001?expires=1767312000&sig=0",
+        runbook="https://example.com/runbooks/health",
+        evidence=Evidence(
+            url="https://example.com/health",
+            address="192.0.2.10:443",
+            http_version="HTTP/1.1",
+            status_line="HTTP/1.1 503 Service Unavailable",
+            headers=(("Content-Type", "application/json"),),
+            body='{"error": "unavailable"}',
+            body_bytes=24,
+        ),
     )
     return render_message(AlertKind.DOWN, [payload], "<sample@probed>", at)
 
