@@ -4,6 +4,7 @@ real ``probed run`` whose target goes down."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import replace
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from probed.cli.api_client import call
+from probed.cli.incidents_cmd import incident_text
 from probed.evidence import Evidence
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN, make_config
@@ -200,3 +203,15 @@ async def test_a_real_outage_through_probed_run_is_listed_acknowledged_and_writt
         assert out.splitlines()[1].split()[0] == incident and " alice " in out
     finally:
         assert await daemon.stop() == 0
+
+
+async def test_incident_show_colours_the_state_on_a_terminal(harness, url):
+    path = f"/api/v1/incidents/{code_of(harness, 2)}"
+    answer = await asyncio.to_thread(call, url, "GET", path, TOKEN)
+    head = incident_text(answer, colour=True).splitlines()[0]
+    assert "\x1b[31mopen, not acknowledged\x1b[0m" in head and head.startswith("\x1b[1mINC-")
+    await probed("ack", code_of(harness, 2), "--url", url, "--by", "erin")
+    answer = await asyncio.to_thread(call, url, "GET", path, TOKEN)
+    head = incident_text(answer, colour=True).splitlines()[0]
+    assert "\x1b[33mopen, acknowledged by erin\x1b[0m" in head
+    assert "\x1b[" not in incident_text(answer, colour=False)
