@@ -15,6 +15,7 @@ from pathlib import Path
 from probed import __version__, logs
 from probed.cli import api_client, import_cmd, init
 from probed.cli.announce import add_announce
+from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.probe import cmd_probe
 from probed.config import (
     KINDS,
@@ -187,6 +188,7 @@ examples:
   probed run -c monitors.toml       run the daemon in the foreground
   probed probe https://example.org  one check now, with its timings
   probed status                     the running daemon's monitors
+  probed incidents --open           its open incidents; probed ack ID acknowledges one
   probed import uptimerobot getMonitors.json > monitors.toml
                                     move from UptimeRobot (a saved API answer)
   probed COMMAND --help             a command's options and examples
@@ -196,8 +198,7 @@ The config is -c FILE, else $PROBED_CONFIG, else ./monitors.toml.
 exit codes:
   0  ok
   1  config or usage error
-  2  runtime failure (for probe: the check failed; for status/pause/resume/announce: the
-     daemon)
+  2  runtime failure (for probe: the check failed; for the API commands: the daemon)
 """
 
 
@@ -303,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
+    add_incident_commands(sub)
     add_announce(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)

@@ -61,6 +61,16 @@ def default_url(config: Path, env: Mapping[str, str]) -> str:
 
 def call(base: str, method: str, path: str, token: str | None = None, body: object = None) -> Any:
     """One API request; the decoded JSON answer, or ClientError with the daemon's message."""
+    try:
+        return json.loads(call_raw(base, method, path, token, body))
+    except ValueError:
+        raise ClientError(f"{base} did not answer with JSON: is it probed?", EXIT_RUNTIME) from None
+
+
+def call_raw(
+    base: str, method: str, path: str, token: str | None = None, body: object = None
+) -> bytes:
+    """One API request; the answer's body as sent, or ClientError with the daemon's message."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base.rstrip("/") + path, data=data, method=method)
     if data is not None:
@@ -69,7 +79,8 @@ def call(base: str, method: str, path: str, token: str | None = None, body: obje
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return json.loads(response.read())
+            raw: bytes = response.read()
+            return raw
     except urllib.error.HTTPError as exc:
         try:
             answer = json.loads(exc.read())
@@ -81,8 +92,6 @@ def call(base: str, method: str, path: str, token: str | None = None, body: obje
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ClientError(f"cannot reach probed at {base}: {reason}", EXIT_RUNTIME) from None
-    except ValueError:
-        raise ClientError(f"{base} did not answer with JSON: is it probed?", EXIT_RUNTIME) from None
 
 
 def find(monitors: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -117,13 +126,18 @@ def use_colour(stream: TextIO, env: Mapping[str, str]) -> bool:
 
 
 def status_table(monitors: list[dict[str, Any]], now: datetime, colour: bool = False) -> str:
-    """NAME, STATE, SINCE, UPTIME 24H / 30D, RESPONSE (last check), CERT (days left)."""
+    """NAME, STATE, SINCE, UPTIME 24H / 30D, RESPONSE (last check), CERT (days left), and
+    INCIDENT (its ID, who acknowledged it) while any monitor has an open one."""
 
     def percent(ratio: float | None) -> str:
         return "-" if ratio is None else f"{ratio * 100:.2f}%"
 
-    rows = [("NAME", "STATE", "SINCE", "UP 24H", "UP 30D", "RESPONSE", "CERT")]
-    for m in monitors:
+    incidents = [incident_cell(m.get("incident")) for m in monitors]
+    extra = ("INCIDENT",) if any(incidents) else ()
+    rows: list[tuple[str, ...]] = [
+        ("NAME", "STATE", "SINCE", "UP 24H", "UP 30D", "RESPONSE", "CERT", *extra)
+    ]
+    for m, incident in zip(monitors, incidents, strict=True):
         last = m.get("last_check") or {}
         duration = last.get("duration_seconds")
         cert = "-"
@@ -139,6 +153,7 @@ def status_table(monitors: list[dict[str, Any]], now: datetime, colour: bool = F
                 percent(m["uptime"]["30d"]),
                 "-" if duration is None else f"{duration * 1000:.0f} ms",
                 cert,
+                *((incident or "-",) if extra else ()),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -156,6 +171,14 @@ def status_table(monitors: list[dict[str, Any]], now: datetime, colour: bool = F
         ).rstrip()
         for n, r in enumerate(rows)
     )
+
+
+def incident_cell(incident: Mapping[str, Any] | None) -> str:
+    """``INC-2026-014``, with ``acknowledged by alice`` once someone has; "" for none."""
+    if not incident:
+        return ""
+    by = incident.get("acknowledged_by")
+    return f"{incident['id']}, acknowledged by {by}" if by else str(incident["id"])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -252,8 +275,8 @@ def _run(action: Callable[[str, str | None], None], args: argparse.Namespace) ->
     config = Path(args.config or os.environ.get("PROBED_CONFIG") or "monitors.toml")
     base = args.url or default_url(config, os.environ)
     token = os.environ.get("PROBED_API_TOKEN") or None
-    # Only changes need a token; status stays quick and never reads secret files.
-    if token is None and args.command != "status":
+    # Only changes and evidence need a token; the tables stay quick and never read secret files.
+    if token is None and args.command not in ("status", "incidents"):
         token = config_token(config, os.environ)
     try:
         action(base, token)

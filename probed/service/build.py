@@ -41,6 +41,7 @@ from probed.service.sdnotify import Notifier
 from probed.store import Store
 from probed.units import utcnow
 from probed.web import make_app
+from probed.web.ack import add_ack_routes
 from probed.web.context import Api
 from probed.web.public import Public, make_public_app
 from probed.web.push import push_routes
@@ -157,7 +158,9 @@ def build(
     scheduler = Scheduler(pipeline, settings.max_concurrent_checks, clock, anchor=book.deadline)
     pushes = PushReceiver(book, pipeline, scheduler, clock)
     pauses = Pauses(pipeline, store, config.maintenance, clock)
-    api = Api(pipeline, history, pauses, settings.api_token, clock, reload=reload)
+    api = Api(
+        pipeline, history, pauses, settings.api_token, clock, reload=reload, incidents=incidents
+    )
     guard = ConnectionGuard()
     public = Public(pipeline, history, clock)
     app = make_app(
@@ -168,11 +171,13 @@ def build(
         public=public,
     )
     app.add_routes(push_routes(pushes))
+    add_ack_routes(app, incidents)
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
     # Jobs ping from wherever they run: the push URLs belong on the public side too.
     public_app.add_routes(push_routes(pushes))
+    add_ack_routes(public_app, incidents)  # the link's base may be the public side
     public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(

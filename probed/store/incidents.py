@@ -254,3 +254,12 @@ class Incidents:
             " WHERE ended_ms IS NOT NULL AND ended_ms < ? LIMIT ?)",
             (before_ms, batch),
         ).rowcount
+
+    def monitor_id(self, name: str) -> int | None:
+        """The id of the monitor called ``name`` that has incidents (it may be removed now)."""
+        row = self._db.execute(
+            "SELECT m.id FROM monitors m WHERE m.name = ?"
+            " AND EXISTS (SELECT 1 FROM incidents i WHERE i.monitor_id = m.id) LIMIT 1",
+            (name,),
+        ).fetchone()
+        return None if row is None else int(row[0])

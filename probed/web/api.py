@@ -21,9 +21,10 @@ from probed.errors import StoreError
 from probed.history.uptime import incidents
 from probed.units import from_ts, iso
 from probed.web.announcements import add_announcement_routes
-from probed.web.context import API, DAY, EPOCH, Api, Facts, authorize, shown_url
+from probed.web.context import API, DAY, EPOCH, Api, Facts, authorize, holds_token, shown_url
 from probed.web.errors import api_error as error
 from probed.web.errors import json_errors
+from probed.web.incidents import add_incident_routes
 from probed.web.public import status_api
 
 RECENT_INCIDENTS = 10
@@ -33,7 +34,7 @@ WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 
 async def list_monitors(request: web.Request) -> web.Response:
     api = request.app[API]
-    views = monitor_views(api, api.facts(api.monitors()), _holds_token(api, request))
+    views = monitor_views(api, api.facts(api.monitors()), holds_token(api, request))
     return web.json_response({"monitors": views})
 
 
@@ -42,9 +43,7 @@ async def get_monitor(request: web.Request) -> web.Response:
     tracked = api.find(request.match_info["id"])
     if tracked is None:
         return _not_found(request)
-    return web.json_response(
-        monitor_views(api, api.facts([tracked]), _holds_token(api, request))[0]
-    )
+    return web.json_response(monitor_views(api, api.facts([tracked]), holds_token(api, request))[0])
 
 
 def _change_target(request: web.Request) -> Tracked | web.Response:
@@ -109,13 +108,6 @@ async def reload_config(request: web.Request) -> web.Response:
 
 def _not_found(request: web.Request) -> web.Response:
     return error(404, f"no monitor with id {request.match_info['id']!r}")
-
-
-def _holds_token(api: Api, request: web.Request) -> bool:
-    """Whether a read carries the api_token: then push monitors' paths are shown whole. Reads
-    need no token, so a wrong one is no error: it is simply not a holder's read."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and api.token_matches(given.strip())
 
 
 def _pause_for(body: bytes) -> float | None:
@@ -196,6 +188,7 @@ def _view(
         "uptime": uptime,
         "avg_response_seconds_24h": mean,
         "cert_expires_at": iso(cert_expires or from_ts(cert)),
+        "incident": _open_incident(api, t.monitor.name),
         "incidents": [
             {
                 "start": iso(p.start),
@@ -208,12 +201,26 @@ def _view(
     }
 
 
+def _open_incident(api: Api, name: str) -> dict[str, object] | None:
+    """The monitor's open incident: its ID and who acknowledged it (None: nobody yet)."""
+    book = api.incidents
+    ref = book.ref(name) if book is not None else None
+    if book is None or ref is None or not ref.open:
+        return None
+    by = None
+    # Only an acknowledged one is read: the name is not kept in memory.
+    if ref.acked and (row := book.store.incidents.get(ref.code)) is not None:
+        by = row.acked_by
+    return {"id": ref.code, "acknowledged_by": by}
+
+
 def make_api_app(api: Api) -> web.Application:
     """The /api/v1 sub-application."""
     app = web.Application(middlewares=[json_errors(error)])
     app[API] = api
     app.router.add_get("/status", status_api)
     add_announcement_routes(app)
+    add_incident_routes(app)
     app.router.add_get("/monitors", list_monitors)
     app.router.add_get("/monitors/{id}", get_monitor)
     app.router.add_post("/monitors/{id}/pause", pause_monitor)

@@ -15,6 +15,7 @@ from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
 from probed.history.uptime import Change, Timeline
+from probed.incidents.book import IncidentBook
 from probed.web.errors import api_error
 
 DAY = timedelta(days=1)
@@ -46,6 +47,8 @@ class Api:
     now: Callable[[], datetime]
     reload: Callable[[], Awaitable[list[str]]] | None = None
     """Re-read monitors.toml (the daemon's SIGHUP path); returns the problems found."""
+    incidents: IncidentBook | None = None
+    """The incidents (docs/design.md §17); None serves none."""
 
     def configure(self, token: str | None) -> None:
         """Take a reload's api_token: the next request is checked against it."""
@@ -92,6 +95,13 @@ def shown_url(monitor: Monitor, holder: bool) -> str:
     if holder and (push := inbound(monitor.check)) is not None:
         return push.path
     return monitor.display_url
+
+
+def holds_token(api: Api, request: web.Request) -> bool:
+    """Whether a read carries the api_token (then it is shown what only holders see). Reads
+    need no token, so a wrong one is no error: it is simply not a holder's read."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and api.token_matches(given.strip())
 
 
 def authorize(api: Api, request: web.Request) -> web.Response | None:

@@ -122,7 +122,8 @@ PUBLIC = web.AppKey("public", Public)
 
 
 @functools.cache
-def _template() -> jinja2.Template:
+def template(name: str) -> jinja2.Template:
+    """A page template of probed/web/templates, autoescaped."""
     # Imported and made on the first page, not at start-up: jinja2's import alone is 60 ms,
     # and the daemon reports READY (and starts checking) that much sooner.
     import jinja2
@@ -133,13 +134,13 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("status.html.j2")
+    return env.get_template(name)
 
 
 def render_page(report: StatusReport) -> str:
     """The status page's HTML."""
     parts = PageParts(report.now)
-    return _template().render(
+    return template("status.html.j2").render(
         report=report,
         groups=[(g, [parts.monitor(m) for m in ms]) for g, ms in report.groups()],
         incidents=[parts.incident(i) for i in report.incidents],
