@@ -8,6 +8,7 @@ import codecs
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from aiohttp.connector import Connection
@@ -34,9 +35,16 @@ class CertRecordingResponse(aiohttp.ClientResponse):
 
     cert_expires_at: datetime | None = None
     tls: TlsFacts | None = None
+    peer: Any = None
+    """The transport's peername: the address connected to, for a failed check's evidence."""
+    ssl_object: Any = None
 
     async def start(self, connection: Connection) -> aiohttp.ClientResponse:
-        self.cert_expires_at, self.tls = transport_tls(connection.transport)
+        transport = connection.transport
+        self.cert_expires_at, self.tls = transport_tls(transport)
+        if transport is not None:
+            self.peer = transport.get_extra_info("peername")
+            self.ssl_object = transport.get_extra_info("ssl_object")
         return await super().start(connection)
 
 
@@ -71,6 +79,7 @@ async def probe_keyword(
             keyword,
             case_sensitive=check.keyword_case_sensitive,
             limit=check.max_body,
+            seen=lambda chunk: tracker.read_body(chunk, monitor.evidence_bytes),
         )
         notes.failed_due_to_keyword = found == check.keyword_absent
     shown = f'keyword "{keyword}"'
@@ -81,10 +90,16 @@ async def probe_keyword(
 
 
 async def search_body(
-    response: aiohttp.ClientResponse, keyword: str, *, case_sensitive: bool, limit: int
+    response: aiohttp.ClientResponse,
+    keyword: str,
+    *,
+    case_sensitive: bool,
+    limit: int,
+    seen: Callable[[bytes], None] | None = None,
 ) -> tuple[bool, bool]:
     """(found, truncated): stream at most ``limit`` bytes of the body, decoded as it arrives,
-    stopping at the first match. ``truncated``: the limit was reached with body left unread.
+    stopping at the first match; each chunk read goes to ``seen`` too. ``truncated``: the limit
+    was reached with body left unread.
 
     Memory stays at one chunk plus ``len(keyword)`` characters carried over, so that a keyword
     split across two chunks (or a multi-byte character split across two reads) is still found.
@@ -101,6 +116,8 @@ async def search_body(
         if not chunk:
             break
         left -= len(chunk)
+        if seen is not None:
+            seen(chunk)
         text = tail + decoder.decode(chunk)
         if needle in fold(text):
             return True, False
@@ -147,6 +164,7 @@ async def request(
             trace_request_ctx=tracker,
         )
         tracker.status_code = response.status
+        tracker.response = response
         tracker.record_cert_expiry(getattr(response, "cert_expires_at", None))
         tracker.tls = getattr(response, "tls", None)
         if (version := response.version) is not None:

@@ -200,7 +200,7 @@ async def handshake(
             sock.close()
             raise
     try:
-        ssl_object = writer.get_extra_info("ssl_object")
+        ssl_object = tracker.ssl_object = writer.get_extra_info("ssl_object")
         expires_at = earliest_expiry(ssl_object)
         tracker.tls = tls_facts(ssl_object, expires_at)
         return expires_at
@@ -252,6 +252,7 @@ async def open_socket(
     error: OSError | None = None
     with tracker.phase(Phase.CONNECT):
         for family, type_, proto, _, address in infos:
+            tracker.address = address
             sock = socket.socket(family, type_, proto)
             try:
                 sock.setblocking(False)
