@@ -46,13 +46,13 @@ def evidence_of(
     secrets = _secrets(monitor)
     masked = _MASKED | _sent_names(check)
     response = tracker.response
-    fields: dict[str, Any] = {"url": monitor.display_url}
+    fields: dict[str, Any] = {
+        "url": monitor.display_url,
+        "address": _address(tracker.address) or _failed_address(exc),
+    }
     if response is not None:
         fields.update(_response(response, tracker, monitor.evidence_bytes, masked, secrets))
-        ssl_object = getattr(response, "ssl_object", None)
-    else:
-        fields["address"] = _address(tracker.address) or _failed_address(exc)
-        ssl_object = tracker.ssl_object
+    ssl_object = tracker.ssl_object
     if exc is not None:
         fields["error"] = _scrub((_os_error(exc) or reason)[:MAX_VALUE], secrets)
     if ssl_object is not None:
@@ -89,7 +89,6 @@ def _response(
     else:  # status only: what arrived with the headers, never awaiting more
         data, more = _buffered(content, limit)
     return {
-        "address": _address(getattr(response, "peer", None)),
         "http_version": http_version,
         "status_line": status[:MAX_VALUE],
         "headers": headers,

@@ -61,9 +61,9 @@ class PhaseTracker:
         """The first bytes of the body the check itself read (see read_body)."""
         self.body_read = 0
         self.address: Any = None
-        """The socket address a tcp or ssl check connected (or tried to connect) to."""
+        """The socket address of the last connection made (or tried, by tcp and ssl)."""
         self.ssl_object: Any = None
-        """The TLS connection of a tcp or ssl check's handshake."""
+        """The last TLS connection's SSLObject (it still shows its certificate once closed)."""
         self.facts: list[tuple[str, str]] = []
         """What a failed check of another kind learned (a DNS rcode, a JMESPath result)."""
         self._clock = clock
@@ -193,6 +193,11 @@ class HttpNotes:
 CONNECTING: ContextVar[PhaseTracker | None] = ContextVar("probed_connecting", default=None)
 """The tracker of the connection being opened in this task: the connector has no other way
 to learn which check it connects for (see ProbeConnector)."""
+
+
+RESPONDING: ContextVar[PhaseTracker | None] = ContextVar("probed_responding", default=None)
+"""The tracker of the HTTP request being made in this task: a response notes its connection's
+address there as it starts, before parsing the headers can fail (see CertRecordingResponse)."""
 
 
 def _tracker(ctx: SimpleNamespace) -> PhaseTracker | None:

@@ -8,7 +8,6 @@ import codecs
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from aiohttp.connector import Connection
@@ -16,7 +15,7 @@ from yarl import URL
 
 from probed.config import HttpCheck, KeywordCheck, Monitor
 from probed.model import TlsFacts
-from probed.probes.check import HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.check import RESPONDING, HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
 from probed.probes.tls import source_of, tls_contexts, transport_tls
 
@@ -35,16 +34,14 @@ class CertRecordingResponse(aiohttp.ClientResponse):
 
     cert_expires_at: datetime | None = None
     tls: TlsFacts | None = None
-    peer: Any = None
-    """The transport's peername: the address connected to, for a failed check's evidence."""
-    ssl_object: Any = None
 
     async def start(self, connection: Connection) -> aiohttp.ClientResponse:
         transport = connection.transport
         self.cert_expires_at, self.tls = transport_tls(transport)
-        if transport is not None:
-            self.peer = transport.get_extra_info("peername")
-            self.ssl_object = transport.get_extra_info("ssl_object")
+        if transport is not None and (tracker := RESPONDING.get()) is not None:
+            # For a failed check's evidence: references only, read if the check fails.
+            tracker.address = transport.get_extra_info("peername")
+            tracker.ssl_object = transport.get_extra_info("ssl_object")
         return await super().start(connection)
 
 
@@ -148,6 +145,7 @@ async def request(
         # from any other would be sent from the wrong place and look fine.
         raise ProbeError(f"no session for source_address {monitor.source_address}")
     notes = tracker.http = tracker.http or HttpNotes()
+    RESPONDING.set(tracker)
     notes.redirects = 0  # a HEAD retried as GET: the GET's redirects count
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
     # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
@@ -179,6 +177,8 @@ async def request(
         notes.redirects = hops
         if hops >= check.max_redirects:
             raise ProbeError("too many redirects")
+        # The evidence is of the last response: a next hop that fails shows no stale one.
+        tracker.response = tracker.address = tracker.ssl_object = None
         target = _redirect_target(url, location)
         if target.origin() != url.origin():
             headers = []  # the configured headers and credentials were meant for one origin
