@@ -103,6 +103,11 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, local or describe_error(exc))
     timings = tracker.timings()
+    evidence = None
+    if not outcome.ok and capture:
+        evidence = evidence_of(monitor, tracker, error, outcome.reason)
+    # As `except ... as` does: this frame → the exception → its traceback → this frame.
+    error = None
     return CheckResult(
         ok=outcome.ok,
         reason=outcome.reason,
@@ -113,9 +118,7 @@ async def run_probe(
         offline=local is not None,
         http=tracker.http_facts(),
         tls=tracker.tls,
-        evidence=None
-        if outcome.ok or not capture
-        else evidence_of(monitor, tracker, error, outcome.reason),
+        evidence=evidence,
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import errno
-import ipaddress
 import os
 import socket
 import ssl
@@ -42,26 +41,26 @@ def evidence_of(
 ) -> Evidence:
     """What ``tracker`` kept of the failed check of ``monitor`` that ended with ``exc`` (None:
     the probe judged it) for ``reason``, as Evidence."""
-    check = monitor.check
-    secrets = _secrets(monitor)
-    masked = _MASKED | _sent_names(check)
     response = tracker.response
     fields: dict[str, Any] = {
         "url": monitor.display_url,
         "address": _address(tracker.address) or _failed_address(exc),
     }
-    if response is not None:
-        fields.update(_response(response, tracker, monitor.evidence_bytes, masked, secrets))
-    ssl_object = tracker.ssl_object
+    # Only what the target sent can hold a secret: the error is the check's reason (which
+    # probed.probes.reasons words without one) or the system's words for an errno.
     if exc is not None:
-        fields["error"] = _scrub((_os_error(exc) or reason)[:MAX_VALUE], secrets)
-    if ssl_object is not None:
-        fields["certificate"] = certificate(ssl_object)
-    if tracker.facts:
+        fields["error"] = (_os_error(exc) or reason)[:MAX_VALUE]
+    if response is not None or tracker.facts:
+        secrets = _secrets(monitor)
+        if response is not None:
+            masked = _MASKED | _sent_names(monitor.check)
+            fields.update(_response(response, tracker, monitor.evidence_bytes, masked, secrets))
         fields["facts"] = tuple(
             (label[:MAX_VALUE], _scrub(value[:MAX_VALUE], secrets))
             for label, value in tracker.facts
         )
+    if tracker.ssl_object is not None:
+        fields["certificate"] = certificate(tracker.ssl_object)
     return Evidence(**fields)
 
 
@@ -181,11 +180,14 @@ def _failed_address(exc: BaseException | None) -> str | None:
     """The address a connection failed to, when aiohttp names one (an address literal)."""
     if not isinstance(exc, aiohttp.ClientConnectorError):
         return None
-    try:
-        ipaddress.ip_address(exc.host)
-    except ValueError:
-        return None  # a name: which of its addresses was tried is unknown
-    return _address((exc.host, exc.port))
+    host = exc.host.strip("[]")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return _address((host, exc.port))
+    return None  # a name: which of its addresses was tried is unknown
 
 
 def _text(raw: bytes | str) -> str:
