@@ -96,13 +96,15 @@ def test_a_late_push_monitor_shows_its_deadline_and_never_its_token() -> None:
         "deadline": "2026-12-08T03:01:30+00:00",
         "waiting since": "2026-12-08T03:00:00+00:00",
     }
-    record, reported = receive(
-        PushRecord(at=pinged), Signal.FAIL, "backup failed", pinged + timedelta(minutes=1)
-    )
-    assert reported is not None and reported.evidence is not None
-    assert ("previous ping or report", "2026-12-08T03:00:00+00:00") in reported.evidence.facts
-    for ev in (late.evidence, reported.evidence):
+    reported_at = pinged + timedelta(minutes=1)
+    failing = judge(monitor, monitor.check, Waiting(reported_at, "backup failed"), reported_at)
+    assert failing is not None and failing.evidence is not None
+    assert dict(failing.evidence.facts) == {
+        "deadline": "2026-12-08T03:02:30+00:00",
+        "last failure report": "2026-12-08T03:01:00+00:00",
+    }
+    for ev in (late.evidence, failing.evidence):
         text = json.dumps(ev.to_json())
         assert TOKEN not in text and ev.url == "/push/***"
-    _, ping = receive(record, Signal.PING, "", pinged + timedelta(minutes=2))
+    _, ping = receive(PushRecord(at=pinged), Signal.PING, "", pinged + timedelta(minutes=2))
     assert ping is not None and ping.ok and ping.evidence is None

@@ -87,14 +87,8 @@ def receive(
     ok = signal is Signal.PING
     reason = PING_REASON if ok else (one_line(message) or FAIL_REASON)
     ran = 0.0 if record.started is None else max(0.0, (now - record.started).total_seconds())
-    evidence = None
-    if not ok:
-        last = "(none)" if record.at is None else record.at.isoformat()
-        facts = (("reported", now.isoformat()), ("previous ping or report", last))
-        evidence = Evidence(url=HIDDEN_PATH, facts=facts)
-    result = CheckResult(
-        ok=ok, reason=reason, at=now, timings=Timings(total=ran), evidence=evidence
-    )
+    # A failure report carries no evidence: its message is the reason, its time the check's.
+    result = CheckResult(ok=ok, reason=reason, at=now, timings=Timings(total=ran))
     return PushRecord(at=now, ok=ok, reason="" if ok else reason), result
 
 
