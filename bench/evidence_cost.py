@@ -72,8 +72,10 @@ async def measure(name: str, monitor: Monitor, checks: int, rounds: int) -> None
         for capture in (True, False) * 10:  # warm-up: imports, first connections
             await run_probe(monitor, session, datetime.now(UTC), capture=capture)
         per_round = max(1, checks // rounds)
-        for _ in range(rounds):
-            for capture in (True, False):
+        for turn in range(rounds):
+            # Each setting goes first in half the rounds: the first of a pair runs warmer or
+            # colder (the target's process, caches), and that must not count for one side.
+            for capture in (True, False) if turn % 2 else (False, True):
                 cpu = time.process_time()
                 for _ in range(per_round):
                     result = await run_probe(monitor, session, datetime.now(UTC), capture=capture)

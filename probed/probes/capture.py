@@ -53,7 +53,8 @@ def evidence_of(
     if response is not None or tracker.facts:
         secrets = _secrets(monitor)
         if response is not None:
-            masked = _MASKED | _sent_names(monitor.check)
+            sent = _sent_names(monitor.check)
+            masked = _MASKED | sent if sent else _MASKED
             fields.update(_response(response, tracker, monitor.evidence_bytes, masked, secrets))
         fields["facts"] = tuple(
             (label[:MAX_VALUE], _scrub(value[:MAX_VALUE], secrets))
@@ -74,13 +75,16 @@ def _response(
     version = response.version
     http_version = None if version is None else f"HTTP/{version.major}.{version.minor}"
     status = f"{http_version or 'HTTP'} {response.status} {response.reason or ''}".rstrip()
-    headers = tuple(
-        (name, MASK if name.lower() in masked else _scrub(value, secrets))
-        for name, value in (
-            (_text(raw_name)[:MAX_VALUE], _text(raw_value)[:MAX_VALUE])
-            for raw_name, raw_value in response.raw_headers[:MAX_HEADERS]
-        )
-    )
+    headers: list[tuple[str, str]] = []
+    # raw_headers, not headers: aiohttp decodes those with surrogateescape, and a lone
+    # surrogate cannot be stored as UTF-8. Cut before decoding: a value may be 64 KiB.
+    for raw_name, raw_value in response.raw_headers[:MAX_HEADERS]:
+        name = raw_name[:MAX_VALUE].decode("utf-8", "backslashreplace")[:MAX_VALUE]
+        if name.lower() in masked:
+            headers.append((name, MASK))
+            continue
+        value = raw_value[:MAX_VALUE].decode("utf-8", "backslashreplace")[:MAX_VALUE]
+        headers.append((name, _scrub(value, secrets)))
     content = response.content
     if tracker.body_read:  # keyword, json: what their own read produced
         data = tracker.body
@@ -90,7 +94,7 @@ def _response(
     return {
         "http_version": http_version,
         "status_line": status[:MAX_VALUE],
-        "headers": headers,
+        "headers": tuple(headers),
         "body": _scrub(data.decode("utf-8", "backslashreplace"), secrets),
         "body_bytes": len(data),
         "body_truncated": more,
@@ -190,10 +194,6 @@ def _failed_address(exc: BaseException | None) -> str | None:
     return None  # a name: which of its addresses was tried is unknown
 
 
-def _text(raw: bytes | str) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
-
-
 def _sent_names(check: object) -> frozenset[str]:
     """Lower-cased names of the headers the monitor sends: their values echoed back are its."""
     if not isinstance(check, HttpCheck):
@@ -215,11 +215,14 @@ def _secrets(monitor: Monitor) -> tuple[str, ...]:
             found += [auth.password, token]
     if isinstance(check, PushCheck):
         found.append(check.token)
-    try:
-        url = URL(monitor.url)
-        found += [url.password or "", url.raw_password or ""]
-    except ValueError:
-        pass
+    if "@" in monitor.url:  # the only way a URL holds a password
+        try:
+            url = URL(monitor.url)
+            found += [url.password or "", url.raw_password or ""]
+        except ValueError:
+            pass
+    if not found:
+        return ()
     # Longest first, so that a secret containing another is masked whole.
     return tuple(sorted({s for s in found if len(s) >= _MIN_SECRET}, key=len, reverse=True))
 
