@@ -55,6 +55,32 @@ async def test_a_certificate_about_to_expire_is_shown_with_subject_sans_and_expi
     assert https_result.evidence.status_line == "HTTP/1.1 503 Service Unavailable"
 
 
+async def test_a_failed_handshake_is_the_error_with_the_address(
+    ca: trustme.CA, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    expired = issue(ca, expires_in=timedelta(days=-3))
+    ca_file = write_ca(ca, tmp_path)
+    results = []
+    async with serve(Target(), server_context(expired)) as target:
+        expired_address = target.url("/").split("/")[2]
+        for kind in ("http", "ssl"):
+            monitor = make_monitor(kind=kind, url=target.url("/"), ca_file=ca_file, timeout=5)
+            results.append(await run_probe(monitor, session, datetime.now(UTC)))
+    async with serve(Target()) as plain:  # TLS spoken to a plain HTTP server
+        plain_url = plain.url("/").replace("http:", "https:")
+        plain_address = plain_url.split("/")[2]
+        for kind in ("http", "ssl"):
+            monitor = make_monitor(kind=kind, url=plain_url, ca_file=ca_file, timeout=5)
+            results.append(await run_probe(monitor, session, datetime.now(UTC)))
+    for result, address in zip(results, [expired_address] * 2 + [plain_address] * 2, strict=True):
+        assert not result.ok and result.evidence is not None
+        assert result.evidence.error == result.reason  # OpenSSL's errno is not named
+        assert result.evidence.address == address
+        assert result.evidence.certificate is None and result.evidence.status_line is None
+    assert results[0].reason == "certificate verify failed: certificate has expired"
+    assert results[2].reason == "TLS error: wrong version number"
+
+
 async def test_a_refused_tcp_connection_names_the_errno_and_the_address(
     session: aiohttp.ClientSession,
 ) -> None:

@@ -152,19 +152,21 @@ def _os_error(exc: BaseException) -> str | None:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        name = _errno_name(current)
-        if name is not None:
-            return name
+        if isinstance(current, ssl.SSLError | aiohttp.ClientSSLError):
+            return None  # OpenSSL's error numbers, not the system's: the reason says it
         if isinstance(current, aiohttp.ClientConnectorError):
+            # An OSError itself, with its os_error's errno: name that one.
             current = current.os_error
-        else:
-            current = current.__cause__ or current.__context__
+            continue
+        if (name := _errno_name(current)) is not None:
+            return name
+        current = current.__cause__ or current.__context__
     return None
 
 
 def _errno_name(exc: BaseException) -> str | None:
-    if not isinstance(exc, OSError) or isinstance(exc, ssl.SSLError) or exc.errno is None:
-        return None  # an SSLError's errno is OpenSSL's, not the system's
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
     if isinstance(exc, socket.gaierror):
         names = [n for n in dir(socket) if n.startswith("EAI_") and getattr(socket, n) == exc.errno]
         return f"{names[0] if names else 'EAI'}: {exc.strerror}"
