@@ -280,3 +280,15 @@ async def test_connection_refused_names_the_errno_and_the_address(
     assert ev.error == "ECONNREFUSED: Connection refused"
     assert ev.address == f"127.0.0.1:{port}"
     assert ev.status_line is None and ev.body == ""
+
+
+async def test_a_target_that_never_answers_shows_the_timeout_and_the_address(
+    target: Target, session: aiohttp.ClientSession
+) -> None:
+    url = target.url("/hang")
+    result = await probe(session, url, timeout=0.5)
+    ev = evidence(result)
+    assert result.reason.startswith("timeout after")
+    assert ev.error == result.reason
+    assert ev.address == url.split("/")[2]
+    assert ev.status_line is None and ev.headers == ()

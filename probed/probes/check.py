@@ -195,11 +195,6 @@ CONNECTING: ContextVar[PhaseTracker | None] = ContextVar("probed_connecting", de
 to learn which check it connects for (see ProbeConnector)."""
 
 
-RESPONDING: ContextVar[PhaseTracker | None] = ContextVar("probed_responding", default=None)
-"""The tracker of the HTTP request being made in this task: a response notes its connection's
-address there as it starts, before parsing the headers can fail (see CertRecordingResponse)."""
-
-
 def _tracker(ctx: SimpleNamespace) -> PhaseTracker | None:
     tracker = ctx.trace_request_ctx
     return tracker if isinstance(tracker, PhaseTracker) else None

@@ -15,7 +15,7 @@ from yarl import URL
 
 from probed.config import HttpCheck, KeywordCheck, Monitor
 from probed.model import TlsFacts
-from probed.probes.check import RESPONDING, HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.check import HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.reasons import format_size
 from probed.probes.tls import source_of, tls_contexts, transport_tls
 
@@ -36,12 +36,7 @@ class CertRecordingResponse(aiohttp.ClientResponse):
     tls: TlsFacts | None = None
 
     async def start(self, connection: Connection) -> aiohttp.ClientResponse:
-        transport = connection.transport
-        self.cert_expires_at, self.tls = transport_tls(transport)
-        if transport is not None and (tracker := RESPONDING.get()) is not None:
-            # For a failed check's evidence: references only, read if the check fails.
-            tracker.address = transport.get_extra_info("peername")
-            tracker.ssl_object = transport.get_extra_info("ssl_object")
+        self.cert_expires_at, self.tls = transport_tls(connection.transport)
         return await super().start(connection)
 
 
@@ -145,7 +140,6 @@ async def request(
         # from any other would be sent from the wrong place and look fine.
         raise ProbeError(f"no session for source_address {monitor.source_address}")
     notes = tracker.http = tracker.http or HttpNotes()
-    RESPONDING.set(tracker)
     notes.redirects = 0  # a HEAD retried as GET: the GET's redirects count
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
     # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
