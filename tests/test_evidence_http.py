@@ -45,6 +45,10 @@ async def _binary(request: web.Request) -> web.Response:
     return web.Response(status=500, body=BINARY, content_type="application/octet-stream")
 
 
+async def _accents(request: web.Request) -> web.Response:
+    return web.Response(status=500, text="é" * 3000)
+
+
 async def _long_header(request: web.Request) -> web.Response:
     return web.Response(status=500, text="long header", headers={"X-Long": "v" * 65536})
 
@@ -59,6 +63,7 @@ async def answering() -> AsyncIterator[TestServer]:
     app.router.add_get("/down", _down)
     app.router.add_get("/echo", _echo)
     app.router.add_get("/binary", _binary)
+    app.router.add_get("/accents", _accents)
     app.router.add_get("/long-header", _long_header)
     app.router.add_get("/wrong", _wrong_json)
     app.router.add_get("/moved", _moved)
@@ -163,6 +168,15 @@ async def test_evidence_bytes_bounds_the_body_shown(session: aiohttp.ClientSessi
     assert ev.body_bytes == 1024 and ev.body_truncated
     assert len(ev.body.encode()) <= 1024
     assert ev.body == DOWN_BODY[:1024]
+
+
+async def test_a_character_cut_at_the_limit_is_left_out_not_escaped(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with answering() as server:
+        result = await probe(session, str(server.make_url("/accents")), evidence_bytes=1025)
+    ev = evidence(result)
+    assert ev.body == "é" * 512 and ev.body_bytes == 1024 and ev.body_truncated
 
 
 async def test_a_binary_body_is_shown_escaped_and_bounded(session: aiohttp.ClientSession) -> None:

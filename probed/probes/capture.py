@@ -10,6 +10,7 @@ monitor sends (header values, basic-auth password, URL password, push token) nev
 from __future__ import annotations
 
 import base64
+import codecs
 import errno
 import os
 import socket
@@ -91,14 +92,25 @@ def _response(
         more = tracker.body_read > len(data) or not content.at_eof()
     else:  # status only: what arrived with the headers, never awaiting more
         data, more = _buffered(content, limit)
+    body, shown = _decode(data, whole=not more)
     return {
         "http_version": http_version,
         "status_line": status[:MAX_VALUE],
         "headers": tuple(headers),
-        "body": _scrub(data.decode("utf-8", "backslashreplace"), secrets),
-        "body_bytes": len(data),
+        "body": _scrub(body, secrets),
+        "body_bytes": shown,
         "body_truncated": more,
     }
+
+
+def _decode(data: bytes, *, whole: bool) -> tuple[str, int]:
+    """``data`` as text, non-UTF-8 bytes escaped (``\\xff``), and how many bytes it shows: a
+    character cut in two at the end of a part of a body is left out, not shown as escapes."""
+    if whole:
+        return data.decode("utf-8", "backslashreplace"), len(data)
+    decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+    text = decoder.decode(data, final=False)
+    return text, len(data) - len(decoder.getstate()[0])
 
 
 def _buffered(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
