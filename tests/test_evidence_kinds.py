@@ -110,6 +110,16 @@ async def test_a_name_that_does_not_exist_shows_the_rcode(session: aiohttp.Clien
     assert missing.evidence.url == url
     assert servfail.reason == "SERVFAIL" and servfail.evidence is not None
     assert servfail.evidence.facts == (("rcode", "SERVFAIL"),)
+    async with udp_server(dns.rcode.NOERROR) as (port, _):
+        empty = await run_probe(
+            make_monitor(
+                kind="dns", url=f"dns://127.0.0.1:{port}/empty.test", expect=("10.0.0.1",)
+            ),
+            session,
+            datetime.now(UTC),
+        )
+    assert empty.reason == "answer (empty) lacks 10.0.0.1" and empty.evidence is not None
+    assert empty.evidence.facts == (("rcode", "NOERROR"), ("answer", "(empty)"))
 
 
 def test_a_late_push_monitor_shows_its_deadline_and_never_its_token() -> None:
