@@ -22,6 +22,7 @@ from aiohttp.abc import AbstractResolver
 from probed import __version__
 from probed.config import KINDS, Kind, Monitor
 from probed.model import CheckResult
+from probed.probes.capture import evidence_of
 from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome, make_trace_config
 from probed.probes.http import CertRecordingResponse
 from probed.probes.reasons import describe_error, local_failure, own_failure
@@ -69,20 +70,25 @@ async def run_probe(
     now: datetime,
     clock: Callable[[], float] = time.monotonic,
     bugs_logged: set[str] | None = None,
+    *,
+    capture: bool = True,
 ) -> CheckResult:
     """Check ``monitor`` once; ``now`` (UTC) becomes the result's ``at``. A bug in probed is
     logged once per monitor named in ``bugs_logged`` (the daemon's, kept by ProbeSessions).
+    A failed check carries its evidence unless not ``capture`` (the bench's comparison).
 
     Never raises for the target's failure; only cancellation from outside propagates.
     """
     tracker = PhaseTracker(now=now, clock=clock)
     deadline = asyncio.timeout(monitor.timeout)
     local: str | None = None
+    error: BaseException | None = None
     try:
         async with deadline:
             probe = probe_of(KINDS[monitor.type])
             outcome = await probe(monitor, monitor.check, session, tracker)
     except TimeoutError as exc:
+        error = exc
         # Our deadline, or a timeout inside the probe (an OS-level connect timeout).
         reason = (
             f"timeout after {format_duration(monitor.timeout)}"
@@ -91,11 +97,17 @@ async def run_probe(
         )
         outcome = ProbeOutcome(False, reason)
     except Exception as exc:  # a probe's failure is the target's, never the caller's
+        error = exc
         local = local_failure(exc, monitor.source_address) or _own_failure(
             monitor.name, exc, set() if bugs_logged is None else bugs_logged
         )
         outcome = ProbeOutcome(False, local or describe_error(exc))
     timings = tracker.timings()
+    evidence = None
+    if not outcome.ok and capture:
+        evidence = evidence_of(monitor, tracker, error, outcome.reason)
+    # As `except ... as` does: this frame → the exception → its traceback → this frame.
+    error = None
     return CheckResult(
         ok=outcome.ok,
         reason=outcome.reason,
@@ -106,6 +118,7 @@ async def run_probe(
         offline=local is not None,
         http=tracker.http_facts(),
         tls=tracker.tls,
+        evidence=evidence,
     )
 
 

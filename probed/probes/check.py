@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 
@@ -52,6 +53,19 @@ class PhaseTracker:
         """Set by probes that make HTTP requests, as they start."""
         self.tls: TlsFacts | None = None
         """The last TLS connection of the check."""
+        # Kept for a failed check's evidence (probed.probes.capture), which is built only once
+        # the verdict is known: references and a bounded head of the body, nothing copied.
+        self.response: aiohttp.ClientResponse | None = None
+        """The last HTTP response."""
+        self.body = b""
+        """The first bytes of the body the check itself read (see read_body)."""
+        self.body_read = 0
+        self.address: Any = None
+        """The socket address of the last connection made (or tried, by tcp and ssl)."""
+        self.ssl_object: Any = None
+        """The last TLS connection's SSLObject (it still shows its certificate once closed)."""
+        self.facts: list[tuple[str, str]] = []
+        """What a failed check of another kind learned (a DNS rcode, a JMESPath result)."""
         self._clock = clock
         self._started = clock()
         self._spent: dict[Phase, float] = {}
@@ -101,6 +115,12 @@ class PhaseTracker:
         if (notes := self.http) is not None and notes.headers_at is not None:
             notes.transfer += self._clock() - notes.headers_at
             notes.headers_at = None
+
+    def read_body(self, chunk: bytes, limit: int) -> None:
+        """Note ``chunk`` of the body, read by the check: its first ``limit`` bytes are kept."""
+        if (room := limit - len(self.body)) > 0:
+            self.body += chunk[:room]
+        self.body_read += len(chunk)
 
     def record_cert_expiry(self, expires_at: datetime | None) -> None:
         if expires_at is not None and (

@@ -51,10 +51,14 @@ async def probe_dns(
     except (TimeoutError, dns.exception.Timeout):
         raise ProbeError("timeout") from None
     except dns.resolver.NXDOMAIN:
+        tracker.facts.append(("rcode", "NXDOMAIN"))
         raise ProbeError("NXDOMAIN") from None
     except dns.resolver.YXDOMAIN:
+        tracker.facts.append(("rcode", "YXDOMAIN"))
         raise ProbeError("YXDOMAIN") from None
     except dns.resolver.NoNameservers as exc:
+        if isinstance(rcode := _last_error(exc), str):
+            tracker.facts.append(("rcode", rcode))
         if isinstance(error := _last_error(exc), OSError):
             # Raised as itself so run_probe can tell a source address this host cannot send
             # from (the probe host's failure) from the server's; its words are the same.
@@ -65,6 +69,8 @@ async def probe_dns(
     found = {_key(value) for value in values}
     missing = [value for value in check.expect if _key(value) not in found]
     if missing:
+        got = ", ".join(values) or "(empty)"
+        tracker.facts += [("rcode", "NOERROR"), ("answer", got)]  # capture cuts it to 1 KiB
         return ProbeOutcome(False, f"{shown} lacks {', '.join(missing)}")
     return ProbeOutcome(True, shown)
 

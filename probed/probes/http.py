@@ -71,6 +71,7 @@ async def probe_keyword(
             keyword,
             case_sensitive=check.keyword_case_sensitive,
             limit=check.max_body,
+            seen=lambda chunk: tracker.read_body(chunk, monitor.evidence_bytes),
         )
         notes.failed_due_to_keyword = found == check.keyword_absent
     shown = f'keyword "{keyword}"'
@@ -81,10 +82,16 @@ async def probe_keyword(
 
 
 async def search_body(
-    response: aiohttp.ClientResponse, keyword: str, *, case_sensitive: bool, limit: int
+    response: aiohttp.ClientResponse,
+    keyword: str,
+    *,
+    case_sensitive: bool,
+    limit: int,
+    seen: Callable[[bytes], None] | None = None,
 ) -> tuple[bool, bool]:
     """(found, truncated): stream at most ``limit`` bytes of the body, decoded as it arrives,
-    stopping at the first match. ``truncated``: the limit was reached with body left unread.
+    stopping at the first match; each chunk read goes to ``seen`` too. ``truncated``: the limit
+    was reached with body left unread.
 
     Memory stays at one chunk plus ``len(keyword)`` characters carried over, so that a keyword
     split across two chunks (or a multi-byte character split across two reads) is still found.
@@ -101,6 +108,8 @@ async def search_body(
         if not chunk:
             break
         left -= len(chunk)
+        if seen is not None:
+            seen(chunk)
         text = tail + decoder.decode(chunk)
         if needle in fold(text):
             return True, False
@@ -147,6 +156,7 @@ async def request(
             trace_request_ctx=tracker,
         )
         tracker.status_code = response.status
+        tracker.response = response
         tracker.record_cert_expiry(getattr(response, "cert_expires_at", None))
         tracker.tls = getattr(response, "tls", None)
         if (version := response.version) is not None:
@@ -161,6 +171,8 @@ async def request(
         notes.redirects = hops
         if hops >= check.max_redirects:
             raise ProbeError("too many redirects")
+        # The evidence is of the last response: a next hop that fails shows no stale one.
+        tracker.response = tracker.address = tracker.ssl_object = None
         target = _redirect_target(url, location)
         if target.origin() != url.origin():
             headers = []  # the configured headers and credentials were meant for one origin

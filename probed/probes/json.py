@@ -18,6 +18,8 @@ from probed.probes.reasons import format_size
 _CHUNK = 64 * 1024
 _SHOWN = 200
 """Characters of a value a reason shows: reasons go into alert subjects and the status page."""
+_FACT = 1024
+"""Characters of the JMESPath result a failed check's evidence shows."""
 
 
 async def probe_json(
@@ -28,7 +30,7 @@ async def probe_json(
     async with request(monitor, check, session, tracker, "GET") as response:
         if not status_ok(check, response.status):
             return judge_status(check, response.status)
-        body = await _read(response, check.max_body)
+        body = await _read(response, check.max_body, tracker, monitor.evidence_bytes)
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError too
@@ -42,14 +44,26 @@ async def probe_json(
     if check.json_expect is None:
         if _truthy(result):
             return ProbeOutcome(True, shown)
+        _note(tracker, check, result)
         return ProbeOutcome(False, f"{shown}, expected a value that is not false, null or empty")
     if same_json(result, check.json_expect):
         return ProbeOutcome(True, shown)
+    _note(tracker, check, result)
     return ProbeOutcome(False, f"{shown}, expected {_show(check.json_expect)}")
 
 
-async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The whole body, or ProbeError past ``limit`` bytes: half a document is no document."""
+def _note(tracker: PhaseTracker, check: JsonCheck, result: object) -> None:
+    """The query's whole result (the reason shows 200 characters), for a failed check only."""
+    text = json.dumps(result, ensure_ascii=False)
+    cut = text if len(text) <= _FACT else text[: _FACT - 1] + "…"
+    tracker.facts += [("json_query", check.json_query[:_FACT]), ("result", cut)]
+
+
+async def _read(
+    response: aiohttp.ClientResponse, limit: int, tracker: PhaseTracker, keep: int
+) -> bytes:
+    """The whole body, or ProbeError past ``limit`` bytes: half a document is no document.
+    Its first ``keep`` bytes are noted on ``tracker`` for evidence."""
     chunks: list[bytes] = []
     left = limit + 1  # one byte more tells a body of exactly ``limit`` from a longer one
     while left > 0:
@@ -57,6 +71,7 @@ async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+        tracker.read_body(chunk, keep)
         left -= len(chunk)
     raise ProbeError(f"body is larger than max_body ({format_size(limit)})")
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from probed.config import Monitor, PushCheck
+from probed.config.push import HIDDEN_PATH
+from probed.evidence import Evidence
 from probed.model import CheckResult, PushRecord, Timings
 from probed.units import format_duration, format_span
 
@@ -48,7 +50,8 @@ def judge(
     """The scheduled check: failed when the deadline has passed, or while a failure report
     stands; None when there is nothing new to say (the last ping is in time, or no ping is
     due yet), so nothing is recorded and the state stays as it is."""
-    if now >= deadline(monitor, check, waiting):
+    due = deadline(monitor, check, waiting)
+    if now >= due:
         grace = check.grace_for(monitor.interval)
         # format_span: two units, so the reason reads well and changes at most once an hour
         # for daily jobs (each distinct reason is a row in the store).
@@ -56,10 +59,19 @@ def judge(
             f"no ping for {format_span((now - waiting.since).total_seconds())} (expected every"
             f" {format_duration(monitor.interval)}, grace {format_duration(grace)})"
         )
-        return CheckResult(ok=False, reason=reason, at=now)
+        return CheckResult(ok=False, reason=reason, at=now, evidence=_evidence(waiting, due))
     if waiting.failure is not None:
-        return CheckResult(ok=False, reason=waiting.failure, at=now)
+        evidence = _evidence(waiting, due)
+        return CheckResult(ok=False, reason=waiting.failure, at=now, evidence=evidence)
     return None
+
+
+def _evidence(waiting: Waiting, due: datetime) -> Evidence:
+    """The deadline and what the wait began with: the job's last ping or failure report, or
+    (never pinged) when the monitor began to wait. The path is never shown: it is the token."""
+    since = "last failure report" if waiting.failure is not None else "waiting since"
+    facts = (("deadline", due.isoformat()), (since, waiting.since.isoformat()))
+    return Evidence(url=HIDDEN_PATH, facts=facts)
 
 
 def receive(
@@ -75,6 +87,7 @@ def receive(
     ok = signal is Signal.PING
     reason = PING_REASON if ok else (one_line(message) or FAIL_REASON)
     ran = 0.0 if record.started is None else max(0.0, (now - record.started).total_seconds())
+    # A failure report carries no evidence: its message is the reason, its time the check's.
     result = CheckResult(ok=ok, reason=reason, at=now, timings=Timings(total=ran))
     return PushRecord(at=now, ok=ok, reason="" if ok else reason), result
 

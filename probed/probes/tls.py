@@ -92,7 +92,7 @@ class ProbeConnector(aiohttp.TCPConnector):
         # between the two. The loop asks for the protocol once the TCP connection is open and
         # just before the handshake starts: the one moment that splits connect from tls.
         tracker = CONNECTING.get()
-        if tracker is None or not kwargs.get("ssl"):
+        if tracker is None:
             return await super()._wrap_create_connection(factory, *args, **kwargs)
 
         def handshake_starts() -> asyncio.BaseProtocol:
@@ -100,7 +100,12 @@ class ProbeConnector(aiohttp.TCPConnector):
             tracker.start(Phase.TLS)
             return factory()
 
-        return await super()._wrap_create_connection(handshake_starts, *args, **kwargs)
+        made = factory if not kwargs.get("ssl") else handshake_starts
+        transport, protocol = await super()._wrap_create_connection(made, *args, **kwargs)
+        # For a failed check's evidence, even one that never sees a response: references only.
+        tracker.address = transport.get_extra_info("peername")
+        tracker.ssl_object = transport.get_extra_info("ssl_object")
+        return transport, protocol
 
 
 def address_family(address: str) -> socket.AddressFamily:
@@ -200,7 +205,7 @@ async def handshake(
             sock.close()
             raise
     try:
-        ssl_object = writer.get_extra_info("ssl_object")
+        ssl_object = tracker.ssl_object = writer.get_extra_info("ssl_object")
         expires_at = earliest_expiry(ssl_object)
         tracker.tls = tls_facts(ssl_object, expires_at)
         return expires_at
@@ -252,6 +257,7 @@ async def open_socket(
     error: OSError | None = None
     with tracker.phase(Phase.CONNECT):
         for family, type_, proto, _, address in infos:
+            tracker.address = address
             sock = socket.socket(family, type_, proto)
             try:
                 sock.setblocking(False)
