@@ -118,7 +118,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
         assert h.metric("probed_monitor_status", monitor="api") == int(Status.DOWN)
 
         await h.dispatcher.run_once()
-        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert smtp.subjects() == ["[probed] DOWN: api (INC-2026-001)"]
         status, body = await healthz(client)
         assert status == 503 and body["status"] == "unavailable"
         assert body["reason"].startswith("state database: database or disk is full; ")
@@ -144,6 +144,13 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
         assert len(h.store.checks.times(mid)) == fed  # no check lost
         [row] = h.outbox.rows()
         assert row.id > 0 and row.kind == "down" and row.status is AlertStatus.SENT
+        # ... and the incident is stored under the ID the alert gave, with its true times.
+        [incident] = h.store.incidents.find()[0]
+        assert incident.code == "INC-2026-001" and incident.open
+        assert incident.started == first_failure
+        assert incident.confirmed == first_failure + timedelta(seconds=2)
+        events = h.store.incidents.events(incident.id)
+        assert [e.kind for e in events] == ["failed", "down", "alert"]
     finally:
         await scheduler.drain(0)
         await client.close()
@@ -153,7 +160,7 @@ async def test_a_full_disk_still_sends_the_down_alert_and_later_stores_the_outag
     again = harness(tmp_path, smtp, clock)
     try:
         await again.dispatcher.run_once()
-        assert smtp.subjects() == ["[probed] DOWN: api"]  # nothing sent twice
+        assert smtp.subjects() == ["[probed] DOWN: api (INC-2026-001)"]  # nothing sent twice
         restored = again.tracked("api").state
         assert restored.status is Status.DOWN and restored.outage_start == first_failure
     finally:
@@ -199,7 +206,7 @@ async def test_a_sent_alert_the_full_disk_cannot_mark_sent_is_not_sent_again(tmp
         await smtp.start()
         clock.advance(10)
         await h.dispatcher.run_once()  # sent; the table cannot take "sent"
-        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert smtp.subjects() == ["[probed] DOWN: api (INC-2026-001)"]
         assert h.metric("probed_store_errors_total", operation="outbox") >= 1
         assert h.parts.problem() == "state database: database or disk is full; 1 write waiting"
         clock.advance(600)

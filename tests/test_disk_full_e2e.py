@@ -78,7 +78,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
         switchable.status = 500
         failing_from = time.time()
         [down] = await smtp.wait_for(1, 20)
-        assert down.subject == "[probed] DOWN: api"
+        assert down.subject == "[probed] DOWN: api (INC-2026-001)"
         code, body = await get_json(daemon.base, "/healthz")
         assert code == 503 and re.search(r" \d+ writes? waiting$", str(body["reason"])), body
         errors = await daemon.metrics()
@@ -97,7 +97,7 @@ async def test_a_full_state_disk_still_alerts_and_keeps_the_outage_with_its_true
         stated = datetime.fromisoformat(incident["start"]).timestamp()
         switchable.status = 200
         await smtp.wait_for(2, 20)
-        assert smtp.subjects()[1].startswith("[probed] UP: api")
+        assert smtp.subjects()[1].startswith("[probed] UP: api (INC-2026-001, down ")
         assert await daemon.stop() == 0
 
         await daemon.start()  # a restart sends nothing again

@@ -7,7 +7,7 @@ import sqlite3
 
 from probed.store import Store, incidents_schema
 from probed.store.migrations import LATEST, STEPS
-from tests.test_upgrade import NOW, dump, monitors, write_010
+from tests.test_upgrade import NOW, dump, write_010
 
 
 def test_a_02_database_upgrades_in_place_and_its_outages_become_incidents(tmp_path):
@@ -44,17 +44,7 @@ def test_a_02_database_upgrades_in_place_and_its_outages_become_incidents(tmp_pa
             "ended",
         ]
         # The sequence goes on from the imported ones.
-        rows_by_name = store.sync_monitors(monitors(), NOW)
-        with store.transaction():
-            store.incidents.close(current["down"].id, NOW)
-            new = store.incidents.open(
-                rows_by_name["down"].id,
-                started=NOW,
-                confirmed=NOW,
-                severity="warning",
-                runbook=None,
-            )
         same_year = [r for r in rows if r.confirmed.year == NOW.year]
-        assert new.code == f"INC-{NOW.year}-{len(same_year) + 1:03d}"
+        assert store.incidents.last_number(NOW.year) == len(same_year)
     finally:
         store.close()

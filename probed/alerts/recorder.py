@@ -211,8 +211,9 @@ class AlertRecorder:
                 # On a full disk the outbox holds the alerts in memory; the timeline entry is
                 # lost with the transaction, and the step is remembered in memory only.
                 with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
-                    book.note_escalation(ref, index, channels, step.after, now)
+                    # The alerts first: they are held in memory if the file refuses the step.
                     self._write(tracked, [alert], now, state.status, channels=channels)
+                    book.note_escalation(ref, index, channels, step.after, now)
                 log.warning(
                     "incident escalated",
                     incident=ref.code,
@@ -224,6 +225,8 @@ class AlertRecorder:
 
     def tick(self, now: datetime) -> datetime | None:
         """The dispatcher's round: reminders and escalations due now; when the next is due."""
+        if self.incidents is not None:
+            self.incidents.persist()
         times = [t for t in (self.remind(now), self.escalate(now)) if t is not None]
         return min(times, default=None)
 

@@ -6,6 +6,12 @@ before the alert recorder, inside the transaction that stores the check: a DOWN 
 monitor's incident with its evidence, an UP (or a pause) closes it, in the same commit. What
 the alert recorder needs for the payloads (the ID, links, evidence, whether it is
 acknowledged) is kept in memory per monitor (``ref``).
+
+Every write is queued, then written by ``write`` (the record hook calls it after the alert
+recorder): when the file cannot take it (a full disk), the transaction's rollback hands it back (``Store.if_not_written``) and it waits in memory,
+with every later write of the same incident behind it, until ``persist`` (each dispatcher
+round) gets it in. The ID an alert already named is kept: numbers are given out from the
+stored sequence and the ones given out since this start, whichever is higher.
 """
 
 from __future__ import annotations
@@ -39,7 +45,6 @@ _ENDS = (TransitionKind.UP, TransitionKind.PAUSED)
 class IncidentRef:
     """A monitor's latest incident as alerts show it."""
 
-    id: int
     code: str
     confirmed: datetime
     severity: str
@@ -96,8 +101,15 @@ class IncidentBook:
         self.key = key if key is not None else load_key(config.settings.state_dir)
         self._refs: dict[str, IncidentRef] = {}
         self.budget = EvidenceBudget()
-        self._escalated: dict[int, dict[int, tuple[str, ...]]] = {}
-        """Per incident id, the escalation steps sent (index → channels), read from its
+        self._numbers: dict[int, int] = {}
+        """The highest number given out per year since this start (a number the file did not
+        take yet is still given)."""
+        self._pending: dict[str, list[Callable[[], None]]] = {}
+        self._batch: list[tuple[str, Callable[[], None]]] = []
+        """Writes decided by the event being recorded, written by ``write``."""
+        """Writes the file did not take, per incident ID, in order."""
+        self._escalated: dict[str, dict[int, tuple[str, ...]]] = {}
+        """Per incident ID, the escalation steps sent (index → channels), read from its
         timeline when first asked (so a restart never sends a step twice)."""
         self._first_failed: dict[str, CheckResult] = {}
         self._last_good: dict[str, CheckResult] = {}
@@ -156,15 +168,27 @@ class IncidentBook:
         first = self._first_failed.get(name, result)
         last_good = self._last_good.get(name)
         started = t.outage_start or (first.at if first else t.at)
-        row = incidents.open(
-            tracked.id,
-            started=started,
-            confirmed=t.at,
-            severity=monitor.severity,
-            runbook=monitor.runbook,
-        )
-        incidents.add_event(row.id, started, "failed", {"reason": first.reason if first else ""})
-        incidents.add_event(row.id, t.at, "down", {"reason": t.reason})
+        year = t.at.year
+        number = max(incidents.last_number(year), self._numbers.get(year, 0)) + 1
+        self._numbers[year] = number
+        code = f"INC-{year}-{number:03d}"
+        monitor_id, severity, runbook = tracked.id, monitor.severity, monitor.runbook
+
+        def store_it() -> None:
+            incidents.open(
+                monitor_id,
+                code=code,
+                year=year,
+                number=number,
+                started=started,
+                confirmed=t.at,
+                severity=severity,
+                runbook=runbook,
+            )
+
+        self._queue(code, store_it)
+        self._event(code, started, "failed", {"reason": first.reason if first else ""})
+        self._event(code, t.at, "down", {"reason": t.reason})
         kept = {
             role: check_json(check)
             for role, check in (("opened", first), ("confirmed", result))
@@ -172,21 +196,79 @@ class IncidentBook:
         }
         checks = list(kept.values())
         self.budget.fit(checks, [len(json.dumps(c)) for c in checks], t.at)
-        for role, data in kept.items():
-            incidents.add_evidence(row.id, role, data)
         if last_good is not None:
-            incidents.add_evidence(row.id, "last_good", last_good_json(last_good))
-        self._refs[name] = replace(_ref(row), confirming=result, last_good=last_good)
-        log.info("incident opened", incident=row.code, monitor=name, severity=monitor.severity)
+            kept["last_good"] = last_good_json(last_good)
+        self._queue(code, lambda: self._store_evidence(code, kept))
+        self._refs[name] = IncidentRef(code, t.at, severity, confirming=result, last_good=last_good)
+        log.info("incident opened", incident=code, monitor=name, severity=severity)
+
+    def _store_evidence(self, code: str, kept: dict[str, dict[str, Any]]) -> None:
+        incident_id = self._id(code)
+        for role, data in kept.items():
+            self.store.incidents.add_evidence(incident_id, role, data)
+
+    def _id(self, code: str) -> int:
+        row = self.store.incidents.get(code)
+        assert row is not None, f"{code} is written before anything else of it"
+        return row.id
+
+    def _event(self, code: str, at: datetime, kind: str, detail: dict[str, Any]) -> None:
+        self._queue(code, lambda: self.store.incidents.add_event(self._id(code), at, kind, detail))
+
+    def _queue(self, code: str, write: Callable[[], None]) -> None:
+        self._batch.append((code, write))
+
+    def write(self) -> None:
+        """Write what the last event decided, in the caller's transaction (else in one of its
+        own). The record hook runs it after the alert recorder: the alerts are written (or
+        held) whatever happens here. When the file refuses it, the rollback hands it back and
+        it waits for ``persist``, as does anything of an incident that already waits."""
+        batch, self._batch = self._batch, []
+        now: list[tuple[str, Callable[[], None]]] = []
+        for code, write in batch:
+            if (waiting := self._pending.get(code)) is not None:
+                waiting.append(write)
+            else:
+                now.append((code, write))
+        if not now:
+            return
+
+        def keep() -> None:
+            for code, write in now:
+                self._pending.setdefault(code, []).append(write)
+
+        try:
+            with self.store.transaction():
+                self.store.if_not_written(keep)
+                for _, write in now:
+                    write()
+        except StoreWriteError as exc:
+            log.warning("incident kept in memory until the state database takes it", error=str(exc))
+
+    def persist(self) -> None:
+        """Write what the file refused before, if it takes it now (each dispatcher round)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        try:
+            with self.store.transaction():
+                for writes in pending.values():
+                    for write in writes:
+                        write()
+        except StoreWriteError:
+            for code, writes in pending.items():
+                self._pending[code] = writes + self._pending.get(code, [])
+            return
+        log.info("incidents kept in memory written", incidents=len(pending))
 
     def _close(self, monitor: Monitor, t: Transition) -> None:
         ref = self._refs.get(monitor.name)
         if ref is None or not ref.open:
             return
-        incidents = self.store.incidents
-        incidents.close(ref.id, t.at)
+        code = ref.code
+        self._queue(code, lambda: self.store.incidents.close(self._id(code), t.at))
         kind = "recovered" if t.kind is TransitionKind.UP else str(t.kind)
-        incidents.add_event(ref.id, t.at, kind, {"reason": t.reason})
+        self._event(code, t.at, kind, {"reason": t.reason})
         # The evidence stays with the incident; memory keeps only what an UP alert shows.
         self._refs[monitor.name] = replace(ref, open=False, confirming=None, last_good=None)
         started = t.outage_start or ref.confirmed
@@ -200,6 +282,7 @@ class IncidentBook:
     ) -> tuple[AckOutcome, IncidentRow | None]:
         """Acknowledge an open incident: no more reminders or escalations for it."""
         now = self.now()
+        self.persist()
         with self.store.transaction():
             outcome = self.store.incidents.ack(code, by, note, now)
             row = self.store.incidents.get(code)
@@ -217,13 +300,14 @@ class IncidentBook:
 
     def escalated(self, ref: IncidentRef) -> dict[int, tuple[str, ...]]:
         """The escalation steps already sent for the incident: step index → channels."""
-        known = self._escalated.get(ref.id)
+        known = self._escalated.get(ref.code)
         if known is None:
             known = {}
-            for event in self.store.incidents.events(ref.id):
+            row = self.store.incidents.get(ref.code)
+            for event in self.store.incidents.events(row.id) if row is not None else ():
                 if event.kind == "escalated" and isinstance(step := event.detail.get("step"), int):
                     known[step - 1] = tuple(str(c) for c in event.detail.get("channels") or ())
-            self._escalated[ref.id] = known
+            self._escalated[ref.code] = known
         return known
 
     def note_escalation(
@@ -231,35 +315,32 @@ class IncidentBook:
     ) -> None:
         """Record that step ``step`` (0-based) went to ``channels``, inside the transaction
         that writes its alerts."""
-        detail = {"step": step + 1, "after_seconds": after, "channels": list(channels)}
-        self.store.incidents.add_event(ref.id, at, "escalated", detail)
         self.escalated(ref)[step] = tuple(channels)
+        detail = {"step": step + 1, "after_seconds": after, "channels": list(channels)}
+        self._event(ref.code, at, "escalated", detail)
+        self.write()
 
     def stored_evidence(self, ref: IncidentRef) -> tuple[Evidence | None, CheckResult | None]:
         """The confirming check's evidence and the last good check, from memory or, after a
         restart, from the store (the last good as far as an alert shows it)."""
         if ref.confirming is not None or not ref.open:
             return (ref.confirming.evidence if ref.confirming else None), ref.last_good
-        stored = self.store.incidents.evidence(ref.id)
+        row = self.store.incidents.get(ref.code)
+        stored = self.store.incidents.evidence(row.id) if row is not None else {}
         data = stored.get("confirmed", {}).get("evidence")
         evidence = Evidence.from_json(data) if isinstance(data, dict) else None
         return evidence, None
 
     def alerts_sent(self, sent: Iterable[tuple[str, str, str]], at: datetime) -> None:
         """Note on the timelines that channels accepted alerts: (incident ID, channel, kind)."""
-        try:
-            with self.store.transaction():
-                for code, channel, kind in sent:
-                    if (row := self.store.incidents.get(code)) is not None:
-                        detail = {"channel": channel, "kind": kind}
-                        self.store.incidents.add_event(row.id, at, "alert", detail)
-        except StoreWriteError as exc:  # the alert went out; only its timeline entry is lost
-            log.warning("incident timeline not written", error=str(exc))
+        for code, channel, kind in sent:
+            if code in self._pending or self.store.incidents.get(code) is not None:
+                self._event(code, at, "alert", {"channel": channel, "kind": kind})
+        self.write()
 
 
 def _ref(row: IncidentRow) -> IncidentRef:
     return IncidentRef(
-        row.id,
         row.code,
         row.confirmed,
         row.severity or "",

@@ -115,8 +115,11 @@ def build(
         transitions: Sequence[tuple[int, Transition]],
         slowness: tuple[bool, float] | None,
     ) -> None:
-        incidents(tracked, result, transitions, slowness)  # first: the alerts name the incident
+        # The incident is decided first (the alerts name it) and written last (a write the
+        # file refuses must not cost the alerts).
+        incidents(tracked, result, transitions, slowness)
         recorder(tracked, result, transitions, slowness)
+        incidents.write()
 
     def sent(rows: Sequence[OutboxRow], at: datetime) -> None:
         incidents.alerts_sent(

@@ -87,34 +87,38 @@ class Incidents:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
+    def last_number(self, year: int) -> int:
+        """The highest number given out in ``year`` (0: none)."""
+        row = self._db.execute(
+            "SELECT last FROM incident_sequences WHERE year = ?", (year,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
     def open(
         self,
         monitor_id: int,
         *,
+        code: str,
+        year: int,
+        number: int,
         started: datetime,
         confirmed: datetime,
         severity: str,
         runbook: str | None,
-    ) -> IncidentRow:
-        """A new incident, numbered in its confirmed year; inside the caller's transaction."""
-        year = confirmed.year
+    ) -> int:
+        """Store a new incident numbered ``number`` of ``year`` (the sequence never goes back);
+        its row id. Inside the caller's transaction."""
         self._db.execute(
-            "INSERT INTO incident_sequences (year, last) VALUES (?, 1)"
-            " ON CONFLICT (year) DO UPDATE SET last = last + 1",
-            (year,),
+            "INSERT INTO incident_sequences (year, last) VALUES (?, ?)"
+            " ON CONFLICT (year) DO UPDATE SET last = MAX(last, excluded.last)",
+            (year, number),
         )
-        (seq,) = self._db.execute(
-            "SELECT last FROM incident_sequences WHERE year = ?", (year,)
-        ).fetchone()
-        code = f"INC-{year}-{seq:03d}"
         cur = self._db.execute(
             "INSERT INTO incidents (code, monitor_id, severity, runbook, started_ms, confirmed_ms)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (code, monitor_id, severity, runbook, to_ms(started), to_ms(confirmed)),
         )
-        found = self.get(code)
-        assert found is not None and found.id == cur.lastrowid
-        return found
+        return int(cur.lastrowid or 0)
 
     def close(self, incident_id: int, ended: datetime) -> None:
         self._db.execute(
