@@ -75,7 +75,12 @@ async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_an
             "team": "db",
             "location": "fra",
         }
-        assert firing["annotations"]["summary"] == "DOWN: api"
+        # On the wall clock the ID's year is the confirmed DOWN's (docs/design.md §17.1).
+        (down, *_) = h.store.transitions(h.tracked("api").id)
+        assert down.kind.value == "down"
+        incident = f"INC-{down.at.year}-001"
+        assert firing["annotations"]["summary"] == f"DOWN: api ({incident})"
+        assert firing["annotations"]["incident"] == incident
         assert firing["annotations"]["reason"] == "HTTP 503, expected 2xx"
         assert firing["annotations"]["url"] == "https://api.example.test/health"
         outage_start = h.tracked("api").state.outage_start
