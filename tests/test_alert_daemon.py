@@ -7,7 +7,6 @@ import asyncio
 import re
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from probed.store import Store
 from tests.kit.figures import report
+from tests.kit.incident_ids import incident_ids
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.servers import wait_for
 from tests.kit.smtp import SmtpServer
@@ -129,26 +129,6 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
 # ---- a scripted fault schedule ---------------------------------------------------------------
 
 
-def incident_ids(db: Path) -> dict[str, list[str]]:
-    """Each monitor's incident IDs, oldest first, as docs/design.md §17.1 numbers them: per
-    year of the confirmed DOWN, in the order the DOWN transitions were stored, across monitors."""
-    store = Store.open(db)
-    try:
-        downs = [
-            (mid, at_ms) for mid, _, kind, _, at_ms, *_ in store.changes.after(0) if kind == "down"
-        ]
-        names = {mid: store.transitions(mid, 1)[0].monitor for mid, _ in downs}
-    finally:
-        store.close()
-    ids: dict[str, list[str]] = {}
-    per_year: dict[int, int] = {}
-    for mid, at_ms in downs:
-        year = datetime.fromtimestamp(at_ms / 1000, UTC).year
-        per_year[year] = per_year.get(year, 0) + 1
-        ids.setdefault(names[mid], []).append(f"INC-{year}-{per_year[year]:03d}")
-    return ids
-
-
 class Scripted:
     """/<name> answers its script step by step ("ok", "fail" = 503, "hang"), then "ok"."""
 
@@ -222,7 +202,11 @@ async def test_a_fault_schedule_alerts_every_outage_once_with_its_duration_and_b
     finally:
         await smtp.stop()
         await server.close()
-    incidents = incident_ids(tmp_path / "state" / "probed.db")
+    store = Store.open(tmp_path / "state" / "probed.db")
+    try:
+        incidents = incident_ids(store)
+    finally:
+        store.close()
     lines = []
     for name in SCRIPTS:
         mails = [m for m in smtp.inbox if re.search(rf": {name}( |$)", m.subject)]
