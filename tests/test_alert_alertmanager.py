@@ -213,9 +213,13 @@ async def test_the_contrib_template_gives_alertmanager_mail_probed_s_own_subject
         assert await h.feed("api", good(start + timedelta(seconds=750))) == ["up"]
         await h.dispatcher.run_once()
         await smtp.wait_for(2, 15)
+        # The template appends the `incident` annotation, as probed's own subjects do.
+        (_, down, *_) = h.store.transitions(h.tracked("api").id)
+        assert down.kind.value == "down"
+        incident = f"INC-{down.at.year}-001"
         assert [m.subject for m in smtp.inbox] == [
-            "[probed] DOWN: api",
-            "[probed] UP: api (down 12m 30s)",
+            f"[probed] DOWN: api ({incident})",
+            f"[probed] UP: api ({incident}, down 12m 30s)",
         ]
     finally:
         await h.close()
