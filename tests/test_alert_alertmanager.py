@@ -75,7 +75,12 @@ async def test_a_down_monitor_fires_in_alertmanager_survives_a_probed_restart_an
             "team": "db",
             "location": "fra",
         }
-        assert firing["annotations"]["summary"] == "DOWN: api"
+        # On the wall clock the ID's year is the confirmed DOWN's (docs/design.md §17.1).
+        (down, *_) = h.store.transitions(h.tracked("api").id)
+        assert down.kind.value == "down"
+        incident = f"INC-{down.at.year}-001"
+        assert firing["annotations"]["summary"] == f"DOWN: api ({incident})"
+        assert firing["annotations"]["incident"] == incident
         assert firing["annotations"]["reason"] == "HTTP 503, expected 2xx"
         assert firing["annotations"]["url"] == "https://api.example.test/health"
         outage_start = h.tracked("api").state.outage_start
@@ -208,9 +213,13 @@ async def test_the_contrib_template_gives_alertmanager_mail_probed_s_own_subject
         assert await h.feed("api", good(start + timedelta(seconds=750))) == ["up"]
         await h.dispatcher.run_once()
         await smtp.wait_for(2, 15)
+        # The template appends the `incident` annotation, as probed's own subjects do.
+        (_, down, *_) = h.store.transitions(h.tracked("api").id)
+        assert down.kind.value == "down"
+        incident = f"INC-{down.at.year}-001"
         assert [m.subject for m in smtp.inbox] == [
-            "[probed] DOWN: api",
-            "[probed] UP: api (down 12m 30s)",
+            f"[probed] DOWN: api ({incident})",
+            f"[probed] UP: api ({incident}, down 12m 30s)",
         ]
     finally:
         await h.close()

@@ -42,18 +42,20 @@ async def test_json_and_form_services_get_the_alert_once_and_a_retry_skips_the_o
     assert len(chat.requests) == 1  # it took the first attempt: not sent again
     assert [r.answered for r in form.requests] == [500, 200]
     sent = chat.requests[0].json()
-    assert sent["title"] == "[probed] DOWN: api"
+    assert sent["title"] == "[probed] DOWN: api (INC-2026-001)"
     assert "Reason:        HTTP 503, expected 2xx" in sent["message"]
     assert sent["type"] == "failure"
     fields = parse_qs(form.requests[1].body.decode())
-    assert fields["title"] == ["[probed] DOWN: api"]
+    assert fields["title"] == ["[probed] DOWN: api (INC-2026-001)"]
     assert form.requests[0].body == form.requests[1].body
     assert h.metric("probed_alerts_total", channel="chat", kind="down", outcome="sent") == 1
 
     assert await h.feed("api", good(h.clock())) == ["up"]
     await h.dispatcher.run_once()
     up = chat.requests[1].json()
-    assert up["title"].startswith("[probed] UP: api (down ") and up["type"] == "success"
+    assert (
+        up["title"].startswith("[probed] UP: api (INC-2026-001, down ") and up["type"] == "success"
+    )
     assert len(form.requests) == 3
     report(
         request,

@@ -140,7 +140,7 @@ async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_
     }
     assert all(r.status is AlertStatus.SENT for r in h.rows())
     assert [m.subject for m in smtp.inbox] == [
-        "[probed] DOWN: db",
+        "[probed] DOWN: db (INC-2026-001)",
         "[probed] DOWN: 2 monitors",
     ]
     assert [r.json()["kind"] for r in sms.requests] == ["down", "digest"]
@@ -154,7 +154,7 @@ async def test_alert_lists_and_kinds_route_and_a_storm_digest_goes_once_to_each_
     await h.dispatcher.run_once()
     assert len(sms.requests) == 2
     assert hook.requests[-1].json()["kind"] == "up"
-    assert smtp.inbox[-1].subject.startswith("[probed] UP: db")
+    assert smtp.inbox[-1].subject.startswith("[probed] UP: db (INC-2026-001, down ")
 
 
 async def test_probed_test_alert_sends_through_every_channel_type_and_prints_the_answers(

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from probed.store import Store
 from tests.kit.figures import report
+from tests.kit.incident_ids import incident_ids
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.servers import wait_for
 from tests.kit.smtp import SmtpServer
@@ -68,12 +69,16 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
     store = Store.open(tmp_path / "state" / "probed.db")
     try:
         [monitor_id] = store.monitors.created_at()
-        kinds = [t.kind.value for t in reversed(store.transitions(monitor_id))]
+        transitions = list(reversed(store.transitions(monitor_id)))
+        kinds = [t.kind.value for t in transitions]
         pending = [(r.kind, r.status, r.message_id) for r in store.outbox.rows()]
     finally:
         store.close()
     assert kinds == ["first_up", "seems_down", "down"] or kinds == ["seems_down", "down"]
     assert [(k, s) for k, s, _ in pending] == [("down", "pending")]
+    # The only outage: the first incident of the confirmed DOWN's year (docs/design.md §17.1).
+    incident = f"INC-{transitions[-1].at.year}-001"
+    down_subject = f"[probed] DOWN: api ({incident})"
     daemon.signal(signal.SIGKILL)
     assert daemon.proc is not None and await daemon.proc.wait() == -signal.SIGKILL
 
@@ -87,7 +92,7 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
         hits = switchable.hits
         await wait_for(lambda: switchable.hits >= hits + 3, 10, "three more failed checks")
         assert await daemon.stop() == 0
-        assert smtp.subjects() == ["[probed] DOWN: api"]
+        assert smtp.subjects() == [down_subject]
         assert smtp.inbox[0].message_id == pending[0][2]  # the id stored before the kill
 
         # The outage ends while the daemon is stopped: the first check after the start closes
@@ -104,15 +109,15 @@ async def test_kill_9_before_the_send_loses_no_alert_and_restarts_duplicate_none
     finally:
         await smtp.stop()
     subjects = smtp.subjects()
-    assert len(subjects) == 2 and subjects[0] == "[probed] DOWN: api"
-    up = re.fullmatch(r"\[probed\] UP: api \(down (\d+)s\)", subjects[1])
+    assert len(subjects) == 2 and subjects[0] == down_subject
+    up = re.fullmatch(rf"\[probed\] UP: api \({incident}, down (\d+)s\)", subjects[1])
     assert up, subjects[1]
     # The outage began during the first start and ended during the last one; bounded by the
     # clock around both rather than a fixed slack, so a slow start on a loaded machine fits.
     assert recovered - first_failure - 1 <= int(up.group(1)) <= up_received - before_start + 1
     report_lines = [
         "DOWN stored, send refused (SMTP down), SIGKILL, SMTP started, restart:",
-        f"  DOWN emails received: {subjects.count('[probed] DOWN: api')} "
+        f"  DOWN emails received: {subjects.count(down_subject)} "
         f"(delivered {delivered_after_restart:.2f} s after the restart, same Message-ID)",
         f"restart while down: 0 further DOWN emails over {3} more failed checks",
         f"outage ended while stopped: {sum(s.startswith('[probed] UP') for s in subjects)} UP "
@@ -197,23 +202,33 @@ async def test_a_fault_schedule_alerts_every_outage_once_with_its_duration_and_b
     finally:
         await smtp.stop()
         await server.close()
+    store = Store.open(tmp_path / "state" / "probed.db")
+    try:
+        incidents = incident_ids(store)
+    finally:
+        store.close()
     lines = []
     for name in SCRIPTS:
         mails = [m for m in smtp.inbox if re.search(rf": {name}( |$)", m.subject)]
-        downs = [m for m in mails if m.subject == f"[probed] DOWN: {name}"]
+        downs = [m for m in mails if m.subject.startswith(f"[probed] DOWN: {name} (")]
         ups = [m for m in mails if m.subject.startswith(f"[probed] UP: {name} ")]
+        assert [m.subject for m in downs] == [
+            f"[probed] DOWN: {name} ({i})" for i in incidents.get(name, [])
+        ]
         outages = expected[name]
         assert len(mails) == 2 * len(outages), [m.subject for m in mails]
         assert len(downs) == len(ups) == len(outages)
         retry = float(timing[name][1].rstrip("s"))
         budget = (3 - 1) * retry + 1.0 + 2.0
-        for (start, end), down, up in zip(outages, downs, ups, strict=True):
+        for (start, end), down, up, incident in zip(
+            outages, downs, ups, incidents.get(name, []), strict=True
+        ):
             latency = down.at - start
-            span = re.search(r"\(down (\d+)s\)", up.subject)
+            span = re.fullmatch(rf"\[probed\] UP: {name} \({incident}, down (\d+)s\)", up.subject)
             assert span, up.subject
             lines.append(
-                f"{name:<9} outage {end - start:4.1f} s: DOWN {latency:.2f} s after the first "
-                f"failure (budget {budget:.0f} s), UP says {span.group(1)} s"
+                f"{name:<9} outage {end - start:4.1f} s ({incident}): DOWN {latency:.2f} s after"
+                f" the first failure (budget {budget:.0f} s), UP says {span.group(1)} s"
             )
             assert 0 < latency <= budget
             assert abs(int(span.group(1)) - (end - start)) <= 1

@@ -69,7 +69,7 @@ async def test_a_name_like_an_encoded_bcc_header_sends_one_mail_to_the_configure
         (mail,) = await server.wait_for(1, timeout=5)
         assert mail.rcpt_tos == ["oncall@example.test"]
         assert sorted(mail.message.keys()) == sorted(HEADERS)
-        assert mail.subject == f"[probed] DOWN: {INJECTION}"
+        assert mail.subject == f"[probed] DOWN: {INJECTION} (INC-2026-001)"
         assert INJECTION in mail.part("plain")
         await h.close()
     finally:

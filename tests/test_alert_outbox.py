@@ -18,6 +18,7 @@ from tests.kit.clock import T0, FakeClock
 from tests.kit.configs import email_channel, make_config
 from tests.kit.figures import report
 from tests.kit.harness import Harness, failed, good
+from tests.kit.incident_ids import incident_ids
 from tests.kit.monitors import make_monitor
 
 
@@ -63,7 +64,7 @@ async def test_a_down_alert_written_while_smtp_is_down_arrives_once_it_is_back(
     await h.dispatcher.run_once()
     (mail,) = smtp.inbox
     (row,) = h.rows()
-    assert mail.subject == "[probed] DOWN: api"
+    assert mail.subject == "[probed] DOWN: api (INC-2026-001)"
     assert mail.message_id == row.message_id and row.status is AlertStatus.SENT
     assert h.metric("probed_alerts_total", channel="email", kind="down", outcome="sent") == 1
     assert h.metric("probed_alert_queue_length", channel="email") == 0
@@ -108,7 +109,10 @@ async def test_a_monitors_alerts_arrive_in_order(tmp_path, smtp):
     await smtp.start()
     h.clock.advance(5)
     await h.dispatcher.run_once()
-    assert smtp.subjects() == ["[probed] DOWN: api", "[probed] UP: api (down 32s)"]
+    assert smtp.subjects() == [
+        "[probed] DOWN: api (INC-2026-001)",
+        "[probed] UP: api (INC-2026-001, down 32s)",
+    ]
     await h.close()
 
 
@@ -145,7 +149,7 @@ async def test_a_restart_while_down_writes_no_second_down(tmp_path, smtp):
     for _ in range(5):
         assert await h.feed("api", failed(h.clock.advance(1))) == []
     await h.dispatcher.run_once()
-    assert smtp.subjects() == ["[probed] DOWN: api"]
+    assert smtp.subjects() == ["[probed] DOWN: api (INC-2026-001)"]
     await h.close()
 
 
@@ -214,14 +218,21 @@ async def test_twenty_monitors_failing_in_the_same_second_send_three_emails_and_
         await h.dispatcher.run_once()
         h.clock.advance(60)
         await h.dispatcher.run_once()
+        incidents = incident_ids(h.store)
     up_subjects = smtp.subjects()[len(down_subjects) :]
-    assert len(singles) == 3 and all(s.startswith("[probed] DOWN: site-") for s in singles)
+    # Which three go singly is the checks' race; each names its own outage's incident.
+    single_names = [s.split()[2] for s in singles]
+    assert len(singles) == 3 and all(n.startswith("site-") for n in single_names)
+    assert sorted(incidents) == names and all(len(i) == 1 for i in incidents.values())
+    assert singles == [f"[probed] DOWN: {n} ({incidents[n][0]})" for n in single_names]
     assert down_subjects[3:] == ["[probed] DOWN: 17 monitors"]
     assert len(up_subjects) == 4 and up_subjects[3] == "[probed] UP: 17 monitors"
-    assert all(s.endswith("(down 11m)") for s in up_subjects[:3])  # 60 s + 600 s
+    assert sorted(up_subjects[:3]) == sorted(  # 60 s + 600 s
+        f"[probed] UP: {n} ({incidents[n][0]}, down 11m)" for n in single_names
+    )
     digest = smtp.inbox[3]
     in_digest = [n for n in names if n in digest.part("plain")]
-    assert len(in_digest) == 17 and not set(in_digest) & {s.split()[-1] for s in singles}
+    assert len(in_digest) == 17 and not set(in_digest) & set(single_names)
     assert digest.message_id.startswith("<digest-")
     assert h.metric("probed_alerts_total", channel="email", kind="digest", outcome="sent") == 2
     report(
@@ -261,7 +272,7 @@ async def test_stopping_flushes_what_is_due_and_held_digests_within_the_grace(tm
     h.dispatcher.start()
     await down_in_turn(h)
     await h.dispatcher.stop(5.0)
-    assert sorted(smtp.subjects())[-1] == "[probed] DOWN: m2"
+    assert sorted(smtp.subjects())[-1] == "[probed] DOWN: m2 (INC-2026-003)"
     assert "[probed] DOWN: 2 monitors" in smtp.subjects() and len(smtp.inbox) == 4
     assert [r for r in h.rows() if r.status is not AlertStatus.SENT] == []
     await h.close()
@@ -280,14 +291,17 @@ async def test_reminders_repeat_every_remind_every_while_down_and_survive_a_rest
     h.clock.advance(1)
     await h.dispatcher.run_once()
     await h.dispatcher.run_once()
-    assert smtp.subjects() == ["[probed] DOWN: api", "[probed] STILL DOWN: api (down 1h)"]
+    assert smtp.subjects() == [
+        "[probed] DOWN: api (INC-2026-001)",
+        "[probed] STILL DOWN: api (INC-2026-001, down 1h)",
+    ]
     await h.close()
     h = Harness(config, FakeClock(T0 + timedelta(seconds=3700)))
     await h.dispatcher.run_once()
     assert len(smtp.inbox) == 2  # the restart does not remind again early
     h.clock.advance(3500)
     await h.dispatcher.run_once()
-    assert smtp.subjects()[-1] == "[probed] STILL DOWN: api (down 2h)"
+    assert smtp.subjects()[-1] == "[probed] STILL DOWN: api (INC-2026-001, down 2h)"
     await h.close()
 
 
@@ -330,7 +344,11 @@ async def test_a_storm_longer_than_its_window_sends_a_digest_per_window_not_per_
     h.clock.advance(60)
     await h.dispatcher.run_once()
     subjects = smtp.subjects()
-    assert subjects[:3] == ["[probed] DOWN: m000", "[probed] DOWN: m001", "[probed] DOWN: m002"]
+    assert subjects[:3] == [
+        "[probed] DOWN: m000 (INC-2026-001)",
+        "[probed] DOWN: m001 (INC-2026-002)",
+        "[probed] DOWN: m002 (INC-2026-003)",
+    ]
     # The first digest closes a window after the storm's first alert (m003…m059), the
     # second a window after it opened (m060…m119).
     assert subjects[3:] == ["[probed] DOWN: 57 monitors", "[probed] DOWN: 60 monitors"]

@@ -84,7 +84,9 @@ async def test_a_webhook_answering_500_twice_gets_the_same_alert_until_it_takes_
     assert down["reason"] == "HTTP 503, expected 2xx"
     assert down["outage_start"] == "2026-03-01T11:59:58Z"
     assert down["at"] == "2026-03-01T12:00:00Z"
-    assert down["location"] == "fra" and down["text"] == "[probed] DOWN: api"
+    assert down["location"] == "fra" and down["text"] == "[probed] DOWN: api (INC-2026-001)"
+    # No external_url in this config: the incident has no links to give (docs/alerts.md).
+    assert down["incident"] == {"id": "INC-2026-001", "url": None, "ack_url": None}
     assert h.metric("probed_alerts_total", channel="hook", kind="down", outcome="sent") == 1
     assert h.metric("probed_alert_queue_length", channel="hook") == 0
 
@@ -98,7 +100,8 @@ async def test_a_webhook_answering_500_twice_gets_the_same_alert_until_it_takes_
     assert (up["kind"], up["status"], up["state"]) == ("up", 2, "up")
     assert up["outage_seconds"] == 750.0
     assert up["outage_start"] == down["outage_start"]
-    assert up["text"] == "[probed] UP: api (down 12m 30s)"
+    assert up["text"] == "[probed] UP: api (INC-2026-001, down 12m 30s)"
+    assert up["incident"] == down["incident"]
     assert up["message_id"] != down["message_id"]
     report(
         request,
@@ -153,7 +156,7 @@ async def test_a_body_template_renders_in_a_sandbox_and_is_what_gets_signed(
     await h.go_down("api")
     await h.dispatcher.run_once()
     (r,) = receiver.requests
-    assert json.loads(r.body)["content"] == "[probed] DOWN: api"
+    assert json.loads(r.body)["content"] == "[probed] DOWN: api (INC-2026-001)"
     assert json.loads(r.body)["who"] == "api"
     assert json.loads(r.body)["tags"] == {"team": "db"}
     assert verify(SECRET, r.body, r.headers["X-Probed-Signature"])

@@ -199,3 +199,46 @@ def test_the_response_time_panel_counts_good_checks_only() -> None:
     panel = next(p for p in dashboard_panels(dashboard["panels"]) if p["id"] == 5)
     expr = panel["targets"][0]["expr"]
     assert re.search(r"and on \(instance, monitor\) \(probe_success\{[^}]*\} == 1\)", expr)
+
+
+SUBJECTS = CONTRIB / "alertmanager" / "probed-subjects.tmpl"
+
+
+@pytest.mark.parametrize(
+    ("status", "annotations", "expected"),
+    [
+        ("firing", {"incident": "INC-2026-014"}, "[probed] DOWN: api (INC-2026-014)"),
+        ("resolved", {"incident": "INC-2026-014"}, "[probed] UP: api (INC-2026-014, down 12m 30s)"),
+        # An alert of probed.rules.yml has no incident: the subject is as before issue 22.
+        ("firing", {}, "[probed] DOWN: api"),
+        ("resolved", {}, "[probed] UP: api (down 12m 30s)"),
+    ],
+)
+def test_the_subject_template_names_the_incident_when_the_alert_has_one(
+    tmp_path: Path, status: str, annotations: dict[str, str], expected: str
+) -> None:
+    alert = {
+        "status": status,
+        "labels": {"alertname": "ProbedMonitorDown", "monitor": "api"},
+        "annotations": {"summary": "DOWN: api", **annotations},
+        "startsAt": "2026-03-01T12:00:00Z",
+        "endsAt": "2026-03-01T12:12:30Z",
+    }
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"receiver": "mail", "status": status, "alerts": [alert]}))
+    done = subprocess.run(
+        [
+            tool("amtool"),
+            "template",
+            "render",
+            f"--template.glob={SUBJECTS}",
+            '--template.text={{ template "probed.subject" . }}',
+            f"--template.data={data}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
