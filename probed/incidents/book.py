@@ -8,10 +8,11 @@ the alert recorder needs for the payloads (the ID, links, evidence, whether it i
 acknowledged) is kept in memory per monitor (``ref``).
 
 Every write is queued, then written by ``write`` (the record hook calls it after the alert
-recorder): when the file cannot take it (a full disk), the transaction's rollback hands it back (``Store.if_not_written``) and it waits in memory,
-with every later write of the same incident behind it, until ``persist`` (each dispatcher
-round) gets it in. The ID an alert already named is kept: numbers are given out from the
-stored sequence and the ones given out since this start, whichever is higher.
+recorder): when the file cannot take it (a full disk), the transaction's rollback hands it
+back (``Store.if_not_written``) and it waits in memory, with every later write of the same
+incident behind it, until ``persist`` (each dispatcher round) gets it in. The ID an alert
+already named is kept: numbers are given out from the stored sequence and the ones given out
+since this start, whichever is higher.
 """
 
 from __future__ import annotations
