@@ -18,7 +18,7 @@ since this start, whichever is higher.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,7 @@ from probed.incidents.links import ack_path, incident_path, load_key
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition, TransitionKind
 from probed.store import Store
-from probed.store.incidents import AckOutcome, IncidentRow
+from probed.store.incidents import STAGES, AckOutcome, IncidentRow, UpdateRow
 from probed.units import iso
 
 log = structlog.get_logger("probed")
@@ -54,6 +54,30 @@ class IncidentRef:
     confirming: CheckResult | None = None
     """The check that confirmed the outage (its evidence goes into the DOWN alert)."""
     last_good: CheckResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """What the people who depend on a service hear of (subscriptions, feeds): an incident
+    ``opened``, ``updated`` (an update posted) or ``resolved``."""
+
+    kind: str
+    code: str
+    at: datetime
+    update: UpdateRow | None = None
+
+
+NewsListener = Callable[[News], None]
+"""Told of news inside the transaction that stores it (what it writes commits with it)."""
+
+TEXT_MAX = 2000
+"""Characters of an update's text or an incident's title."""
+IMPACTS = ("minor", "major")
+
+
+class IncidentInputError(ValueError):
+    """A title, text, stage, impact or monitor a person gave that cannot be taken; the message
+    says which and why."""
 
 
 def check_json(result: CheckResult) -> dict[str, Any]:
@@ -94,8 +118,11 @@ class IncidentBook:
         now: Callable[[], datetime],
         config: Config,
         key: bytes | None = None,
+        monitors: Mapping[str, Tracked] | None = None,
     ) -> None:
         self.store = store
+        self.monitors: Mapping[str, Tracked] = {} if monitors is None else monitors
+        """The pipeline's live view of the configured monitors (manual incidents name them)."""
         self.metrics = metrics
         self.now = now
         self.config = config
@@ -112,6 +139,8 @@ class IncidentBook:
         self._escalated: dict[str, dict[int, tuple[str, ...]]] = {}
         """Per incident ID, the escalation steps sent (index → channels), read from its
         timeline when first asked (so a restart never sends a step twice)."""
+        self.listeners: list[NewsListener] = []
+        """Told of every incident opened, updated or resolved (subscriptions)."""
         self._first_failed: dict[str, CheckResult] = {}
         self._last_good: dict[str, CheckResult] = {}
 
@@ -126,7 +155,7 @@ class IncidentBook:
             for t in by_id.values():
                 self.store.incidents.fill_severity(t.id, t.monitor.severity)
         for row in self.store.incidents.open_ones():
-            if (found := by_id.get(row.monitor_id)) is not None:
+            if row.monitor_id is not None and (found := by_id.get(row.monitor_id)) is not None:
                 self._refs[found.monitor.name] = _ref(row)
 
     def ref(self, monitor: str) -> IncidentRef | None:
@@ -201,6 +230,7 @@ class IncidentBook:
             kept["last_good"] = last_good_json(last_good)
         self._queue(code, lambda: self._store_evidence(code, kept))
         self._refs[name] = IncidentRef(code, t.at, severity, confirming=result, last_good=last_good)
+        self._tell(News("opened", code, t.at))
         log.info("incident opened", incident=code, monitor=name, severity=severity)
 
     def _store_evidence(self, code: str, kept: dict[str, dict[str, Any]]) -> None:
@@ -270,6 +300,7 @@ class IncidentBook:
         self._queue(code, lambda: self.store.incidents.close(self._id(code), t.at))
         kind = "recovered" if t.kind is TransitionKind.UP else str(t.kind)
         self._event(code, t.at, kind, {"reason": t.reason})
+        self._tell(News("resolved", code, t.at))
         # The evidence stays with the incident; memory keeps only what an UP alert shows.
         self._refs[monitor.name] = replace(ref, open=False, confirming=None, last_good=None)
         started = t.outage_start or ref.confirmed
@@ -277,6 +308,97 @@ class IncidentBook:
             max(0.0, (t.at - started).total_seconds())
         )
         log.info("incident closed", incident=ref.code, monitor=monitor.name)
+
+    def _tell(self, news: News) -> None:
+        for listener in self.listeners:
+            try:
+                listener(news)
+            except StoreWriteError:
+                raise
+            except Exception:  # a listener's bug must not cost the incident or its alerts
+                log.exception("incident news listener failed", incident=news.code)
+
+    def open_manual(
+        self,
+        title: str,
+        monitors: Sequence[str],
+        *,
+        stage: str = "investigating",
+        impact: str = "minor",
+        text: str | None = None,
+        by: str | None = None,
+    ) -> IncidentRow:
+        """Open an incident for a problem no monitor sees (docs/design.md §17.5), with its
+        first update; IncidentInputError for a bad title, stage, impact or monitor name."""
+        title = _text("title", title)
+        _choice("stage", stage, STAGES)
+        _choice("impact", impact, IMPACTS)
+        if stage == "resolved":
+            raise IncidentInputError("stage: a new incident cannot start resolved")
+        text = _text("text", text) if text is not None else title
+        known = {name: t.id for name, t in self.monitors.items()}
+        unknown = [m for m in monitors if m not in known]
+        if unknown:
+            raise IncidentInputError(f"monitor: no monitor named {', '.join(map(repr, unknown))}")
+        now = self.now()
+        self.persist()
+        incidents = self.store.incidents
+        year = now.year
+        number = max(incidents.last_number(year), self._numbers.get(year, 0)) + 1
+        code = f"INC-{year}-{number:03d}"
+        with self.store.transaction():
+            incident_id = incidents.open_manual(
+                code=code,
+                year=year,
+                number=number,
+                title=title,
+                monitor_ids=[known[m] for m in dict.fromkeys(monitors)],
+                impact=impact,
+                stage=stage,
+                at=now,
+            )
+            incidents.add_event(incident_id, now, "opened", {"title": title, "by": by})
+            self._tell(News("opened", code, now))
+            self._post(incident_id, code, now, stage, text, by)
+            row = incidents.get(code)
+        self._numbers[year] = number
+        assert row is not None
+        log.info("incident opened", incident=code, title=title, monitors=list(monitors))
+        return row
+
+    def add_update(
+        self, code: str, stage: str, text: str, by: str | None = None
+    ) -> tuple[UpdateRow, IncidentRow] | None:
+        """Post an update (None: no such incident); "resolved" ends a manual incident, an
+        automatic one ends with its monitor's UP. A closed incident still takes updates, and
+        stages out of order are taken: people correct themselves."""
+        _choice("stage", stage, STAGES)
+        text = _text("text", text)
+        now = self.now()
+        self.persist()
+        with self.store.transaction():
+            row = self.store.incidents.get(code)
+            if row is None:
+                return None
+            update = self._post(row.id, code, now, stage, text, by)
+            after = self.store.incidents.get(code)
+        assert after is not None
+        log.info("incident updated", incident=code, stage=stage)
+        return update, after
+
+    def _post(
+        self, incident_id: int, code: str, at: datetime, stage: str, text: str, by: str | None
+    ) -> UpdateRow:
+        incidents = self.store.incidents
+        was_open = (row := incidents.get(code)) is not None and row.open
+        update_id = incidents.add_update(incident_id, at, stage, text, by)
+        incidents.add_event(incident_id, at, "update", {"stage": stage, "text": text, "by": by})
+        update = UpdateRow(update_id, incident_id, code, at, stage, text, by)
+        now_open = (row := incidents.get(code)) is not None and row.open
+        self._tell(News("updated", code, at, update))
+        if was_open and not now_open:
+            self._tell(News("resolved", code, at, update))
+        return update
 
     def ack(
         self, code: str, by: str, note: str | None = None
@@ -338,6 +460,22 @@ class IncidentBook:
             if code in self._pending or self.store.incidents.get(code) is not None:
                 self._event(code, at, "alert", {"channel": channel, "kind": kind})
         self.write()
+
+
+def _text(name: str, value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise IncidentInputError(f"{name}: must not be empty")
+    if len(text) > TEXT_MAX:
+        raise IncidentInputError(f"{name}: at most {TEXT_MAX} characters, got {len(text)}")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise IncidentInputError(f"{name}: control characters are not allowed")
+    return text
+
+
+def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise IncidentInputError(f"{name}: one of {', '.join(allowed)}, got {value!r}")
 
 
 def _ref(row: IncidentRow) -> IncidentRef:

@@ -106,7 +106,7 @@ def build(
     stalls = LoopWatch(metrics.loop_lag, on_change=report_status)
     backlog = Backlog(store, metrics, on_change=store_status)
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
-    incidents = IncidentBook(store, metrics, clock, config)
+    incidents = IncidentBook(store, metrics, clock, config, monitors=monitors)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set, incidents=incidents)
 
     def record(

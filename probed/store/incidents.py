@@ -30,8 +30,10 @@ class IncidentRow:
 
     id: int
     code: str
-    monitor_id: int
+    monitor_id: int | None
+    """The monitor whose outage it is; None for a manual incident."""
     monitor: str
+    """That monitor's name; for a manual incident its affected monitors, comma separated."""
     severity: str | None
     runbook: str | None
     started: datetime
@@ -40,6 +42,14 @@ class IncidentRow:
     acked: datetime | None
     acked_by: str | None
     ack_note: str | None
+    title: str | None = None
+    """A manual incident's title (``Voice calls failing``)."""
+    manual: bool = False
+    """Opened by a person (``probed incident open``) for a problem no monitor sees."""
+    impact: str | None = None
+    """A manual incident's effect on its monitors' shown state: ``minor`` or ``major``."""
+    stage: str | None = None
+    """The latest update's stage: investigating, identified, monitoring, resolved."""
 
     @property
     def open(self) -> bool:
@@ -55,6 +65,22 @@ class IncidentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateRow:
+    """An update people posted to an incident."""
+
+    id: int
+    incident_id: int
+    code: str
+    at: datetime
+    stage: str
+    text: str
+    by: str | None
+
+
+STAGES = ("investigating", "identified", "monitoring", "resolved")
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """A timeline entry."""
 
@@ -64,10 +90,13 @@ class Event:
 
 
 _COLUMNS = (
-    "i.id, i.code, i.monitor_id, m.name, i.severity, i.runbook, i.started_ms, i.confirmed_ms,"
-    " i.ended_ms, i.acked_ms, i.acked_by, i.ack_note"
+    "i.id, i.code, i.monitor_id,"
+    " COALESCE(m.name, (SELECT group_concat(a.name, ', ') FROM incident_monitors x"
+    " JOIN monitors a ON a.id = x.monitor_id WHERE x.incident_id = i.id), ''),"
+    " i.severity, i.runbook, i.started_ms, i.confirmed_ms,"
+    " i.ended_ms, i.acked_ms, i.acked_by, i.ack_note, i.title, i.manual, i.impact, i.stage"
 )
-_FROM = " FROM incidents i JOIN monitors m ON m.id = i.monitor_id"
+_FROM = " FROM incidents i LEFT JOIN monitors m ON m.id = i.monitor_id"
 
 
 def _row(r: Sequence[Any]) -> IncidentRow:
@@ -75,7 +104,7 @@ def _row(r: Sequence[Any]) -> IncidentRow:
     assert started is not None and confirmed is not None
     return IncidentRow(
         r[0], r[1], r[2], r[3], r[4], r[5], started, confirmed, from_ms(r[8]), from_ms(r[9]),
-        r[10], r[11],
+        r[10], r[11], r[12], bool(r[13]), r[14], r[15],
     )  # fmt: skip
 
 
@@ -120,6 +149,87 @@ class Incidents:
         )
         return int(cur.lastrowid or 0)
 
+    def open_manual(
+        self,
+        *,
+        code: str,
+        year: int,
+        number: int,
+        title: str,
+        monitor_ids: Sequence[int],
+        impact: str,
+        stage: str,
+        at: datetime,
+    ) -> int:
+        """Store a manual incident (its stage is its first update's, written by the caller)."""
+        self._db.execute(
+            "INSERT INTO incident_sequences (year, last) VALUES (?, ?)"
+            " ON CONFLICT (year) DO UPDATE SET last = MAX(last, excluded.last)",
+            (year, number),
+        )
+        at_ms = to_ms(at)
+        cur = self._db.execute(
+            "INSERT INTO incidents (code, title, manual, impact, stage, started_ms, confirmed_ms)"
+            " VALUES (?, ?, 1, ?, ?, ?, ?)",
+            (code, title, impact, stage, at_ms, at_ms),
+        )
+        incident_id = int(cur.lastrowid or 0)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO incident_monitors (incident_id, monitor_id) VALUES (?, ?)",
+            [(incident_id, m) for m in monitor_ids],
+        )
+        return incident_id
+
+    def affected(self, incident_id: int) -> list[int]:
+        """The monitors a manual incident names (an automatic one: its monitor)."""
+        rows = self._db.execute(
+            "SELECT monitor_id FROM incident_monitors WHERE incident_id = ?"
+            " UNION SELECT monitor_id FROM incidents WHERE id = ? AND monitor_id IS NOT NULL",
+            (incident_id, incident_id),
+        )
+        return sorted(int(r[0]) for r in rows)
+
+    def add_update(
+        self, incident_id: int, at: datetime, stage: str, text: str, by: str | None
+    ) -> int:
+        """Store an update and make its stage the incident's; "resolved" ends a manual one."""
+        cur = self._db.execute(
+            "INSERT INTO incident_updates (incident_id, at_ms, stage, text, by)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (incident_id, to_ms(at), stage, text, by),
+        )
+        self._db.execute("UPDATE incidents SET stage = ? WHERE id = ?", (stage, incident_id))
+        if stage == "resolved":
+            self._db.execute(
+                "UPDATE incidents SET ended_ms = ? WHERE id = ? AND manual AND ended_ms IS NULL",
+                (to_ms(at), incident_id),
+            )
+        return int(cur.lastrowid or 0)
+
+    def updates(
+        self, incident_ids: Sequence[int] | None = None, since: datetime | None = None
+    ) -> list[UpdateRow]:
+        """Updates, newest first: of these incidents (None: all), from ``since`` on."""
+        where: list[str] = ["1"]
+        args: list[object] = []
+        if incident_ids is not None:
+            where.append("u.incident_id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(list(incident_ids)))
+        if since is not None:
+            where.append("u.at_ms >= ?")
+            args.append(to_ms(since))
+        out = []
+        for id_, incident_id, code, at_ms, stage, text, by in self._db.execute(
+            "SELECT u.id, u.incident_id, i.code, u.at_ms, u.stage, u.text, u.by"
+            " FROM incident_updates u JOIN incidents i ON i.id = u.incident_id"
+            f" WHERE {' AND '.join(where)} ORDER BY u.at_ms DESC, u.id DESC",
+            args,
+        ):
+            at = from_ms(at_ms)
+            assert at is not None
+            out.append(UpdateRow(id_, incident_id, code, at, stage, text, by))
+        return out
+
     def close(self, incident_id: int, ended: datetime) -> None:
         self._db.execute(
             "UPDATE incidents SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL",
@@ -158,8 +268,11 @@ class Incidents:
         where: list[str] = ["1"]
         args: list[object] = []
         if monitor_id is not None:
-            where.append("i.monitor_id = ?")
-            args.append(monitor_id)
+            where.append(
+                "(i.monitor_id = ? OR EXISTS (SELECT 1 FROM incident_monitors x"
+                " WHERE x.incident_id = i.id AND x.monitor_id = ?))"
+            )
+            args.extend((monitor_id, monitor_id))
         if open is not None:
             where.append("i.ended_ms IS NULL" if open else "i.ended_ms IS NOT NULL")
         if since is not None:

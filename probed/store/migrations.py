@@ -18,6 +18,7 @@ from probed.errors import StoreError
 from probed.store import (
     announcements_schema,
     channels_schema,
+    incident_updates_schema,
     incidents_schema,
     push_schema,
     v2,
@@ -41,6 +42,7 @@ STEPS: tuple[Step, ...] = (
     channels_schema.migrate,
     push_schema.migrate,
     incidents_schema.migrate,
+    incident_updates_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

@@ -202,6 +202,8 @@ async def get_postmortem(request: web.Request) -> web.Response:
 def _impact(api: Api, row: IncidentRow) -> tuple[float | None, Budget | None]:
     """The monitor's 30-day uptime and, when it has an ``slo``, its error budget then."""
     now = api.now()
+    if row.monitor_id is None:  # a manual incident changes no measured uptime
+        return None, None
     _, line = api.history.timelines([row.monitor_id])[row.monitor_id]
     up, down = line.seconds(now - timedelta(seconds=WINDOW_SECONDS), now)
     uptime = up / (up + down) if up + down > 0 else None
