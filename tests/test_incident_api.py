@@ -91,6 +91,11 @@ async def test_the_list_is_newest_first_with_times_acknowledgement_and_links(har
         "time_to_ack_seconds": None,
         "time_to_resolve_seconds": 120.0,
         "url": f"{BASE}/api/v1/incidents/INC-2026-001",
+        "title": None,
+        "manual": False,
+        "impact": None,
+        "stage": None,
+        "updates": [],
     }
     newest = body["incidents"][0]
     assert newest["open"] and newest["end"] is None and newest["time_to_resolve_seconds"] is None

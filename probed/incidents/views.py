@@ -7,13 +7,24 @@ from datetime import datetime
 from typing import Any
 
 from probed.incidents.links import incident_path
-from probed.store.incidents import Event, IncidentRow
+from probed.store.incidents import Event, IncidentRow, UpdateRow
 from probed.units import iso
 
 
-def incident_json(row: IncidentRow, now: datetime, external_url: str | None) -> dict[str, Any]:
-    """One incident: its times, acknowledgement, time to acknowledge and resolve, and its URL
-    on ``external_url`` (None without one)."""
+def update_json(update: UpdateRow) -> dict[str, Any]:
+    """One posted update: when, its stage, its text and who posted it."""
+    return {"at": iso(update.at), "stage": update.stage, "text": update.text, "by": update.by}
+
+
+def incident_json(
+    row: IncidentRow,
+    now: datetime,
+    external_url: str | None,
+    updates: Sequence[UpdateRow] = (),
+) -> dict[str, Any]:
+    """One incident: its times, acknowledgement, time to acknowledge and resolve, its URL on
+    ``external_url`` (None without one), and a manual incident's title and impact, the stage
+    and the ``updates`` (given newest first)."""
     end = row.ended or now
     acked = None
     if row.acked is not None:
@@ -33,6 +44,11 @@ def incident_json(row: IncidentRow, now: datetime, external_url: str | None) -> 
         "time_to_ack_seconds": _seconds(row.ack_seconds()),
         "time_to_resolve_seconds": _seconds(row.resolve_seconds()),
         "url": external_url + incident_path(row.code) if external_url else None,
+        "title": row.title,
+        "manual": row.manual,
+        "impact": row.impact,
+        "stage": row.stage,
+        "updates": [update_json(u) for u in updates],
     }
 
 
@@ -46,10 +62,12 @@ def detail_json(
     evidence: Mapping[str, Any] | None,
     now: datetime,
     external_url: str | None,
+    updates: Sequence[UpdateRow] = (),
 ) -> dict[str, Any]:
-    """The incident with its timeline, and its evidence (``opened``, ``confirmed``,
-    ``last_good``) when given; None means the reader may not see it (no API token)."""
-    out = incident_json(row, now, external_url)
+    """The incident with its updates and timeline, and its evidence (``opened``,
+    ``confirmed``, ``last_good``) when given; None means the reader may not see it (no API
+    token)."""
+    out = incident_json(row, now, external_url, updates)
     out["timeline"] = timeline_json(events)
     if evidence is None:
         out["evidence"] = None

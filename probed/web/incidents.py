@@ -1,5 +1,6 @@
 """The incidents API under /api/v1 (docs/design.md §6.2, §17): list, one with its timeline and
-evidence (token), acknowledge (token) and the post-mortem draft.
+evidence (token), acknowledge (token) and the post-mortem draft; opening a manual incident and
+posting updates are in ``probed.web.incident_updates``.
 
 Evidence (what the target answered, headers and body) is shown only to a request carrying the
 api_token: the API is readable without one, and a body may hold what its server leaked.
@@ -19,10 +20,11 @@ from probed.history.slo import WINDOW_SECONDS, Budget, budget
 from probed.incidents.book import IncidentBook
 from probed.incidents.postmortem import postmortem
 from probed.incidents.views import detail_json, incident_json
-from probed.store.incidents import AckOutcome, IncidentRow
+from probed.store.incidents import AckOutcome, IncidentRow, UpdateRow
 from probed.units import iso, parse_iso
 from probed.web.context import API, Api, authorize, holds_token
 from probed.web.errors import api_error as error
+from probed.web.incident_updates import add_update_routes
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 MAX_OFFSET = 10**9
@@ -52,14 +54,23 @@ async def list_incidents(request: web.Request) -> web.Response:
         monitor_id=monitor_id, open=open_, since=since, limit=limit, offset=offset
     )
     now, base = api.now(), book.config.settings.external_url
+    updates = _updates_of(book, rows)
     return web.json_response(
         {
-            "incidents": [incident_json(r, now, base) for r in rows],
+            "incidents": [incident_json(r, now, base, updates.get(r.id, [])) for r in rows],
             "total": total,
             "limit": limit,
             "offset": offset,
         }
     )
+
+
+def _updates_of(book: IncidentBook, rows: list[IncidentRow]) -> dict[int, list[UpdateRow]]:
+    """The updates of these incidents by incident row id, newest first (one query)."""
+    out: dict[int, list[UpdateRow]] = {}
+    for update in book.store.incidents.updates([r.id for r in rows]) if rows else ():
+        out.setdefault(update.incident_id, []).append(update)
+    return out
 
 
 def _filters(
@@ -123,7 +134,10 @@ async def get_incident(request: web.Request) -> web.Response:
     store = _book(api).store.incidents
     evidence = store.evidence(row.id) if holds_token(api, request) else None
     base = _book(api).config.settings.external_url
-    return web.json_response(detail_json(row, store.events(row.id), evidence, api.now(), base))
+    updates = store.updates([row.id])
+    return web.json_response(
+        detail_json(row, store.events(row.id), evidence, api.now(), base, updates)
+    )
 
 
 async def ack_incident(request: web.Request) -> web.Response:
@@ -148,7 +162,8 @@ async def ack_incident(request: web.Request) -> web.Response:
         return error(
             409, f"{row.code} is closed (ended {iso(now_row.ended)}): nothing to acknowledge"
         )
-    answer = incident_json(now_row, api.now(), book.config.settings.external_url)
+    updates = book.store.incidents.updates([now_row.id])
+    answer = incident_json(now_row, api.now(), book.config.settings.external_url, updates)
     answer["already"] = outcome is AckOutcome.ALREADY
     return web.json_response(answer)
 
@@ -218,3 +233,4 @@ def add_incident_routes(app: web.Application) -> None:
     app.router.add_get("/incidents/{id}", get_incident)
     app.router.add_post("/incidents/{id}/ack", ack_incident)
     app.router.add_get("/incidents/{id}/postmortem", get_postmortem)
+    add_update_routes(app)
