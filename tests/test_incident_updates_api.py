@@ -155,3 +155,27 @@ async def test_text_is_kept_as_sent_and_json_is_json(harness, client):
     assert answer["updates"][0]["text"] == f'{XSS} & "quotes"\nline two'
     assert "<script>" in raw  # JSON, served as application/json, escapes only what JSON needs
     assert resp.content_type == "application/json"
+
+
+async def test_a_manual_incidents_post_mortem_has_its_updates_and_monitors(harness, client):
+    book = harness.parts.incidents
+    row = book.open_manual("Voice calls failing", ["Voice API", "Web"], impact="major", by="al")
+    harness.clock.advance(900)
+    book.add_update(row.code, "identified", "A carrier | dropped our trunk.")
+    harness.clock.advance(900)
+    book.add_update(row.code, "resolved", "Fixed.")
+    resp = await client.get(f"/api/v1/incidents/{row.code}/postmortem", headers=AUTH)
+    assert resp.status == 200
+    text = await resp.text()
+    assert "- **Title:** Voice calls failing" in text
+    assert (
+        "- **Impact:** manual incident: monitors Voice API, Web shown as Partial outage for 30m"
+        in text
+    )
+    assert "| 2026-05-04 10:00:00 UTC | Opened by al: Voice calls failing |" in text
+    assert (
+        "| 2026-05-04 10:15:00 UTC | Update (identified): A carrier \\| dropped our trunk. |"
+        in (text)
+    )
+    assert "| Update (resolved): Fixed. |" in text
+    assert "_No evidence was kept for this incident._" in text

@@ -17,6 +17,7 @@ from probed.cli import api_client, import_cmd, init
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.probe import cmd_probe
+from probed.cli.updates_cmd import add_update_commands
 from probed.config import (
     KINDS,
     Check,
@@ -304,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)
-    add_incident_commands(sub)
+    add_update_commands(sub, add_incident_commands(sub))
     add_announce(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
@@ -322,7 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse gives an optional positional (``incident open TITLE [TEXT]``) its value only
+    # before the options; a command names it in ``late_positional`` to take it after them too.
+    late = getattr(args, "late_positional", None)
+    if extra:
+        if late is None or getattr(args, late) is not None or len(extra) > 1 or extra[0][:1] == "-":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        setattr(args, late, extra[0])
     logs.configure(args.log_level)
     code: int = args.func(args)
     return code

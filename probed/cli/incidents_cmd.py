@@ -255,8 +255,9 @@ def _parser(sub: Any, name: str, help: str, examples: str) -> argparse.ArgumentP
     return p
 
 
-def add_incident_commands(sub: Any) -> None:
-    """incidents, incident show, ack and postmortem, on the CLI's sub-parsers."""
+def add_incident_commands(sub: Any) -> Any:
+    """incidents, incident show, ack and postmortem, on the CLI's sub-parsers; the
+    ``incident`` command's actions (``probed.cli.updates_cmd`` adds ``open``)."""
     p = _parser(
         sub,
         "incidents",
@@ -277,9 +278,11 @@ def add_incident_commands(sub: Any) -> None:
 
     incident = sub.add_parser(
         "incident",
-        help="one incident: show ID",
-        description="One incident, with its timeline and (with the API token) its evidence.",
-        epilog=f"examples:\n  probed incident show INC-2026-014\n\n{EXITS}",
+        help="one incident: show ID, or open a manual one",
+        description="One incident, with its timeline and (with the API token) its evidence;"
+        " or open a manual incident.",
+        epilog=f"examples:\n  probed incident show INC-2026-014\n"
+        f'  probed incident open "Voice calls failing" --monitor "Voice API"\n\n{EXITS}',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = incident.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -312,3 +315,4 @@ def add_incident_commands(sub: Any) -> None:
     )
     p.add_argument("id", metavar="ID", help="the incident's ID, e.g. INC-2026-014")
     p.set_defaults(func=cmd_postmortem)
+    return actions

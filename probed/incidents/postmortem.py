@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from probed.history.slo import Budget
-from probed.store.incidents import Event, IncidentRow
+from probed.store.incidents import IMPACT_TEXT, Event, IncidentRow
 from probed.units import format_span
 
 PLACEHOLDER = "_To be written: {what}._"
@@ -42,8 +42,9 @@ def postmortem(
         f"# Post-mortem: {row.code}",
         "",
         f"- **Incident ID:** {row.code}",
+        *([f"- **Title:** {_inline(row.title)}"] if row.title else []),
         f"- **Severity:** {row.severity or 'unknown'}",
-        f"- **Start:** {_time(row.started)} (first failed check)",
+        f"- **Start:** {_time(row.started)} ({'opened' if row.manual else 'first failed check'})",
         f"- **Confirmed:** {_time(row.confirmed)}",
         f"- **End:** {_time(row.ended) if row.ended else 'ongoing'}",
         f"- **Duration:** {format_span(round(seconds))}{'' if row.ended else ' so far'}",
@@ -85,7 +86,10 @@ def describe(event: Event) -> str:
             names = ", ".join(map(str, channels)) if isinstance(channels, list) else channels
             return f"Escalated (step {d.get('step', '?')}) to {names}"
         case "update":
-            return f"Status update: {d.get('message', '')}".rstrip(": ")
+            return f"Update ({d.get('stage', '?')}): {d.get('text', '')}"
+        case "opened":
+            by = f" by {d['by']}" if d.get("by") else ""
+            return f"Opened{by}: {d.get('title', '')}"
         case "recovered":
             return f"Recovered: {reason}" if reason else "Recovered"
     rest = ", ".join(f"{k}: {v}" for k, v in d.items())
@@ -93,7 +97,12 @@ def describe(event: Event) -> str:
 
 
 def _impact(row: IncidentRow, seconds: float, uptime: float | None, budget: Budget | None) -> str:
-    parts = [f"monitor {_inline(row.monitor)} down for {format_span(round(seconds))}"]
+    took = format_span(round(seconds))
+    if row.manual:  # no measured outage: what the page showed, and for how long
+        shown = IMPACT_TEXT.get(row.impact or "", "Degraded")
+        names = _inline(row.monitor) or "none"
+        return f"manual incident: monitors {names} shown as {shown} for {took}"
+    parts = [f"monitor {_inline(row.monitor)} down for {took}"]
     parts.append(
         "30-day uptime: no data" if uptime is None else f"30-day uptime {_percent(uptime)}"
     )

@@ -78,6 +78,8 @@ class UpdateRow:
 
 
 STAGES = ("investigating", "identified", "monitoring", "resolved")
+IMPACT_TEXT = {"minor": "Degraded", "major": "Partial outage"}
+"""How a manual incident's monitors show on the status page, by its impact."""
 
 
 @dataclass(frozen=True, slots=True)
