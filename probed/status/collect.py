@@ -10,6 +10,7 @@ from probed.history.slo import WINDOW_SECONDS, budget
 from probed.model import Status
 from probed.status.banner import overall
 from probed.status.days import daily_kept, dates
+from probed.status.posted import banner, posted
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
@@ -45,6 +46,7 @@ def collect(
     monitors: list[MonitorReport] = []
     found: list[IncidentReport] = []
     horizon = now - INCIDENT_DAYS * DAY
+    told, marks = posted(history.store.incidents, public, horizon)
     end = now.timestamp()
     # The 30 days of the SLO's window are the 30 days of uptime: one more start for its sake
     # would only add the same terms again.
@@ -72,6 +74,7 @@ def collect(
                 response=charts.get(t.id, []),
                 avg_response=means.get(t.id),
                 slo=slo,
+                marked=marks.get(t.id),
             )
         )
         for p in kept.incidents:
@@ -87,10 +90,11 @@ def collect(
     return StatusReport(
         title=title,
         now=now,
-        overall=overall((r.status, r.degraded) for r in monitors),
+        overall=banner(overall((r.status, r.degraded) for r in monitors), told),
         announcements=notices,
         monitors=monitors,
         incidents=found,
+        posted=told,
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from probed.history.slo import Budget
 from probed.model import Status
 from probed.status.banner import Overall
 from probed.status.days import Daily, Day
+from probed.store.incidents import IMPACT_TEXT
 
 WINDOWS = ("1d", "7d", "30d", "90d")
 
@@ -33,18 +34,31 @@ class MonitorReport:
     avg_response: float | None
     """Mean response time over the last 24 h, seconds."""
     slo: Budget | None
+    marked: str | None = None
+    """The impact (``minor``, ``major``) of an open manual incident naming it, the worse if
+    more: what it shows unless measured down; its measured state and uptime stay as they are."""
 
     @property
     def days(self) -> list[Day]:
         return self.daily.days()
 
     @property
+    def _shows_mark(self) -> bool:
+        return self.marked is not None and self.status not in (Status.SEEMS_DOWN, Status.DOWN)
+
+    @property
     def state(self) -> str:
-        """The state's class on the page: its label, or "degraded"."""
-        return "degraded" if self.status is Status.UP and self.degraded else self.status.label
+        """The state's class on the page: its label, "degraded" or "partial" (a mark)."""
+        if self._shows_mark and self.marked == "major":
+            return "partial"
+        if self._shows_mark or (self.status is Status.UP and self.degraded):
+            return "degraded"
+        return self.status.label
 
     @property
     def state_text(self) -> str:
+        if self._shows_mark:
+            return IMPACT_TEXT[self.marked or "minor"]
         if self.status is Status.UP and self.degraded:
             return "Degraded"
         return _STATE_TEXT[self.status]
@@ -70,6 +84,33 @@ class IncidentReport:
 
 
 @dataclass(frozen=True, slots=True)
+class PostedUpdate:
+    """An update as people read it (who posted it stays off the public surface)."""
+
+    at: datetime
+    stage: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostedIncident:
+    """An incident told to people: a manual one, or one with updates (never its evidence)."""
+
+    title: str
+    """A manual incident's title; an automatic one's is "<monitor> down"."""
+    stage: str | None
+    open: bool
+    manual: bool
+    impact: str | None
+    monitors: tuple[str, ...]
+    """The public monitors it concerns."""
+    start: datetime
+    end: datetime | None
+    updates: list[PostedUpdate]
+    """Newest first."""
+
+
+@dataclass(frozen=True, slots=True)
 class AnnouncementReport:
     id: int
     message: str
@@ -87,6 +128,9 @@ class StatusReport:
     monitors: list[MonitorReport]
     incidents: list[IncidentReport]
     """Of the last 30 days: ongoing first, then newest first."""
+    posted: list[PostedIncident] = field(default_factory=list)
+    """Incidents told to people (docs/design.md §18.1) of the last 30 days: ongoing first,
+    then newest first."""
 
     def groups(self) -> list[tuple[str | None, list[MonitorReport]]]:
         """Monitors by group, in the order groups first appear in monitors.toml."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from probed.status.report import MonitorReport, StatusReport
+from probed.status.report import MonitorReport, PostedIncident, StatusReport
 from probed.units import iso, utc
 
 
@@ -32,6 +32,21 @@ def status_json(report: StatusReport) -> dict[str, object]:
             }
             for i in report.incidents
         ],
+        "incident_updates": [_posted(p) for p in report.posted],
+    }
+
+
+def _posted(p: PostedIncident) -> dict[str, object]:
+    return {
+        "title": p.title,
+        "stage": p.stage,
+        "open": p.open,
+        "manual": p.manual,
+        "impact": p.impact,
+        "monitors": list(p.monitors),
+        "start": iso(p.start),
+        "end": iso(p.end),
+        "updates": [{"at": iso(u.at), "stage": u.stage, "text": u.text} for u in p.updates],
     }
 
 
@@ -44,6 +59,7 @@ def _monitor(m: MonitorReport) -> dict[str, object]:
         "state": m.status.label,
         "state_text": m.state_text,
         "degraded": m.degraded,
+        "impact": m.marked,
         "since": iso(m.since),
         "uptime": m.uptime,
         "avg_response_seconds_24h": m.avg_response,

@@ -232,6 +232,11 @@ class Incidents:
             out.append(UpdateRow(id_, incident_id, code, at, stage, text, by))
         return out
 
+    def last_update_id(self) -> int:
+        """The newest update's id (0: none): it changes with every incident told to people."""
+        (last,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM incident_updates").fetchone()
+        return int(last)
+
     def close(self, incident_id: int, ended: datetime) -> None:
         self._db.execute(
             "UPDATE incidents SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL",
@@ -265,10 +270,16 @@ class Incidents:
         since: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
+        told: bool = False,
     ) -> tuple[list[IncidentRow], int]:
-        """Newest first, filtered; the page asked for and how many match in all."""
+        """Newest first, filtered (``told``: only manual ones and those with updates); the page
+        asked for and how many match in all."""
         where: list[str] = ["1"]
         args: list[object] = []
+        if told:
+            where.append(
+                "(i.manual OR EXISTS (SELECT 1 FROM incident_updates u WHERE u.incident_id = i.id))"
+            )
         if monitor_id is not None:
             where.append(
                 "(i.monitor_id = ? OR EXISTS (SELECT 1 FROM incident_monitors x"

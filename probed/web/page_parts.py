@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from probed.history.slo import Budget
 from probed.status.days import Daily
-from probed.status.report import IncidentReport, MonitorReport
-from probed.units import format_span
+from probed.status.report import IncidentReport, MonitorReport, PostedIncident
+from probed.units import format_span, iso
 
 CHART_HEIGHT = 40
 """Chart units: one per hour across, 40 up (a 3rem chart is 48 px tall)."""
@@ -61,6 +61,52 @@ class IncidentView(NamedTuple):
     start: str
     duration: Markup
     reason: str
+
+
+class UpdateView(NamedTuple):
+    stage: str
+    stage_text: str
+    at: str
+    """ISO 8601, for <time datetime>."""
+    at_text: str
+    text: str
+
+
+class PostedView(NamedTuple):
+    """An incident told to people (docs/design.md §18.1); title, monitors and texts are
+    people's words, escaped by the template."""
+
+    title: str
+    stage: str
+    stage_text: str
+    monitors: str
+    when: str
+    updates: list[UpdateView]
+
+
+def _minute(at: datetime) -> str:
+    # "2026-11-02 13:05 UTC": isoformat is several times quicker than strftime.
+    return at.astimezone(UTC).isoformat(" ", "minutes")[:16] + " UTC"
+
+
+def posted_view(p: PostedIncident) -> PostedView:
+    stage = p.stage or ("resolved" if not p.open else "investigating")
+    when = (
+        f"since {_minute(p.start)}"
+        if p.open
+        else f"{_minute(p.start)} to {_minute(p.end or p.start)}"
+    )
+    return PostedView(
+        p.title,
+        stage,
+        stage.capitalize(),
+        ", ".join(p.monitors),
+        when,
+        [
+            UpdateView(u.stage, u.stage.capitalize(), iso(u.at) or "", _minute(u.at), u.text)
+            for u in p.updates
+        ],
+    )
 
 
 class PageParts:

@@ -26,12 +26,19 @@ from probed.status.views import status_json
 from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
 from probed.web.errors import path_errors
-from probed.web.page_parts import PageParts, milliseconds, percent
+from probed.web.page_parts import PageParts, milliseconds, percent, posted_view
 
 PAGE_MAX_AGE = 15
 CACHE_SECONDS = 15.0
 BADGE_WINDOWS = ("1d", "7d", "30d", "90d")
-STATE_COLOURS = {"up": "green", "down": "red", "seems_down": "yellow", "paused": "blue"}
+STATE_COLOURS = {
+    "up": "green",
+    "down": "red",
+    "seems_down": "yellow",
+    "degraded": "yellow",
+    "partial": "orange",
+    "paused": "blue",
+}
 _STATIC = resources.files("probed.web") / "static"
 _STATIC_TYPES = {".svg": "image/svg+xml", ".css": "text/css", ".js": "text/javascript"}
 
@@ -50,7 +57,8 @@ class Public:
     """What the public handlers read; ``title`` and ``show_urls`` follow reloads (``configure``).
 
     The report (and the page made from it) is kept for up to ``CACHE_SECONDS`` while no
-    monitor changes state, degradation or settings and the announcements stay the same: a
+    monitor changes state, degradation or settings and the announcements and incident updates
+    (docs/design.md §18.1) stay the same: a
     page of 500 monitors costs a good part of a second of CPU, and a public listener must not
     let a crowd of readers (or one abusive client) take the checks' CPU away."""
 
@@ -76,6 +84,7 @@ class Public:
             self.title,
             self.show_urls,
             self.history.store.announcements.current(now_ms),
+            self.history.store.incidents.last_update_id(),
             [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
         )
         cached = self._cached
@@ -144,6 +153,8 @@ def render_page(report: StatusReport) -> str:
         report=report,
         groups=[(g, [parts.monitor(m) for m in ms]) for g, ms in report.groups()],
         incidents=[parts.incident(i) for i in report.incidents],
+        posted_open=[posted_view(p) for p in report.posted if p.open],
+        posted_past=[posted_view(p) for p in report.posted if not p.open],
         first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
         updated=iso(report.now),
         updated_text=report.now.strftime("%Y-%m-%d %H:%M:%S"),
@@ -217,8 +228,7 @@ def _badge_monitor(request: web.Request) -> MonitorReport:
 
 async def status_badge(request: web.Request) -> web.StreamResponse:
     m = _badge_monitor(request)
-    state = "degraded" if m.degraded and m.status.label == "up" else m.status.label
-    colour = "yellow" if state == "degraded" else STATE_COLOURS.get(state, "grey")
+    colour = STATE_COLOURS.get(m.state, "grey")
     return _svg(badge("status", m.state_text.lower(), colour), 60)
 
 
