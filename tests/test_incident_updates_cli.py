@@ -68,6 +68,8 @@ async def test_open_update_and_resolve_from_the_command_line(harness, url):
     ]  # fmt: skip
 
     code, out, _ = await probed("incident", "show", first, "--url", url)
+    assert out.splitlines()[0] == f"{first}  Voice calls failing (Voice API, Web)  -  resolved"
+    assert "  stage:           resolved" in out.splitlines()
     assert "Update (identified): A carrier dropped our trunk." in out
 
     # Refusals say what was wrong, with the daemon's words and exit 1.

@@ -118,20 +118,26 @@ def incident_text(i: dict[str, Any], colour: bool = False) -> str:
 
     if not i["open"]:
         state = paint(_GREEN, "resolved")
+    elif i.get("manual"):  # nobody is paged for it: its stage is what matters
+        state = paint(_YELLOW, f"open, {i.get('stage')}")
     elif i["acknowledged"]:
         state = paint(_YELLOW, f"open, acknowledged by {i['acknowledged']['by']}")
     else:
         state = paint(_RED, "open, not acknowledged")
-    lines = [f"{paint(_BOLD, i['id'])}  {i['monitor']}  {i['severity'] or '-'}  {state}", ""]
+    subject = f"{i['title']} ({i['monitor'] or 'no monitor'})" if i.get("title") else i["monitor"]
+    lines = [f"{paint(_BOLD, i['id'])}  {subject}  {i['severity'] or '-'}  {state}", ""]
     end = _minute(i["end"]) if i["end"] else "ongoing"
+    first = "opened" if i.get("manual") else "first failed check"
     facts = [
-        ("start", f"{_minute(i['start'])} UTC (first failed check)"),
+        ("start", f"{_minute(i['start'])} UTC ({first})"),
         ("confirmed", f"{_minute(i['confirmed'])} UTC"),
         ("end", end + (" UTC" if i["end"] else "")),
         ("duration", _span(i["duration_seconds"])),
         ("time to ack", _span(i["time_to_ack_seconds"])),
         ("time to resolve", _span(i["time_to_resolve_seconds"])),
     ]
+    if i.get("stage"):
+        facts.append(("stage", i["stage"]))
     if i["acknowledged"] and i["acknowledged"].get("note"):
         facts.append(("note", i["acknowledged"]["note"]))
     if i["runbook"]:
