@@ -2,9 +2,10 @@
 
 A page of 500 monitors has 45,000 day bars and 12,000 chart points; a Jinja loop or macro
 costs several times a join over strings made here, and the page's size is mostly these pieces,
-so their markup is as short as it can be. Only ``MonitorView``'s name and url, and incidents'
-monitor names and reasons, carry text from monitors.toml or from a monitored server: they stay
-plain ``str`` and the template escapes them. Everything made into ``Markup`` here (a monitor's
+so their markup is as short as it can be. Only ``MonitorView``'s name and url, incidents'
+monitor names and reasons, and ``PostedView``'s title, monitors and update texts carry text
+from monitors.toml, a monitored server or a person: they stay plain ``str`` and the template
+escapes them. Everything made into ``Markup`` here (a monitor's
 body: bars, figures, SLO line, chart; an incident's duration) is made from numbers, dates and
 fixed words alone.
 """
