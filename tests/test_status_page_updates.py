@@ -191,3 +191,15 @@ def test_the_banner_is_the_worse_of_measured_and_said(measured, impacts, shown):
         for impact, is_open in impacts
     ]
     assert banner(measured, posted) is shown
+
+
+async def test_a_manual_incident_naming_no_monitor_shows_and_sets_the_banner(harness, client):
+    harness.parts.incidents.open_manual("Payments delayed", [], impact="minor", text="Slow.")
+    status = await (await client.get("/api/v1/status")).json()
+    (told,) = status["incident_updates"]
+    assert (told["title"], told["monitors"], told["impact"]) == ("Payments delayed", [], "minor")
+    assert status["overall"]["status"] == "degraded"
+    assert all(m["state_text"] == "Operational" for m in status["monitors"])
+    page = Articles(await (await client.get("/")).text())
+    assert page.order[:2] == ["incident", "banner"]
+    assert page.articles[0][2] == "since 2026-05-04 10:00 UTC"
