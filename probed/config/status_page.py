@@ -4,6 +4,7 @@ table."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -149,7 +150,9 @@ def _monitors(sec: Section, monitors: Mapping[str, bool]) -> tuple[str, ...] | N
     seen: set[str] = set()
     for name in names:
         if name not in monitors:
-            sec.problem("monitors", f'no monitor named "{name}"')
+            close = difflib.get_close_matches(name, list(monitors), n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            sec.problem("monitors", f'no monitor named "{name}"{hint}')
         elif not monitors[name]:
             sec.problem("monitors", f'"{name}" has public = false: it cannot be shown')
         elif name in seen:
