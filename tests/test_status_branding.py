@@ -180,3 +180,24 @@ def test_a_logo_over_the_size_bound_is_a_config_error(tmp_path):
         f'{tmp_path / "monitors.toml"}: [status_page] logo: "{tmp_path / "big.webp"}" is'
         " 262,145 bytes; at most 262,144"
     ]
+
+
+async def test_a_reload_rebrands_the_page_at_once(tmp_path):
+    harness = Harness(write(tmp_path, monitor("Web") + monitor("API"), 'accent = "#111"\n'))
+    try:
+        async for client in api_client(harness):
+            before = await (await client.get("/")).text()
+            harness.parts.apply(
+                write(
+                    tmp_path,
+                    monitor("Web") + monitor("API"),
+                    'accent = "#222"\nmonitors = ["API"]\n',
+                )
+            )
+            after = await (await client.get("/")).text()
+            theme = re.search(r'href="(/static/theme\.css\?v=\w+)"', after)
+            assert theme and theme[1] not in before  # a new URL: no stale cached style
+            assert "--accent:#222" in await (await client.get(theme[1])).text()
+            assert "Web" in before and "Web" not in after
+    finally:
+        await harness.close()
