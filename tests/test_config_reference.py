@@ -21,6 +21,7 @@ def schema_keys() -> dict[str, set[str]]:
         "probed": set(props["probed"]["properties"]),
         "monitor": set(props["monitor"]["items"]["properties"]),
         "maintenance": set(props["maintenance"]["items"]["properties"]),
+        "status_page": set(props["status_page"]["properties"]),
     }
     for name, table in props["alerts"]["properties"].items():
         keys[name] = set(table["properties"])
@@ -51,6 +52,7 @@ HEADINGS = {
     "probed": "## `[probed]`: the daemon",
     "monitor": "## `[defaults]` and `[[monitor]]`",
     "maintenance": "## `[[maintenance]]`: maintenance windows",
+    "status_page": "## `[status_page]`: branding, embedding and layout",
 }
 
 

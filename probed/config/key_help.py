@@ -166,6 +166,20 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "duration": "Weekly windows: how long each occurrence lasts (at most a week).",
         "timezone": "Weekly windows: IANA timezone of `time`; follows daylight saving.",
     },
+    "status_page": {
+        "title": "Heading of the page; wins over `[probed] status_page_title`.",
+        "logo": "A png, svg, jpg or webp file (at most 256 KiB) shown beside the title, served"
+        " as `/static/logo.<ext>`.",
+        "accent": 'Colour of links, the header rule and charts: `"#rgb"` or `"#rrggbb"`.',
+        "footer_links": 'Links under the page: `[{ title = "Terms", url = "https://…" }]`.',
+        "monitors": "Names of the monitors shown, in this order (each `public`); default: every"
+        " public monitor in file order.",
+        "timezone": "IANA timezone of the times on the page (day bars stay UTC days).",
+        "embed_origins": 'Origins that may frame `/embed` (`"https://www.example.com"`);'
+        " default: none.",
+        "layout": '`"compact"` (a line per monitor, details on a click) or `"cards"`; default:'
+        " compact past 20 shown monitors.",
+    },
 }
 """By table ("probed", "monitor" (also [defaults] and every kind's keys), "channel" (what every
 [alerts.NAME] shares), one per channel type, "maintenance"), then by key."""
@@ -190,6 +204,12 @@ DEFAULT_TEXT: Final[dict[str, dict[str, str]]] = {
     },
     "channel": {"kinds": "all"},
     "email": {"port": "`587`; `465` for `tls`, `25` for `none`"},
+    "status_page": {
+        "title": "`[probed] status_page_title`",
+        "layout": "compact past 20 monitors, else cards",
+        "monitors": "every public monitor",
+        "embed_origins": "`[]` (no one may frame `/embed`)",
+    },
     "maintenance": {
         "days": "— (required in weekly windows)",
         "time": "— (required in weekly windows)",

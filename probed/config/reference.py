@@ -28,6 +28,7 @@ from probed.config.kinds import KINDS
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.model import Monitor, Settings
 from probed.config.schema import Schema, json_schema
+from probed.config.status_page import StatusPage
 from probed.units import format_duration
 
 REGENERATE = "python -m probed.config.reference > docs/configuration.md"
@@ -64,6 +65,7 @@ def reference() -> str:
     parts += _monitor(props["monitor"]["items"], props["defaults"]["properties"])
     parts += _alerts(props["alerts"])
     parts += _maintenance(props["maintenance"]["items"])
+    parts += _status_page(props["status_page"])
     return "\n".join(parts)
 
 
@@ -139,6 +141,15 @@ def _maintenance(table: Schema) -> list[str]:
         "out of uptime. A one-off window has `start` and `end`; a weekly one `days`, `time`,",
         "`duration` and `timezone`.\n",
         *_rows("maintenance", table, MaintenanceWindow),
+    ]
+
+
+def _status_page(table: Schema) -> list[str]:
+    return [
+        "## `[status_page]`: branding, embedding and layout\n",
+        "The public status page's look and contents (docs/status-page.md); every key is"
+        " optional.\n",
+        *_rows("status_page", table, StatusPage),
     ]
 
 

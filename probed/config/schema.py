@@ -30,6 +30,7 @@ from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
 from probed.config.oncall import STEP_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
+from probed.config.status_page import LAYOUTS, STATUS_PAGE_KEYS, StatusPage
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
@@ -133,6 +134,7 @@ def json_schema() -> Schema:
             "alerts": _alerts(),
             "monitor": {"type": "array", "items": monitor},
             "maintenance": {"type": "array", "items": _maintenance()},
+            "status_page": _status_page(),
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
@@ -215,6 +217,17 @@ def _maintenance() -> Schema:
     props["time"] = {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"}
     props["duration"] = DURATION
     props["timezone"] = {"type": "string", "description": "An IANA timezone, e.g. Europe/Berlin."}
+    return schema
+
+
+def _status_page() -> Schema:
+    schema = _table(STATUS_PAGE_KEYS, _types(StatusPage))
+    props = schema["properties"]
+    props["accent"] = {"type": "string", "pattern": "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"}
+    props["layout"] = {"enum": list(LAYOUTS)}
+    link = _table(("title", "url"), {"title": {"type": "string"}, "url": {"type": "string"}})
+    link["required"] = ["title", "url"]
+    props["footer_links"] = {"type": "array", "items": link}
     return schema
 
 

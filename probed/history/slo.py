@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 WINDOW_SECONDS = 30 * 86400.0
 """The objective's window; the budget is measured over the time monitored in it."""
+YOUNG_BUDGET_SECONDS = 10.0
+"""Below this budget (99.9 % over its first 2.8 h) a monitor is too young to judge: a budget of
+"0s left (100.0%)" reads as a contradiction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,18 @@ class Budget:
     allowed_seconds: float
     """Downtime the objective allows over the time monitored in the window."""
     spent_seconds: float
+    monitored_seconds: float = 0.0
+    """Time monitored in the window."""
+
+    @property
+    def young(self) -> bool:
+        """Monitored too briefly for its budget to mean much (``YOUNG_BUDGET_SECONDS``)."""
+        return self.allowed_seconds < YOUNG_BUDGET_SECONDS
+
+    @property
+    def window_allowed_seconds(self) -> float:
+        """Downtime the objective allows over a whole 30-day window."""
+        return (1 - self.objective) * WINDOW_SECONDS
 
     @property
     def remaining_seconds(self) -> float:
@@ -39,4 +54,4 @@ def budget(objective: float, up_seconds: float, down_seconds: float) -> Budget:
     """
     monitored = up_seconds + down_seconds
     result = up_seconds / monitored if monitored > 0 else None
-    return Budget(objective, result, (1 - objective) * monitored, down_seconds)
+    return Budget(objective, result, (1 - objective) * monitored, down_seconds, monitored)

@@ -213,7 +213,9 @@ class Parts:
         self.history.configure(retention(settings))
         self.pauses.configure(config.maintenance)
         self.api.configure(settings.api_token)
-        self.public.configure(settings.status_page_title, settings.status_page_show_urls)
+        self.public.configure(
+            settings.status_page_title, settings.status_page_show_urls, config.status_page
+        )
         self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)

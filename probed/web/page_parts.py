@@ -12,7 +12,7 @@ fixed words alone.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from itertools import compress
 from operator import itemgetter, not_, sub
 from typing import NamedTuple
@@ -53,8 +53,10 @@ class MonitorView(NamedTuple):
     url: str | None
     state: str
     state_text: str
-    body: Markup
-    """Bars, uptime and response time, SLO line and chart: numbers and fixed words only."""
+    bars: Markup
+    """The 90 day bars."""
+    details: Markup
+    """Uptime and response time, SLO line and chart: numbers and fixed words only."""
 
 
 class IncidentView(NamedTuple):
@@ -113,8 +115,10 @@ def posted_view(p: PostedIncident) -> PostedView:
 class PageParts:
     """Makes the views of one page; keeps the strings that recur across its monitors."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, zone: tzinfo = UTC) -> None:
         self.now = now
+        self.zone = zone
+        """Times (an incident's start) are shown in it."""
         self._steps: dict[tuple[int, int], str] = {}
         self._spans: dict[int, str] = {}
         """``format_span`` by whole seconds (all it reads): outages last 5m, 6h… again and again."""
@@ -131,8 +135,9 @@ class PageParts:
             f" <dt>30 d<dd>{percent(up['30d'])} <dt>90 d<dd>{percent(up['90d'])}"
             f" <dt>response 24 h<dd>{milliseconds(m.avg_response).replace(' ', NBSP)}</dl>"
         )
-        body = "".join((self.bars(m.daily), facts, self.slo_line(m.slo), self.chart(m.response)))
-        return MonitorView(m.id, m.name, m.url, m.state, m.state_text, Markup(body))
+        details = "".join((facts, self.slo_line(m.slo), self.chart(m.response)))
+        bars = Markup(self.bars(m.daily))
+        return MonitorView(m.id, m.name, m.url, m.state, m.state_text, bars, Markup(details))
 
     def bars(self, daily: Daily) -> str:
         """The 90 days as a grid of 90 columns (status.css) whose background is a perfect
@@ -175,6 +180,15 @@ class PageParts:
     def slo_line(self, slo: Budget | None) -> str:
         if slo is None:
             return ""
+        if slo.young:
+            # The budget scales with the time monitored: an hour old, "0s left (100.0%)"
+            # would read as a contradiction. The month's budget says what is at stake.
+            spent = f", down {self.span(slo.spent_seconds)} so far" if slo.spent_seconds else ""
+            return (
+                f"<p class=slo>SLO {slo.objective * 100:g}%: too young to judge (monitored"
+                f" {self.span(slo.monitored_seconds)}{spent}); error budget"
+                f" {self.span(slo.window_allowed_seconds)} per 30 days</p>"
+            )
         head = f"SLO {slo.objective * 100:g}%: 30 days {percent(slo.result, 3)}, "
         left = slo.remaining_seconds
         # Budget shares go past 100 % when overspent: not percent(), which stops at 100 %.
@@ -192,7 +206,7 @@ class PageParts:
         return IncidentView(
             i.monitor,
             # "2026-11-02 13:05": isoformat is several times quicker than strftime.
-            i.start.astimezone(UTC).isoformat(" ", "minutes")[:16],
+            i.start.astimezone(self.zone).isoformat(" ", "minutes")[:16],
             Markup(f"<b>ongoing</b>, {took}" if i.end is None else took),
             i.reason,
         )
@@ -224,9 +238,12 @@ class PageParts:
                 for step in zip(map(sub, hours[1:], hours), map(sub, ys[1:], ys), strict=True)
             ]
         x0 = (points[0][0] + HOUR / 2 - self._chart_start) / HOUR
-        path = f"M{x0:.2f} {ys[0]}" + ("l" + " ".join(steps) if steps else "")
+        path = f"M{x0:.2f} {ys[0]}" + ("l" + " ".join(steps) if steps else "h0")
+        # One point is a line of no length: a round cap (class p) draws it as a dot.
+        dot = "" if steps else " class=p"
         return (
-            f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none><path d="{path}"/>'
+            f'<svg viewBox="0 0 24 {CHART_HEIGHT}" preserveAspectRatio=none>'
+            f'<path{dot} d="{path}"/>'
             f"</svg><p class=r>peak{NBSP}{peak * 1000:.0f}{NBSP}ms</p>"
         )
 

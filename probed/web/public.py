@@ -18,13 +18,15 @@ from aiohttp import web
 if TYPE_CHECKING:
     import jinja2
 
-from probed.engine.pipeline import Pipeline
+from probed.config.status_page import StatusPage
+from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
 from probed.status.collect import collect
 from probed.status.report import MonitorReport, StatusReport
 from probed.status.views import status_json
 from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
+from probed.web.branding import Branding, frame_ancestors, group_lines, load_branding
 from probed.web.errors import path_errors
 from probed.web.page_parts import PageParts, milliseconds, percent, posted_view
 
@@ -54,7 +56,8 @@ class _Cached:
 
 @dataclass(slots=True)
 class Public:
-    """What the public handlers read; ``title`` and ``show_urls`` follow reloads (``configure``).
+    """What the public handlers read; ``title``, ``show_urls`` and ``branding`` follow reloads
+    (``configure``).
 
     The report (and the page made from it) is kept for up to ``CACHE_SECONDS`` while no
     monitor changes state, degradation or settings and the announcements and incident updates
@@ -67,11 +70,25 @@ class Public:
     now: Callable[[], datetime]
     title: str = "probed status"
     show_urls: bool = False
+    branding: Branding = field(default_factory=Branding)
     _cached: _Cached | None = None
 
-    def configure(self, title: str, show_urls: bool) -> None:
-        """Take a reload's page title and whether URLs are shown (the cache keys on both)."""
-        self.title, self.show_urls = title, show_urls
+    def configure(self, title: str, show_urls: bool, page: StatusPage | None = None) -> None:
+        """Take a reload's page title, whether URLs are shown and [status_page] (whose
+        ``title`` wins over ``title``); the cache keys on all three."""
+        page = page or StatusPage()
+        self.title, self.show_urls = page.title or title, show_urls
+        self.branding = load_branding(page)
+
+    def shown(self) -> list[Tracked]:
+        """The monitors the page shows: [status_page] ``monitors`` in its order, else all in
+        configuration order (``collect`` keeps the public ones)."""
+        tracked = list(self.pipeline.monitors.values())
+        names = self.branding.page.monitors
+        if names is None:
+            return tracked
+        by_name = {t.monitor.name: t for t in tracked}
+        return [by_name[n] for n in names if n in by_name]
 
     def report(self) -> StatusReport:
         """The status of every public monitor now (or at most ``CACHE_SECONDS`` ago, with
@@ -79,10 +96,12 @@ class Public:
         now = self.now()
         now_ms = to_ms(now)
         assert now_ms is not None
-        tracked = list(self.pipeline.monitors.values())
+        tracked = self.shown()
         key = (
             self.title,
             self.show_urls,
+            self.branding.page,
+            self.branding.version,
             self.history.store.announcements.current(now_ms),
             self.history.store.incidents.last_update_id(),
             [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
@@ -107,20 +126,25 @@ class Public:
         name = kind + (".gz" if gzipped else "")
         if name not in bodies:
             if kind not in bodies:
-                text = render_page(report) if kind == "html" else json.dumps(status_json(report))
+                text = self._render(kind, report)
                 bodies[kind] = text.encode()
             if gzipped:
                 bodies[name] = gzip.compress(bodies[kind], 6)
         return bodies[name]
+
+    def _render(self, kind: str, report: StatusReport) -> str:
+        if kind == "html":
+            return render_page(report, self.branding)
+        if kind == "embed":
+            return render_embed(report, self.branding)
+        return json.dumps(status_json(report))
 
     def monitor(self, text: str) -> MonitorReport | None:
         """One public monitor's report by its id (as text), or None."""
         if not (text.isascii() and text.isdigit() and len(text) < 19):
             return None
         wanted = int(text)
-        tracked = [
-            t for t in self.pipeline.monitors.values() if t.id == wanted and t.monitor.public
-        ]
+        tracked = [t for t in self.shown() if t.id == wanted and t.monitor.public]
         if not tracked:
             return None
         now = self.now()
@@ -146,18 +170,29 @@ def template(name: str) -> jinja2.Template:
     return env.get_template(name)
 
 
-def render_page(report: StatusReport) -> str:
-    """The status page's HTML."""
-    parts = PageParts(report.now)
+def render_embed(report: StatusReport, branding: Branding) -> str:
+    """The compact view of /embed: the banner and one line per group."""
+    return template("embed.html.j2").render(
+        report=report, branding=branding, groups=group_lines(report)
+    )
+
+
+def render_page(report: StatusReport, branding: Branding | None = None) -> str:
+    """The status page's HTML: compact rows or cards (``StatusPage.compact``), branded."""
+    branding = branding or Branding()
+    parts = PageParts(report.now, branding.zone)
     return template("status.html.j2").render(
         report=report,
+        branding=branding,
+        compact=branding.page.compact(len(report.monitors)),
         groups=[(g, [parts.monitor(m) for m in ms]) for g, ms in report.groups()],
         incidents=[parts.incident(i) for i in report.incidents],
         posted_open=[posted_view(p) for p in report.posted if p.open],
         posted_past=[posted_view(p) for p in report.posted if not p.open],
+        zone=branding.page.timezone,
         first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
         updated=iso(report.now),
-        updated_text=report.now.strftime("%Y-%m-%d %H:%M:%S"),
+        updated_text=branding.local_time(report.now),
     )
 
 
@@ -167,6 +202,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
     " connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+PAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Public and briefly cacheable: a reverse proxy or CDN in front can absorb a crowd;
+    # the page reloads every 60 s anyway.
+    "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
+}
 
 
 def _answer(
@@ -186,14 +228,16 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         request,
         "html",
         "text/html",
-        {
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            # Public and briefly cacheable: a reverse proxy or CDN in front can absorb a crowd;
-            # the page reloads every 60 s anyway.
-            "Cache-Control": f"public, max-age={PAGE_MAX_AGE}",
-        },
+        {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **PAGE_HEADERS},
+    )
+
+
+async def embed_page(request: web.Request) -> web.StreamResponse:
+    """/embed: the banner and a line per group, framable by [status_page] embed_origins only."""
+    origins = request.config_dict[PUBLIC].branding.page.embed_origins
+    policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", frame_ancestors(origins))
+    return _answer(
+        request, "embed", "text/html", {"Content-Security-Policy": policy, **PAGE_HEADERS}
     )
 
 
@@ -256,13 +300,19 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     suffix = name[name.rfind(".") :] if "." in name else ""
     item = _STATIC / name
-    if "/" in name or suffix not in _STATIC_TYPES or not item.is_file():
+    own = request.config_dict[PUBLIC].branding.files.get(name)
+    if own is None and ("/" in name or suffix not in _STATIC_TYPES or not item.is_file()):
         raise web.HTTPNotFound()
     response = web.Response(
-        body=item.read_bytes(),
-        content_type=_STATIC_TYPES[suffix],
+        body=item.read_bytes() if own is None else own.body,
+        content_type=_STATIC_TYPES[suffix] if own is None else own.content_type,
         # An hour: a new release's style reaches readers the same day.
-        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            # An SVG logo opened on its own is a document: nothing in it may run or load.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
     )
     response.enable_compression()
     return response
@@ -273,6 +323,7 @@ def add_public_routes(app: web.Application, *, status_api_route: bool = True) ->
     adds the push URLs to both. ``status_api_route`` is False where an /api/v1 sub-app serves
     it instead."""
     app.router.add_get("/", status_page)
+    app.router.add_get("/embed", embed_page)
     if status_api_route:
         app.router.add_get("/api/v1/status", status_api)
     app.router.add_get("/badge/{id}/status.svg", status_badge)
