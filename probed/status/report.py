@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from probed.history.slo import Budget
 from probed.model import Status
 from probed.status.banner import Overall
 from probed.status.days import Daily, Day
+from probed.status.maintenance import MaintenanceState, when_text
 
 WINDOWS = ("1d", "7d", "30d", "90d")
 
@@ -79,6 +80,24 @@ class AnnouncementReport:
 
 
 @dataclass(frozen=True, slots=True)
+class MaintenanceReport:
+    """A maintenance window's occurrence on the page (docs/design.md §18.2)."""
+
+    key: str
+    """Stable: the window and which of its runs (``Occurrence.key``)."""
+    name: str
+    monitors: tuple[str, ...]
+    """The public monitors it pauses, in page order."""
+    start: datetime
+    end: datetime
+    state: MaintenanceState
+
+    @property
+    def when(self) -> str:
+        return when_text(self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     title: str
     now: datetime
@@ -87,6 +106,8 @@ class StatusReport:
     monitors: list[MonitorReport]
     incidents: list[IncidentReport]
     """Of the last 30 days: ongoing first, then newest first."""
+    maintenance: list[MaintenanceReport] = field(default_factory=list)
+    """Running and upcoming (within 7 days) by start, then completed (30 days) newest first."""
 
     def groups(self) -> list[tuple[str | None, list[MonitorReport]]]:
         """Monitors by group, in the order groups first appear in monitors.toml."""

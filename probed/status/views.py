@@ -32,6 +32,17 @@ def status_json(report: StatusReport) -> dict[str, object]:
             }
             for i in report.incidents
         ],
+        "maintenance": [
+            {
+                "id": w.key,
+                "name": w.name,
+                "monitors": list(w.monitors),
+                "start": iso(w.start),
+                "end": iso(w.end),
+                "state": str(w.state),
+            }
+            for w in report.maintenance
+        ],
     }
 
 

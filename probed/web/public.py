@@ -18,6 +18,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     import jinja2
 
+from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline
 from probed.history import History
 from probed.status.collect import collect
@@ -59,6 +60,8 @@ class Public:
     now: Callable[[], datetime]
     title: str = "probed status"
     show_urls: bool = False
+    pauses: Pauses | None = None
+    """Its maintenance windows (monitors.toml's and stored) go on the page; None shows none."""
     _cached: _Cached | None = None
 
     def configure(self, title: str, show_urls: bool) -> None:
@@ -72,10 +75,13 @@ class Public:
         now_ms = to_ms(now)
         assert now_ms is not None
         tracked = list(self.pipeline.monitors.values())
+        windows = () if self.pauses is None else self.pauses.windows
+        stored = () if self.pauses is None else self.pauses.stored
         key = (
             self.title,
             self.show_urls,
             self.history.store.announcements.current(now_ms),
+            (windows, stored),
             [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
         )
         cached = self._cached
@@ -85,7 +91,15 @@ class Public:
             and cached.key == key
         ):
             return cached.report
-        report = collect(tracked, self.history, now, title=self.title, show_urls=self.show_urls)
+        report = collect(
+            tracked,
+            self.history,
+            now,
+            title=self.title,
+            show_urls=self.show_urls,
+            windows=windows,
+            stored=stored,
+        )
         self._cached = _Cached(key, now, report)
         return report
 
