@@ -46,7 +46,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     if not (args.id.isascii() and args.id.isdigit()):
         print(
-            f"probed maintenance: ID must be a number (see probed maintenance list), got {args.id!r}",
+            f"probed maintenance: ID must be a number (probed maintenance list), got {args.id!r}",
             file=sys.stderr,
         )
         return EXIT_USAGE
