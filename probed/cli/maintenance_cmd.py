@@ -1,5 +1,5 @@
-"""``probed maintenance add|list|remove``: maintenance windows through the API (docs/design.md
-§18.2), with --url, -c and the token as ``probed pause`` takes them."""
+"""``probed maintenance add|list|remove``: maintenance windows through the API (design §18.2),
+with --url, -c and the token as ``probed pause`` takes them."""
 
 from __future__ import annotations
 
