@@ -148,3 +148,21 @@ async def test_reading_needs_no_token_and_changing_does(harness, client):
         (created["id"], "in_progress"),
         (None, "upcoming"),
     ]
+
+
+async def test_a_window_the_full_disk_cannot_take_is_a_503_that_stored_nothing(harness, client):
+    harness.store.cap_pages(harness.store.page_count())
+    body = {"monitors": ["Backend API"], "start": "2026-12-12T02:00Z", "duration": "1h"}
+    created = 0
+    while True:
+        resp = await client.post(
+            "/api/v1/maintenance", json={**body, "name": f"{created:03d}" + "x" * 197}, headers=AUTH
+        )
+        if resp.status != 201:
+            break
+        created += 1
+        assert created < 1000, "the capped database never refused a window"
+    assert resp.status == 503
+    assert "nothing was changed" in (await resp.json())["error"]
+    assert len(harness.store.maintenance.all()) == len(harness.pauses.stored) == created
+    harness.store.cap_pages(None)

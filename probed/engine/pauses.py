@@ -81,7 +81,7 @@ class Pauses:
         with self.store.transaction():
             new_id = self.store.maintenance.add(name, monitors, start_ms, end_ms, now_ms)
         self._load_stored()
-        self.tick()
+        self._apply_now()
         return next(r for r in self.stored if r.id == new_id)
 
     def remove_window(self, window_id: int) -> bool:
@@ -90,8 +90,15 @@ class Pauses:
             found = self.store.maintenance.delete(window_id)
         if found:
             self._load_stored()
-            self.tick()
+            self._apply_now()
         return found
+
+    def _apply_now(self) -> None:
+        try:
+            self.tick()
+        except StoreError as exc:
+            # The window is stored; ``run`` applies it once the file takes the pauses.
+            log.warning("maintenance window stored, its pauses wait for the disk", error=str(exc))
 
     def _load_stored(self) -> None:
         self.stored = tuple(self.store.maintenance.all())
