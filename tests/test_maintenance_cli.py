@@ -21,6 +21,12 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BACKUP = MaintenanceWindow(
     "Sunday backup", None, days=frozenset({6}), time=time(3, 0), duration=3600.0
 )
+UPGRADE = MaintenanceWindow(
+    "Kernel upgrade",
+    frozenset({"Frontend"}),
+    start=datetime(2026, 11, 2, 4, tzinfo=UTC),
+    end=datetime(2026, 11, 2, 5, tzinfo=UTC),
+)
 
 
 async def probed(*args: str, token: str | None = TOKEN) -> tuple[int, str, str]:
@@ -35,7 +41,7 @@ async def harness(make_harness):
     h = make_harness(
         [make_monitor("Backend API"), make_monitor("Frontend")],
         clock=FakeClock(NOW),
-        windows=[BACKUP],
+        windows=[BACKUP, UPGRADE],
     )
     await h.feed("Backend API", good(h.clock()))
     return h
@@ -68,6 +74,8 @@ async def test_add_list_and_remove_a_window_from_the_command_line(harness, url):
         " Backend API, Frontend",
         'monitors.toml: "Sunday backup" weekly sun 03:00 UTC for 60m; next'
         " 2026-12-13T03:00:00Z – 2026-12-13T04:00:00Z (upcoming): every monitor",
+        'monitors.toml: "Kernel upgrade" 2026-11-02T04:00:00Z – 2026-11-02T05:00:00Z'
+        " (completed): Frontend",
     ]
 
     code, out, err = await probed("maintenance", "remove", "1", "--url", url)
@@ -147,6 +155,7 @@ async def test_reading_needs_no_token_and_changing_does(harness, client):
     assert [(w["id"], w["state"]) for w in listed] == [
         (created["id"], "in_progress"),
         (None, "upcoming"),
+        (None, "completed"),
     ]
 
 

@@ -67,7 +67,7 @@ def line(window: dict[str, Any]) -> str:
         when = window.get("schedule", "")
     else:
         when = f"{window['start']} – {window['end']}"
-        if "schedule" in window:
+        if window.get("weekly"):
             when = f"{window['schedule']}; next {when}"
     state = _STATE.get(str(window["state"]), "")
     return f'{where}: "{window["name"]}" {when}' + (f" ({state})" if state else "") + f": {names}"

@@ -3,7 +3,7 @@
 ``POST`` (token) stores a one-off window, checked like a ``[[maintenance]]`` table (known
 monitors, a start with an offset, at most 7 days), and applies it at once; ``DELETE /{id}``
 (token) removes one, resuming what it paused. ``GET`` lists the stored windows and monitors.toml's
-(those with ``"id": null``; a weekly one with its current or next run).
+(those with ``"id": null``; a weekly one with its current or next run within 7 days).
 """
 
 from __future__ import annotations
@@ -152,7 +152,11 @@ def _stored_view(row: MaintenanceRow, now: datetime) -> dict[str, object]:
 
 
 def _config_view(window: MaintenanceWindow, now: datetime) -> dict[str, object]:
-    runs = [o for o in windows_between([window], (), now, now + AHEAD) if o.end > now]
+    if window.start is not None and window.end is not None:
+        # A one-off window has its dates, however far off or long past.
+        runs = windows_between([window], (), window.start, window.end)
+    else:
+        runs = [o for o in windows_between([window], (), now, now + AHEAD) if o.end > now]
     run = runs[0] if runs else None
     return {
         "id": None,
@@ -163,6 +167,7 @@ def _config_view(window: MaintenanceWindow, now: datetime) -> dict[str, object]:
         "state": None if run is None else str(run.state(now)),
         "source": "monitors.toml",
         "schedule": describe_window(window),
+        "weekly": window.start is None,
     }
 
 
