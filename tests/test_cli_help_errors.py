@@ -19,6 +19,7 @@ from tests.kit.servers import Target, serve
 COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "announce", "init"]
 COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem"]
 COMMANDS += ["update"]
+COMMANDS += ["maintenance"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

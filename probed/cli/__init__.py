@@ -16,6 +16,7 @@ from probed import __version__, logs
 from probed.cli import api_client, import_cmd, init
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
+from probed.cli.maintenance_cmd import add_maintenance_commands
 from probed.cli.probe import cmd_probe
 from probed.cli.updates_cmd import add_update_commands
 from probed.config import (
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_client.add_commands(sub)
     add_update_commands(sub, add_incident_commands(sub))
     add_announce(sub)
+    add_maintenance_commands(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
 

@@ -7,6 +7,8 @@ override a monitor is paused exactly while a maintenance window covering it is o
 with ``paused = true`` in monitors.toml belong to the daemon's config handling and are left
 alone. ``tick()`` is level-triggered: it makes every monitor's state match what is wanted, so a
 restart, a reload or a missed tick never leaves a monitor paused by a window that has closed.
+Windows stored through the API (``add_window``) act exactly like monitors.toml's one-off ones
+and apply at once (docs/design.md §18.2).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from probed.config.maintenance import MaintenanceWindow, covering, open_windows
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.errors import ProbedError, StoreError
 from probed.model import Status
-from probed.store import Store
-from probed.units import format_duration
+from probed.status.maintenance import stored_window
+from probed.store import MaintenanceRow, Store
+from probed.units import format_duration, to_ms
 
 log = structlog.get_logger("probed")
 
@@ -57,6 +60,9 @@ class Pauses:
         self.windows = windows
         """Replaced by a reload (``configure``); the next tick applies them."""
         self.now = now
+        self.stored: tuple[MaintenanceRow, ...] = tuple(store.maintenance.all())
+        """The windows stored through the API, by start."""
+        self._stored_windows = tuple(stored_window(r) for r in self.stored)
         self.overrides: dict[int, Override] = {
             mid: Override(*row) for mid, row in store.pauses.all().items()
         }
@@ -64,6 +70,42 @@ class Pauses:
     def configure(self, windows: Sequence[MaintenanceWindow]) -> None:
         """Take a reload's maintenance windows; the next tick applies them."""
         self.windows = windows
+
+    def add_window(
+        self, name: str, monitors: tuple[str, ...], start: datetime, end: datetime
+    ) -> MaintenanceRow:
+        """Store a one-off window and apply it now; StoreWriteError (nothing stored) if the
+        file cannot take it. The caller checks the names and times (``web.maintenance``)."""
+        now = self.now()
+        start_ms, end_ms, now_ms = _ms(start), _ms(end), _ms(now)
+        with self.store.transaction():
+            new_id = self.store.maintenance.add(name, monitors, start_ms, end_ms, now_ms)
+        self._load_stored()
+        self._apply_now()
+        return next(r for r in self.stored if r.id == new_id)
+
+    def remove_window(self, window_id: int) -> bool:
+        """Forget a stored window (resuming what it paused, now); whether there was one."""
+        with self.store.transaction():
+            found = self.store.maintenance.delete(window_id)
+        if found:
+            self._load_stored()
+            self._apply_now()
+        return found
+
+    def _apply_now(self) -> None:
+        try:
+            self.tick()
+        except StoreError as exc:
+            # The window is stored; ``run`` applies it once the file takes the pauses.
+            log.warning("maintenance window stored, its pauses wait for the disk", error=str(exc))
+
+    def _load_stored(self) -> None:
+        self.stored = tuple(self.store.maintenance.all())
+        self._stored_windows = tuple(stored_window(r) for r in self.stored)
+
+    def _open(self, now: datetime) -> list[tuple[MaintenanceWindow, datetime]]:
+        return open_windows((*self.windows, *self._stored_windows), now)
 
     def pause(self, tracked: Tracked, for_seconds: float | None, via: str) -> None:
         """Pause a monitor now, indefinitely or for ``for_seconds``; ConfigPaused if the file
@@ -75,13 +117,13 @@ class Pauses:
         if for_seconds is not None:
             reason += f" for {format_duration(for_seconds)}"
         self._set(tracked.id, Override(True, until, reason), now)
-        self._reconcile(tracked, now, open_windows(self.windows, now))
+        self._reconcile(tracked, now, self._open(now))
 
     def resume(self, tracked: Tracked, via: str) -> None:
         """Resume a monitor now, also inside an open maintenance window (until it closes)."""
         self._not_config_paused(tracked)
         now = self.now()
-        window = covering(open_windows(self.windows, now), tracked.monitor.name)
+        window = covering(self._open(now), tracked.monitor.name)
         if window is None:
             self._clear(tracked.id)
         else:
@@ -96,13 +138,13 @@ class Pauses:
         override = self.overrides.get(tracked.id)
         if override is not None:
             return override.until if override.paused else None
-        window = covering(open_windows(self.windows, self.now()), tracked.monitor.name)
+        window = covering(self._open(self.now()), tracked.monitor.name)
         return None if window is None else window[1]
 
     def tick(self) -> None:
         """Bring every monitor's paused state in line with overrides and open windows."""
         now = self.now()
-        windows = open_windows(self.windows, now)
+        windows = self._open(now)
         monitors = list(self.pipeline.monitors.values())
         if not windows and not self.overrides:
             # Nothing wants a pause, so only a paused monitor can be out of line (a window
@@ -173,3 +215,9 @@ class Pauses:
         with self.store.transaction():
             self.store.pauses.clear(monitor_id)
         self.overrides.pop(monitor_id, None)
+
+
+def _ms(at: datetime) -> int:
+    ms = to_ms(at)
+    assert ms is not None
+    return ms

@@ -165,7 +165,7 @@ def build(
         pipeline, history, pauses, settings.api_token, clock, reload=reload, incidents=incidents
     )
     guard = ConnectionGuard()
-    public = Public(pipeline, history, clock)
+    public = Public(pipeline, history, clock, pauses=pauses)
     app = make_app(
         metrics,
         functools.partial(alive, scheduler),

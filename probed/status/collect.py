@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from probed.config.maintenance import MaintenanceWindow
 from probed.engine.pipeline import Tracked
 from probed.history import History
 from probed.history.slo import WINDOW_SECONDS, budget
 from probed.model import Status
 from probed.status.banner import overall
 from probed.status.days import daily_kept, dates
+from probed.status.maintenance import public_maintenance
 from probed.status.posted import banner, posted
 from probed.status.report import (
     AnnouncementReport,
     IncidentReport,
+    MaintenanceReport,
     MonitorReport,
     StatusReport,
 )
+from probed.store import MaintenanceRow
 from probed.units import from_ms, to_ms
 
 DAY = timedelta(days=1)
@@ -32,8 +37,11 @@ def collect(
     *,
     title: str,
     show_urls: bool,
+    windows: Sequence[MaintenanceWindow] = (),
+    stored: Sequence[MaintenanceRow] = (),
 ) -> StatusReport:
-    """The status of the public monitors in ``tracked`` (configuration order) at ``now``."""
+    """The status of the public monitors in ``tracked`` (configuration order) at ``now``, with
+    the maintenance windows (monitors.toml's ``windows``, the ``stored`` ones) that name them."""
     public = [t for t in tracked if t.monitor.public]
     ids = [t.id for t in public]
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -87,6 +95,10 @@ def collect(
         AnnouncementReport(a.id, a.message, a.level, _at(a.created_ms), from_ms(a.expires_ms))
         for a in history.store.announcements.current(now_ms)
     ]
+    maintenance = [
+        MaintenanceReport(o.key, o.name, names, o.start, o.end, o.state(now))
+        for o, names in public_maintenance(windows, stored, [t.monitor.name for t in public], now)
+    ]
     return StatusReport(
         title=title,
         now=now,
@@ -95,6 +107,7 @@ def collect(
         monitors=monitors,
         incidents=found,
         posted=told,
+        maintenance=maintenance,
     )
 
 

@@ -9,6 +9,7 @@ from probed.history.slo import Budget
 from probed.model import Status
 from probed.status.banner import Overall
 from probed.status.days import Daily, Day
+from probed.status.maintenance import MaintenanceState, when_text
 from probed.store.incidents import IMPACT_TEXT
 
 WINDOWS = ("1d", "7d", "30d", "90d")
@@ -120,6 +121,24 @@ class AnnouncementReport:
 
 
 @dataclass(frozen=True, slots=True)
+class MaintenanceReport:
+    """A maintenance window's occurrence on the page (docs/design.md §18.2)."""
+
+    key: str
+    """Stable: the window and which of its runs (``Occurrence.key``)."""
+    name: str
+    monitors: tuple[str, ...]
+    """The public monitors it pauses, in page order."""
+    start: datetime
+    end: datetime
+    state: MaintenanceState
+
+    @property
+    def when(self) -> str:
+        return when_text(self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     title: str
     now: datetime
@@ -131,6 +150,8 @@ class StatusReport:
     posted: list[PostedIncident] = field(default_factory=list)
     """Incidents told to people (docs/design.md §18.1) of the last 30 days: ongoing first,
     then newest first."""
+    maintenance: list[MaintenanceReport] = field(default_factory=list)
+    """Running and upcoming (within 7 days) by start, then completed (30 days) newest first."""
 
     def groups(self) -> list[tuple[str | None, list[MonitorReport]]]:
         """Monitors by group, in the order groups first appear in monitors.toml."""

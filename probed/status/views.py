@@ -33,6 +33,17 @@ def status_json(report: StatusReport) -> dict[str, object]:
             for i in report.incidents
         ],
         "incident_updates": [_posted(p) for p in report.posted],
+        "maintenance": [
+            {
+                "id": w.key,
+                "name": w.name,
+                "monitors": list(w.monitors),
+                "start": iso(w.start),
+                "end": iso(w.end),
+                "state": str(w.state),
+            }
+            for w in report.maintenance
+        ],
     }
 
 

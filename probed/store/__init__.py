@@ -15,6 +15,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     announcements.py status page announcements
     alertmanager.py  what each Alertmanager channel keeps firing
     incidents.py     incidents, their timeline and evidence
+    maintenance.py   maintenance windows added through the API
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -39,6 +40,7 @@ from probed.store.announcements import AnnouncementRow, Announcements
 from probed.store.checks import Checks
 from probed.store.db import PAGE_SIZE, Transaction
 from probed.store.incidents import Incidents
+from probed.store.maintenance import MaintenanceRow, MaintenanceTable
 from probed.store.monitors import Monitors, StoredMonitor
 from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
@@ -48,7 +50,15 @@ from probed.store.rollups import Rollups
 from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
 
-__all__ = ["AnnouncementRow", "ChangeRow", "FiringRecord", "OutboxRecord", "Store", "StoredMonitor"]
+__all__ = [
+    "AnnouncementRow",
+    "ChangeRow",
+    "FiringRecord",
+    "MaintenanceRow",
+    "OutboxRecord",
+    "Store",
+    "StoredMonitor",
+]
 
 
 class Store:
@@ -70,6 +80,7 @@ class Store:
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
         self.incidents = Incidents(db)
+        self.maintenance = MaintenanceTable(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

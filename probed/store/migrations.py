@@ -20,6 +20,7 @@ from probed.store import (
     channels_schema,
     incident_updates_schema,
     incidents_schema,
+    maintenance_schema,
     push_schema,
     v2,
 )
@@ -43,6 +44,7 @@ STEPS: tuple[Step, ...] = (
     push_schema.migrate,
     incidents_schema.migrate,
     incident_updates_schema.migrate,
+    maintenance_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

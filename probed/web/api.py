@@ -25,6 +25,7 @@ from probed.web.context import API, DAY, EPOCH, Api, Facts, authorize, holds_tok
 from probed.web.errors import api_error as error
 from probed.web.errors import json_errors
 from probed.web.incidents import add_incident_routes
+from probed.web.maintenance import add_maintenance_routes
 from probed.web.public import status_api
 
 RECENT_INCIDENTS = 10
@@ -221,6 +222,7 @@ def make_api_app(api: Api) -> web.Application:
     app.router.add_get("/status", status_api)
     add_announcement_routes(app)
     add_incident_routes(app)
+    add_maintenance_routes(app)
     app.router.add_get("/monitors", list_monitors)
     app.router.add_get("/monitors/{id}", get_monitor)
     app.router.add_post("/monitors/{id}/pause", pause_monitor)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import jinja2
 
 from probed.config.status_page import StatusPage
+from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.history import History
 from probed.status.collect import collect
@@ -71,6 +72,8 @@ class Public:
     title: str = "probed status"
     show_urls: bool = False
     branding: Branding = field(default_factory=Branding)
+    pauses: Pauses | None = None
+    """Its maintenance windows (monitors.toml's and stored) go on the page; None shows none."""
     _cached: _Cached | None = None
 
     def configure(self, title: str, show_urls: bool, page: StatusPage | None = None) -> None:
@@ -97,6 +100,8 @@ class Public:
         now_ms = to_ms(now)
         assert now_ms is not None
         tracked = self.shown()
+        windows = () if self.pauses is None else self.pauses.windows
+        stored = () if self.pauses is None else self.pauses.stored
         key = (
             self.title,
             self.show_urls,
@@ -104,6 +109,7 @@ class Public:
             self.branding.version,
             self.history.store.announcements.current(now_ms),
             self.history.store.incidents.last_update_id(),
+            (windows, stored),
             [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
         )
         cached = self._cached
@@ -113,7 +119,15 @@ class Public:
             and cached.key == key
         ):
             return cached.report
-        report = collect(tracked, self.history, now, title=self.title, show_urls=self.show_urls)
+        report = collect(
+            tracked,
+            self.history,
+            now,
+            title=self.title,
+            show_urls=self.show_urls,
+            windows=windows,
+            stored=stored,
+        )
         self._cached = _Cached(key, now, report)
         return report
 
