@@ -43,6 +43,7 @@ from probed.units import utcnow
 from probed.web import make_app
 from probed.web.ack import add_ack_routes
 from probed.web.context import Api
+from probed.web.feeds import NEWSROOM, Newsroom
 from probed.web.public import Public, make_public_app
 from probed.web.push import push_routes
 
@@ -166,6 +167,8 @@ def build(
     )
     guard = ConnectionGuard()
     public = Public(pipeline, history, clock)
+    newsroom = Newsroom(public)
+    incidents.listeners.append(newsroom.heard)
     app = make_app(
         metrics,
         functools.partial(alive, scheduler),
@@ -175,12 +178,14 @@ def build(
     )
     app.add_routes(push_routes(pushes))
     add_ack_routes(app, incidents)
+    app[NEWSROOM] = newsroom
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
     # Jobs ping from wherever they run: the push URLs belong on the public side too.
     public_app.add_routes(push_routes(pushes))
     add_ack_routes(public_app, incidents)  # the link's base may be the public side
+    public_app[NEWSROOM] = newsroom
     public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(
@@ -202,6 +207,7 @@ def build(
         app=app,
         guard=guard,
         public=public,
+        newsroom=newsroom,
         public_app=public_app,
         public_guard=public_guard,
         sessions=sessions,

@@ -1,0 +1,182 @@
+"""``/feed.atom``, ``/feed.rss`` and ``/api/v1/status/summary`` (docs/design.md §18.3): the
+public news as feeds, and the banner's summary, each cached and answered 304 when unchanged.
+
+A body is made at most once per ``CACHE_SECONDS`` while nothing it shows changes (no incident
+news, the same report): a crowd of feed readers or of browsers polling the summary costs one
+render, like the page. Its ``ETag`` is a hash of the body, so a render that changed nothing
+still answers ``If-None-Match`` with a 304.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from probed.config.maintenance import MaintenanceWindow
+from probed.incidents.book import News
+from probed.status.feed_entries import MAX_ENTRIES, feed_entries
+from probed.status.news import public_incidents
+from probed.status.planned import planned
+from probed.status.summary import summary_json
+from probed.store.announcements import AnnouncementRow
+from probed.units import to_ms
+from probed.web.feed_xml import atom, rss
+
+if TYPE_CHECKING:
+    from probed.web.public import Public
+
+CACHE_SECONDS = 15.0
+MAX_AGE = 15
+"""Seconds, as the page's."""
+MAX_BASES = 8
+"""Bodies kept for this many base URLs (the Host header picks one when external_url is unset)."""
+_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "summary": "application/json",
+}
+
+
+@dataclass(slots=True)
+class _Made:
+    key: object
+    report: object
+    """The report a summary was made from (compared by identity: it is the page's cached one)."""
+    at: datetime
+    body: bytes
+    etag: str
+    gzipped: bytes | None = None
+
+
+@dataclass(slots=True)
+class Newsroom:
+    """What the feed and summary handlers read, and their cache; ``configure`` takes a reload's
+    ``external_url`` and maintenance windows, ``heard`` is an ``IncidentBook`` listener."""
+
+    public: Public
+    external_url: str | None = None
+    windows: tuple[MaintenanceWindow, ...] = ()
+    generation: int = 0
+    """Counts incident news: any makes the next answer fresh."""
+    _made: dict[tuple[str, str], _Made] = field(default_factory=dict)
+
+    def configure(self, external_url: str | None, windows: Sequence[MaintenanceWindow]) -> None:
+        self.external_url, self.windows = external_url, tuple(windows)
+        self._made.clear()
+
+    def heard(self, news: News) -> None:
+        self.generation += 1
+
+    def base(self, request: web.Request) -> str:
+        """The status page's URL without the trailing slash: ``external_url``, else this
+        request's scheme and host."""
+        if self.external_url:
+            return self.external_url.rstrip("/")
+        return f"{request.scheme}://{request.host}"
+
+    def made(self, kind: str, base: str) -> _Made:
+        """The body of ``kind`` (``atom``, ``rss``, ``summary``) on ``base``, from the cache
+        when fresh."""
+        now = self.public.now()
+        if kind == "summary":
+            report = self.public.report()
+            key: object = self.generation
+        else:
+            report = None
+            key = (self.generation, self._public_ids(), self._announcements(now))
+        cached = self._made.get((kind, base))
+        if (
+            cached is not None
+            and timedelta(0) <= now - cached.at < timedelta(seconds=CACHE_SECONDS)
+            and cached.report is report
+            and cached.key == key
+        ):
+            return cached
+        store = self.public.history.store
+        public = self._public_ids()
+        if report is not None:
+            incidents = public_incidents(store.incidents, public, limit=100, open_only=True)
+            data = summary_json(report, incidents, planned(self.windows, now), base)
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        else:
+            entries = feed_entries(
+                public_incidents(store.incidents, public, limit=MAX_ENTRIES),
+                self._announcements(now),
+                planned(self.windows, now),
+                now,
+                public_monitors=frozenset(public.values()),
+            )
+            body = (atom if kind == "atom" else rss)(self.public.title, base, entries)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+        if len(self._made) >= MAX_BASES * len(_TYPES) and (kind, base) not in self._made:
+            self._made.pop(next(iter(self._made)))
+        made = self._made[(kind, base)] = _Made(key, report, now, body, etag)
+        return made
+
+    def _public_ids(self) -> dict[int, str]:
+        return {
+            t.id: t.monitor.name for t in self.public.pipeline.monitors.values() if t.monitor.public
+        }
+
+    def _announcements(self, now: datetime) -> tuple[AnnouncementRow, ...]:
+        now_ms = to_ms(now)
+        assert now_ms is not None
+        return tuple(self.public.history.store.announcements.current(now_ms))
+
+
+NEWSROOM = web.AppKey("newsroom", Newsroom)
+
+
+def _matches(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+def _answer(request: web.Request, kind: str, headers: dict[str, str]) -> web.Response:
+    newsroom = request.config_dict[NEWSROOM]
+    made = newsroom.made(kind, newsroom.base(request))
+    headers = {
+        **headers,
+        "ETag": made.etag,
+        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if _matches(request.headers.get("If-None-Match", ""), made.etag):
+        return web.Response(status=304, headers=headers)
+    body = made.body
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        if made.gzipped is None:
+            made.gzipped = gzip.compress(made.body, 6)
+        body, headers["Content-Encoding"] = made.gzipped, "gzip"
+    return web.Response(body=body, content_type=_TYPES[kind], charset="utf-8", headers=headers)
+
+
+async def atom_feed(request: web.Request) -> web.StreamResponse:
+    return _answer(request, "atom", {})
+
+
+async def rss_feed(request: web.Request) -> web.StreamResponse:
+    return _answer(request, "rss", {})
+
+
+async def status_summary(request: web.Request) -> web.StreamResponse:
+    # Polled from every user's browser on other origins, like /api/v1/status.
+    return _answer(request, "summary", {"Access-Control-Allow-Origin": "*"})
+
+
+def add_feed_routes(app: web.Application, *, summary: bool = True) -> None:
+    """The feeds, and the summary unless an /api/v1 sub-app serves it (``make_api_app``)."""
+    app.router.add_get("/feed.atom", atom_feed)
+    app.router.add_get("/feed.rss", rss_feed)
+    if summary:
+        app.router.add_get("/api/v1/status/summary", status_summary)
