@@ -11,6 +11,10 @@ from probed.status.planned import Planned
 from probed.status.report import StatusReport
 from probed.units import iso
 
+MAX_INCIDENTS = 10
+"""Open incidents listed (``incidents_open`` counts them all): a mass outage of automatic
+incidents would otherwise be most of the bytes, and each monitor's state says it anyway."""
+
 
 def summary_json(
     report: StatusReport,
@@ -22,15 +26,16 @@ def summary_json(
     ahead or running; links are on ``base`` (the page's URL without its trailing slash).
 
     Monitors come by group as ``[name, state]`` pairs (state as ``MonitorReport.state``):
-    names take most of the bytes, so nothing is repeated per monitor."""
+    names take most of the bytes, so nothing is repeated per monitor. No time of rendering:
+    the same state is the same body, so a poller's ``If-None-Match`` gets a 304."""
     now = report.now
     public = {m.name for m in report.monitors}
     return {
         "title": report.title,
-        "updated": iso(now),
         "page": f"{base}/",
         "overall": {"status": report.overall.value, "text": report.overall.text},
-        "incidents": [_incident(i, base) for i in incidents],
+        "incidents": [_incident(i, base) for i in _told_first(incidents)[:MAX_INCIDENTS]],
+        "incidents_open": len(incidents),
         "announcements": [
             {"message": a.message, "level": a.level, "created": iso(a.created)}
             for a in report.announcements
@@ -51,6 +56,11 @@ def summary_json(
             for group, monitors in report.groups()
         ],
     }
+
+
+def _told_first(incidents: Sequence[PublicIncident]) -> list[PublicIncident]:
+    """Those people wrote about (manual, or with updates) first, each part newest first."""
+    return sorted(incidents, key=lambda i: not (i.manual or i.updates))
 
 
 def _incident(i: PublicIncident, base: str) -> dict[str, object]:
