@@ -167,8 +167,6 @@ def build(
     )
     guard = ConnectionGuard()
     public = Public(pipeline, history, clock)
-    newsroom = Newsroom(public)
-    incidents.listeners.append(newsroom.heard)
     app = make_app(
         metrics,
         functools.partial(alive, scheduler),
@@ -178,15 +176,17 @@ def build(
     )
     app.add_routes(push_routes(pushes))
     add_ack_routes(app, incidents)
-    app[NEWSROOM] = newsroom
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
     # Jobs ping from wherever they run: the push URLs belong on the public side too.
     public_app.add_routes(push_routes(pushes))
     add_ack_routes(public_app, incidents)  # the link's base may be the public side
-    public_app[NEWSROOM] = newsroom
     public_app.middlewares.append(public_guard.middleware)
+
+    newsroom = Newsroom(public)
+    incidents.listeners.append(newsroom.heard)  # incident news shows in the feeds at once
+    app[NEWSROOM] = public_app[NEWSROOM] = newsroom
 
     parts = Parts(
         config=config,

@@ -214,10 +214,10 @@ class Parts:
             make_channels(config, self.store, self.now), settings.alert_max_age
         )
         self.history.configure(retention(settings))
+        self.newsroom.configure(settings.external_url, config.maintenance)
         self.pauses.configure(config.maintenance)
         self.api.configure(settings.api_token)
         self.public.configure(settings.status_page_title, settings.status_page_show_urls)
-        self.newsroom.configure(settings.external_url, config.maintenance)
         self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
