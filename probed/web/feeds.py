@@ -114,7 +114,8 @@ class Newsroom:
                 public_monitors=frozenset(public.values()),
             )
             body = (atom if kind == "atom" else rss)(self.public.title, base, entries)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+        # Weak: the plain and the gzip-compressed answers are the same content.
+        etag = 'W/"' + hashlib.sha256(body).hexdigest()[:24] + '"'
         if len(self._made) >= MAX_BASES * len(_TYPES) and (kind, base) not in self._made:
             self._made.pop(next(iter(self._made)))
         made = self._made[(kind, base)] = _Made(key, report, now, body, etag)
@@ -138,7 +139,8 @@ def _matches(header: str, etag: str) -> bool:
     """Whether an ``If-None-Match`` value names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
     if header.strip() == "*":
         return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
 
 
 def _answer(request: web.Request, kind: str, headers: dict[str, str]) -> web.Response:
