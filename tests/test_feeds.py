@@ -249,3 +249,18 @@ async def test_a_feed_of_1000_incidents_stays_under_1_mb(harnesses, tmp_path):
             entries = _parse(body).entries
             assert 10 <= len(entries) < 100
             assert entries[0].title.startswith("Incident 1099 ")
+
+
+async def test_without_external_url_links_take_the_requests_host_escaped(harnesses, tmp_path):
+    clock = FakeClock()
+    h = harnesses(make_config(tmp_path, [make_monitor("Web")]), clock)
+    row = h.parts.incidents.open_manual("Slow", ["Web"], stage="identified", impact="minor")
+    async for client in _client(h.parts.public_app):
+        for host in ("status.example.test:8080", 'a&b"<c>.test'):
+            for path in ("/feed.atom", "/feed.rss"):
+                body = await (await client.get(path, headers={"Host": host})).read()
+                assert b"probed-base.invalid" not in body
+                parsed = _parse(body)
+                assert parsed.entries[0].link == f"http://{host}/#incident-{row.code}"
+            summary = await client.get("/api/v1/status/summary", headers={"Host": host})
+            assert (await summary.json())["page"] == f"http://{host}/"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
@@ -37,6 +38,7 @@ MAX_AGE = 15
 """Seconds, as the page's."""
 MAX_BASES = 8
 """Bodies kept for this many base URLs (the Host header picks one when external_url is unset)."""
+
 _TYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -45,14 +47,27 @@ _TYPES = {
 
 
 @dataclass(slots=True)
+class _Body:
+    body: bytes
+    etag: str
+    gzipped: bytes | None = None
+
+
+@dataclass(slots=True)
 class _Made:
     key: object
     report: object
     """The report a summary was made from (compared by identity: it is the page's cached one)."""
     at: datetime
-    body: bytes
-    etag: str
-    gzipped: bytes | None = None
+    template: bytes
+    """Rendered on ``external_url``, or else on ``PLACEHOLDER`` for each request's base."""
+    bodies: dict[str, _Body] = field(default_factory=dict)
+    """By base URL."""
+
+
+PLACEHOLDER = "https://probed-base.invalid"
+"""The base a body is rendered on without ``external_url``: replaced by each request's, so a
+stream of made-up ``Host`` headers costs a byte replacement each, never a render."""
 
 
 @dataclass(slots=True)
@@ -65,7 +80,7 @@ class Newsroom:
     windows: tuple[MaintenanceWindow, ...] = ()
     generation: int = 0
     """Counts incident news: any makes the next answer fresh."""
-    _made: dict[tuple[str, str], _Made] = field(default_factory=dict)
+    _made: dict[str, _Made] = field(default_factory=dict)
 
     def configure(self, external_url: str | None, windows: Sequence[MaintenanceWindow]) -> None:
         self.external_url, self.windows = external_url, tuple(windows)
@@ -81,9 +96,23 @@ class Newsroom:
             return self.external_url.rstrip("/")
         return f"{request.scheme}://{request.host}"
 
-    def made(self, kind: str, base: str) -> _Made:
+    def made(self, kind: str, base: str) -> _Body:
         """The body of ``kind`` (``atom``, ``rss``, ``summary``) on ``base``, from the cache
         when fresh."""
+        made = self._rendered(kind)
+        body = made.bodies.get(base)
+        if body is None:
+            if len(made.bodies) >= MAX_BASES:
+                made.bodies.clear()
+            raw = made.template
+            if not self.external_url:
+                raw = raw.replace(PLACEHOLDER.encode(), _escaped(kind, base))
+            # Weak: the plain and the gzip-compressed answers are the same content.
+            etag = 'W/"' + hashlib.sha256(raw).hexdigest()[:24] + '"'
+            body = made.bodies[base] = _Body(raw, etag)
+        return body
+
+    def _rendered(self, kind: str) -> _Made:
         now = self.public.now()
         if kind == "summary":
             report = self.public.report()
@@ -91,7 +120,7 @@ class Newsroom:
         else:
             report = None
             key = (self.generation, self._public_ids(), self._announcements(now))
-        cached = self._made.get((kind, base))
+        cached = self._made.get(kind)
         if (
             cached is not None
             and timedelta(0) <= now - cached.at < timedelta(seconds=CACHE_SECONDS)
@@ -101,6 +130,7 @@ class Newsroom:
             return cached
         store = self.public.history.store
         public = self._public_ids()
+        base = self.external_url.rstrip("/") if self.external_url else PLACEHOLDER
         if report is not None:
             incidents = public_incidents(store.incidents, public, limit=100, open_only=True)
             data = summary_json(report, incidents, planned(self.windows, now), base)
@@ -114,11 +144,7 @@ class Newsroom:
                 public_monitors=frozenset(public.values()),
             )
             body = (atom if kind == "atom" else rss)(self.public.title, base, entries)
-        # Weak: the plain and the gzip-compressed answers are the same content.
-        etag = 'W/"' + hashlib.sha256(body).hexdigest()[:24] + '"'
-        if len(self._made) >= MAX_BASES * len(_TYPES) and (kind, base) not in self._made:
-            self._made.pop(next(iter(self._made)))
-        made = self._made[(kind, base)] = _Made(key, report, now, body, etag)
+        made = self._made[kind] = _Made(key, report, now, body)
         return made
 
     def _public_ids(self) -> dict[int, str]:
@@ -133,6 +159,13 @@ class Newsroom:
 
 
 NEWSROOM = web.AppKey("newsroom", Newsroom)
+
+
+def _escaped(kind: str, base: str) -> bytes:
+    """``base`` as it must appear in a body of ``kind`` (XML text and attributes, or JSON)."""
+    if kind == "summary":
+        return json.dumps(base, ensure_ascii=False)[1:-1].encode()
+    return xml_escape(base, {'"': "&quot;"}).encode()
 
 
 def _matches(header: str, etag: str) -> bool:
