@@ -14,7 +14,7 @@ import feedparser
 from aiohttp.test_utils import TestClient, TestServer
 
 from probed.config.maintenance import MaintenanceWindow
-from probed.units import to_ms
+from probed.units import iso, to_ms
 from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
 from tests.kit.harness import Harness, failed, good
@@ -216,7 +216,15 @@ async def test_news_reaches_the_feed_at_once_and_etags_answer_304(harnesses, tmp
         assert "Content-Encoding" not in plain.headers
         assert gz.headers["ETag"] == plain.headers["ETag"]
         assert _parse(await gz.read()).entries[0].title == "Slow logins (investigating)"
-        assert book.add_update(row.code, "resolved", "Done.") is not None
+        # An update changes the incident's entry too: its stage and latest update are in it.
+        clock.advance(60)
+        book.add_update(row.code, "identified", "Found it.")
+        entries = _parse(await (await client.get("/feed.atom")).read()).entries
+        assert [(e.title, e.updated) for e in entries[:2]] == [
+            ("Slow logins (identified)", iso(clock())),
+            ("Slow logins: Identified", iso(clock())),
+        ]
+        assert "Latest update (Identified): Found it." in entries[0].content[0].value
 
 
 async def test_a_feed_of_1000_incidents_stays_under_1_mb(harnesses, tmp_path):

@@ -99,7 +99,8 @@ def _incident(i: PublicIncident) -> FeedEntry:
         f"{i.title} ({state.lower()})",
         "\n".join(lines),
         i.started,
-        max([i.started, *([i.ended] if i.ended else [])]),
+        # Its state and latest update are in its text: it changes with each of them.
+        max([i.started, *([i.ended] if i.ended else []), *(u.at for u in i.updates[:1])]),
         f"incident-{quote(i.code)}",
     )
 
