@@ -30,16 +30,21 @@ class PublicIncident:
 
 
 def public_incidents(
-    incidents: Incidents, public: Mapping[int, str], *, limit: int, open_only: bool = False
+    incidents: Incidents,
+    public: Mapping[int, str],
+    *,
+    limit: int | None = None,
+    open_only: bool = False,
 ) -> list[PublicIncident]:
-    """Up to ``limit`` public incidents, newest first; ``public`` maps monitor ids to names."""
+    """Up to ``limit`` (None: all) public incidents, newest first; ``public`` maps monitor ids
+    to names."""
     chosen: list[tuple[IncidentRow, tuple[str, ...]]] = []
     offset = 0
-    while len(chosen) < limit:
+    while limit is None or len(chosen) < limit:
         rows, total = incidents.find(open=True if open_only else None, limit=_PAGE, offset=offset)
         for row in rows:
             names = _shown(incidents, row, public)
-            if names is not None and len(chosen) < limit:
+            if names is not None and (limit is None or len(chosen) < limit):
                 chosen.append((row, names))
         offset += _PAGE
         if offset >= total:

@@ -132,7 +132,9 @@ class Newsroom:
         public = self._public_ids()
         base = self.external_url.rstrip("/") if self.external_url else PLACEHOLDER
         if report is not None:
-            incidents = public_incidents(store.incidents, public, limit=100, open_only=True)
+            # Every open one: the summary counts them (open incidents are few, one per monitor
+            # at most besides the manual ones).
+            incidents = public_incidents(store.incidents, public, open_only=True)
             data = summary_json(report, incidents, planned(self.windows, now), base)
             body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
         else:
