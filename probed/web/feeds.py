@@ -171,7 +171,7 @@ def _escaped(kind: str, base: str) -> bytes:
 
 
 def _matches(header: str, etag: str) -> bool:
-    """Whether an ``If-None-Match`` value names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    """Whether an ``If-None-Match`` value names ``etag`` (weak comparison, RFC 9110 section 13.1.2)."""
     if header.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
