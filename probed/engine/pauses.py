@@ -24,11 +24,15 @@ from probed.config.maintenance import MaintenanceWindow, covering, open_windows
 from probed.engine.pipeline import Pipeline, Tracked
 from probed.errors import ProbedError, StoreError
 from probed.model import Status
-from probed.status.maintenance import stored_window
 from probed.store import MaintenanceRow, Store
 from probed.units import format_duration, to_ms
 
 log = structlog.get_logger("probed")
+
+
+def stored_window(row: MaintenanceRow) -> MaintenanceWindow:
+    """A stored window as the one-off ``[[maintenance]]`` table that would make it."""
+    return MaintenanceWindow(row.name, frozenset(row.monitors), row.start, row.end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from probed.units import utcnow
 from probed.web import make_app
 from probed.web.ack import add_ack_routes
 from probed.web.context import Api
+from probed.web.feeds import NEWSROOM, Newsroom
 from probed.web.public import Public, make_public_app
 from probed.web.push import push_routes
 
@@ -183,6 +184,10 @@ def build(
     add_ack_routes(public_app, incidents)  # the link's base may be the public side
     public_app.middlewares.append(public_guard.middleware)
 
+    newsroom = Newsroom(public)
+    incidents.listeners.append(newsroom.heard)  # incident news shows in the feeds at once
+    app[NEWSROOM] = public_app[NEWSROOM] = newsroom
+
     parts = Parts(
         config=config,
         metrics=metrics,
@@ -202,6 +207,7 @@ def build(
         app=app,
         guard=guard,
         public=public,
+        newsroom=newsroom,
         public_app=public_app,
         public_guard=public_guard,
         sessions=sessions,

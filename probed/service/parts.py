@@ -41,6 +41,7 @@ from probed.service.listener import ConnectionGuard
 from probed.store import Store
 from probed.units import counted
 from probed.web.context import Api
+from probed.web.feeds import Newsroom
 from probed.web.public import Public
 
 log = structlog.get_logger("probed")
@@ -160,6 +161,8 @@ class Parts:
     guard: ConnectionGuard
     """Bounds the app's inbound connections (see ``probed.service.listener``)."""
     public: Public
+    newsroom: Newsroom
+    """The feeds' and the summary's parts and cache (docs/design.md §18.3)."""
     public_app: web.Application
     """What ``[probed] public_listen`` serves: the status page, its JSON and badges only."""
     public_guard: ConnectionGuard
@@ -211,6 +214,7 @@ class Parts:
             make_channels(config, self.store, self.now), settings.alert_max_age
         )
         self.history.configure(retention(settings))
+        self.newsroom.configure(settings.external_url, config.maintenance)
         self.pauses.configure(config.maintenance)
         self.api.configure(settings.api_token)
         self.public.configure(

@@ -55,11 +55,6 @@ class Occurrence:
         return MaintenanceState.IN_PROGRESS if now < self.end else MaintenanceState.COMPLETED
 
 
-def stored_window(row: MaintenanceRow) -> MaintenanceWindow:
-    """A stored window as the one-off ``[[maintenance]]`` table that would make it."""
-    return MaintenanceWindow(row.name, frozenset(row.monitors), row.start, row.end)
-
-
 def windows_between(
     config: Iterable[MaintenanceWindow],
     stored: Iterable[MaintenanceRow],

@@ -72,6 +72,7 @@ def _posted(
         start=row.started,
         end=row.ended,
         updates=updates,
+        code=row.code,
     )
 
 

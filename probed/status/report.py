@@ -109,6 +109,8 @@ class PostedIncident:
     end: datetime | None
     updates: list[PostedUpdate]
     """Newest first."""
+    code: str = ""
+    """Its ID: the anchor the feeds and the summary link to (``#incident-<code>``)."""
 
 
 @dataclass(frozen=True, slots=True)

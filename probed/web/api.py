@@ -24,6 +24,7 @@ from probed.web.announcements import add_announcement_routes
 from probed.web.context import API, DAY, EPOCH, Api, Facts, authorize, holds_token, shown_url
 from probed.web.errors import api_error as error
 from probed.web.errors import json_errors
+from probed.web.feeds import status_summary
 from probed.web.incidents import add_incident_routes
 from probed.web.maintenance import add_maintenance_routes
 from probed.web.public import status_api
@@ -220,6 +221,7 @@ def make_api_app(api: Api) -> web.Application:
     app = web.Application(middlewares=[json_errors(error)])
     app[API] = api
     app.router.add_get("/status", status_api)
+    app.router.add_get("/status/summary", status_summary)
     add_announcement_routes(app)
     add_incident_routes(app)
     add_maintenance_routes(app)

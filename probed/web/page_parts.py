@@ -85,6 +85,8 @@ class PostedView(NamedTuple):
     monitors: str
     when: str
     updates: list[UpdateView]
+    anchor: str
+    """``incident-<code>``: what the feeds and the summary link to."""
 
 
 def _minute(at: datetime) -> str:
@@ -109,6 +111,7 @@ def posted_view(p: PostedIncident) -> PostedView:
             UpdateView(u.stage, u.stage.capitalize(), iso(u.at) or "", _minute(u.at), u.text)
             for u in p.updates
         ],
+        f"incident-{p.code}",
     )
 
 

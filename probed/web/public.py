@@ -29,6 +29,7 @@ from probed.units import iso, to_ms
 from probed.web.badges import badge, response_colour, uptime_colour
 from probed.web.branding import Branding, frame_ancestors, group_lines, load_branding
 from probed.web.errors import path_errors
+from probed.web.feeds import add_feed_routes
 from probed.web.page_parts import PageParts, milliseconds, percent, posted_view
 
 PAGE_MAX_AGE = 15
@@ -344,6 +345,7 @@ def add_public_routes(app: web.Application, *, status_api_route: bool = True) ->
     app.router.add_get("/badge/{id}/uptime.svg", uptime_badge)
     app.router.add_get("/badge/{id}/response.svg", response_badge)
     app.router.add_get("/static/{name}", static_file)
+    add_feed_routes(app, summary=status_api_route)
 
 
 def make_public_app(public: Public) -> web.Application:
