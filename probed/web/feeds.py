@@ -15,24 +15,40 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
 from probed.config.maintenance import MaintenanceWindow
-from probed.engine.pauses import stored_window
+from probed.engine.pauses import Pauses, stored_window
+from probed.engine.pipeline import Tracked
+from probed.history import History
 from probed.incidents.book import News
 from probed.status.feed_entries import MAX_ENTRIES, feed_entries
 from probed.status.news import public_incidents
 from probed.status.planned import planned
+from probed.status.report import StatusReport
 from probed.status.summary import summary_json
 from probed.store.announcements import AnnouncementRow
 from probed.units import to_ms
 from probed.web.feed_xml import atom, rss
 
-if TYPE_CHECKING:
-    from probed.web.public import Public
+
+class PublicSide(Protocol):
+    """What the feeds read of ``probed.web.public.Public`` (named by what it offers, so that
+    the public module can register the feed routes without a circle)."""
+
+    title: str
+    history: History
+    pauses: Pauses | None
+
+    def now(self) -> datetime: ...
+
+    def report(self) -> StatusReport: ...
+
+    def shown(self) -> list[Tracked]: ...
+
 
 CACHE_SECONDS = 15.0
 MAX_AGE = 15
@@ -76,7 +92,7 @@ class Newsroom:
     """What the feed and summary handlers read, and their cache; ``configure`` takes a reload's
     ``external_url`` and maintenance windows, ``heard`` is an ``IncidentBook`` listener."""
 
-    public: Public
+    public: PublicSide
     external_url: str | None = None
     windows: tuple[MaintenanceWindow, ...] = ()
     generation: int = 0
