@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed import __version__, logs
-from probed.cli import api_client, import_cmd, init
+from probed.cli import api_client, import_cmd, init, report_cmd
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.probe import cmd_probe
@@ -308,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_announce(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
+    report_cmd.add_command(sub)
 
     p = config_command(
         sub,

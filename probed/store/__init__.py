@@ -15,6 +15,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     announcements.py status page announcements
     alertmanager.py  what each Alertmanager channel keeps firing
     incidents.py     incidents, their timeline and evidence
+    report_marks.py  which periodic report went out
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -44,6 +45,7 @@ from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
 from probed.store.pushes import Pushes
 from probed.store.reasons import Reasons
+from probed.store.report_marks import ReportMarks
 from probed.store.rollups import Rollups
 from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
@@ -70,6 +72,7 @@ class Store:
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
         self.incidents = Incidents(db)
+        self.report_marks = ReportMarks(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

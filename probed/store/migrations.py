@@ -21,6 +21,7 @@ from probed.store import (
     incident_updates_schema,
     incidents_schema,
     push_schema,
+    reports_schema,
     v2,
 )
 from probed.store.db import PAGE_SIZE, run_script
@@ -43,6 +44,8 @@ STEPS: tuple[Step, ...] = (
     push_schema.migrate,
     incidents_schema.migrate,
     incident_updates_schema.migrate,
+    # Issue 23 numbers this step 10; the steps before it come from the other branches.
+    reports_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)
