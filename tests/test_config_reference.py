@@ -21,6 +21,7 @@ def schema_keys() -> dict[str, set[str]]:
         "probed": set(props["probed"]["properties"]),
         "monitor": set(props["monitor"]["items"]["properties"]),
         "maintenance": set(props["maintenance"]["items"]["properties"]),
+        "report": set(props["report"]["properties"]),
     }
     for name, table in props["alerts"]["properties"].items():
         keys[name] = set(table["properties"])
@@ -51,6 +52,7 @@ HEADINGS = {
     "probed": "## `[probed]`: the daemon",
     "monitor": "## `[defaults]` and `[[monitor]]`",
     "maintenance": "## `[[maintenance]]`: maintenance windows",
+    "report": "## `[report]`: the monitoring report",
 }
 
 

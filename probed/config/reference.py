@@ -27,6 +27,7 @@ from probed.config.key_help import DEFAULT_TEXT, HELP, TYPE_TEXT
 from probed.config.kinds import KINDS
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.model import Monitor, Settings
+from probed.config.report import ReportSettings
 from probed.config.schema import Schema, json_schema
 from probed.units import format_duration
 
@@ -64,6 +65,7 @@ def reference() -> str:
     parts += _monitor(props["monitor"]["items"], props["defaults"]["properties"])
     parts += _alerts(props["alerts"])
     parts += _maintenance(props["maintenance"]["items"])
+    parts += _report(props["report"])
     return "\n".join(parts)
 
 
@@ -139,6 +141,16 @@ def _maintenance(table: Schema) -> list[str]:
         "out of uptime. A one-off window has `start` and `end`; a weekly one `days`, `time`,",
         "`duration` and `timezone`.\n",
         *_rows("maintenance", table, MaintenanceWindow),
+    ]
+
+
+def _report(table: Schema) -> list[str]:
+    return [
+        "## `[report]`: the monitoring report\n",
+        "A report per week or month, mailed when the period ends: per monitor uptime against its",
+        "`slo`, error budget left, incidents with their times to acknowledge and resolve, and",
+        "response times, each against the period before. `probed report` prints it at any time.\n",
+        *_rows("report", table, ReportSettings),
     ]
 
 

@@ -29,6 +29,7 @@ from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
 from probed.config.oncall import STEP_KEYS
+from probed.config.report import EVERY, REPORT_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.tables import (
     DEFAULTS_KEYS,
@@ -133,6 +134,7 @@ def json_schema() -> Schema:
             "alerts": _alerts(),
             "monitor": {"type": "array", "items": monitor},
             "maintenance": {"type": "array", "items": _maintenance()},
+            "report": _report(),
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
@@ -215,6 +217,23 @@ def _maintenance() -> Schema:
     props["time"] = {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"}
     props["duration"] = DURATION
     props["timezone"] = {"type": "string", "description": "An IANA timezone, e.g. Europe/Berlin."}
+    return schema
+
+
+def _report() -> Schema:
+    schema = _table(REPORT_KEYS, {})
+    props = schema["properties"]
+    props["every"] = {"enum": list(EVERY), "default": "1w"}
+    props["at"] = {
+        "type": "string",
+        "pattern": r"^([A-Za-z]{3}|[0-9]{1,2})\s+\d{1,2}:\d{2}$",
+    }
+    props["timezone"] = {
+        "type": "string",
+        "description": "An IANA timezone, e.g. Europe/Berlin.",
+        "default": "UTC",
+    }
+    props["alert"] = STRINGS
     return schema
 
 
