@@ -17,7 +17,7 @@ from tests.kit.processes import free_port, run_cli
 from tests.kit.servers import Target, serve
 
 COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "announce", "init"]
-COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem"]
+COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem", "report"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -1,5 +1,5 @@
-"""Schema step: the ``report_marks`` table, which periodic report went out (docs/design.md
-§18.6), so each period's report is sent once across restarts."""
+"""Schema step: the ``report_marks`` table, which periodic report went out, so each period's
+report is sent once across restarts (docs/design.md §18.6)."""
 
 from __future__ import annotations
 
