@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from probed.config import EmailChannel
+from probed.config.channels import WebhookChannel
 from probed.config.report import ReportSettings
 from probed.reports import schedule
 from tests.kit.clock import FakeClock
@@ -84,6 +85,25 @@ async def test_the_next_round_after_the_moment_sends_the_new_week(config, harnes
     await h.dispatcher.run_once()
     (mail,) = await smtp.wait_for(1, 10)
     assert "to 2026-12-07 08:00 Europe/Berlin" in mail.subject
+
+
+async def test_a_webhook_channel_gets_the_report_text(tmp_path, harnesses, receivers, smtp):
+    receiver = await receivers([200])
+    config = make_config(
+        tmp_path, [make_monitor("api & co")], alerts={"hook": WebhookChannel(url=receiver.url)}
+    )
+    config = replace(config, report=replace(WEEKLY, alert=("hook",)))
+    clock = FakeClock(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    h = harnesses(config, clock)
+    await h.dispatcher.run_once()
+    await run_week(h, 2)
+    await h.dispatcher.run_once()
+    (request,) = await receiver.wait_for(1)
+    body = request.json()
+    assert body["kind"] == "report" and body["monitor"] is None
+    assert body["text"].startswith("probed weekly report: 2026-11-30 08:00 to 2026-12-07 08:00")
+    assert "\napi & co\n  Uptime      100.00%" in body["text"]
+    assert smtp.inbox == []
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,8 @@ def _against(r: Response, limit: float) -> str:
 
 
 def _incident(i: IncidentFigures, zone: str) -> str:
-    lasted = f"ongoing for {_span(i.duration_seconds)}" if i.ongoing else _span(i.duration_seconds)
+    took = _span(i.duration_seconds)
+    lasted = f"ongoing for {took}" if i.ongoing else f"lasted {took}"
     ack = (
         "not acknowledged"
         if i.ack_seconds is None
