@@ -4,10 +4,12 @@ SMTP server (aiosmtpd) with a text and an HTML part; a first start sends nothing
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 from probed.config import EmailChannel
 from probed.config.channels import WebhookChannel
@@ -135,3 +137,21 @@ def test_periods_end_at_the_scheduled_moment(settings, now, period):
     assert tuple(t.strftime("%Y-%m-%dT%H:%M") for t in got) == period
     assert schedule.next_end(settings, at) > at >= end
     assert schedule.latest_end(settings, schedule.next_end(settings, at)) - end > timedelta(0)
+
+
+async def test_a_report_that_cannot_be_made_holds_up_no_alert(config, harnesses, smtp):
+    clock = FakeClock(datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
+    h = harnesses(config, clock)
+    # Damage from outside: another connection drops the marks table under the daemon.
+    with sqlite3.connect(h.store.path) as other:
+        other.execute("DROP TABLE report_marks")
+    await h.go_down("api & co")
+    with capture_logs() as logs:
+        await h.dispatcher.run_once()
+    (mail,) = await smtp.wait_for(1, 10)
+    assert mail.subject.startswith("[probed] DOWN: api & co")
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["report failed"]
+    # Not tried again at every round, only after a while.
+    with capture_logs() as logs:
+        await h.dispatcher.run_once()
+    assert not [e for e in logs if e["event"] == "report failed"]

@@ -10,7 +10,7 @@ without sending it: probed did not watch it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -30,6 +30,8 @@ from probed.units import to_ms
 log = structlog.get_logger("probed")
 
 LABELS = {"1w": "week", "1mo": "month"}
+RETRY = timedelta(minutes=10)
+"""How long after a failed report it is tried again."""
 
 
 class ReportSender:
@@ -50,6 +52,8 @@ class ReportSender:
         self._held: set[tuple[str, int]] = set()
         """Periods whose rows the file could not take: the outbox holds them in memory and
         writes them later, so they are not queued again by this process."""
+        self._retry_at: datetime | None = None
+        """After a report failed: not tried again before this."""
 
     def configure(self, config: Config) -> None:
         self.config = config
@@ -60,14 +64,26 @@ class ReportSender:
         settings = self.config.report
         if settings is None or not settings.alert:
             return None
+        if self._retry_at is not None and now < self._retry_at:
+            return self._retry_at
+        self._retry_at = None
+        try:
+            self._due(settings, now)
+        except Exception:
+            # It runs in the alerts' round, before their deliveries: a report that cannot be
+            # made must not hold up an alert. It is tried again later.
+            log.exception("report failed", every=settings.every)
+            self._retry_at = now + RETRY
+            return self._retry_at
+        return next_end(settings, now)
+
+    def _due(self, settings: ReportSettings, now: datetime) -> None:
         end = latest_end(settings, now)
         end_ms = to_ms(end)
         assert end_ms is not None
         marks = self.history.store.report_marks
-        key = (settings.every, end_ms)
-        if key not in self._held and not marks.decided(*key):
+        if (settings.every, end_ms) not in self._held and not marks.decided(settings.every, end_ms):
             self._decide(settings, end, end_ms, now, first=marks.latest(settings.every) is None)
-        return next_end(settings, now)
 
     def _decide(
         self, settings: ReportSettings, end: datetime, end_ms: int, now: datetime, *, first: bool
