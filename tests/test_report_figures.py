@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from probed.history import Retention
 from probed.model import Timings
 from probed.reports.collect import collect
 from probed.reports.figures import Report
@@ -130,3 +131,30 @@ async def test_every_format_says_it_and_escapes_names(harness):
     data = json.loads(render(report, "json"))
     assert data["totals"]["incidents"] == 1
     assert Report.from_json(data) == report
+
+
+async def test_p95_uses_hourly_means_where_raw_checks_are_pruned(make_harness):
+    """Raw results kept for an hour only: the p95 of two days comes from the hourly
+    roll-ups, marked as such; every check of an hour took as long, so it is the exact one."""
+    clock = FakeClock(START)
+    h = make_harness([make_monitor("api")], clock, retention=Retention(raw=HOUR))
+    fed: list[float] = []
+    for quarter in range(3 * 24 * 4):
+        d = duration("api", quarter // 4)
+        await h.feed("api", good(clock(), timings=Timings(total=d)))
+        if quarter >= 24 * 4:
+            fed.append(d)
+        clock.advance(HOUR / 4)
+    while await h.parts.housekeeping.maintain():
+        pass
+    now = h.clock()
+    assert h.store.checks.good_series(h.tracked("api").id, 0, _ms(now - timedelta(hours=2))) == []
+    (m,) = collect(h.history, h.config.monitors, now - timedelta(days=2), now, "week").monitors
+    fed.sort()
+    assert not m.response.p95_exact
+    assert m.response.p95 == fed[math.ceil(0.95 * len(fed)) - 1]
+    assert m.response.mean == pytest.approx(sum(fed) / len(fed))
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
