@@ -19,6 +19,7 @@ from tests.kit.clock import FakeClock
 from tests.kit.configs import make_config
 from tests.kit.harness import Harness
 from tests.kit.monitors import make_monitor
+from tests.test_disk_full import cap_and_fill
 
 WEEKLY = ReportSettings("1w", 0, time(8, 0), "Europe/Berlin", ("email",))
 
@@ -155,3 +156,27 @@ async def test_a_report_that_cannot_be_made_holds_up_no_alert(config, harnesses,
     with capture_logs() as logs:
         await h.dispatcher.run_once()
     assert not [e for e in logs if e["event"] == "report failed"]
+
+
+async def test_a_full_disk_still_sends_the_report_once(config, harnesses, smtp):
+    # Forty monitors: a report larger than the free room left in the file's pages.
+    more = tuple(make_monitor(f"service {i}", alert=("email",)) for i in range(39))
+    config = replace(config, monitors=config.monitors + more)
+    clock = FakeClock(datetime(2026, 12, 5, 10, 0, tzinfo=UTC))
+    h = harnesses(config, clock)
+    await h.dispatcher.run_once()
+    await run_week(h, 24 * 3)  # to Tuesday 8 December 10:00
+    cap_and_fill(h.store, h.tracked("api & co"), clock)
+    await h.dispatcher.run_once()
+    (mail,) = await smtp.wait_for(1, 10)
+    assert "to 2026-12-07 08:00" in mail.subject
+    assert h.store.report_marks.all()[-1][3] is False  # only the first start's mark is in
+
+    h.store.cap_pages(None)  # room again: the held rows and the mark are written
+    await h.dispatcher.run_once()
+    await h.dispatcher.run_once()
+    assert [sent for *_, sent in h.store.report_marks.all()] == [False, True]
+    await h.close()
+    again = harnesses(config, clock)
+    await again.dispatcher.run_once()
+    assert len(smtp.inbox) == 1

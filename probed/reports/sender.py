@@ -34,6 +34,12 @@ RETRY = timedelta(minutes=10)
 """How long after a failed report it is tried again."""
 
 
+def _ms(at: datetime) -> int:
+    ms = to_ms(at)
+    assert ms is not None
+    return ms
+
+
 class ReportSender:
     """Queues each period's report once; ``tick`` is called every dispatcher round."""
 
@@ -50,8 +56,9 @@ class ReportSender:
         """Replaced by a reload (``configure``): its [report] applies from the next round."""
         self.wake = wake
         self._held: set[tuple[str, int]] = set()
-        """Periods whose rows the file could not take: the outbox holds them in memory and
-        writes them later, so they are not queued again by this process."""
+        """Periods whose rows and mark the file could not take: the outbox holds the rows in
+        memory and writes them later, so they are not queued again; the mark is written by a
+        later round."""
         self._retry_at: datetime | None = None
         """After a report failed: not tried again before this."""
 
@@ -79,18 +86,25 @@ class ReportSender:
 
     def _due(self, settings: ReportSettings, now: datetime) -> None:
         end = latest_end(settings, now)
-        end_ms = to_ms(end)
-        assert end_ms is not None
-        marks = self.history.store.report_marks
-        if (settings.every, end_ms) not in self._held and not marks.decided(settings.every, end_ms):
-            self._decide(settings, end, end_ms, now, first=marks.latest(settings.every) is None)
+        end_ms = _ms(end)
+        store = self.history.store
+        key = (settings.every, end_ms)
+        if store.report_marks.decided(*key):
+            return
+        if key in self._held:
+            # Its rows wait in the outbox's memory until the file takes them: only the mark
+            # is left to write (StoreWriteError again: the next try is in RETRY).
+            with store.transaction():
+                store.report_marks.add(*key, _ms(now), sent=True)
+            self._held.discard(key)
+            return
+        self._decide(settings, end, end_ms, now, first=store.report_marks.latest(key[0]) is None)
 
     def _decide(
         self, settings: ReportSettings, end: datetime, end_ms: int, now: datetime, *, first: bool
     ) -> None:
         store = self.history.store
-        now_ms = to_ms(now)
-        assert now_ms is not None
+        now_ms = _ms(now)
         if first:
             with store.transaction():
                 store.report_marks.add(settings.every, end_ms, now_ms, sent=False)
