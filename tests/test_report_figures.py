@@ -158,3 +158,21 @@ async def test_p95_uses_hourly_means_where_raw_checks_are_pruned(make_harness):
 
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
+
+
+async def test_a_manual_incident_shows_under_each_monitor_and_counts_once(harness):
+    book = harness.parts.incidents
+    harness.clock.advance(600)
+    row = book.open_manual("Voice calls <failing>", ["api", "db <primary>"], impact="major")
+    harness.clock.advance(1200)
+    book.add_update(row.code, "resolved", "Carrier fixed it")
+    harness.clock.advance(600)
+    report = week(harness)
+    for m in report.monitors:
+        assert [(i.id, i.title, i.resolve_seconds) for i in m.incidents][-1] == (
+            row.code,
+            "Voice calls <failing>",
+            1200.0,
+        )
+    assert report.totals().incidents == 2  # api's outage and the manual one
+    assert "Voice calls &lt;failing&gt;" in render(report, "html")

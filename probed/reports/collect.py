@@ -73,7 +73,7 @@ def collect(
                 previous_response=Response(
                     previous_means.get(mid), *_p95(history, mid, before, start)
                 ),
-                previous_incidents=len(_incidents(store, mid, before, start)),
+                previous_incident_ids=tuple(i.id for i in _incidents(store, mid, before, start)),
             )
         )
     return Report(start, end, history.now(), label, tuple(out))

@@ -63,7 +63,12 @@ class MonitorFigures:
     previous_up_seconds: float
     previous_down_seconds: float
     previous_response: Response
-    previous_incidents: int
+    previous_incident_ids: tuple[str, ...]
+    """The IDs of the previous period's incidents (a manual one may name several monitors)."""
+
+    @property
+    def previous_incidents(self) -> int:
+        return len(self.previous_incident_ids)
 
     @property
     def uptime(self) -> float | None:
@@ -119,7 +124,7 @@ class Report:
             uptime=_ratio(up, down),
             previous_uptime=_ratio(prev_up, prev_down),
             incidents=len({i.id for i in incidents}),
-            previous_incidents=sum(m.previous_incidents for m in self.monitors),
+            previous_incidents=len({i for m in self.monitors for i in m.previous_incident_ids}),
             down_seconds=down,
             missing_slo=tuple(m.name for m in self.monitors if m.meets_slo() is False),
             mean_ack_seconds=sum(acks) / len(acks) if acks else None,
@@ -183,7 +188,7 @@ def _monitor_json(m: MonitorFigures) -> dict[str, Any]:
             "up_seconds": m.previous_up_seconds,
             "down_seconds": m.previous_down_seconds,
             "response": _response_json(m.previous_response),
-            "incidents": m.previous_incidents,
+            "incidents": list(m.previous_incident_ids),
         },
     }
 
@@ -204,7 +209,7 @@ def _monitor(data: Mapping[str, Any]) -> MonitorFigures:
         previous_up_seconds=float(prev["up_seconds"]),
         previous_down_seconds=float(prev["down_seconds"]),
         previous_response=_response(prev["response"]),
-        previous_incidents=int(prev["incidents"]),
+        previous_incident_ids=tuple(str(i) for i in prev["incidents"]),
     )
 
 
