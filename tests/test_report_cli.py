@@ -64,6 +64,13 @@ async def test_it_prints_the_last_week_from_the_state_database(tmp_path):
     assert page.startswith("<!doctype html>")
 
 
+def test_check_names_the_schedule(tmp_path):
+    path = write(tmp_path)
+    done = probed("check", "-c", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "report weekly, Mon 08:00 Europe/Berlin, printed only (no alert)" in done.stdout
+
+
 def test_without_a_state_database_it_says_so(tmp_path):
     path = write(tmp_path)
     done = probed("report", "-c", str(path))

@@ -27,6 +27,7 @@ from probed.config import (
 )
 from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
+from probed.config.report import describe_report
 from probed.errors import ConfigError
 from probed.units import counted, format_duration
 
@@ -130,6 +131,8 @@ def summary_table(config: Config) -> str:
             " know the URL people reach it on: set [probed] external_url"
             ' (e.g. "https://probed.example.com")'
         )
+    if config.report is not None:
+        lines.append(f"report {describe_report(config.report)}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')

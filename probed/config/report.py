@@ -77,3 +77,14 @@ def _at(sec: Section, every: str) -> tuple[int, dtime]:
         )
         return 1, dtime(8, 0)
     return int(found[1]), dtime(int(found[2]), int(found[3]))
+
+
+def describe_report(settings: ReportSettings) -> str:
+    """``weekly, Mon 08:00 Europe/Berlin, to email`` (``probed check``)."""
+    when = (
+        f"weekly, {WEEKDAYS[settings.day].capitalize()}"
+        if settings.every == "1w"
+        else f"monthly, day {settings.day}"
+    )
+    to = f"to {', '.join(settings.alert)}" if settings.alert else "printed only (no alert)"
+    return f"{when} {settings.time:%H:%M} {settings.timezone}, {to}"
