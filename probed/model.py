@@ -197,10 +197,14 @@ class AlertKind(StrEnum):
     """Up, but the last good checks were slower than ``slow_threshold`` on average."""
     RECOVERED = "recovered"
     """Back below ``slow_threshold`` after DEGRADED."""
+    REPORT = "report"
+    """The periodic monitoring report ([report], docs/design.md §18.6)."""
 
 
 CHANNEL_KINDS: Final = tuple(
-    kind.value for kind in AlertKind if kind not in (AlertKind.DIGEST, AlertKind.TEST)
+    kind.value
+    for kind in AlertKind
+    if kind not in (AlertKind.DIGEST, AlertKind.TEST, AlertKind.REPORT)
 )
 """The kinds of single alerts, which a channel's ``kinds`` may name: a digest goes where its
-alerts go, and a test message to every channel."""
+alerts go, a test message to every channel and a report to [report]'s ``alert``."""

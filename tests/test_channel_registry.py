@@ -89,8 +89,12 @@ def test_kinds_are_the_single_alert_kinds_of_alert_kind(tmp_path: Path) -> None:
         f'[alerts.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:1/"\nkinds = [{every}]\n',
     )
     assert config.channel_settings["hook"].kinds == frozenset(CHANNEL_KINDS)
-    assert set(CHANNEL_KINDS) == set(AlertKind) - {AlertKind.DIGEST, AlertKind.TEST}
-    for kind in ("digest", "test"):
+    assert set(CHANNEL_KINDS) == set(AlertKind) - {
+        AlertKind.DIGEST,
+        AlertKind.TEST,
+        AlertKind.REPORT,
+    }
+    for kind in ("digest", "test", "report"):
         found = problems(
             tmp_path,
             f'[alerts.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:1/"\nkinds = ["{kind}"]\n',

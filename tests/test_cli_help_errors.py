@@ -20,6 +20,7 @@ COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "ann
 COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem"]
 COMMANDS += ["update"]
 COMMANDS += ["maintenance"]
+COMMANDS += ["report"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

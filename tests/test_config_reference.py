@@ -22,6 +22,7 @@ def schema_keys() -> dict[str, set[str]]:
         "monitor": set(props["monitor"]["items"]["properties"]),
         "maintenance": set(props["maintenance"]["items"]["properties"]),
         "status_page": set(props["status_page"]["properties"]),
+        "report": set(props["report"]["properties"]),
     }
     for name, table in props["alerts"]["properties"].items():
         keys[name] = set(table["properties"])
@@ -53,6 +54,7 @@ HEADINGS = {
     "monitor": "## `[defaults]` and `[[monitor]]`",
     "maintenance": "## `[[maintenance]]`: maintenance windows",
     "status_page": "## `[status_page]`: branding, embedding and layout",
+    "report": "## `[report]`: the monitoring report",
 }
 
 

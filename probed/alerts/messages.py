@@ -8,9 +8,10 @@ config (names, URLs, reasons) is HTML-escaped in the HTML part.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from probed.alerts.alert_html import Page, page
 from probed.alerts.evidence_text import (
@@ -23,6 +24,8 @@ from probed.alerts.evidence_text import (
 from probed.alerts.payload import CheckFacts, Payload
 from probed.config.reader import CONTROL_CHARS
 from probed.model import AlertKind
+from probed.reports import render as report_render
+from probed.reports.figures import Report
 from probed.units import counted, format_span
 
 # A subject is one line in every channel, and in email a line break starts a header.
@@ -97,6 +100,8 @@ def render(
     digest_of: AlertKind | None = None,
 ) -> Message:
     """The message for one alert, or for a digest (``kind`` DIGEST) of DOWN or UP alerts."""
+    if kind is AlertKind.REPORT and (figures := payloads[0].report) is not None:
+        return _report(figures, payloads, message_id, date)
     title = subject(kind, payloads, digest_of)
     footer = "Sent by probed. Message-ID " + message_id
     if kind is AlertKind.DIGEST:
@@ -107,6 +112,24 @@ def render(
     text_body = "\n".join(text) + "\n"
     html = page(replace(look, footer=footer))
     return Message(kind, title, text_body, html, message_id, date, tuple(payloads), digest_of)
+
+
+def _report(
+    figures: Mapping[str, Any], payloads: Sequence[Payload], message_id: str, date: datetime
+) -> Message:
+    """The report mail: its own text and HTML (probed.reports.render), from the stored
+    figures."""
+    report, zone = Report.from_json(figures), str(figures.get("zone") or "UTC")
+    footer = f"\n-- \nSent by probed. Message-ID {message_id}\n"
+    return Message(
+        AlertKind.REPORT,
+        _BREAKS.sub(" ", f"[probed] {report_render.title(report, zone)}"),
+        report_render.text(report, zone) + footer,
+        report_render.page(report, zone),
+        message_id,
+        date,
+        tuple(payloads),
+    )
 
 
 def _digest(

@@ -102,6 +102,9 @@ class Payload:
     """DOWN: what the target answered to the check that confirmed the outage."""
     last_good: CheckFacts | None = None
     """DOWN: the last good check before the outage."""
+    report: Mapping[str, Any] | None = None
+    """REPORT: the figures (probed.reports.figures ``Report.to_json``) and ``zone``, the
+    timezone its times are shown in."""
 
     def to_json(self) -> dict[str, object]:
         """The JSON object stored in the outbox; unset fields are left out."""
@@ -141,6 +144,8 @@ class Payload:
             out["evidence"] = self.evidence.to_json()
         if self.last_good is not None:
             out["last_good"] = self.last_good.to_json()
+        if self.report is not None:
+            out["report"] = dict(self.report)
         return out
 
     @classmethod
@@ -174,6 +179,7 @@ class Payload:
             last_good=CheckFacts.from_json(lg)
             if isinstance(lg := data.get("last_good"), Mapping)
             else None,
+            report=rp if isinstance(rp := data.get("report"), Mapping) else None,
         )
 
 

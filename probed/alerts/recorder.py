@@ -244,10 +244,7 @@ class AlertRecorder:
         monitor, config = tracked.monitor, self.config
         settings = config.settings
         storm = StormRule(settings.storm_threshold, settings.storm_window)
-        domain = "probed"
-        if config.email is not None:
-            # Message-IDs on the sender's domain look less like spam than a bare "@probed".
-            domain = parseaddr(config.email.sender)[1].rpartition("@")[2] or domain
+        domain = message_domain(config)
         for alert in alerts:
             # What the channels show besides the message: who, where from, in which state.
             payload = replace(
@@ -297,6 +294,14 @@ class AlertRecorder:
 
 
 _OUTAGE_KINDS = frozenset({AlertKind.DOWN, AlertKind.REMINDER, AlertKind.UP})
+
+
+def message_domain(config: Config) -> str:
+    """The domain of the Message-IDs of every channel's messages: the email sender's."""
+    if config.email is None:
+        return "probed"
+    # Message-IDs on the sender's domain look less like spam than a bare "@probed".
+    return parseaddr(config.email.sender)[1].rpartition("@")[2] or "probed"
 
 
 def _same(a: _Basis, b: _Basis) -> bool:

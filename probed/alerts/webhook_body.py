@@ -88,13 +88,14 @@ def document(message: Message, location: str | None = None) -> dict[str, Any]:
     if message.kind is AlertKind.DIGEST:
         doc["of"] = str(message.digest_of) if message.digest_of else None
         doc["monitors"] = [monitor_fields(p) | event_fields(p) for p in message.payloads]
-    elif message.kind is AlertKind.TEST:
+    elif message.kind in (AlertKind.TEST, AlertKind.REPORT):
         doc["monitor"] = None
     else:
         doc["monitor"] = monitor_fields(first)
         doc |= event_fields(first)
     doc["location"] = first.location or location
-    doc["text"] = message.subject
+    # A report is its text: other channels than email get what the mail's text part says.
+    doc["text"] = message.text if message.kind is AlertKind.REPORT else message.subject
     return doc
 
 

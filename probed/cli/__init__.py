@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed import __version__, logs
-from probed.cli import api_client, import_cmd, init
+from probed.cli import api_client, import_cmd, init, report_cmd
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.maintenance_cmd import add_maintenance_commands
@@ -29,6 +29,7 @@ from probed.config import (
 )
 from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
+from probed.config.report import describe_report
 from probed.errors import ConfigError
 from probed.units import counted, format_duration
 
@@ -132,6 +133,8 @@ def summary_table(config: Config) -> str:
             " know the URL people reach it on: set [probed] external_url"
             ' (e.g. "https://probed.example.com")'
         )
+    if config.report is not None:
+        lines.append(f"report {describe_report(config.report)}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
@@ -311,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_maintenance_commands(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
+    report_cmd.add_command(sub)
 
     p = config_command(
         sub,

@@ -180,6 +180,14 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "layout": '`"compact"` (a line per monitor, details on a click) or `"cards"`; default:'
         " compact past 20 shown monitors.",
     },
+    "report": {
+        "every": 'How often: `"1w"` (weekly) or `"1mo"` (monthly).',
+        "at": 'When, ending the period: `"Mon 08:00"` weekly, `"1 08:00"` (day of month, 1–28)'
+        " monthly.",
+        "timezone": "IANA timezone of `at` and of the times the report shows.",
+        "alert": "Channels the report mail goes to (email gets HTML and text, others the text);"
+        " none: only `probed report` prints it.",
+    },
 }
 """By table ("probed", "monitor" (also [defaults] and every kind's keys), "channel" (what every
 [alerts.NAME] shares), one per channel type, "maintenance"), then by key."""
@@ -217,6 +225,7 @@ DEFAULT_TEXT: Final[dict[str, dict[str, str]]] = {
         "start": "— (required in one-off windows)",
         "end": "— (required in one-off windows)",
     },
+    "report": {"at": '`"Mon 08:00"` (`"1 08:00"` monthly)', "alert": "`[]`"},
 }
 """Defaults the model cannot state as one value (they depend on the environment or on
 another key)."""

@@ -16,6 +16,7 @@ from probed.config.kinds import inbound
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.oncall import EscalationStep
 from probed.config.push import HIDDEN_PATH
+from probed.config.report import ReportSettings
 from probed.config.shard import Shard
 from probed.config.status_page import StatusPage
 from probed.config.tcp import TcpCheck
@@ -160,6 +161,8 @@ class Config:
     alerts: tuple[tuple[str, ChannelSettings], ...] = ()
     """Every [alerts.NAME] table, by name, in file order; [alerts.email] among them."""
     status_page: StatusPage = field(default_factory=StatusPage)
+    report: ReportSettings | None = None
+    """[report]: the periodic monitoring report (docs/design.md §18.6); None without one."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)

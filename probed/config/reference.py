@@ -27,6 +27,7 @@ from probed.config.key_help import DEFAULT_TEXT, HELP, TYPE_TEXT
 from probed.config.kinds import KINDS
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.model import Monitor, Settings
+from probed.config.report import ReportSettings
 from probed.config.schema import Schema, json_schema
 from probed.config.status_page import StatusPage
 from probed.units import format_duration
@@ -66,6 +67,7 @@ def reference() -> str:
     parts += _alerts(props["alerts"])
     parts += _maintenance(props["maintenance"]["items"])
     parts += _status_page(props["status_page"])
+    parts += _report(props["report"])
     return "\n".join(parts)
 
 
@@ -150,6 +152,16 @@ def _status_page(table: Schema) -> list[str]:
         "The public status page's look and contents (docs/status-page.md); every key is"
         " optional.\n",
         *_rows("status_page", table, StatusPage),
+    ]
+
+
+def _report(table: Schema) -> list[str]:
+    return [
+        "## `[report]`: the monitoring report\n",
+        "A report per week or month, mailed when the period ends: per monitor uptime against its",
+        "`slo`, error budget left, incidents with their times to acknowledge and resolve, and",
+        "response times, each against the period before. `probed report` prints it at any time.\n",
+        *_rows("report", table, ReportSettings),
     ]
 
 

@@ -29,6 +29,7 @@ from probed.config.kinds import KINDS
 from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
 from probed.config.oncall import STEP_KEYS
+from probed.config.report import EVERY, REPORT_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.status_page import LAYOUTS, STATUS_PAGE_KEYS, StatusPage
 from probed.config.tables import (
@@ -135,6 +136,7 @@ def json_schema() -> Schema:
             "monitor": {"type": "array", "items": monitor},
             "maintenance": {"type": "array", "items": _maintenance()},
             "status_page": _status_page(),
+            "report": _report(),
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
@@ -228,6 +230,23 @@ def _status_page() -> Schema:
     link = _table(("title", "url"), {"title": {"type": "string"}, "url": {"type": "string"}})
     link["required"] = ["title", "url"]
     props["footer_links"] = {"type": "array", "items": link}
+    return schema
+
+
+def _report() -> Schema:
+    schema = _table(REPORT_KEYS, {})
+    props = schema["properties"]
+    props["every"] = {"enum": list(EVERY), "default": "1w"}
+    props["at"] = {
+        "type": "string",
+        "pattern": r"^([A-Za-z]{3}|[0-9]{1,2})\s+\d{1,2}:\d{2}$",
+    }
+    props["timezone"] = {
+        "type": "string",
+        "description": "An IANA timezone, e.g. Europe/Berlin.",
+        "default": "UTC",
+    }
+    props["alert"] = STRINGS
     return schema
 
 

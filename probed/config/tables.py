@@ -33,12 +33,21 @@ from probed.config.reader import (
     describe,
     pick,
 )
+from probed.config.report import read_report
 from probed.config.settings_table import read_settings
 from probed.config.status_page import read_status_page
 from probed.config.vantage import family_problem, read_source_address
 from probed.units import format_duration
 
-TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance", "status_page")
+TOP_LEVEL_KEYS = (
+    "probed",
+    "defaults",
+    "alerts",
+    "monitor",
+    "maintenance",
+    "status_page",
+    "report",
+)
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
 MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
@@ -96,9 +105,18 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     monitors = [_monitor(reader, i, item, defaults, names, ids) for i, item in enumerate(raw, 1)]
     _unique_tokens(reader, monitors)
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
+    report = read_report(_top_table(top, "report"), channels)
     kept = tuple(m for m in monitors if m is not None)
     page = read_status_page(_top_table(top, "status_page"), {m.name: m.public for m in kept})
-    return Config(path, settings, kept, maintenance=maintenance, alerts=named, status_page=page)
+    return Config(
+        path,
+        settings,
+        kept,
+        maintenance=maintenance,
+        alerts=named,
+        status_page=page,
+        report=report,
+    )
 
 
 def _alerts(sec: Section) -> tuple[tuple[str, ChannelSettings], ...]:

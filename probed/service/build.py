@@ -35,6 +35,7 @@ from probed.incidents.book import IncidentBook
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition
 from probed.probes import ProbeSessions, run_probe
+from probed.reports.sender import ReportSender
 from probed.service.listener import ConnectionGuard
 from probed.service.parts import Parts, Soon, alive, host_problem, retention, summary
 from probed.service.sdnotify import Notifier
@@ -133,12 +134,14 @@ def build(
         metrics,
         clock,
         max_age=settings.alert_max_age,
-        remind=recorder.tick,
+        remind=lambda now: _earliest(recorder.tick(now), reports.tick(now)),
         bell=bell,
         sent=sent,
     )
     history = History(store, clock, retention(settings))
     history.start_run()
+    # The dispatcher's round runs it (above): reports stay out of the check path.
+    reports = ReportSender(history, outbox, config, wake=bell.set)
     housekeeping = Housekeeping(history, monitors, metrics)
     all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:
@@ -197,6 +200,7 @@ def build(
         scheduler=scheduler,
         outbox=outbox,
         recorder=recorder,
+        reports=reports,
         incidents=incidents,
         dispatcher=dispatcher,
         history=history,
@@ -217,6 +221,10 @@ def build(
     )
     parts.apply(config, initial=True)
     return parts
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
 
 
 UPGRADE_TIMEOUT_USEC = 30 * 60 * 1_000_000

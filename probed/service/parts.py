@@ -37,6 +37,7 @@ from probed.metrics import Metrics
 from probed.model import Status
 from probed.probes import ProbeSessions
 from probed.redact import redact
+from probed.reports.sender import ReportSender
 from probed.service.listener import ConnectionGuard
 from probed.store import Store
 from probed.units import counted
@@ -149,6 +150,7 @@ class Parts:
     scheduler: Scheduler
     outbox: Outbox
     recorder: AlertRecorder
+    reports: ReportSender
     incidents: IncidentBook
     dispatcher: Dispatcher
     history: History
@@ -210,6 +212,7 @@ class Parts:
         self.config = config
         settings = config.settings
         self.recorder.configure(config)
+        self.reports.configure(config)
         self.dispatcher.configure(
             make_channels(config, self.store, self.now), settings.alert_max_age
         )

@@ -16,6 +16,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     alertmanager.py  what each Alertmanager channel keeps firing
     incidents.py     incidents, their timeline and evidence
     maintenance.py   maintenance windows added through the API
+    report_marks.py  which periodic report went out
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -46,6 +47,7 @@ from probed.store.outbox import OutboxRecord, OutboxTable
 from probed.store.pauses import PauseOverrides
 from probed.store.pushes import Pushes
 from probed.store.reasons import Reasons
+from probed.store.report_marks import ReportMarks
 from probed.store.rollups import Rollups
 from probed.store.runs import Runs
 from probed.store.transitions import ChangeRow, Transitions
@@ -81,6 +83,7 @@ class Store:
         self.alertmanager = AlertmanagerTable(db)
         self.incidents = Incidents(db)
         self.maintenance = MaintenanceTable(db)
+        self.report_marks = ReportMarks(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

@@ -22,6 +22,7 @@ from probed.store import (
     incidents_schema,
     maintenance_schema,
     push_schema,
+    reports_schema,
     v2,
 )
 from probed.store.db import PAGE_SIZE, run_script
@@ -45,6 +46,7 @@ STEPS: tuple[Step, ...] = (
     incidents_schema.migrate,
     incident_updates_schema.migrate,
     maintenance_schema.migrate,
+    reports_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

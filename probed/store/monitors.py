@@ -132,6 +132,12 @@ class Monitors:
         rows = self._db.execute("SELECT name, active FROM monitors")
         return {name: bool(active) for name, active in rows}
 
+    def ids(self) -> dict[str, int]:
+        """Every monitor ever configured: its id by name (a read for local commands)."""
+        return {
+            str(name): int(mid) for name, mid in self._db.execute("SELECT name, id FROM monitors")
+        }
+
     def created_at(self) -> dict[int, float]:
         """When each monitor was first configured, in unix seconds."""
         if self._created is None:
