@@ -17,6 +17,7 @@ from probed.config.maintenance import MaintenanceWindow
 from probed.config.oncall import EscalationStep
 from probed.config.push import HIDDEN_PATH
 from probed.config.shard import Shard
+from probed.config.subscriptions import Subscriptions
 from probed.config.tcp import TcpCheck
 from probed.evidence import EVIDENCE_BYTES
 from probed.model import Policy
@@ -158,6 +159,8 @@ class Config:
     maintenance: tuple[MaintenanceWindow, ...] = ()
     alerts: tuple[tuple[str, ChannelSettings], ...] = ()
     """Every [alerts.NAME] table, by name, in file order; [alerts.email] among them."""
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    """[subscriptions]: webhook subscribers of the status page's news."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)

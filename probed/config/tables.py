@@ -34,10 +34,11 @@ from probed.config.reader import (
     pick,
 )
 from probed.config.settings_table import read_settings
+from probed.config.subscriptions import read_subscriptions
 from probed.config.vantage import family_problem, read_source_address
 from probed.units import format_duration
 
-TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance")
+TOP_LEVEL_KEYS = ("probed", "defaults", "alerts", "monitor", "maintenance", "subscriptions")
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
 MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
@@ -96,7 +97,10 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     _unique_tokens(reader, monitors)
     maintenance = read_maintenance(reader, data.get("maintenance"), names)
     kept = tuple(m for m in monitors if m is not None)
-    return Config(path, settings, kept, maintenance=maintenance, alerts=named)
+    subscriptions = read_subscriptions(reader, data.get("subscriptions"))
+    return Config(
+        path, settings, kept, maintenance=maintenance, alerts=named, subscriptions=subscriptions
+    )
 
 
 def _alerts(sec: Section) -> tuple[tuple[str, ChannelSettings], ...]:

@@ -39,12 +39,14 @@ from probed.service.listener import ConnectionGuard
 from probed.service.parts import Parts, Soon, alive, host_problem, retention, summary
 from probed.service.sdnotify import Notifier
 from probed.store import Store
+from probed.subscriptions.service import Subscriptions
 from probed.units import utcnow
 from probed.web import make_app
 from probed.web.ack import add_ack_routes
 from probed.web.context import Api
 from probed.web.public import Public, make_public_app
 from probed.web.push import push_routes
+from probed.web.subscribe import add_subscribe_routes
 
 __all__ = ["Parts", "build"]
 
@@ -108,6 +110,8 @@ def build(
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
     incidents = IncidentBook(store, metrics, clock, config, monitors=monitors)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set, incidents=incidents)
+    subscriptions = Subscriptions(store, incidents.key, config, clock, wake=bell.set)
+    incidents.listeners.append(subscriptions.on_news)
 
     def record(
         tracked: Tracked,
@@ -120,6 +124,7 @@ def build(
         incidents(tracked, result, transitions, slowness)
         recorder(tracked, result, transitions, slowness)
         incidents.write()
+        subscriptions.flush()  # the news of what the book just wrote
 
     def sent(rows: Sequence[OutboxRow], at: datetime) -> None:
         incidents.alerts_sent(
@@ -128,7 +133,7 @@ def build(
 
     dispatcher = Dispatcher(
         outbox,
-        make_channels(config, store, clock),
+        {**make_channels(config, store, clock), subscriptions.name: subscriptions},
         metrics,
         clock,
         max_age=settings.alert_max_age,
@@ -175,12 +180,14 @@ def build(
     )
     app.add_routes(push_routes(pushes))
     add_ack_routes(app, incidents)
+    add_subscribe_routes(app, subscriptions)
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
     # Jobs ping from wherever they run: the push URLs belong on the public side too.
     public_app.add_routes(push_routes(pushes))
     add_ack_routes(public_app, incidents)  # the link's base may be the public side
+    add_subscribe_routes(public_app, subscriptions)
     public_app.middlewares.append(public_guard.middleware)
 
     parts = Parts(
@@ -193,6 +200,7 @@ def build(
         outbox=outbox,
         recorder=recorder,
         incidents=incidents,
+        subscriptions=subscriptions,
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,

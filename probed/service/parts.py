@@ -39,6 +39,7 @@ from probed.probes import ProbeSessions
 from probed.redact import redact
 from probed.service.listener import ConnectionGuard
 from probed.store import Store
+from probed.subscriptions.service import Subscriptions
 from probed.units import counted
 from probed.web.context import Api
 from probed.web.public import Public
@@ -149,6 +150,7 @@ class Parts:
     outbox: Outbox
     recorder: AlertRecorder
     incidents: IncidentBook
+    subscriptions: Subscriptions
     dispatcher: Dispatcher
     history: History
     pauses: Pauses
@@ -207,13 +209,16 @@ class Parts:
         self.config = config
         settings = config.settings
         self.recorder.configure(config)
+        self.subscriptions.configure(config)
+        channels = make_channels(config, self.store, self.now)
         self.dispatcher.configure(
-            make_channels(config, self.store, self.now), settings.alert_max_age
+            {**channels, self.subscriptions.name: self.subscriptions}, settings.alert_max_age
         )
         self.history.configure(retention(settings))
         self.pauses.configure(config.maintenance)
         self.api.configure(settings.api_token)
         self.public.configure(settings.status_page_title, settings.status_page_show_urls)
+        self.public.subscribe = self.subscriptions.off_reason is None
         self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)

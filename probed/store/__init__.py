@@ -15,6 +15,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     announcements.py status page announcements
     alertmanager.py  what each Alertmanager channel keeps firing
     incidents.py     incidents, their timeline and evidence
+    subscribers.py   status page subscribers and their message queue
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -46,6 +47,7 @@ from probed.store.pushes import Pushes
 from probed.store.reasons import Reasons
 from probed.store.rollups import Rollups
 from probed.store.runs import Runs
+from probed.store.subscribers import Subscribers
 from probed.store.transitions import ChangeRow, Transitions
 
 __all__ = ["AnnouncementRow", "ChangeRow", "FiringRecord", "OutboxRecord", "Store", "StoredMonitor"]
@@ -70,6 +72,7 @@ class Store:
         self.announcements = Announcements(db)
         self.alertmanager = AlertmanagerTable(db)
         self.incidents = Incidents(db)
+        self.subscribers = Subscribers(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

@@ -21,6 +21,7 @@ from probed.store import (
     incident_updates_schema,
     incidents_schema,
     push_schema,
+    subscribers_schema,
     v2,
 )
 from probed.store.db import PAGE_SIZE, run_script
@@ -43,6 +44,7 @@ STEPS: tuple[Step, ...] = (
     push_schema.migrate,
     incidents_schema.migrate,
     incident_updates_schema.migrate,
+    subscribers_schema.migrate,  # step 9 (step 8 is another branch's)
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

@@ -59,6 +59,8 @@ class Public:
     now: Callable[[], datetime]
     title: str = "probed status"
     show_urls: bool = False
+    subscribe: bool = False
+    """Whether the page shows the subscribe form (subscriptions are on)."""
     _cached: _Cached | None = None
 
     def configure(self, title: str, show_urls: bool) -> None:
@@ -75,6 +77,7 @@ class Public:
         key = (
             self.title,
             self.show_urls,
+            self.subscribe,
             self.history.store.announcements.current(now_ms),
             [(t.id, t.monitor, t.state, t.degraded) for t in tracked],
         )
@@ -98,7 +101,11 @@ class Public:
         name = kind + (".gz" if gzipped else "")
         if name not in bodies:
             if kind not in bodies:
-                text = render_page(report) if kind == "html" else json.dumps(status_json(report))
+                text = (
+                    render_page(report, self.subscribe)
+                    if kind == "html"
+                    else json.dumps(status_json(report))
+                )
                 bodies[kind] = text.encode()
             if gzipped:
                 bodies[name] = gzip.compress(bodies[kind], 6)
@@ -137,8 +144,8 @@ def template(name: str) -> jinja2.Template:
     return env.get_template(name)
 
 
-def render_page(report: StatusReport) -> str:
-    """The status page's HTML."""
+def render_page(report: StatusReport, subscribe: bool = False) -> str:
+    """The status page's HTML (with the subscribe form when ``subscribe``)."""
     parts = PageParts(report.now)
     return template("status.html.j2").render(
         report=report,
@@ -147,14 +154,16 @@ def render_page(report: StatusReport) -> str:
         first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
         updated=iso(report.now),
         updated_text=report.now.strftime("%Y-%m-%d %H:%M:%S"),
+        subscribe=subscribe,
     )
 
 
 CONTENT_SECURITY_POLICY = (
     # Nothing from anywhere else, nothing inline: the style sheet and the refresh script are
-    # files of our own (/static), so an injected <script> or style= would not run.
+    # files of our own (/static), so an injected <script> or style= would not run. The one
+    # form (subscribe) posts to this origin.
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
-    " connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    " connect-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

@@ -1,0 +1,262 @@
+"""Status page subscriptions (docs/design.md §18.4) against a real SMTP server: subscribe on
+the page, confirm by following the mailed link as a person does (the GET only shows a button),
+get incident news, leave with RFC 8058's one-click POST, and hear nothing after; the same
+answer for every address; the daily and per-client limits; a restart sends nothing twice."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from probed.config.subscriptions import SubscriberWebhook, Subscriptions
+from tests.kit.clock import FakeClock
+from tests.kit.configs import email_channel, make_config
+from tests.kit.harness import Harness, failed
+from tests.kit.monitors import make_monitor
+from tests.kit.processes import free_port
+from tests.kit.smtp import Received, SmtpServer
+
+START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/subscribe/confirm\?\S+")
+
+
+class Site:
+    """A harness whose public listener runs on the port ``external_url`` names."""
+
+    def __init__(self, h: Harness, server: TestServer, base: str) -> None:
+        self.h, self.server, self.base = h, server, base
+
+    async def deliver(self) -> None:
+        await self.h.dispatcher.run_once()
+
+
+async def open_site(harnesses, tmp_path, smtp: SmtpServer, clock: FakeClock, **kw) -> Site:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monitors = [make_monitor("Voice API"), make_monitor("Internal", public=False)]
+    config = make_config(tmp_path, monitors, email_channel(smtp.port), external_url=base)
+    config = replace(config, **kw)
+    h = harnesses(config, clock)
+    server = TestServer(h.parts.public_app, host="127.0.0.1", port=port)
+    await server.start_server()
+    return Site(h, server, base)
+
+
+@pytest.fixture
+async def site(harnesses, tmp_path, smtp) -> AsyncIterator[Site]:
+    s = await open_site(harnesses, tmp_path, smtp, FakeClock(START))
+    yield s
+    await s.server.close()
+
+
+async def subscribe(http: aiohttp.ClientSession, site: Site, address: str) -> tuple[int, str]:
+    async with http.post(site.base + "/subscribe", data={"email": address}) as resp:
+        return resp.status, await resp.text()
+
+
+def confirm_link(mail: Received) -> str:
+    found = LINK.search(mail.part("plain"))
+    assert found, mail.part("plain")
+    return found.group(0)
+
+
+async def test_subscribe_confirm_hear_news_and_leave_with_one_click(site, smtp):
+    h = site.h
+    async with aiohttp.ClientSession() as http:
+        async with http.get(site.base + "/") as resp:
+            page = await resp.text()
+        assert (
+            'action="/subscribe"' in page
+            and "form-action 'self'" in resp.headers["Content-Security-Policy"]
+        )
+        status, text = await subscribe(http, site, "Reader@Example.test")
+        assert status == 200 and "Check your inbox" in text
+        await site.deliver()
+        [mail] = smtp.inbox
+        assert mail.rcpt_tos == ["reader@example.test"]
+        assert "Confirm your subscription" in mail.subject
+        assert "List-Unsubscribe" not in mail.message  # not on the list yet
+        link = confirm_link(mail)
+
+        # A mail scanner's GET changes nothing: the page has a button.
+        async with http.get(link) as resp:
+            assert resp.status == 200 and "<button" in await resp.text()
+        assert h.store.subscribers.get("reader@example.test").state == "pending"
+        h.parts.incidents.open_manual("Hidden before confirming", ["Voice API"])
+        await site.deliver()
+        assert len(smtp.inbox) == 1
+        async with http.post(link) as resp:
+            assert resp.status == 200 and "Subscribed" in await resp.text()
+        assert h.store.subscribers.get("reader@example.test").state == "confirmed"
+
+        row = h.parts.incidents.open_manual("Voice calls <failing>", ["Voice API"])
+        h.clock.advance(60)
+        h.parts.incidents.add_update(row.code, "identified", "A carrier dropped our trunk.")
+        await site.deliver()
+        opened, update = smtp.inbox[1:]
+        assert opened.subject == f"[probed status] Incident: Voice calls <failing> ({row.code})"
+        assert "Voice calls &lt;failing&gt;" in opened.part("html")
+        assert update.subject.startswith("[probed status] Identified: Voice calls <failing>")
+        assert "A carrier dropped our trunk." in update.part("plain")
+        assert update.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        unsubscribe = update.message["List-Unsubscribe"].strip("<>")
+        assert unsubscribe.startswith(site.base + "/unsubscribe?")
+        assert opened.message_id != update.message_id
+
+        # RFC 8058: the mail client POSTs the one-click body, no page involved.
+        async with http.post(
+            unsubscribe,
+            data="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as resp:
+            assert resp.status == 200
+        assert h.store.subscribers.get("reader@example.test") is None
+        h.parts.incidents.add_update(row.code, "resolved", "Fixed.")
+        await site.deliver()
+        assert len(smtp.inbox) == 3  # nothing after
+        for spent in (unsubscribe, link):
+            async with http.get(spent) as resp:
+                assert resp.status == 404
+
+
+async def test_every_address_gets_the_same_answer(site, smtp):
+    h = site.h
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, site, "pending@example.test")
+        await subscribe(http, site, "member@example.test")
+        await site.deliver()
+        member = next(m for m in smtp.inbox if m.rcpt_tos == ["member@example.test"])
+        async with http.post(confirm_link(member)) as resp:
+            assert resp.status == 200
+        h.clock.advance(61)  # past the per-client limit
+        answers = set()
+        for address in ("new@example.test", "pending@example.test", "member@example.test"):
+            answers.add(await subscribe(http, site, address))
+        assert len(answers) == 1, answers
+        h.clock.advance(61)
+        for address in ("new@example.test", "pending@example.test", "member@example.test"):
+            async with http.post(site.base + "/api/v1/subscribe", json={"email": address}) as r:
+                answers.add((r.status, await r.text()))
+        assert len(answers) == 2 and (202, json.dumps({"status": _inbox()})) in answers
+        # Addresses never appear on the public surface.
+        for path in ("/", "/api/v1/status"):
+            async with http.get(site.base + path) as resp:
+                assert "example.test" not in await resp.text()
+
+
+def _inbox() -> str:
+    from probed.web.subscribe import CHECK_INBOX
+
+    return CHECK_INBOX
+
+
+async def test_three_confirmation_mails_per_address_per_day(site, smtp):
+    async with aiohttp.ClientSession() as http:
+        for _ in range(6):
+            assert (await subscribe(http, site, "someone@example.test"))[0] == 200
+            site.h.clock.advance(61)
+        await site.deliver()
+        assert len(smtp.inbox) == 3
+        site.h.clock.advance(86400)
+        await subscribe(http, site, "someone@example.test")
+        await site.deliver()
+        assert len(smtp.inbox) == 4
+
+
+async def test_a_flood_from_one_client_sends_at_most_the_limits_mails(site, smtp):
+    sent, limited, began = 0, 0, time.monotonic()
+    page_ok = 0
+    async with aiohttp.ClientSession() as http:
+        for i in range(10_000):
+            status, _ = await subscribe(http, site, f"victim{i}@example.test")
+            sent += status == 200
+            limited += status == 429
+            if i % 1000 == 0:
+                async with http.get(site.base + "/") as resp:
+                    page_ok += resp.status == 200
+    took = time.monotonic() - began
+    await site.deliver()
+    print(f"flood: 10,000 requests in {took:.1f}s, {sent} accepted, {limited} refused (429)")
+    assert (sent, limited, page_ok) == (5, 9995, 10)
+    assert len(smtp.inbox) == 5
+    assert len(site.h.store.subscribers.all()) == 5
+
+
+async def test_private_outages_stay_private_and_webhooks_get_signed_json(
+    harnesses, tmp_path, smtp, receivers
+):
+    hook = await receivers()
+    subs = Subscriptions((SubscriberWebhook(hook.url + "/hook", secret="k3y"),))
+    s = await open_site(harnesses, tmp_path, smtp, FakeClock(START), subscriptions=subs)
+    try:
+        for _ in range(3):
+            await s.h.feed("Internal", failed(s.h.clock()))
+            s.h.clock.advance(10)
+        await s.deliver()
+        assert hook.requests == []
+        for _ in range(3):
+            await s.h.feed("Voice API", failed(s.h.clock()))
+            s.h.clock.advance(10)
+        await s.deliver()
+        [request] = hook.requests
+        doc = json.loads(request.body)
+        assert doc["event"] == "incident.opened" and doc["incident"]["monitors"] == "Voice API"
+        expected = hmac.new(b"k3y", request.body, hashlib.sha256).hexdigest()
+        assert request.headers["X-Probed-Signature"] == f"sha256={expected}"
+    finally:
+        await s.server.close()
+
+
+async def test_a_restart_sends_what_waited_once(harnesses, tmp_path, smtp):
+    clock = FakeClock(START)
+    s = await open_site(harnesses, tmp_path, smtp, clock)
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, s, "reader@example.test")
+        await s.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+    await smtp.stop()
+    s.h.parts.incidents.open_manual("Voice calls failing", ["Voice API"])
+    await s.deliver()  # the server is down: the mail waits
+    assert s.h.store.subscribers.pending() == 1
+    await s.server.close()
+    await s.h.close()
+    await smtp.start()
+    clock.advance(30)
+    again = await open_site(harnesses, tmp_path, smtp, clock)
+    try:
+        await again.deliver()
+        await again.deliver()
+        clock.advance(600)
+        await again.deliver()
+        assert [m.subject for m in smtp.inbox[1:]] == [
+            "[probed status] Incident: Voice calls failing (INC-2026-001)"
+        ]
+    finally:
+        await again.server.close()
+
+
+async def test_without_external_url_subscriptions_are_off(harnesses, tmp_path, smtp):
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    h = harnesses(config, FakeClock(START))
+    server = TestServer(h.parts.public_app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            base = str(server.make_url("")).rstrip("/")
+            async with http.get(base + "/") as resp:
+                assert 'action="/subscribe"' not in await resp.text()
+            async with http.post(base + "/api/v1/subscribe", json={"email": "a@b.test"}) as r:
+                assert r.status == 404 and "external_url" in (await r.json())["error"]
+    finally:
+        await server.close()
