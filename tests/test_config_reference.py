@@ -21,6 +21,9 @@ def schema_keys() -> dict[str, set[str]]:
         "probed": set(props["probed"]["properties"]),
         "monitor": set(props["monitor"]["items"]["properties"]),
         "maintenance": set(props["maintenance"]["items"]["properties"]),
+        "subscriptions": set(
+            props["subscriptions"]["properties"]["webhooks"]["items"]["properties"]
+        ),
     }
     for name, table in props["alerts"]["properties"].items():
         keys[name] = set(table["properties"])
@@ -51,6 +54,7 @@ HEADINGS = {
     "probed": "## `[probed]`: the daemon",
     "monitor": "## `[defaults]` and `[[monitor]]`",
     "maintenance": "## `[[maintenance]]`: maintenance windows",
+    "subscriptions": "## `[subscriptions]`: webhook subscribers of the status page",
 }
 
 

@@ -28,6 +28,7 @@ from probed.config.kinds import KINDS
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.model import Monitor, Settings
 from probed.config.schema import Schema, json_schema
+from probed.config.subscriptions import SubscriberWebhook
 from probed.units import format_duration
 
 REGENERATE = "python -m probed.config.reference > docs/configuration.md"
@@ -64,6 +65,7 @@ def reference() -> str:
     parts += _monitor(props["monitor"]["items"], props["defaults"]["properties"])
     parts += _alerts(props["alerts"])
     parts += _maintenance(props["maintenance"]["items"])
+    parts += _subscriptions(props["subscriptions"]["properties"]["webhooks"]["items"])
     return "\n".join(parts)
 
 
@@ -139,6 +141,15 @@ def _maintenance(table: Schema) -> list[str]:
         "out of uptime. A one-off window has `start` and `end`; a weekly one `days`, `time`,",
         "`duration` and `timezone`.\n",
         *_rows("maintenance", table, MaintenanceWindow),
+    ]
+
+
+def _subscriptions(table: Schema) -> list[str]:
+    return [
+        "## `[subscriptions]`: webhook subscribers of the status page\n",
+        '`webhooks = [{ url = "…", secret = "…" }]`: each gets incident news and maintenance',
+        "notices as JSON (email subscribers sign up on the page). Keys of each entry:\n",
+        *_rows("subscriptions", table, SubscriberWebhook),
     ]
 
 

@@ -30,6 +30,7 @@ from probed.config.maintenance import WINDOW_KEYS
 from probed.config.model import Monitor, Settings
 from probed.config.oncall import STEP_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
+from probed.config.subscriptions import WEBHOOK_KEYS, SubscriberWebhook
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
@@ -133,6 +134,7 @@ def json_schema() -> Schema:
             "alerts": _alerts(),
             "monitor": {"type": "array", "items": monitor},
             "maintenance": {"type": "array", "items": _maintenance()},
+            "subscriptions": _subscriptions(),
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
@@ -196,6 +198,12 @@ def _kind_rule(name: str, common: list[str]) -> Schema:
             {"anyOf": [{"required": [k]}, {"required": [f"{k}_file"]}]} for k in secrets
         ]
     return {"if": selector, "then": then}
+
+
+def _subscriptions() -> Schema:
+    hook = _table(WEBHOOK_KEYS, _types(SubscriberWebhook), ["url"])
+    webhooks = {"type": "array", "items": hook}
+    return {"type": "object", "properties": {"webhooks": webhooks}, "additionalProperties": False}
 
 
 def _maintenance() -> Schema:
