@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import time
 from collections.abc import AsyncIterator
@@ -16,14 +17,14 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from probed.config.subscriptions import SubscriberWebhook, Subscriptions
 from tests.kit.clock import FakeClock
-from tests.kit.configs import email_channel, make_config
+from tests.kit.configs import TOKEN, email_channel, make_config
 from tests.kit.harness import Harness, failed
 from tests.kit.monitors import make_monitor
-from tests.kit.processes import free_port
+from tests.kit.processes import free_port, run_cli
 from tests.kit.smtp import Received, SmtpServer
 
 START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -260,3 +261,35 @@ async def test_without_external_url_subscriptions_are_off(harnesses, tmp_path, s
                 assert r.status == 404 and "external_url" in (await r.json())["error"]
     finally:
         await server.close()
+
+
+async def test_probed_subscribers_lists_and_removes_with_the_token_only(site, smtp):
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, site, "one@example.test")
+        await subscribe(http, site, "two@example.test")
+        await site.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+        async with TestClient(TestServer(site.h.parts.app, host="127.0.0.1")) as admin:
+            url = str(admin.make_url("")).rstrip("/")
+            # Without the token the addresses stay hidden.
+            async with http.get(url + "/api/v1/subscribers") as resp:
+                assert resp.status == 401 and "example.test" not in await resp.text()
+            # The admin listener takes the API's subscribe too (the /api/v1 sub-app lets it by).
+            async with http.post(url + "/api/v1/subscribe", json={"email": "x@example.test"}) as r:
+                assert r.status == 202
+            env = {k: v for k, v in os.environ.items() if k != "PROBED_LISTEN"}
+            env["PROBED_API_TOKEN"] = TOKEN
+            code, out, err = await run_cli("subscribers", "--url", url, env=env)
+            assert code == 0, err
+            assert "one@example.test" in out and "confirmed" in out and "two@example.test" in out
+            assert "1 confirmed, 2 pending, 0 webhooks" in out
+            code, out, err = await run_cli(
+                "subscribers", "--remove", "One@Example.test", "--url", url, env=env
+            )
+            assert code == 0 and "one@example.test removed" in out, err
+            code, out, err = await run_cli(
+                "subscribers", "--remove", "one@example.test", "--url", url, env=env
+            )
+            assert code != 0 and "no such subscriber" in err
+    assert site.h.store.subscribers.get("one@example.test") is None

@@ -17,6 +17,7 @@ from probed.cli import api_client, import_cmd, init
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.probe import cmd_probe
+from probed.cli.subscribers_cmd import add_subscribers
 from probed.config import (
     KINDS,
     Check,
@@ -306,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_client.add_commands(sub)
     add_incident_commands(sub)
     add_announce(sub)
+    add_subscribers(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
 
