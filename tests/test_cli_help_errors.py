@@ -18,6 +18,7 @@ from tests.kit.servers import Target, serve
 
 COMMANDS = ["run", "check", "probe", "status", "pause", "resume", "reload", "announce", "init"]
 COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem"]
+COMMANDS += ["subscribers"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
