@@ -13,12 +13,13 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from probed.config.maintenance import MaintenanceWindow
 from probed.config.subscriptions import SubscriberWebhook, Subscriptions
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN, email_channel, make_config
@@ -293,3 +294,38 @@ async def test_probed_subscribers_lists_and_removes_with_the_token_only(site, sm
             )
             assert code != 0 and "no such subscriber" in err
     assert site.h.store.subscribers.get("one@example.test") is None
+
+
+async def test_maintenance_is_announced_once_a_day_before_it_starts(harnesses, tmp_path, smtp):
+    clock = FakeClock(START)
+    hours = timedelta(hours=1)
+    windows = (
+        MaintenanceWindow("Database migration", frozenset({"Voice API"}), START + 30 * hours),
+        MaintenanceWindow("Private work", frozenset({"Internal"}), START + 26 * hours),
+    )
+    windows = tuple(replace(w, end=w.start + hours) for w in windows)
+    s = await open_site(harnesses, tmp_path, smtp, clock, maintenance=windows)
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, s, "reader@example.test")
+        await s.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+    assert s.h.parts.subscriptions.refresh_due() == START + 6 * hours
+    clock.advance(5 * 3600)
+    await s.deliver()
+    assert len(smtp.inbox) == 1
+    clock.advance(3600)
+    await s.deliver()
+    await s.deliver()
+    [notice] = smtp.inbox[1:]
+    assert notice.subject == "[probed status] Scheduled maintenance: Database migration"
+    assert "2026-05-05 16:00 UTC – 17:00 UTC: Voice API" in notice.part("plain")
+    await s.server.close()
+    await s.h.close()
+    again = await open_site(harnesses, tmp_path, smtp, clock, maintenance=windows)
+    try:
+        clock.advance(3600)
+        await again.deliver()
+        assert len(smtp.inbox) == 2  # not again after a restart
+    finally:
+        await again.server.close()

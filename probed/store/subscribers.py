@@ -156,6 +156,10 @@ class Subscribers:
             (to_ms(before),),
         )
 
+    def was_noticed(self, key: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM subscriber_notices WHERE key = ?", (key,))
+        return row.fetchone() is not None
+
     def noticed(self, key: str, at: datetime) -> bool:
         """Record that notice ``key`` went out; False when it had already."""
         cur = self._db.execute(

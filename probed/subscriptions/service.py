@@ -27,9 +27,17 @@ from probed.incidents.book import News
 from probed.store import Store
 from probed.store.incidents import IncidentRow
 from probed.store.subscribers import QueuedRow, SubscriberRow
-from probed.subscriptions import links
+from probed.subscriptions import links, notices
 from probed.subscriptions.limits import ClientLimit
-from probed.subscriptions.mails import Event, Letter, confirmation, incident_event, letter
+from probed.subscriptions.mails import (
+    Event,
+    Letter,
+    confirmation,
+    incident_event,
+    letter,
+    maintenance_event,
+)
+from probed.subscriptions.notices import Upcoming
 from probed.subscriptions.sender import gone, send_mail, send_webhook
 
 log = structlog.get_logger("probed")
@@ -203,11 +211,34 @@ class Subscriptions:
 
     # The dispatcher's side (alerts.channels.Refreshing).
 
+    def _upcoming(self, now: datetime) -> list[Upcoming]:
+        if self.off_reason is not None:
+            return []
+        public = [m.name for m in self.config.monitors if m.public]
+        found = notices.upcoming(self.config.maintenance, public, now)
+        return [u for u in found if not self.table.was_noticed(u.key)]
+
     def refresh_due(self) -> datetime | None:
-        return self.table.next_due()
+        times = [self.table.next_due()]
+        times += [u.start - notices.AHEAD for u in self._upcoming(self.now())]
+        return min((t for t in times if t is not None), default=None)
+
+    def notify_maintenance(self) -> int:
+        """Queue the notices due now (once each); how many windows were announced."""
+        now = self.now()
+        count = 0
+        for u in notices.due(self._upcoming(now), now):
+            with self.store.transaction():
+                if self.table.noticed(u.key, now):
+                    event = maintenance_event(u.name, ", ".join(u.monitors), u.start, u.end)
+                    self.announce(event, now)
+                    count += 1
+        return count
 
     async def refresh(self) -> None:
-        """Deliver every message due now, one at a time, oldest first."""
+        """Queue due maintenance notices, then deliver every message due now, one at a time,
+        oldest first."""
+        self.notify_maintenance()
         now = self.now()
         for row in self.table.due(now):
             await self._deliver(row)
