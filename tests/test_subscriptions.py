@@ -329,3 +329,27 @@ async def test_maintenance_is_announced_once_a_day_before_it_starts(harnesses, t
         assert len(smtp.inbox) == 2  # not again after a restart
     finally:
         await again.server.close()
+
+
+async def test_probed_check_says_whether_subscriptions_are_on(tmp_path):
+    text = """
+[probed]
+external_url = "https://status.example.test"
+[alerts.email]
+host = "127.0.0.1"
+from = "probed@example.test"
+to = ["ops@example.test"]
+[subscriptions]
+webhooks = [{ url = "https://hooks.example.test/status", secret = "s" }]
+[[monitor]]
+name = "api"
+url = "https://example.test"
+"""
+    path = tmp_path / "monitors.toml"
+    path.write_text(text)
+    code, out, err = await run_cli("check", "-c", str(path))
+    assert code == 0, err
+    assert "subscriptions: the status page's form, and 1 webhook subscriber\n" in out
+    path.write_text(text.replace('external_url = "https://status.example.test"', ""))
+    code, out, _ = await run_cli("check", "-c", str(path))
+    assert "note: subscriptions need [probed] external_url (the links in the mails)" in out

@@ -28,6 +28,7 @@ from probed.config import (
 )
 from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
+from probed.config.subscriptions import off_reason
 from probed.errors import ConfigError
 from probed.units import counted, format_duration
 
@@ -131,6 +132,12 @@ def summary_table(config: Config) -> str:
             " know the URL people reach it on: set [probed] external_url"
             ' (e.g. "https://probed.example.com")'
         )
+    off = off_reason(config.settings.external_url, config.email is not None)
+    hooks = counted(len(config.subscriptions.webhooks), "webhook subscriber")
+    if off is None:
+        lines.append(f"subscriptions: the status page's form, and {hooks}")
+    else:
+        lines.append(f"note: {off}; {hooks}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')

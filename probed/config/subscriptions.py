@@ -27,6 +27,15 @@ class Subscriptions:
     webhooks: tuple[SubscriberWebhook, ...] = ()
 
 
+def off_reason(external_url: str | None, email: bool) -> str | None:
+    """Why email subscriptions are off (the form hidden, the API 404), or None when on."""
+    if external_url is None:
+        return "subscriptions need [probed] external_url (the links in the mails)"
+    if not email:
+        return "subscriptions need an [alerts.email] channel (its SMTP server sends them)"
+    return None
+
+
 def read_subscriptions(reader: Reader, data: object) -> Subscriptions:
     """The table's settings; problems go to ``reader`` with table and key."""
     if data is None:

@@ -22,6 +22,7 @@ import structlog
 from probed.alerts.dispatcher import backoff
 from probed.alerts.messages import Message
 from probed.config import Config
+from probed.config.subscriptions import off_reason
 from probed.errors import NotifierError
 from probed.incidents.book import News
 from probed.store import Store
@@ -94,11 +95,7 @@ class Subscriptions:
     @property
     def off_reason(self) -> str | None:
         """Why subscriptions are off, or None when they are on."""
-        if self.config.settings.external_url is None:
-            return "subscriptions need [probed] external_url (the links in the mails)"
-        if self.config.email is None:
-            return "subscriptions need an [alerts.email] channel (its SMTP server sends them)"
-        return None
+        return off_reason(self.config.settings.external_url, self.config.email is not None)
 
     def _base(self) -> str:
         return (self.config.settings.external_url or "").rstrip("/")
