@@ -248,9 +248,13 @@ async def test_a_restart_sends_what_waited_once(harnesses, tmp_path, smtp):
         await again.server.close()
 
 
-async def test_without_external_url_subscriptions_are_off(harnesses, tmp_path, smtp):
+async def test_without_external_url_subscriptions_are_off_but_webhooks_still_hear(
+    harnesses, tmp_path, smtp, receivers
+):
+    hook = await receivers()
     config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
-    h = harnesses(config, FakeClock(START))
+    subs = Subscriptions((SubscriberWebhook(hook.url + "/hook"),))
+    h = harnesses(replace(config, subscriptions=subs), FakeClock(START))
     server = TestServer(h.parts.public_app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -260,6 +264,14 @@ async def test_without_external_url_subscriptions_are_off(harnesses, tmp_path, s
                 assert 'action="/subscribe"' not in await resp.text()
             async with http.post(base + "/api/v1/subscribe", json={"email": "a@b.test"}) as r:
                 assert r.status == 404 and "external_url" in (await r.json())["error"]
+            async with http.post(base + "/subscribe", data={"email": "a@b.test"}) as r:
+                assert r.status == 404
+        h.parts.incidents.open_manual("Logins failing", ["api"])
+        await h.dispatcher.run_once()
+        [request] = hook.requests
+        assert json.loads(request.body)["incident"]["title"] == "Logins failing"
+        assert "X-Probed-Signature" not in request.headers  # no secret, no signature
+        assert smtp.inbox == []
     finally:
         await server.close()
 

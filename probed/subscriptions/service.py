@@ -166,8 +166,7 @@ class Subscriptions:
             if row is None:
                 return
             self._news.pop(0)
-            if self.off_reason is None:
-                self._tell(news, row)
+            self._tell(news, row)
 
     def _tell(self, news: News, row: IncidentRow) -> None:
         if not row.manual:
@@ -184,10 +183,12 @@ class Subscriptions:
         self.announce(incident_event(kind, row, news.update, news.at), news.at)
 
     def announce(self, event: Event, at: datetime) -> int:
-        """Queue ``event`` for every confirmed subscriber and webhook; how many messages."""
+        """Queue ``event`` for every confirmed subscriber (while mail is on) and webhook; how
+        many messages."""
         base = self._base()
         count = 0
-        for sub in self.table.all("confirmed"):
+        mailing = self.off_reason is None
+        for sub in self.table.all("confirmed") if mailing else ():
             unsubscribe = base + links.unsubscribe_path(self.key, sub.id, sub.nonce)
             self._queue(sub.address, letter(event, self._title(), base + "/", unsubscribe), at)
             count += 1
@@ -209,8 +210,6 @@ class Subscriptions:
     # The dispatcher's side (alerts.channels.Refreshing).
 
     def _upcoming(self, now: datetime) -> list[Upcoming]:
-        if self.off_reason is not None:
-            return []
         public = [m.name for m in self.config.monitors if m.public]
         found = notices.upcoming(self.config.maintenance, public, now)
         return [u for u in found if not self.table.was_noticed(u.key)]
