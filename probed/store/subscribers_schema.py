@@ -1,5 +1,4 @@
-"""Schema step: subscribers of the status page and their durable mail queue (docs/design.md
-§18.4).
+"""Schema step: status page subscribers and their durable mail queue (docs/design.md §18.4).
 
 ``subscribers``: one row per address (lower-cased), ``pending`` until its confirmation link is
 followed; ``nonce`` goes into every link's signature, so removing and subscribing again voids
