@@ -365,3 +365,32 @@ url = "https://example.test"
     path.write_text(text.replace('external_url = "https://status.example.test"', ""))
     code, out, _ = await run_cli("check", "-c", str(path))
     assert "note: subscriptions need [probed] external_url (the links in the mails)" in out
+
+
+async def test_a_down_smtp_server_costs_one_attempt_per_backoff_and_keeps_the_order(site, smtp):
+    h = site.h
+    async with aiohttp.ClientSession() as http:
+        for address in ("a@example.test", "b@example.test"):
+            await subscribe(http, site, address)
+        await site.deliver()
+        for mail in smtp.inbox:
+            async with http.post(confirm_link(mail)) as resp:
+                assert resp.status == 200
+    await smtp.stop()
+    row = h.parts.incidents.open_manual("Voice calls failing", ["Voice API"])
+    h.clock.advance(1)
+    h.parts.incidents.add_update(row.code, "monitoring", "Fixed, watching.")
+    await site.deliver()
+    await site.deliver()
+    waiting = h.store.subscribers.due(h.clock() + timedelta(days=1))
+    assert len(waiting) == 4 and sum(r.attempts for r in waiting) == 1
+    await smtp.start()
+    h.clock.advance(5)
+    await site.deliver()
+    got = [(m.rcpt_tos[0], m.subject.split(":")[0]) for m in smtp.inbox[2:]]
+    assert got == [
+        ("a@example.test", "[probed status] Incident"),
+        ("b@example.test", "[probed status] Incident"),
+        ("a@example.test", "[probed status] Monitoring"),
+        ("b@example.test", "[probed status] Monitoring"),
+    ]

@@ -150,6 +150,23 @@ class Subscribers:
             (to_ms(at), error, row_id),
         )
 
+    def hold(self, receiver: str, until: datetime) -> None:
+        """Pending messages of ``receiver`` (``mail``: every address; else a webhook's
+        recipient) wait at least ``until``."""
+        where = "recipient NOT LIKE 'webhook:%'" if receiver == "mail" else "recipient = ?"
+        args: tuple[object, ...] = () if receiver == "mail" else (receiver,)
+        self._db.execute(
+            f"UPDATE subscriber_outbox SET next_ms = max(next_ms, ?) WHERE status = 'pending'"
+            f" AND {where}",
+            (to_ms(until), *args),
+        )
+
+    def prune_pending(self, before: datetime) -> None:
+        """Forget addresses never confirmed while their link was valid."""
+        self._db.execute(
+            "DELETE FROM subscribers WHERE state = 'pending' AND created_ms < ?", (to_ms(before),)
+        )
+
     def prune(self, before: datetime) -> None:
         self._db.execute(
             "DELETE FROM subscriber_outbox WHERE status != 'pending' AND created_ms < ?",

@@ -236,18 +236,25 @@ class Subscriptions:
         oldest first."""
         self.notify_maintenance()
         now = self.now()
+        held: set[str] = set()
         for row in self.table.due(now):
-            await self._deliver(row)
+            if _receiver(row.recipient) not in held and not await self._deliver(row):
+                held.add(_receiver(row.recipient))
         if self._pruned is None or now - self._pruned > timedelta(hours=1):
             self._pruned = now
             with self.store.transaction():
                 self.table.prune(now - KEEP)
+                self.table.prune_pending(now - 2 * links.CONFIRM_VALID)
                 self.table.prune_confirmations((now - timedelta(days=2)).strftime("%Y-%m-%d"))
 
     async def send(self, message: Message) -> str:
         raise NotifierError("the subscribers' sender takes no alerts", permanent=True)
 
-    async def _deliver(self, row: QueuedRow) -> None:
+    async def _deliver(self, row: QueuedRow) -> bool:
+        """Try ``row``; False when it failed for now. Then every pending message of its
+        receiver (the SMTP server, or the webhook) waits as long, oldest first again: a server
+        that is down costs one attempt per backoff, not one per subscriber, and no mail
+        overtakes an earlier one."""
         now = self.now()
         try:
             answer = await self._send(row)
@@ -259,11 +266,14 @@ class Subscriptions:
                 else:
                     retry = now + timedelta(seconds=backoff(row.attempts + 1))
                     self.table.retry(row.id, retry, str(exc))
+                    self.table.hold(_receiver(row.recipient), retry)
                     log.warning("subscriber message failed: will retry", error=str(exc))
-            return
+                    return False
+            return True
         with self.store.transaction():
             self.table.mark(row.id, "sent", self.now())
         log.info("subscriber message sent", kind=row.kind, answer=answer)
+        return True
 
     async def _send(self, row: QueuedRow) -> str:
         if row.recipient.startswith("webhook:"):
@@ -276,3 +286,8 @@ class Subscriptions:
             raise gone("[alerts.email]")
         mail = Letter.from_json(json.loads(row.body))
         return await send_mail(self.config.email, row.recipient, mail, row.message_id, row.created)
+
+
+def _receiver(recipient: str) -> str:
+    """Who takes a message: ``mail`` (the one SMTP server) or the webhook's ``webhook:<n>``."""
+    return recipient if recipient.startswith("webhook:") else "mail"
