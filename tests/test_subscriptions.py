@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.subscriptions import SubscriberWebhook, Subscriptions
+from probed.errors import StoreWriteError
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN, email_channel, make_config
 from tests.kit.harness import Harness, failed
@@ -394,3 +395,46 @@ async def test_a_down_smtp_server_costs_one_attempt_per_backoff_and_keeps_the_or
         ("a@example.test", "[probed status] Monitoring"),
         ("b@example.test", "[probed status] Monitoring"),
     ]
+
+
+async def test_news_refused_by_a_full_disk_is_mailed_once_the_file_takes_it(site, smtp):
+    h = site.h
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, site, "reader@example.test")
+        await site.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+    store = h.store
+    with store.transaction():
+        filler = store.incidents.open(
+            h.tracked("Internal").id,
+            code="INC-2026-001",
+            year=2026,
+            number=1,
+            started=h.clock(),
+            confirmed=h.clock(),
+            severity="warning",
+            runbook=None,
+        )
+    store.cap_pages(store.page_count())
+    for size in (100_000, 10_000, 1_000, 100, 10):  # fill every page, incidents' own too
+        while True:
+            try:
+                with store.transaction():
+                    store.incidents.add_event(filler, h.clock(), "x" * size, {})
+            except StoreWriteError:
+                break
+    for _ in range(3):
+        await h.feed("Voice API", failed(h.clock()))
+        h.clock.advance(10)
+    await site.deliver()
+
+    def news() -> list[str]:  # the on-call's alerts go through the same SMTP server
+        return [m.subject for m in smtp.inbox[1:] if m.rcpt_tos == ["reader@example.test"]]
+
+    assert news() == [] and h.store.incidents.get("INC-2026-002") is None  # not stored yet
+    store.cap_pages(None)
+    h.clock.advance(10)
+    for _ in range(3):
+        await site.deliver()
+    assert news() == ["[probed status] Incident: Voice API is down (INC-2026-002)"]

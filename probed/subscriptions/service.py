@@ -23,7 +23,7 @@ from probed.alerts.dispatcher import backoff
 from probed.alerts.messages import Message
 from probed.config import Config
 from probed.config.subscriptions import off_reason
-from probed.errors import NotifierError
+from probed.errors import NotifierError, StoreWriteError
 from probed.incidents.book import News
 from probed.store import Store
 from probed.store.incidents import IncidentRow
@@ -86,8 +86,10 @@ class Subscriptions:
         self.key, self.config, self.now, self.wake = key, config, now, wake
         self.limit = ClientLimit()
         self._pruned: datetime | None = None
-        self._news: list[News] = []
-        """News told before its incident was stored."""
+        self._news: list[tuple[int, News]] = []
+        """News not yet queued (its incident not stored yet, or its write refused), in the
+        order told."""
+        self._told = 0
 
     def configure(self, config: Config) -> None:
         self.config = config
@@ -153,20 +155,30 @@ class Subscriptions:
 
     def on_news(self, news: News) -> None:
         """IncidentBook listener: queue the news for everyone, inside its transaction."""
-        self._news.append(news)
+        self._told += 1
+        self._news.append((self._told, news))
         self.flush()
 
     def flush(self) -> None:
         """Queue the news whose incident is stored, in order. An automatic incident's row is
         written after its news is told (the book writes last), so the record hook calls this
         again once the book wrote; while the file refuses the incident, its news waits."""
-        while self._news:
-            news = self._news[0]
-            row = self.store.incidents.get(news.code)
-            if row is None:
-                return
-            self._news.pop(0)
-            self._tell(news, row)
+        taken: list[tuple[int, News]] = []
+
+        def put_back() -> None:  # the transaction was rolled back: nothing was queued
+            self._news = sorted(self._news + taken, key=lambda told: told[0])
+
+        try:
+            with self.store.transaction():
+                self.store.if_not_written(put_back)
+                while self._news:
+                    row = self.store.incidents.get(self._news[0][1].code)
+                    if row is None:
+                        return
+                    taken.append(self._news.pop(0))
+                    self._tell(taken[-1][1], row)
+        except StoreWriteError:
+            log.warning("subscriber news waits until the state database takes it")
 
     def _tell(self, news: News, row: IncidentRow) -> None:
         if not row.manual:
@@ -216,6 +228,9 @@ class Subscriptions:
 
     def refresh_due(self) -> datetime | None:
         times = [self.table.next_due()]
+        if self._news:  # refused by a full disk: at once when the book has written it
+            stored = self.store.incidents.get(self._news[0][1].code) is not None
+            times.append(self.now() + timedelta(seconds=0 if stored else 5))
         times += [u.start - notices.AHEAD for u in self._upcoming(self.now())]
         return min((t for t in times if t is not None), default=None)
 
@@ -234,6 +249,7 @@ class Subscriptions:
     async def refresh(self) -> None:
         """Queue due maintenance notices, then deliver every message due now, one at a time,
         oldest first."""
+        self.flush()
         self.notify_maintenance()
         now = self.now()
         held: set[str] = set()
