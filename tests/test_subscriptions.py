@@ -424,6 +424,21 @@ async def test_news_refused_by_a_full_disk_is_mailed_once_the_file_takes_it(site
                     store.incidents.add_event(filler, h.clock(), "x" * size, {})
             except StoreWriteError:
                 break
+    n = 0
+    for size in (1_000, 100, 10, 1):  # and the subscribers' pages
+        while True:
+            n += 1
+            try:
+                with store.transaction():
+                    store.subscribers.add(f"{n}{'x' * size}", "nonce", h.clock())
+            except StoreWriteError:
+                break
+    async with aiohttp.ClientSession() as http:
+        async with http.post(site.base + "/api/v1/subscribe", json={"email": "n@ex.test"}) as r:
+            assert r.status == 503 and "try again later" in (await r.json())["error"]
+        async with http.post(site.base + "/subscribe", data={"email": "n@ex.test"}) as r:
+            assert r.status == 503 and "Nothing was changed" in await r.text()
+    assert h.store.subscribers.get("n@ex.test") is None
     for _ in range(3):
         await h.feed("Voice API", failed(h.clock()))
         h.clock.advance(10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from probed.errors import StoreError
 from probed.subscriptions.service import Outcome, Subscriptions
 from probed.web.ack import HEADERS
 from probed.web.public import template
@@ -18,6 +19,7 @@ from probed.web.public import template
 SUBSCRIPTIONS = web.AppKey("subscriptions", Subscriptions)
 CHECK_INBOX = "Check your inbox: we sent a link to confirm the subscription."
 MAX_BODY = 4096
+UNSTORED = "the state database cannot take it now, try again later"
 
 
 async def _address(request: web.Request) -> str:
@@ -40,7 +42,10 @@ def _client(request: web.Request) -> str:
 
 async def subscribe_api(request: web.Request) -> web.Response:
     subs = request.config_dict[SUBSCRIPTIONS]
-    outcome = subs.subscribe(await _address(request), _client(request))
+    try:
+        outcome = subs.subscribe(await _address(request), _client(request))
+    except StoreError as exc:
+        return web.json_response({"error": f"{exc}: {UNSTORED}"}, status=503)
     if outcome is Outcome.OFF:
         return web.json_response({"error": subs.off_reason}, status=404)
     if outcome is Outcome.LIMITED:
@@ -56,7 +61,10 @@ async def subscribe_api(request: web.Request) -> web.Response:
 
 async def subscribe_form(request: web.Request) -> web.Response:
     subs = request.config_dict[SUBSCRIPTIONS]
-    outcome = subs.subscribe(await _address(request), _client(request))
+    try:
+        outcome = subs.subscribe(await _address(request), _client(request))
+    except StoreError:
+        return _unstored()
     if outcome is Outcome.OFF:
         raise web.HTTPNotFound()
     answers = {
@@ -66,6 +74,10 @@ async def subscribe_form(request: web.Request) -> web.Response:
     }
     status, heading, text = answers[outcome]
     return _page(heading, text, None, status)
+
+
+def _unstored() -> web.Response:
+    return _page("Please try again later", f"Nothing was changed: {UNSTORED}.", None, 503)
 
 
 def _page(heading: str, text: str, button: str | None, status: int = 200) -> web.Response:
@@ -90,7 +102,10 @@ async def confirm(request: web.Request) -> web.Response:
     row = subs.signed("confirm", dict(request.query))
     if row is None:
         raise web.HTTPNotFound()
-    subs.confirm(row)
+    try:
+        subs.confirm(row)
+    except StoreError:
+        return _unstored()
     return _page(
         "Subscribed", "You will get a mail when an incident opens, is updated or ends.", None
     )
@@ -110,7 +125,10 @@ async def unsubscribe(request: web.Request) -> web.Response:
     row = subs.signed("unsubscribe", dict(request.query))
     if row is None:
         raise web.HTTPNotFound()
-    subs.unsubscribe(row)
+    try:
+        subs.unsubscribe(row)
+    except StoreError:
+        return _unstored()
     return _page("Unsubscribed", "This address gets no more mails from us.", None)
 
 
