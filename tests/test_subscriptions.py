@@ -1,76 +1,25 @@
 """Status page subscriptions (docs/design.md §18.4) against a real SMTP server: subscribe on
 the page, confirm by following the mailed link as a person does (the GET only shows a button),
 get incident news, leave with RFC 8058's one-click POST, and hear nothing after; the same
-answer for every address; the daily and per-client limits; a restart sends nothing twice."""
+answer for every address; the daily and per-client limits and a flood; the token-only list."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import re
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from probed.config.maintenance import MaintenanceWindow
 from probed.config.subscriptions import SubscriberWebhook, Subscriptions
-from probed.errors import StoreWriteError
+from probed.web.subscribe import CHECK_INBOX
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN, email_channel, make_config
-from tests.kit.harness import Harness, failed
 from tests.kit.monitors import make_monitor
-from tests.kit.processes import free_port, run_cli
-from tests.kit.smtp import Received, SmtpServer
-
-START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/subscribe/confirm\?\S+")
-
-
-class Site:
-    """A harness whose public listener runs on the port ``external_url`` names."""
-
-    def __init__(self, h: Harness, server: TestServer, base: str) -> None:
-        self.h, self.server, self.base = h, server, base
-
-    async def deliver(self) -> None:
-        await self.h.dispatcher.run_once()
-
-
-async def open_site(harnesses, tmp_path, smtp: SmtpServer, clock: FakeClock, **kw) -> Site:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    monitors = [make_monitor("Voice API"), make_monitor("Internal", public=False)]
-    config = make_config(tmp_path, monitors, email_channel(smtp.port), external_url=base)
-    config = replace(config, **kw)
-    h = harnesses(config, clock)
-    server = TestServer(h.parts.public_app, host="127.0.0.1", port=port)
-    await server.start_server()
-    return Site(h, server, base)
-
-
-@pytest.fixture
-async def site(harnesses, tmp_path, smtp) -> AsyncIterator[Site]:
-    s = await open_site(harnesses, tmp_path, smtp, FakeClock(START))
-    yield s
-    await s.server.close()
-
-
-async def subscribe(http: aiohttp.ClientSession, site: Site, address: str) -> tuple[int, str]:
-    async with http.post(site.base + "/subscribe", data={"email": address}) as resp:
-        return resp.status, await resp.text()
-
-
-def confirm_link(mail: Received) -> str:
-    found = LINK.search(mail.part("plain"))
-    assert found, mail.part("plain")
-    return found.group(0)
+from tests.kit.processes import run_cli
+from tests.kit.subscribers import START, confirm_link, subscribe
 
 
 async def test_subscribe_confirm_hear_news_and_leave_with_one_click(site, smtp):
@@ -150,17 +99,11 @@ async def test_every_address_gets_the_same_answer(site, smtp):
         for address in ("new@example.test", "pending@example.test", "member@example.test"):
             async with http.post(site.base + "/api/v1/subscribe", json={"email": address}) as r:
                 answers.add((r.status, await r.text()))
-        assert len(answers) == 2 and (202, json.dumps({"status": _inbox()})) in answers
+        assert len(answers) == 2 and (202, json.dumps({"status": CHECK_INBOX})) in answers
         # Addresses never appear on the public surface.
         for path in ("/", "/api/v1/status"):
             async with http.get(site.base + path) as resp:
                 assert "example.test" not in await resp.text()
-
-
-def _inbox() -> str:
-    from probed.web.subscribe import CHECK_INBOX
-
-    return CHECK_INBOX
 
 
 async def test_three_confirmation_mails_per_address_per_day(site, smtp):
@@ -195,88 +138,6 @@ async def test_a_flood_from_one_client_sends_at_most_the_limits_mails(site, smtp
     assert len(site.h.store.subscribers.all()) == 5
 
 
-async def test_private_outages_stay_private_and_webhooks_get_signed_json(
-    harnesses, tmp_path, smtp, receivers
-):
-    hook = await receivers()
-    subs = Subscriptions((SubscriberWebhook(hook.url + "/hook", secret="k3y"),))
-    s = await open_site(harnesses, tmp_path, smtp, FakeClock(START), subscriptions=subs)
-    try:
-        for _ in range(3):
-            await s.h.feed("Internal", failed(s.h.clock()))
-            s.h.clock.advance(10)
-        await s.deliver()
-        assert hook.requests == []
-        for _ in range(3):
-            await s.h.feed("Voice API", failed(s.h.clock()))
-            s.h.clock.advance(10)
-        await s.deliver()
-        [request] = hook.requests
-        doc = json.loads(request.body)
-        assert doc["event"] == "incident.opened" and doc["incident"]["monitors"] == "Voice API"
-        expected = hmac.new(b"k3y", request.body, hashlib.sha256).hexdigest()
-        assert request.headers["X-Probed-Signature"] == f"sha256={expected}"
-    finally:
-        await s.server.close()
-
-
-async def test_a_restart_sends_what_waited_once(harnesses, tmp_path, smtp):
-    clock = FakeClock(START)
-    s = await open_site(harnesses, tmp_path, smtp, clock)
-    async with aiohttp.ClientSession() as http:
-        await subscribe(http, s, "reader@example.test")
-        await s.deliver()
-        async with http.post(confirm_link(smtp.inbox[0])) as resp:
-            assert resp.status == 200
-    await smtp.stop()
-    s.h.parts.incidents.open_manual("Voice calls failing", ["Voice API"])
-    await s.deliver()  # the server is down: the mail waits
-    assert s.h.store.subscribers.pending() == 1
-    await s.server.close()
-    await s.h.close()
-    await smtp.start()
-    clock.advance(30)
-    again = await open_site(harnesses, tmp_path, smtp, clock)
-    try:
-        await again.deliver()
-        await again.deliver()
-        clock.advance(600)
-        await again.deliver()
-        assert [m.subject for m in smtp.inbox[1:]] == [
-            "[probed status] Incident: Voice calls failing (INC-2026-001)"
-        ]
-    finally:
-        await again.server.close()
-
-
-async def test_without_external_url_subscriptions_are_off_but_webhooks_still_hear(
-    harnesses, tmp_path, smtp, receivers
-):
-    hook = await receivers()
-    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
-    subs = Subscriptions((SubscriberWebhook(hook.url + "/hook"),))
-    h = harnesses(replace(config, subscriptions=subs), FakeClock(START))
-    server = TestServer(h.parts.public_app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as http:
-            base = str(server.make_url("")).rstrip("/")
-            async with http.get(base + "/") as resp:
-                assert 'action="/subscribe"' not in await resp.text()
-            async with http.post(base + "/api/v1/subscribe", json={"email": "a@b.test"}) as r:
-                assert r.status == 404 and "external_url" in (await r.json())["error"]
-            async with http.post(base + "/subscribe", data={"email": "a@b.test"}) as r:
-                assert r.status == 404
-        h.parts.incidents.open_manual("Logins failing", ["api"])
-        await h.dispatcher.run_once()
-        [request] = hook.requests
-        assert json.loads(request.body)["incident"]["title"] == "Logins failing"
-        assert "X-Probed-Signature" not in request.headers  # no secret, no signature
-        assert smtp.inbox == []
-    finally:
-        await server.close()
-
-
 async def test_probed_subscribers_lists_and_removes_with_the_token_only(site, smtp):
     async with aiohttp.ClientSession() as http:
         await subscribe(http, site, "one@example.test")
@@ -309,39 +170,32 @@ async def test_probed_subscribers_lists_and_removes_with_the_token_only(site, sm
     assert site.h.store.subscribers.get("one@example.test") is None
 
 
-async def test_maintenance_is_announced_once_a_day_before_it_starts(harnesses, tmp_path, smtp):
-    clock = FakeClock(START)
-    hours = timedelta(hours=1)
-    windows = (
-        MaintenanceWindow("Database migration", frozenset({"Voice API"}), START + 30 * hours),
-        MaintenanceWindow("Private work", frozenset({"Internal"}), START + 26 * hours),
-    )
-    windows = tuple(replace(w, end=w.start + hours) for w in windows)
-    s = await open_site(harnesses, tmp_path, smtp, clock, maintenance=windows)
-    async with aiohttp.ClientSession() as http:
-        await subscribe(http, s, "reader@example.test")
-        await s.deliver()
-        async with http.post(confirm_link(smtp.inbox[0])) as resp:
-            assert resp.status == 200
-    assert s.h.parts.subscriptions.refresh_due() == START + 6 * hours
-    clock.advance(5 * 3600)
-    await s.deliver()
-    assert len(smtp.inbox) == 1
-    clock.advance(3600)
-    await s.deliver()
-    await s.deliver()
-    [notice] = smtp.inbox[1:]
-    assert notice.subject == "[probed status] Scheduled maintenance: Database migration"
-    assert "2026-05-05 16:00 UTC – 17:00 UTC: Voice API" in notice.part("plain")
-    await s.server.close()
-    await s.h.close()
-    again = await open_site(harnesses, tmp_path, smtp, clock, maintenance=windows)
+async def test_without_external_url_subscriptions_are_off_but_webhooks_still_hear(
+    harnesses, tmp_path, smtp, receivers
+):
+    hook = await receivers()
+    config = make_config(tmp_path, [make_monitor("api")], email_channel(smtp.port))
+    subs = Subscriptions((SubscriberWebhook(hook.url + "/hook"),))
+    h = harnesses(replace(config, subscriptions=subs), FakeClock(START))
+    server = TestServer(h.parts.public_app, host="127.0.0.1")
+    await server.start_server()
     try:
-        clock.advance(3600)
-        await again.deliver()
-        assert len(smtp.inbox) == 2  # not again after a restart
+        async with aiohttp.ClientSession() as http:
+            base = str(server.make_url("")).rstrip("/")
+            async with http.get(base + "/") as resp:
+                assert 'action="/subscribe"' not in await resp.text()
+            async with http.post(base + "/api/v1/subscribe", json={"email": "a@b.test"}) as r:
+                assert r.status == 404 and "external_url" in (await r.json())["error"]
+            async with http.post(base + "/subscribe", data={"email": "a@b.test"}) as r:
+                assert r.status == 404
+        h.parts.incidents.open_manual("Logins failing", ["api"])
+        await h.dispatcher.run_once()
+        [request] = hook.requests
+        assert json.loads(request.body)["incident"]["title"] == "Logins failing"
+        assert "X-Probed-Signature" not in request.headers  # no secret, no signature
+        assert smtp.inbox == []
     finally:
-        await again.server.close()
+        await server.close()
 
 
 async def test_probed_check_says_whether_subscriptions_are_on(tmp_path):
@@ -366,90 +220,3 @@ url = "https://example.test"
     path.write_text(text.replace('external_url = "https://status.example.test"', ""))
     code, out, _ = await run_cli("check", "-c", str(path))
     assert "note: subscriptions need [probed] external_url (the links in the mails)" in out
-
-
-async def test_a_down_smtp_server_costs_one_attempt_per_backoff_and_keeps_the_order(site, smtp):
-    h = site.h
-    async with aiohttp.ClientSession() as http:
-        for address in ("a@example.test", "b@example.test"):
-            await subscribe(http, site, address)
-        await site.deliver()
-        for mail in smtp.inbox:
-            async with http.post(confirm_link(mail)) as resp:
-                assert resp.status == 200
-    await smtp.stop()
-    row = h.parts.incidents.open_manual("Voice calls failing", ["Voice API"])
-    h.clock.advance(1)
-    h.parts.incidents.add_update(row.code, "monitoring", "Fixed, watching.")
-    await site.deliver()
-    await site.deliver()
-    waiting = h.store.subscribers.due(h.clock() + timedelta(days=1))
-    assert len(waiting) == 4 and sum(r.attempts for r in waiting) == 1
-    await smtp.start()
-    h.clock.advance(5)
-    await site.deliver()
-    got = [(m.rcpt_tos[0], m.subject.split(":")[0]) for m in smtp.inbox[2:]]
-    assert got == [
-        ("a@example.test", "[probed status] Incident"),
-        ("b@example.test", "[probed status] Incident"),
-        ("a@example.test", "[probed status] Monitoring"),
-        ("b@example.test", "[probed status] Monitoring"),
-    ]
-
-
-async def test_news_refused_by_a_full_disk_is_mailed_once_the_file_takes_it(site, smtp):
-    h = site.h
-    async with aiohttp.ClientSession() as http:
-        await subscribe(http, site, "reader@example.test")
-        await site.deliver()
-        async with http.post(confirm_link(smtp.inbox[0])) as resp:
-            assert resp.status == 200
-    store = h.store
-    with store.transaction():
-        filler = store.incidents.open(
-            h.tracked("Internal").id,
-            code="INC-2026-001",
-            year=2026,
-            number=1,
-            started=h.clock(),
-            confirmed=h.clock(),
-            severity="warning",
-            runbook=None,
-        )
-    store.cap_pages(store.page_count())
-    for size in (100_000, 10_000, 1_000, 100, 10):  # fill every page, incidents' own too
-        while True:
-            try:
-                with store.transaction():
-                    store.incidents.add_event(filler, h.clock(), "x" * size, {})
-            except StoreWriteError:
-                break
-    n = 0
-    for size in (1_000, 100, 10, 1):  # and the subscribers' pages
-        while True:
-            n += 1
-            try:
-                with store.transaction():
-                    store.subscribers.add(f"{n}{'x' * size}", "nonce", h.clock())
-            except StoreWriteError:
-                break
-    async with aiohttp.ClientSession() as http:
-        async with http.post(site.base + "/api/v1/subscribe", json={"email": "n@ex.test"}) as r:
-            assert r.status == 503 and "try again later" in (await r.json())["error"]
-        async with http.post(site.base + "/subscribe", data={"email": "n@ex.test"}) as r:
-            assert r.status == 503 and "Nothing was changed" in await r.text()
-    assert h.store.subscribers.get("n@ex.test") is None
-    for _ in range(3):
-        await h.feed("Voice API", failed(h.clock()))
-        h.clock.advance(10)
-    await site.deliver()
-
-    def news() -> list[str]:  # the on-call's alerts go through the same SMTP server
-        return [m.subject for m in smtp.inbox[1:] if m.rcpt_tos == ["reader@example.test"]]
-
-    assert news() == [] and h.store.incidents.get("INC-2026-002") is None  # not stored yet
-    store.cap_pages(None)
-    h.clock.advance(10)
-    for _ in range(3):
-        await site.deliver()
-    assert news() == ["[probed status] Incident: Voice API is down (INC-2026-002)"]

@@ -5,39 +5,32 @@ screenshots of the form (phone and desktop, light and dark) to tests/artifacts/.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.kit.clock import FakeClock
 from tests.kit.smtp import SmtpServer
+from tests.kit.subscribers import Site, confirm_link
 from tests.kit.tools import require_tool, tool
 from tests.test_status_page_browser import ARTIFACTS, CHROMIUM_ARGS
-from tests.test_subscriptions import START, Site, confirm_link, open_site
 
 pytestmark = pytest.mark.slow
 
 
 @require_tool("chromium")
-async def test_a_person_subscribes_and_confirms_in_a_browser(harnesses, tmp_path: Path, smtp):
+async def test_a_person_subscribes_and_confirms_in_a_browser(site: Site, smtp: SmtpServer):
     from playwright.async_api import async_playwright
 
-    site = await open_site(harnesses, tmp_path, smtp, FakeClock(START))
     ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=tool("chromium"), args=CHROMIUM_ARGS)
-            try:
-                for name, width, scheme in (
-                    ("desktop", 1280, "light"),
-                    ("phone", 390, "light"),
-                    ("phone-dark", 390, "dark"),
-                ):
-                    await subscribe_as_a_person(browser, site, smtp, name, width, scheme)
-            finally:
-                await browser.close()
-    finally:
-        await site.server.close()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=tool("chromium"), args=CHROMIUM_ARGS)
+        try:
+            for name, width, scheme in (
+                ("desktop", 1280, "light"),
+                ("phone", 390, "light"),
+                ("phone-dark", 390, "dark"),
+            ):
+                await subscribe_as_a_person(browser, site, smtp, name, width, scheme)
+        finally:
+            await browser.close()
 
 
 async def subscribe_as_a_person(  # type: ignore[no-untyped-def]
