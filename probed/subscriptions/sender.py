@@ -14,10 +14,11 @@ from probed.alerts.email import EmailNotifier
 from probed.alerts.http_post import post
 from probed.alerts.messages import Message
 from probed.alerts.webhook import SIGNATURE, sign
-from probed.config import EmailChannel
+from probed.config import Config, EmailChannel
 from probed.config.subscriptions import SubscriberWebhook
 from probed.errors import NotifierError
 from probed.model import AlertKind
+from probed.store.subscribers import QueuedRow
 from probed.subscriptions.mails import Letter
 
 
@@ -57,5 +58,24 @@ async def send_webhook(hook: SubscriberWebhook, body: str, message_id: str) -> s
     return await post(hook.url, raw, headers, hook.timeout)
 
 
-def gone(what: str) -> NotifierError:
+async def send_queued(config: Config, row: QueuedRow) -> str:
+    """Deliver a ``subscriber_outbox`` row through what ``config`` sets up now."""
+    if row.recipient.startswith("webhook:"):
+        hooks = config.subscriptions.webhooks
+        index = int(row.recipient.removeprefix("webhook:"))
+        if index >= len(hooks):
+            raise _gone("the webhook subscriber")
+        return await send_webhook(hooks[index], row.body, row.message_id)
+    if config.email is None:
+        raise _gone("[alerts.email]")
+    mail = Letter.from_json(json.loads(row.body))
+    return await send_mail(config.email, row.recipient, mail, row.message_id, row.created)
+
+
+def receiver(recipient: str) -> str:
+    """Who takes a message: ``mail`` (the one SMTP server) or the webhook's ``webhook:<n>``."""
+    return recipient if recipient.startswith("webhook:") else "mail"
+
+
+def _gone(what: str) -> NotifierError:
     return NotifierError(f"{what} is no longer configured", permanent=True)

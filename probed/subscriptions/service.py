@@ -39,7 +39,7 @@ from probed.subscriptions.mails import (
     maintenance_event,
 )
 from probed.subscriptions.notices import Upcoming
-from probed.subscriptions.sender import gone, send_mail, send_webhook
+from probed.subscriptions.sender import receiver, send_queued
 
 log = structlog.get_logger("probed")
 
@@ -254,8 +254,8 @@ class Subscriptions:
         now = self.now()
         held: set[str] = set()
         for row in self.table.due(now):
-            if _receiver(row.recipient) not in held and not await self._deliver(row):
-                held.add(_receiver(row.recipient))
+            if receiver(row.recipient) not in held and not await self._deliver(row):
+                held.add(receiver(row.recipient))
         if self._pruned is None or now - self._pruned > timedelta(hours=1):
             self._pruned = now
             with self.store.transaction():
@@ -273,7 +273,7 @@ class Subscriptions:
         overtakes an earlier one."""
         now = self.now()
         try:
-            answer = await self._send(row)
+            answer = await send_queued(self.config, row)
         except NotifierError as exc:
             with self.store.transaction():
                 if exc.permanent or now - row.created > MAX_AGE:
@@ -282,7 +282,7 @@ class Subscriptions:
                 else:
                     retry = now + timedelta(seconds=backoff(row.attempts + 1))
                     self.table.retry(row.id, retry, str(exc))
-                    self.table.hold(_receiver(row.recipient), retry)
+                    self.table.hold(receiver(row.recipient), retry)
                     log.warning("subscriber message failed: will retry", error=str(exc))
                     return False
             return True
@@ -290,20 +290,3 @@ class Subscriptions:
             self.table.mark(row.id, "sent", self.now())
         log.info("subscriber message sent", kind=row.kind, answer=answer)
         return True
-
-    async def _send(self, row: QueuedRow) -> str:
-        if row.recipient.startswith("webhook:"):
-            hooks = self.config.subscriptions.webhooks
-            index = int(row.recipient.removeprefix("webhook:"))
-            if index >= len(hooks):
-                raise gone("the webhook subscriber")
-            return await send_webhook(hooks[index], row.body, row.message_id)
-        if self.config.email is None:
-            raise gone("[alerts.email]")
-        mail = Letter.from_json(json.loads(row.body))
-        return await send_mail(self.config.email, row.recipient, mail, row.message_id, row.created)
-
-
-def _receiver(recipient: str) -> str:
-    """Who takes a message: ``mail`` (the one SMTP server) or the webhook's ``webhook:<n>``."""
-    return recipient if recipient.startswith("webhook:") else "mail"
