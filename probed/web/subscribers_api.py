@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from probed.errors import StoreError
 from probed.subscriptions.service import normal_address
 from probed.units import iso
 from probed.web.context import API, authorize
@@ -42,7 +43,10 @@ async def remove_subscriber(request: web.Request) -> web.Response:
     address = normal_address(request.match_info["address"])
     if address is None or (row := subs.table.get(address)) is None:
         return api_error(404, "no such subscriber")
-    subs.unsubscribe(row)
+    try:
+        subs.unsubscribe(row)
+    except StoreError as exc:
+        return api_error(503, f"{exc}: nothing was changed, try again once it can be written")
     return web.json_response({"removed": address})
 
 
