@@ -220,3 +220,19 @@ url = "https://example.test"
     path.write_text(text.replace('external_url = "https://status.example.test"', ""))
     code, out, _ = await run_cli("check", "-c", str(path))
     assert "note: subscriptions need [probed] external_url (the links in the mails)" in out
+
+
+async def test_a_title_with_a_line_break_stays_in_the_subject(site, smtp):
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, site, "reader@example.test")
+        await site.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+    title = "Calls failing\nBcc: evil@example.test"
+    row = site.h.parts.incidents.open_manual(title, ["Voice API"])
+    await site.deliver()
+    [mail] = smtp.inbox[1:]
+    # (A subject this long is folded onto a continuation line; the unfolded value keeps a space.)
+    expected = f"[probed status] Incident: Calls failing Bcc: evil@example.test ({row.code})"
+    assert mail.subject.strip() == expected
+    assert mail.message["Bcc"] is None and mail.rcpt_tos == ["reader@example.test"]

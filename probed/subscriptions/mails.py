@@ -5,6 +5,7 @@ events as JSON documents for webhook subscribers. Pure: the callers give every f
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from html import escape
@@ -120,7 +121,7 @@ def letter(event: Event, title: str, page: str, unsubscribe: str) -> Letter:
         f'<p style="font-size:small"><a href="{escape(unsubscribe)}">Unsubscribe</a></p>'
         f"</body></html>"
     )
-    return Letter(event.kind, f"[{title}] {event.headline}", text, html, unsubscribe)
+    return Letter(event.kind, one_line(f"[{title}] {event.headline}"), text, html, unsubscribe)
 
 
 def confirmation(title: str, confirm: str) -> Letter:
@@ -137,4 +138,10 @@ def confirmation(title: str, confirm: str) -> Letter:
         f'<p><a href="{escape(confirm)}">Confirm the subscription</a></p>'
         f"<p>{escape(lines[2])}</p></body></html>"
     )
-    return Letter("confirm", f"[{title}] Confirm your subscription", text, html)
+    return Letter("confirm", one_line(f"[{title}] Confirm your subscription"), text, html)
+
+
+def one_line(text: str) -> str:
+    """A subject: a title may hold line breaks (and a header none), so each run of
+    whitespace or control characters becomes one space."""
+    return " ".join("".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text).split())
