@@ -194,3 +194,20 @@ async def test_news_refused_by_a_full_disk_is_mailed_once_the_file_takes_it(site
     for _ in range(3):
         await site.deliver()
     assert news() == ["[probed status] Incident: Voice API is down (INC-2026-002)"]
+
+
+async def test_a_message_that_cannot_be_built_is_failed_and_holds_nobody_up(site, smtp):
+    h = site.h
+    async with aiohttp.ClientSession() as http:
+        await subscribe(http, site, "reader@example.test")
+        await site.deliver()
+        async with http.post(confirm_link(smtp.inbox[0])) as resp:
+            assert resp.status == 200
+    with h.store.transaction():  # a row no probed writes: its body is not a message
+        h.store.subscribers.queue("reader@example.test", "opened", h.clock(), "{", "<x@y>")
+    h.parts.incidents.open_manual("Voice calls failing", ["Voice API"])
+    await site.deliver()
+    assert [m.subject for m in smtp.inbox[1:]] == [
+        "[probed status] Incident: Voice calls failing (INC-2026-001)"
+    ]
+    assert h.store.subscribers.pending() == 0

@@ -286,6 +286,11 @@ class Subscriptions:
                     log.warning("subscriber message failed: will retry", error=str(exc))
                     return False
             return True
+        except Exception as exc:  # a bug for this one message must not hold the others
+            log.exception("subscriber message could not be sent", kind=row.kind)
+            with self.store.transaction():
+                self.table.mark(row.id, "failed", now, f"{type(exc).__name__}: {exc}")
+            return True
         with self.store.transaction():
             self.table.mark(row.id, "sent", self.now())
         log.info("subscriber message sent", kind=row.kind, answer=answer)
