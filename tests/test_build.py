@@ -57,7 +57,8 @@ async def test_apply_reports_what_changed_and_reaches_every_part(tmp_path):
         assert parts.scheduler.next_run("gone") is None
         assert all(parts.scheduler.next_run(n) is not None for n in parts.pipeline.monitors)
         assert parts.recorder.config is new and parts.config is new
-        assert list(parts.dispatcher.channels) == ["email"] and parts.dispatcher.max_age == 60.0
+        assert list(parts.dispatcher.channels) == ["email", "(subscribers)"]
+        assert parts.dispatcher.max_age == 60.0
         assert parts.history.retention == Retention(3600.0, new.settings.history_retention)
         assert parts.pauses.windows == (window,)
         assert parts.api.token == "two"

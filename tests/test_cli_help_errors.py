@@ -21,6 +21,7 @@ COMMANDS += ["test-alert", "import", "incidents", "incident", "ack", "postmortem
 COMMANDS += ["update"]
 COMMANDS += ["maintenance"]
 COMMANDS += ["report"]
+COMMANDS += ["subscribers"]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -23,6 +23,9 @@ def schema_keys() -> dict[str, set[str]]:
         "maintenance": set(props["maintenance"]["items"]["properties"]),
         "status_page": set(props["status_page"]["properties"]),
         "report": set(props["report"]["properties"]),
+        "subscriptions": set(
+            props["subscriptions"]["properties"]["webhooks"]["items"]["properties"]
+        ),
     }
     for name, table in props["alerts"]["properties"].items():
         keys[name] = set(table["properties"])
@@ -55,6 +58,7 @@ HEADINGS = {
     "maintenance": "## `[[maintenance]]`: maintenance windows",
     "status_page": "## `[status_page]`: branding, embedding and layout",
     "report": "## `[report]`: the monitoring report",
+    "subscriptions": "## `[subscriptions]`: webhook subscribers of the status page",
 }
 
 

@@ -33,7 +33,8 @@ async def test_a_reload_gives_every_part_its_new_settings(tmp_path: Path) -> Non
         h.parts.apply(replace(h.parts.config, settings=settings, maintenance=(window,), alerts=()))
         assert h.parts.api.token == "new-token"
         assert (h.parts.public.title, h.parts.public.show_urls) == ("Acme status", True)
-        assert h.parts.dispatcher.max_age == 600.0 and dict(h.parts.dispatcher.channels) == {}
+        assert h.parts.dispatcher.max_age == 600.0
+        assert list(h.parts.dispatcher.channels) == ["(subscribers)"]  # no alert channel left
         assert h.parts.history.retention == Retention(7200.0, 86400.0)
         assert h.parts.pauses.windows == (window,)
         assert h.parts.recorder.config is h.parts.config

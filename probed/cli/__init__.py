@@ -18,6 +18,7 @@ from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.maintenance_cmd import add_maintenance_commands
 from probed.cli.probe import cmd_probe
+from probed.cli.subscribers_cmd import add_subscribers
 from probed.cli.updates_cmd import add_update_commands
 from probed.config import (
     KINDS,
@@ -30,6 +31,7 @@ from probed.config import (
 from probed.config.kinds import inbound
 from probed.config.maintenance import describe_window
 from probed.config.report import describe_report
+from probed.config.subscriptions import off_reason
 from probed.errors import ConfigError
 from probed.units import counted, format_duration
 
@@ -135,6 +137,12 @@ def summary_table(config: Config) -> str:
         )
     if config.report is not None:
         lines.append(f"report {describe_report(config.report)}")
+    off = off_reason(config.settings.external_url, config.email is not None)
+    hooks = counted(len(config.subscriptions.webhooks), "webhook subscriber")
+    if off is None:
+        lines.append(f"subscriptions: the status page's form, and {hooks}")
+    else:
+        lines.append(f"note: {off}; {hooks}")
     for window in config.maintenance:
         names = "every monitor" if window.monitors is None else ", ".join(sorted(window.monitors))
         lines.append(f'maintenance "{window.name}": {describe_window(window)}: {names}')
@@ -312,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_update_commands(sub, add_incident_commands(sub))
     add_announce(sub)
     add_maintenance_commands(sub)
+    add_subscribers(sub)
     init.add_command(sub)
     import_cmd.add_command(sub)
     report_cmd.add_command(sub)

@@ -188,9 +188,15 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "alert": "Channels the report mail goes to (email gets HTML and text, others the text);"
         " none: only `probed report` prints it.",
     },
+    "subscriptions": {
+        "url": "Where incident news and maintenance notices are POSTed as JSON.",
+        "secret": "Signs the body: `X-Probed-Signature: sha256=<hex HMAC-SHA256 of the body>`.",
+        "secret_file": "A file holding `secret`.",
+        "timeout": "How long one POST may take.",
+    },
 }
 """By table ("probed", "monitor" (also [defaults] and every kind's keys), "channel" (what every
-[alerts.NAME] shares), one per channel type, "maintenance"), then by key."""
+[alerts.NAME] shares), one per channel type, "maintenance", "subscriptions"), then by key."""
 
 DEFAULT_TEXT: Final[dict[str, dict[str, str]]] = {
     "probed": {

@@ -19,6 +19,7 @@ from probed.config.push import HIDDEN_PATH
 from probed.config.report import ReportSettings
 from probed.config.shard import Shard
 from probed.config.status_page import StatusPage
+from probed.config.subscriptions import Subscriptions
 from probed.config.tcp import TcpCheck
 from probed.evidence import EVIDENCE_BYTES
 from probed.model import Policy
@@ -163,6 +164,8 @@ class Config:
     status_page: StatusPage = field(default_factory=StatusPage)
     report: ReportSettings | None = None
     """[report]: the periodic monitoring report (docs/design.md §18.6); None without one."""
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    """[subscriptions]: webhook subscribers of the status page's news."""
 
     def monitor(self, name: str) -> Monitor | None:
         return next((m for m in self.monitors if m.name == name), None)

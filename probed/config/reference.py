@@ -30,6 +30,7 @@ from probed.config.model import Monitor, Settings
 from probed.config.report import ReportSettings
 from probed.config.schema import Schema, json_schema
 from probed.config.status_page import StatusPage
+from probed.config.subscriptions import SubscriberWebhook
 from probed.units import format_duration
 
 REGENERATE = "python -m probed.config.reference > docs/configuration.md"
@@ -68,6 +69,7 @@ def reference() -> str:
     parts += _maintenance(props["maintenance"]["items"])
     parts += _status_page(props["status_page"])
     parts += _report(props["report"])
+    parts += _subscriptions(props["subscriptions"]["properties"]["webhooks"]["items"])
     return "\n".join(parts)
 
 
@@ -162,6 +164,15 @@ def _report(table: Schema) -> list[str]:
         "`slo`, error budget left, incidents with their times to acknowledge and resolve, and",
         "response times, each against the period before. `probed report` prints it at any time.\n",
         *_rows("report", table, ReportSettings),
+    ]
+
+
+def _subscriptions(table: Schema) -> list[str]:
+    return [
+        "## `[subscriptions]`: webhook subscribers of the status page\n",
+        '`webhooks = [{ url = "…", secret = "…" }]`: each gets incident news and maintenance',
+        "notices as JSON (email subscribers sign up on the page). Keys of each entry:\n",
+        *_rows("subscriptions", table, SubscriberWebhook),
     ]
 
 

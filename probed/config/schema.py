@@ -32,6 +32,7 @@ from probed.config.oncall import STEP_KEYS
 from probed.config.report import EVERY, REPORT_KEYS
 from probed.config.settings_table import SETTINGS_KEYS
 from probed.config.status_page import LAYOUTS, STATUS_PAGE_KEYS, StatusPage
+from probed.config.subscriptions import WEBHOOK_KEYS, SubscriberWebhook
 from probed.config.tables import (
     DEFAULTS_KEYS,
     MONITOR_KEYS,
@@ -137,6 +138,7 @@ def json_schema() -> Schema:
             "maintenance": {"type": "array", "items": _maintenance()},
             "status_page": _status_page(),
             "report": _report(),
+            "subscriptions": _subscriptions(),
         },
         "additionalProperties": False,
         "definitions": DEFINITIONS,
@@ -200,6 +202,12 @@ def _kind_rule(name: str, common: list[str]) -> Schema:
             {"anyOf": [{"required": [k]}, {"required": [f"{k}_file"]}]} for k in secrets
         ]
     return {"if": selector, "then": then}
+
+
+def _subscriptions() -> Schema:
+    hook = _table(WEBHOOK_KEYS, _types(SubscriberWebhook), ["url"])
+    webhooks = {"type": "array", "items": hook}
+    return {"type": "object", "properties": {"webhooks": webhooks}, "additionalProperties": False}
 
 
 def _maintenance() -> Schema:

@@ -36,6 +36,7 @@ from probed.config.reader import (
 from probed.config.report import read_report
 from probed.config.settings_table import read_settings
 from probed.config.status_page import read_status_page
+from probed.config.subscriptions import read_subscriptions
 from probed.config.vantage import family_problem, read_source_address
 from probed.units import format_duration
 
@@ -47,6 +48,7 @@ TOP_LEVEL_KEYS = (
     "maintenance",
     "status_page",
     "report",
+    "subscriptions",
 )
 COMMON_KEYS = tuple(f.name for f in fields(Monitor) if f.name != "check")
 MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
@@ -108,6 +110,7 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
     report = read_report(_top_table(top, "report"), channels)
     kept = tuple(m for m in monitors if m is not None)
     page = read_status_page(_top_table(top, "status_page"), {m.name: m.public for m in kept})
+    subscriptions = read_subscriptions(reader, data.get("subscriptions"))
     return Config(
         path,
         settings,
@@ -116,6 +119,7 @@ def read_config(reader: Reader, data: Mapping[str, object], path: Path) -> Confi
         alerts=named,
         status_page=page,
         report=report,
+        subscriptions=subscriptions,
     )
 
 

@@ -21,6 +21,7 @@ from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox, OutboxRow
 from probed.alerts.recorder import AlertRecorder
+from probed.alerts.report_sender import ReportSender
 from probed.config import Config, Monitor
 from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
@@ -35,11 +36,11 @@ from probed.incidents.book import IncidentBook
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition
 from probed.probes import ProbeSessions, run_probe
-from probed.reports.sender import ReportSender
 from probed.service.listener import ConnectionGuard
 from probed.service.parts import Parts, Soon, alive, host_problem, retention, summary
 from probed.service.sdnotify import Notifier
 from probed.store import Store
+from probed.subscriptions.service import Subscriptions
 from probed.units import utcnow
 from probed.web import make_app
 from probed.web.ack import add_ack_routes
@@ -47,6 +48,7 @@ from probed.web.context import Api
 from probed.web.feeds import NEWSROOM, Newsroom
 from probed.web.public import Public, make_public_app
 from probed.web.push import push_routes
+from probed.web.subscribe import add_subscribe_routes
 
 __all__ = ["Parts", "build"]
 
@@ -110,6 +112,8 @@ def build(
     outbox = Outbox(store, metrics, behind=lambda: backlog.waiting > 0, on_change=store_status)
     incidents = IncidentBook(store, metrics, clock, config, monitors=monitors)
     recorder = AlertRecorder(outbox, config, clock, monitors, wake=bell.set, incidents=incidents)
+    subscriptions = Subscriptions(store, incidents.key, config, clock, wake=bell.set)
+    incidents.listeners.append(subscriptions.on_news)
 
     def record(
         tracked: Tracked,
@@ -122,6 +126,7 @@ def build(
         incidents(tracked, result, transitions, slowness)
         recorder(tracked, result, transitions, slowness)
         incidents.write()
+        subscriptions.flush()  # the news of what the book just wrote
 
     def sent(rows: Sequence[OutboxRow], at: datetime) -> None:
         incidents.alerts_sent(
@@ -130,7 +135,7 @@ def build(
 
     dispatcher = Dispatcher(
         outbox,
-        make_channels(config, store, clock),
+        {**make_channels(config, store, clock), subscriptions.name: subscriptions},
         metrics,
         clock,
         max_age=settings.alert_max_age,
@@ -179,12 +184,14 @@ def build(
     )
     app.add_routes(push_routes(pushes))
     add_ack_routes(app, incidents)
+    add_subscribe_routes(app, subscriptions)
     app.middlewares.append(guard.middleware)
     public_guard = ConnectionGuard()
     public_app = make_public_app(public)
     # Jobs ping from wherever they run: the push URLs belong on the public side too.
     public_app.add_routes(push_routes(pushes))
     add_ack_routes(public_app, incidents)  # the link's base may be the public side
+    add_subscribe_routes(public_app, subscriptions)
     public_app.middlewares.append(public_guard.middleware)
 
     newsroom = Newsroom(public)
@@ -202,6 +209,7 @@ def build(
         recorder=recorder,
         reports=reports,
         incidents=incidents,
+        subscriptions=subscriptions,
         dispatcher=dispatcher,
         history=history,
         pauses=pauses,

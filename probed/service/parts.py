@@ -20,6 +20,7 @@ from probed.alerts.channels import make_channels
 from probed.alerts.dispatcher import Dispatcher
 from probed.alerts.outbox import Outbox
 from probed.alerts.recorder import AlertRecorder
+from probed.alerts.report_sender import ReportSender
 from probed.config import Config, Monitor, Settings
 from probed.config.kinds import inbound
 from probed.engine.backlog import Backlog
@@ -37,9 +38,9 @@ from probed.metrics import Metrics
 from probed.model import Status
 from probed.probes import ProbeSessions
 from probed.redact import redact
-from probed.reports.sender import ReportSender
 from probed.service.listener import ConnectionGuard
 from probed.store import Store
+from probed.subscriptions.service import Subscriptions
 from probed.units import counted
 from probed.web.context import Api
 from probed.web.feeds import Newsroom
@@ -152,6 +153,7 @@ class Parts:
     recorder: AlertRecorder
     reports: ReportSender
     incidents: IncidentBook
+    subscriptions: Subscriptions
     dispatcher: Dispatcher
     history: History
     pauses: Pauses
@@ -213,8 +215,10 @@ class Parts:
         settings = config.settings
         self.recorder.configure(config)
         self.reports.configure(config)
+        self.subscriptions.configure(config)
+        channels = make_channels(config, self.store, self.now)
         self.dispatcher.configure(
-            make_channels(config, self.store, self.now), settings.alert_max_age
+            {**channels, self.subscriptions.name: self.subscriptions}, settings.alert_max_age
         )
         self.history.configure(retention(settings))
         self.newsroom.configure(settings.external_url, config.maintenance)
@@ -223,6 +227,7 @@ class Parts:
         self.public.configure(
             settings.status_page_title, settings.status_page_show_urls, config.status_page
         )
+        self.public.subscribe = self.subscriptions.off_reason is None
         self.metrics.set_location(settings.location)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)

@@ -17,6 +17,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     incidents.py     incidents, their timeline and evidence
     maintenance.py   maintenance windows added through the API
     report_marks.py  which periodic report went out
+    subscribers.py   status page subscribers and their message queue
 
 Each check is recorded in one transaction together with the state and transitions it caused,
 so a crash never leaves a transition without the state that produced it (or the reverse).
@@ -50,6 +51,7 @@ from probed.store.reasons import Reasons
 from probed.store.report_marks import ReportMarks
 from probed.store.rollups import Rollups
 from probed.store.runs import Runs
+from probed.store.subscribers import Subscribers
 from probed.store.transitions import ChangeRow, Transitions
 
 __all__ = [
@@ -84,6 +86,7 @@ class Store:
         self.incidents = Incidents(db)
         self.maintenance = MaintenanceTable(db)
         self.report_marks = ReportMarks(db)
+        self.subscribers = Subscribers(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0
 

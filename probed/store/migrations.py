@@ -23,6 +23,7 @@ from probed.store import (
     maintenance_schema,
     push_schema,
     reports_schema,
+    subscribers_schema,
     v2,
 )
 from probed.store.db import PAGE_SIZE, run_script
@@ -46,6 +47,7 @@ STEPS: tuple[Step, ...] = (
     incidents_schema.migrate,
     incident_updates_schema.migrate,
     maintenance_schema.migrate,
+    subscribers_schema.migrate,
     reports_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""

@@ -28,6 +28,7 @@ from probed.web.feeds import status_summary
 from probed.web.incidents import add_incident_routes
 from probed.web.maintenance import add_maintenance_routes
 from probed.web.public import status_api
+from probed.web.subscribers_api import add_subscriber_routes
 
 RECENT_INCIDENTS = 10
 MAX_PAUSE = 366 * 86400.0
@@ -225,6 +226,7 @@ def make_api_app(api: Api) -> web.Application:
     add_announcement_routes(app)
     add_incident_routes(app)
     add_maintenance_routes(app)
+    add_subscriber_routes(app)
     app.router.add_get("/monitors", list_monitors)
     app.router.add_get("/monitors/{id}", get_monitor)
     app.router.add_post("/monitors/{id}/pause", pause_monitor)

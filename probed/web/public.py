@@ -75,6 +75,8 @@ class Public:
     branding: Branding = field(default_factory=Branding)
     pauses: Pauses | None = None
     """Its maintenance windows (monitors.toml's and stored) go on the page; None shows none."""
+    subscribe: bool = False
+    """Whether the page shows the subscribe form (subscriptions are on)."""
     _cached: _Cached | None = None
 
     def configure(self, title: str, show_urls: bool, page: StatusPage | None = None) -> None:
@@ -108,6 +110,7 @@ class Public:
             self.show_urls,
             self.branding.page,
             self.branding.version,
+            self.subscribe,
             self.history.store.announcements.current(now_ms),
             self.history.store.incidents.last_update_id(),
             (windows, stored),
@@ -149,7 +152,7 @@ class Public:
 
     def _render(self, kind: str, report: StatusReport) -> str:
         if kind == "html":
-            return render_page(report, self.branding)
+            return render_page(report, self.branding, self.subscribe)
         if kind == "embed":
             return render_embed(report, self.branding)
         return json.dumps(status_json(report))
@@ -192,8 +195,11 @@ def render_embed(report: StatusReport, branding: Branding) -> str:
     )
 
 
-def render_page(report: StatusReport, branding: Branding | None = None) -> str:
-    """The status page's HTML: compact rows or cards (``StatusPage.compact``), branded."""
+def render_page(
+    report: StatusReport, branding: Branding | None = None, subscribe: bool = False
+) -> str:
+    """The status page's HTML: compact rows or cards (``StatusPage.compact``), branded, with
+    the subscribe form when ``subscribe`` (subscriptions are on)."""
     branding = branding or Branding()
     parts = PageParts(report.now, branding.zone)
     return template("status.html.j2").render(
@@ -208,14 +214,16 @@ def render_page(report: StatusReport, branding: Branding | None = None) -> str:
         first_day=report.monitors[0].daily.calendar[0].isoformat() if report.monitors else "",
         updated=iso(report.now),
         updated_text=branding.local_time(report.now),
+        subscribe=subscribe,
     )
 
 
 CONTENT_SECURITY_POLICY = (
     # Nothing from anywhere else, nothing inline: the style sheet and the refresh script are
-    # files of our own (/static), so an injected <script> or style= would not run.
+    # files of our own (/static), so an injected <script> or style= would not run. The one
+    # form (subscribe) posts to this origin.
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
-    " connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    " connect-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -22,11 +22,13 @@ import pytest
 import trustme
 
 from probed.probes import make_session
+from tests.kit.clock import FakeClock
 from tests.kit.figures import FIGURES
 from tests.kit.harness import Client, Harness, api_client
 from tests.kit.receiver import Receiver
 from tests.kit.servers import Switchable, Target, serve, serve_switchable
 from tests.kit.smtp import SmtpServer
+from tests.kit.subscribers import START, Site, open_site
 from tests.kit.tools import REQUIRE_ALL, missing
 
 
@@ -146,3 +148,11 @@ async def client(harness: Harness) -> AsyncIterator[Client]:
     """A client of the ``harness`` fixture's app (each test file defines ``harness``)."""
     async for started in api_client(harness):
         yield started
+
+
+@pytest.fixture
+async def site(harnesses: Any, tmp_path: Any, smtp: SmtpServer) -> AsyncIterator[Site]:
+    """A harness with subscriptions on, its public listener where ``external_url`` says."""
+    started = await open_site(harnesses, tmp_path, smtp, FakeClock(START))
+    yield started
+    await started.server.close()
