@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from probed.incidents.book import IncidentInputError, News
+from probed.incidents.book import News
+from probed.incidents.inputs import IncidentInputError
 from probed.store import Store
 from tests.kit.clock import FakeClock
 from tests.kit.harness import failed, good

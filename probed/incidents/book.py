@@ -7,12 +7,14 @@ monitor's incident with its evidence, an UP (or a pause) closes it, in the same 
 the alert recorder needs for the payloads (the ID, links, evidence, whether it is
 acknowledged) is kept in memory per monitor (``ref``).
 
-Every write is queued, then written by ``write`` (the record hook calls it after the alert
-recorder): when the file cannot take it (a full disk), the transaction's rollback hands it
-back (``Store.if_not_written``) and it waits in memory, with every later write of the same
-incident behind it, until ``persist`` (each dispatcher round) gets it in. The ID an alert
-already named is kept: numbers are given out from the stored sequence and the ones given out
-since this start, whichever is higher.
+Why one module of ~400 lines: every path that changes an incident (the record hook, manual
+incidents and updates, acknowledgement, escalation bookkeeping, alert deliveries) shares the
+in-memory refs and the numbering; the parts without that state live beside it (``writes``,
+``inputs``, ``records``, ``budget``, ``links``).
+
+Writes go through ``IncidentWrites`` (``incidents/writes.py``), which keeps them in order
+through a full disk. The ID an alert already named is kept: numbers are given out from the
+stored sequence and the ones given out since this start, whichever is higher.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ from probed.engine.pipeline import Tracked
 from probed.errors import StoreWriteError
 from probed.evidence import Evidence
 from probed.incidents.budget import EvidenceBudget
+from probed.incidents.inputs import IMPACTS, IncidentInputError, choice
+from probed.incidents.inputs import text as text_of
 from probed.incidents.links import ack_path, incident_path, load_key
+from probed.incidents.records import check_json, last_good_json
+from probed.incidents.writes import IncidentWrites
 from probed.metrics import Metrics
 from probed.model import CheckResult, Transition, TransitionKind
 from probed.store import Store
 from probed.store.incidents import STAGES, AckOutcome, IncidentRow, UpdateRow
-from probed.units import iso
 
 log = structlog.get_logger("probed")
 
@@ -70,45 +75,6 @@ class News:
 NewsListener = Callable[[News], None]
 """Told of news inside the transaction that stores it (what it writes commits with it)."""
 
-TEXT_MAX = 2000
-"""Characters of an update's text or an incident's title."""
-IMPACTS = ("minor", "major")
-
-
-class IncidentInputError(ValueError):
-    """A title, text, stage, impact or monitor a person gave that cannot be taken; the message
-    says which and why."""
-
-
-def check_json(result: CheckResult) -> dict[str, Any]:
-    """A check with its evidence, as the incident keeps it."""
-    t = result.timings
-    out: dict[str, Any] = {
-        "at": iso(result.at),
-        "ok": result.ok,
-        "reason": result.reason,
-        "status_code": result.status_code,
-        "timings": {
-            "dns": t.dns,
-            "connect": t.connect,
-            "tls": t.tls,
-            "first_byte": t.first_byte,
-            "total": t.total,
-        },
-    }
-    if result.evidence is not None:
-        out["evidence"] = result.evidence.to_json()
-    return out
-
-
-def last_good_json(result: CheckResult) -> dict[str, Any]:
-    return {
-        "at": iso(result.at),
-        "status_code": result.status_code,
-        "response_seconds": result.duration,
-        "reason": result.reason,
-    }
-
 
 class IncidentBook:
     def __init__(
@@ -132,10 +98,7 @@ class IncidentBook:
         self._numbers: dict[int, int] = {}
         """The highest number given out per year since this start (a number the file did not
         take yet is still given)."""
-        self._pending: dict[str, list[Callable[[], None]]] = {}
-        self._batch: list[tuple[str, Callable[[], None]]] = []
-        """Writes decided by the event being recorded, written by ``write``."""
-        """Writes the file did not take, per incident ID, in order."""
+        self.writes = IncidentWrites(store)
         self._escalated: dict[str, dict[int, tuple[str, ...]]] = {}
         """Per incident ID, the escalation steps sent (index → channels), read from its
         timeline when first asked (so a restart never sends a step twice)."""
@@ -247,50 +210,15 @@ class IncidentBook:
         self._queue(code, lambda: self.store.incidents.add_event(self._id(code), at, kind, detail))
 
     def _queue(self, code: str, write: Callable[[], None]) -> None:
-        self._batch.append((code, write))
+        self.writes.queue(code, write)
 
     def write(self) -> None:
-        """Write what the last event decided, in the caller's transaction (else in one of its
-        own). The record hook runs it after the alert recorder: the alerts are written (or
-        held) whatever happens here. When the file refuses it, the rollback hands it back and
-        it waits for ``persist``, as does anything of an incident that already waits."""
-        batch, self._batch = self._batch, []
-        now: list[tuple[str, Callable[[], None]]] = []
-        for code, write in batch:
-            if (waiting := self._pending.get(code)) is not None:
-                waiting.append(write)
-            else:
-                now.append((code, write))
-        if not now:
-            return
-
-        def keep() -> None:
-            for code, write in now:
-                self._pending.setdefault(code, []).append(write)
-
-        try:
-            with self.store.transaction():
-                self.store.if_not_written(keep)
-                for _, write in now:
-                    write()
-        except StoreWriteError as exc:
-            log.warning("incident kept in memory until the state database takes it", error=str(exc))
+        """Write what the last event decided (``IncidentWrites.write``)."""
+        self.writes.write()
 
     def persist(self) -> None:
         """Write what the file refused before, if it takes it now (each dispatcher round)."""
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, {}
-        try:
-            with self.store.transaction():
-                for writes in pending.values():
-                    for write in writes:
-                        write()
-        except StoreWriteError:
-            for code, writes in pending.items():
-                self._pending[code] = writes + self._pending.get(code, [])
-            return
-        log.info("incidents kept in memory written", incidents=len(pending))
+        self.writes.persist()
 
     def _close(self, monitor: Monitor, t: Transition) -> None:
         ref = self._refs.get(monitor.name)
@@ -330,12 +258,12 @@ class IncidentBook:
     ) -> IncidentRow:
         """Open an incident for a problem no monitor sees (docs/design.md §17.5), with its
         first update; IncidentInputError for a bad title, stage, impact or monitor name."""
-        title = _text("title", title)
-        _choice("stage", stage, STAGES)
-        _choice("impact", impact, IMPACTS)
+        title = text_of("title", title)
+        choice("stage", stage, STAGES)
+        choice("impact", impact, IMPACTS)
         if stage == "resolved":
             raise IncidentInputError("stage: a new incident cannot start resolved")
-        text = _text("text", text) if text is not None else title
+        text = text_of("text", text) if text is not None else title
         known = {name: t.id for name, t in self.monitors.items()}
         unknown = [m for m in monitors if m not in known]
         if unknown:
@@ -372,8 +300,8 @@ class IncidentBook:
         """Post an update (None: no such incident); "resolved" ends a manual incident, an
         automatic one ends with its monitor's UP. A closed incident still takes updates, and
         stages out of order are taken: people correct themselves."""
-        _choice("stage", stage, STAGES)
-        text = _text("text", text)
+        choice("stage", stage, STAGES)
+        text = text_of("text", text)
         now = self.now()
         self.persist()
         with self.store.transaction():
@@ -457,25 +385,9 @@ class IncidentBook:
     def alerts_sent(self, sent: Iterable[tuple[str, str, str]], at: datetime) -> None:
         """Note on the timelines that channels accepted alerts: (incident ID, channel, kind)."""
         for code, channel, kind in sent:
-            if code in self._pending or self.store.incidents.get(code) is not None:
+            if self.writes.waiting(code) or self.store.incidents.get(code) is not None:
                 self._event(code, at, "alert", {"channel": channel, "kind": kind})
         self.write()
-
-
-def _text(name: str, value: str) -> str:
-    text = value.strip()
-    if not text:
-        raise IncidentInputError(f"{name}: must not be empty")
-    if len(text) > TEXT_MAX:
-        raise IncidentInputError(f"{name}: at most {TEXT_MAX} characters, got {len(text)}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise IncidentInputError(f"{name}: control characters are not allowed")
-    return text
-
-
-def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise IncidentInputError(f"{name}: one of {', '.join(allowed)}, got {value!r}")
 
 
 def _ref(row: IncidentRow) -> IncidentRef:

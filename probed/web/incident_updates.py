@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from probed.errors import StoreError
-from probed.incidents.book import IncidentBook, IncidentInputError
+from probed.incidents.book import IncidentBook
+from probed.incidents.inputs import IncidentInputError
 from probed.incidents.views import incident_json, update_json
 from probed.web.context import API, authorize
 from probed.web.errors import api_error as error

@@ -1,0 +1,38 @@
+"""What an incident keeps of a check (docs/design.md §17.2): the JSON of its evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from probed.model import CheckResult
+from probed.units import iso
+
+
+def check_json(result: CheckResult) -> dict[str, Any]:
+    """A check with its evidence, as the incident keeps it."""
+    t = result.timings
+    out: dict[str, Any] = {
+        "at": iso(result.at),
+        "ok": result.ok,
+        "reason": result.reason,
+        "status_code": result.status_code,
+        "timings": {
+            "dns": t.dns,
+            "connect": t.connect,
+            "tls": t.tls,
+            "first_byte": t.first_byte,
+            "total": t.total,
+        },
+    }
+    if result.evidence is not None:
+        out["evidence"] = result.evidence.to_json()
+    return out
+
+
+def last_good_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "at": iso(result.at),
+        "status_code": result.status_code,
+        "response_seconds": result.duration,
+        "reason": result.reason,
+    }
