@@ -52,7 +52,8 @@ def read_client_options(sec: Section) -> ClientOptions:
             # Load the pair now: a key that does not match fails `probed check`, not a check.
             ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert, key)
         except ssl.SSLError as exc:
-            sec.problem("client_key", f'"{key}" is not the key of "{cert}" ({exc.reason})')
+            why = str(exc.reason or exc).lower().replace("_", " ")  # KEY_VALUES_MISMATCH
+            sec.problem("client_key", f'"{key}" is not the key of "{cert}" ({why})')
     return ClientOptions(
         client_cert=None if cert is None else str(cert),
         client_key=None if key is None else str(key),
