@@ -228,6 +228,26 @@ async def test_a_token_is_fetched_once_and_reused_until_shortly_before_it_expire
     }
 
 
+@pytest.mark.parametrize(
+    ("expires_in", "kept"),
+    [(None, 3570.0), ("120", 108.0), (120, 108.0), (-5, 3570.0), (True, 3570.0)],
+)
+async def test_a_tokens_lifetime_comes_from_expires_in_or_defaults_to_an_hour(
+    tokens: TokenServer, expires_in: object, kept: float
+) -> None:
+    clock = Clock()
+    tokens.expires_in = expires_in
+    check = monitor(tokens.url("/api"), oauth2=oauth2(tokens))
+    async with make_session() as session:
+        await run_probe(check, session, NOW, clock)
+        clock.now += kept - 0.5
+        await run_probe(check, session, NOW, clock)
+        assert tokens.issued == 1
+        clock.now += 1
+        await run_probe(check, session, NOW, clock)
+    assert tokens.issued == 2
+
+
 async def test_a_token_refused_with_401_is_replaced_once_and_the_request_retried(
     tokens: TokenServer,
 ) -> None:
@@ -269,6 +289,18 @@ async def test_a_token_endpoint_failure_is_the_checks_failure_with_its_own_reaso
     assert not result.ok
     assert result.reason == reason
     assert result.status_code is None  # the target was never asked
+
+
+async def test_a_token_endpoint_that_never_answers_is_a_timeout_that_names_it(
+    tokens: TokenServer,
+) -> None:
+    tokens.hang = True
+    check = monitor(tokens.url("/api"), timeout=0.5, oauth2=oauth2(tokens))
+    async with make_session() as session:
+        result = await run_probe(check, session, NOW)
+    assert not result.ok
+    assert result.reason == "timeout after 500ms waiting for the oauth2 token endpoint"
+    assert result.status_code is None
 
 
 async def test_neither_the_secret_nor_the_token_appears_in_a_failed_checks_evidence(

@@ -22,6 +22,8 @@ from probed.probes.check import CONNECTING, Phase, PhaseTracker, ProbeError, Pro
 from probed.probes.oauth2 import OAuth2Tokens
 from probed.probes.reasons import format_days
 
+TO_PROXY = "a connection to the proxy"
+"""What a check through a proxy's tunnel awaits first (PhaseTracker.awaiting)."""
 _CacheKey = tuple[str | None, bool, str | None, str | None]
 _FileStamp = tuple[tuple[int, int, int] | None, ...]
 
@@ -114,7 +116,7 @@ class ProbeConnector(aiohttp.TCPConnector):
         # (_wrap_create_connection), the check waits for the proxy's answer to CONNECT.
         tracker = CONNECTING.get()
         if tracker is not None and req.is_ssl():
-            tracker.awaiting = "tunnel"
+            tracker.awaiting = TO_PROXY
         made = await super()._create_proxy_connection(req, *args, **kwargs)
         # Not cleared on the way out of a timeout: its reason names what was awaited.
         if tracker is not None:
@@ -154,7 +156,7 @@ class ProbeConnector(aiohttp.TCPConnector):
         # For a failed check's evidence, even one that never sees a response: references only.
         tracker.address = transport.get_extra_info("peername")
         tracker.ssl_object = transport.get_extra_info("ssl_object")
-        if tracker.awaiting == "tunnel":
+        if tracker.awaiting == TO_PROXY:
             tracker.awaiting = "the proxy's answer to CONNECT"
         return transport, protocol
 

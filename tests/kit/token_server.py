@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ class TokenServer:
         self.answer: tuple[int, str, str] | None = None
         """(status, content type, body) to answer instead of a token."""
         self.expires_in: object = 300
+        self.hang = False
+        """Never answer a token request."""
         self.server: TestServer | None = None
 
     def url(self, path: str) -> str:
@@ -28,17 +31,16 @@ class TokenServer:
 
     async def token(self, request: web.Request) -> web.Response:
         self.forms.append(dict(await request.post()))  # type: ignore[arg-type]
+        if self.hang:
+            await asyncio.Event().wait()
         if self.answer is not None:
             status, content_type, body = self.answer
             return web.Response(status=status, content_type=content_type, text=body)
         self.issued += 1
-        return web.json_response(
-            {
-                "access_token": f"tok-{self.issued}-abcdef",
-                "token_type": "Bearer",
-                "expires_in": self.expires_in,
-            }
-        )
+        answer = {"access_token": f"tok-{self.issued}-abcdef", "token_type": "Bearer"}
+        if self.expires_in is not None:
+            answer["expires_in"] = self.expires_in
+        return web.json_response(answer)
 
     async def api(self, request: web.Request) -> web.Response:
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
