@@ -167,6 +167,7 @@ async def test_a_proxy_that_never_answers_connect_is_one_failed_check_within_the
     assert result.reason == "timeout after 500ms waiting for the proxy's answer to CONNECT"
     assert result.timings.total < 2
     assert result.evidence is not None
+    assert result.evidence.address == f"127.0.0.1:{proxy.port}"  # the proxy's, reached
     assert "pr0xy-pass" not in repr(result.evidence) and "pr0xy-pass" not in result.reason
 
 
