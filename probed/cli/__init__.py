@@ -18,6 +18,7 @@ from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.maintenance_cmd import add_maintenance_commands
 from probed.cli.probe import cmd_probe
+from probed.cli.probe_client import add_client_flags
 from probed.cli.subscribers_cmd import add_subscribers
 from probed.cli.updates_cmd import add_update_commands
 from probed.config import (
@@ -291,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
         "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
         "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
-        "  probed probe --source-address 192.0.2.10 https://example.org",
+        "  probed probe --source-address 192.0.2.10 https://example.org\n"
+        "  probed probe --proxy http://proxy:3128 --client-cert c.pem --client-key c.key"
+        " https://internal.example",
         "0 up; 1 usage error; 2 the check failed",
     )
     p.add_argument(
@@ -314,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ca-file", metavar="PEM", help="trust this CA bundle instead of the system store"
     )
     p.add_argument("--source-address", metavar="IP", help="send the check from this local address")
+    add_client_flags(p)
     p.set_defaults(func=cmd_probe)
 
     api_client.add_commands(sub)

@@ -8,10 +8,12 @@ import ipaddress
 import json
 import ssl
 import sys
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from probed.cli.api_client import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
+from probed.cli.probe_client import client_options
 from probed.cli.progress import with_progress
 from probed.config import (
     KINDS,
@@ -24,6 +26,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
+from probed.config.http_client import ClientOptions
 from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
 from probed.units import counted
@@ -52,6 +55,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as exc:
             print(f"probed probe: --ca-file {args.ca_file}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    client = client_options(args)
+    if isinstance(client, str):
+        print(f"probed probe: {client}", file=sys.stderr)
+        return EXIT_USAGE
     source = args.source_address
     if source is not None:
         if problem := source_address_problem(source) or family_problem(source, args.url):
@@ -61,7 +68,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     monitor = Monitor(
         name="probe",
         url=args.url,
-        check=probe_check(args),
+        check=with_client(probe_check(args), client),
         timeout=timeout,
         interval=max(timeout, 1.0),
         verify_tls=not args.insecure,
@@ -94,6 +101,13 @@ def probe_check(args: argparse.Namespace) -> Check:
         return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
     check: Check = KINDS[args.type].check()
     return check
+
+
+def with_client(check: Check, client: ClientOptions) -> Check:
+    """``check`` sent as the client flags say; kinds other than http's take none of them."""
+    if not isinstance(check, HttpCheck):
+        return check
+    return replace(check, **{f.name: getattr(client, f.name) for f in fields(client)})
 
 
 def _json_value(text: str | None) -> object:

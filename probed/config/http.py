@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
+from probed.config.http_client import OAuth2, authorization_problem, read_client_options
 from probed.config.reader import Section, parse_status, pick, split_url
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -52,6 +53,12 @@ class HttpCheck:
     max_redirects: int = 10
     max_body: int = 10 * 1024 * 1024
     """Bytes of the body a check may read."""
+    client_cert: str | None = None
+    """PEM certificate for mutual TLS, with client_key (both or neither); absolute paths."""
+    client_key: str | None = None
+    proxy: str | None = field(default=None, repr=False)
+    """``http://[user:pass@]host:port``: CONNECT for https, absolute-form for http."""
+    oauth2: OAuth2 | None = None
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -109,6 +116,10 @@ def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
         auth.reject_unknown(("username", "password", "password_file"))
         username = pick(auth.string("username", required=True, nonempty=True), "")
         basic_auth = BasicAuth(username, pick(auth.secret("password", required=True), ""))
+    client = read_client_options(sec)
+    headers = tuple(pick(sec.headers("headers"), {}).items())
+    if problem := authorization_problem(client.oauth2, headers, basic_auth is not None):
+        sec.problem("oauth2", problem)
     return HttpCheck(
         method=pick(method, base.method),
         follow_redirects=pick(sec.boolean("follow_redirects"), base.follow_redirects),
@@ -116,8 +127,12 @@ def read_http_keys(sec: Section, *, get_only: str | None = None) -> HttpCheck:
         max_body=pick(sec.integer("max_body", 1), base.max_body),
         expect_status=pick(_statuses(sec, "expect_status"), base.expect_status),
         basic_auth=basic_auth,
-        headers=tuple(pick(sec.headers("headers"), {}).items()),
+        headers=headers,
         body=sec.string("body"),
+        client_cert=client.client_cert,
+        client_key=client.client_key,
+        proxy=client.proxy,
+        oauth2=client.oauth2,
     )
 
 

@@ -105,6 +105,14 @@ HELP: Final[dict[str, dict[str, str]]] = {
         " the monitor's origin).",
         "max_redirects": "Redirects followed at most (0-50).",
         "max_body": "Bytes of the body a check reads at most.",
+        "client_cert": "PEM client certificate for mutual TLS, with `client_key` (both or"
+        " neither); read at every check, so a renewed file is used at once.",
+        "client_key": "PEM private key of `client_cert`.",
+        "proxy": '`"http://[user:pass@]proxy:3128"`: https through a CONNECT tunnel, http in'
+        " absolute form; the credentials are never shown.",
+        "oauth2": '`{ token_url = "...", client_id = "...", client_secret = "${SECRET}" }`'
+        " (or `client_secret_file`), `scopes = [...]`: OAuth2 client credentials; the token is"
+        " cached until shortly before it expires and replaced once on a 401.",
         "keyword": "The text the body must contain.",
         "keyword_case_sensitive": "Match the keyword's case too.",
         "keyword_absent": "true: up when the keyword is NOT in the body.",

@@ -55,7 +55,7 @@ MONITOR_KEYS = (*COMMON_KEYS, "type", *KIND_KEYS)
 DEFAULTS_KEYS: tuple[str, ...] = ("interval", "timeout", "down_after", "retry_interval")
 DEFAULTS_KEYS += ("up_after", "ssl_expiry_days", "remind_every", "alert", "follow_redirects")
 DEFAULTS_KEYS += ("max_redirects", "verify_tls", "max_body", "headers", "expect_status")
-DEFAULTS_KEYS += ("source_address",)
+DEFAULTS_KEYS += ("source_address", "proxy")
 DEFAULTS_KEYS += ("severity", "tags", *ONCALL_KEYS)
 TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Tags become Alertmanager (Prometheus) label names, so they follow their rule."""

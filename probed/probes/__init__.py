@@ -92,6 +92,7 @@ async def run_probe(
         # Our deadline, or a timeout inside the probe (an OS-level connect timeout).
         reason = (
             f"timeout after {format_duration(monitor.timeout)}"
+            + (f" waiting for {tracker.awaiting}" if tracker.awaiting else "")
             if deadline.expired()
             else describe_error(exc)
         )

@@ -52,7 +52,7 @@ def evidence_of(
     if exc is not None:
         fields["error"] = (_os_error(exc) or reason)[:MAX_VALUE]
     if response is not None or tracker.facts:
-        secrets = _secrets(monitor)
+        secrets = _secrets(monitor, tracker.secrets)
         if response is not None:
             sent = _sent_names(monitor.check)
             masked = _MASKED | sent if sent else _MASKED
@@ -213,20 +213,27 @@ def _sent_names(check: object) -> frozenset[str]:
     if not isinstance(check, HttpCheck):
         return frozenset()
     names = {name.lower() for name, _ in check.headers}
-    if check.basic_auth is not None:
+    if check.basic_auth is not None or check.oauth2 is not None:
         names.add("authorization")
     return frozenset(names)
 
 
-def _secrets(monitor: Monitor) -> tuple[str, ...]:
-    """Every secret the monitor sends, as it could come back in a body or a header."""
-    found: list[str] = []
+def _secrets(monitor: Monitor, sent: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every secret the monitor sends (``sent``: those not in its config, an OAuth2 token), as
+    it could come back in a body or a header."""
+    found: list[str] = list(sent)
     check = monitor.check
     if isinstance(check, HttpCheck):
         found += [value for _, value in check.headers]
         if (auth := check.basic_auth) is not None:
             token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
             found += [auth.password, token]
+        if (oauth2 := check.oauth2) is not None:
+            found.append(oauth2.client_secret)
+        if check.proxy is not None and "@" in check.proxy:
+            proxy = URL(check.proxy)
+            credentials = f"{proxy.user or ''}:{proxy.password or ''}".encode()
+            found += [proxy.password or "", base64.b64encode(credentials).decode("ascii")]
     if isinstance(check, PushCheck):
         found.append(check.token)
     if "@" in monitor.url:  # the only way a URL holds a password

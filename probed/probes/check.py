@@ -66,11 +66,21 @@ class PhaseTracker:
         """The last TLS connection's SSLObject (it still shows its certificate once closed)."""
         self.facts: list[tuple[str, str]] = []
         """What a failed check of another kind learned (a DNS rcode, a JMESPath result)."""
+        self.secrets: list[str] = []
+        """Secrets the check sent that its config does not hold (an OAuth2 token): masked in
+        evidence."""
+        self.awaiting: str | None = None
+        """What the check waits for now when that is not the target itself (a proxy's answer
+        to CONNECT, a token endpoint): a timeout's reason names it."""
         self._clock = clock
         self._started = clock()
         self._spent: dict[Phase, float] = {}
         self._open: dict[Phase, float] = {}
         self._first_byte: float | None = None
+
+    def clock(self) -> float:
+        """The check's clock (monotonic seconds): token expiry is measured on it."""
+        return self._clock()
 
     def start(self, phase: Phase) -> None:
         self._open.setdefault(phase, self._clock())

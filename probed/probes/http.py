@@ -8,6 +8,7 @@ import codecs
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from ssl import SSLContext
 
 import aiohttp
 from aiohttp.connector import Connection
@@ -16,6 +17,7 @@ from yarl import URL
 from probed.config import HttpCheck, KeywordCheck, Monitor
 from probed.model import TlsFacts
 from probed.probes.check import HttpNotes, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.oauth2 import tokens_of
 from probed.probes.reasons import format_size
 from probed.probes.tls import source_of, tls_contexts, transport_tls
 
@@ -134,7 +136,7 @@ async def request(
     tracker: PhaseTracker,
     method: str,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
-    url, headers, body = URL(monitor.url), _headers(check), check.body
+    url, body = URL(monitor.url), check.body
     if source_of(session) != monitor.source_address:
         # The source address of an http check is its session's (ProbeSessions.get): a check
         # from any other would be sent from the wrong place and look fine.
@@ -144,7 +146,16 @@ async def request(
     # Redirects are followed here rather than by aiohttp, which forwards custom headers (an
     # X-Api-Key, say) to whatever origin a redirect names; it only drops Authorization.
     follow = check.follow_redirects and check.max_redirects > 0
+    context = tls_contexts(session).get(
+        verify=monitor.verify_tls,
+        ca_file=monitor.ca_file,
+        client_cert=check.client_cert,
+        client_key=check.client_key,
+    )
+    token = await _token(check, session, tracker, context)
+    headers = _headers(check, token)
     hops = 0
+    refreshed = False
     while True:
         response = await session.request(
             method,
@@ -152,7 +163,8 @@ async def request(
             headers=headers,
             data=body,
             allow_redirects=False,
-            ssl=tls_contexts(session).get(verify=monitor.verify_tls, ca_file=monitor.ca_file),
+            ssl=context,
+            proxy=check.proxy,
             trace_request_ctx=tracker,
         )
         tracker.status_code = response.status
@@ -162,6 +174,17 @@ async def request(
         if (version := response.version) is not None:
             notes.version = version.major + version.minor / 10
         notes.content_length = -1 if response.content_length is None else response.content_length
+        if response.status == 401 and token is not None and hops == 0 and not refreshed:
+            # A token the server no longer takes (revoked, or expired early): one fresh token
+            # and one retry, never a loop.
+            response.close()
+            tracker.response_done()
+            assert check.oauth2 is not None  # a token comes from it
+            tokens_of(session).forget(check.oauth2, token)
+            refreshed = True
+            token = await _token(check, session, tracker, context)
+            headers = _headers(check, token)
+            continue
         location = response.headers.get("Location")
         if not follow or response.status not in _REDIRECTS or not location:
             break
@@ -200,13 +223,27 @@ def _redirect_target(url: URL, location: str) -> URL:
     return target
 
 
-def _headers(check: HttpCheck) -> list[tuple[str, str]]:
+async def _token(
+    check: HttpCheck, session: aiohttp.ClientSession, tracker: PhaseTracker, context: SSLContext
+) -> str | None:
+    if check.oauth2 is None:
+        return None
+    token = await tokens_of(session).get(
+        check.oauth2, session, tracker, proxy=check.proxy, ssl_context=context
+    )
+    tracker.secrets.append(token)
+    return token
+
+
+def _headers(check: HttpCheck, token: str | None = None) -> list[tuple[str, str]]:
     headers = list(check.headers)
     has_authorization = any(name.lower() == "authorization" for name, _ in headers)
-    if check.basic_auth is not None and not has_authorization:
+    if token is not None:  # the reader refuses oauth2 with another Authorization
+        headers.append(("Authorization", f"Bearer {token}"))
+    elif check.basic_auth is not None and not has_authorization:
         auth = check.basic_auth
-        token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
-        headers.append(("Authorization", f"Basic {token}"))
+        basic = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode("ascii")
+        headers.append(("Authorization", f"Basic {basic}"))
     return headers
 
 

@@ -93,6 +93,10 @@ def target_reason(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return "too many redirects"
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return f"proxy refused CONNECT: HTTP {exc.status}"
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"proxy: {describe_error(exc.os_error)}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return describe_error(exc.certificate_error)
     if isinstance(exc, aiohttp.ClientConnectorDNSError):

@@ -19,14 +19,18 @@ from cryptography import x509
 from probed.config import Monitor, SslCheck
 from probed.model import TlsFacts
 from probed.probes.check import CONNECTING, Phase, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.oauth2 import OAuth2Tokens
 from probed.probes.reasons import format_days
 
-_CacheKey = tuple[str | None, bool]
-_FileStamp = tuple[int, int, int] | None
+TO_PROXY = "a connection to the proxy"
+"""What a check through a proxy's tunnel awaits first (PhaseTracker.awaiting)."""
+_CacheKey = tuple[str | None, bool, str | None, str | None]
+_FileStamp = tuple[tuple[int, int, int] | None, ...]
 
 
 class TLSContexts:
-    """SSLContexts by (ca_file, verify_tls), rebuilt when the ca_file changes on disk.
+    """SSLContexts by (ca_file, verify_tls, client_cert, client_key), rebuilt when one of
+    those files changes on disk.
 
     Building a context reads and parses a trust store, which costs more than a whole check
     against a nearby target; doing it once per configuration keeps checks cheap.
@@ -35,23 +39,44 @@ class TLSContexts:
     def __init__(self) -> None:
         self._contexts: dict[_CacheKey, tuple[_FileStamp, ssl.SSLContext]] = {}
 
-    def get(self, *, verify: bool, ca_file: str | None) -> ssl.SSLContext:
-        """Raises ProbeError when ``ca_file`` cannot be read or holds no certificate."""
-        key: _CacheKey = (ca_file, True) if verify else (None, False)
-        stamp = _stamp(ca_file) if verify and ca_file else None
+    def get(
+        self,
+        *,
+        verify: bool,
+        ca_file: str | None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+    ) -> ssl.SSLContext:
+        """Raises ProbeError when ``ca_file`` cannot be read or holds no certificate, or the
+        client certificate and key (mutual TLS: both or neither) cannot be loaded."""
+        ca_file = ca_file if verify else None
+        key: _CacheKey = (ca_file, verify, client_cert, client_key)
+        stamp = (
+            _stamp("ca_file", ca_file),
+            _stamp("client_cert", client_cert),
+            _stamp("client_key", client_key),
+        )
         cached = self._contexts.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         context = _build_context(verify=verify, ca_file=ca_file)
+        if client_cert is not None and client_key is not None:
+            try:
+                context.load_cert_chain(client_cert, client_key)
+            except (OSError, ssl.SSLError) as exc:
+                detail = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+                raise ProbeError(f"cannot load client_cert/client_key: {detail}") from exc
         self._contexts[key] = (stamp, context)
         return context
 
 
-def _stamp(path: str) -> _FileStamp:
+def _stamp(name: str, path: str | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ProbeError(f"cannot read ca_file {path}: {exc.strerror}") from exc
+        raise ProbeError(f"cannot read {name} {path}: {exc.strerror}") from exc
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
@@ -84,6 +109,32 @@ class ProbeConnector(aiohttp.TCPConnector):
         super().__init__(**kwargs)
         self.source_address = source_address
         self.tls_contexts = TLSContexts()
+        self.oauth2_tokens = OAuth2Tokens()
+
+    async def _create_proxy_connection(self, req: Any, *args: Any, **kwargs: Any) -> Any:
+        # A tunnel (https through the proxy): once the TCP connection to the proxy is open
+        # (_wrap_create_connection), the check waits for the proxy's answer to CONNECT.
+        tracker = CONNECTING.get()
+        if tracker is not None and req.is_ssl():
+            tracker.awaiting = TO_PROXY
+        made = await super()._create_proxy_connection(req, *args, **kwargs)
+        # Not cleared on the way out of a timeout: its reason names what was awaited.
+        if tracker is not None:
+            tracker.awaiting = None
+        return made
+
+    async def _start_tls_connection(self, *args: Any, **kwargs: Any) -> Any:
+        # Through a proxy's tunnel TLS starts on the open connection, not in
+        # _wrap_create_connection: the proxy's CONNECT answer ends the connect phase here.
+        tracker = CONNECTING.get()
+        if tracker is None:
+            return await super()._start_tls_connection(*args, **kwargs)
+        tracker.awaiting = None
+        tracker.stop(Phase.CONNECT)
+        tracker.start(Phase.TLS)
+        transport, protocol = await super()._start_tls_connection(*args, **kwargs)
+        tracker.ssl_object = transport.get_extra_info("ssl_object")
+        return transport, protocol
 
     async def _wrap_create_connection(  # type: ignore[override]  # same call, fewer names
         self, factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
@@ -105,6 +156,8 @@ class ProbeConnector(aiohttp.TCPConnector):
         # For a failed check's evidence, even one that never sees a response: references only.
         tracker.address = transport.get_extra_info("peername")
         tracker.ssl_object = transport.get_extra_info("ssl_object")
+        if tracker.awaiting == TO_PROXY:
+            tracker.awaiting = "the proxy's answer to CONNECT"
         return transport, protocol
 
 
