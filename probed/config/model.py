@@ -142,6 +142,8 @@ class Settings:
     external_url: str | None = None
     """The base URL people reach probed's API on (``https://probed.example.com``): incident
     and acknowledgement links are built on it; None: alerts carry no links."""
+    sentry_dsn: str | None = field(default=None, repr=False)
+    """Where probed's own errors go (``[probed] sentry_dsn``, else $SENTRY_DSN; §19.5)."""
 
     @property
     def listen_host(self) -> str:

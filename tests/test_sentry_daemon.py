@@ -1,0 +1,128 @@
+"""Sentry end to end: ``probed run`` with ``sentry_dsn`` pointing at a local stand-in for
+Sentry's ingest. Down targets send nothing and their requests carry no trace headers; probed's
+own error sends one event, scrubbed; a crash's report goes out before the process exits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from probed import __version__
+from tests.kit.processes import DaemonProcess, free_port
+from tests.kit.sentry_ingest import Ingest, require_sentry_sdk, serve_ingest
+from tests.kit.servers import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+class Recorder:
+    """A target on 127.0.0.1 that answers 503 and keeps every request's headers."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.headers.append({k.lower(): v for k, v in request.headers.items()})
+        return web.Response(status=503, text="down for the test")
+
+
+@pytest.fixture
+async def ingest() -> AsyncIterator[Ingest]:
+    require_sentry_sdk()
+    async with serve_ingest() as started:
+        yield started
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    target = Recorder()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", target.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    target.url = str(server.make_url("/health"))
+    yield target
+    await server.close()
+
+
+def write_config(tmp_path: Path, port: int, dsn: str, monitors: str) -> Path:
+    path = tmp_path / "monitors.toml"
+    path.write_text(
+        f'[probed]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{tmp_path / "state"}"\n'
+        f'shutdown_grace = "3s"\nlocation = "lab"\nsentry_dsn = "{dsn}"\n' + monitors
+    )
+    return path
+
+
+async def test_down_targets_send_nothing_and_a_failed_reload_sends_one_scrubbed_event(
+    tmp_path: Path, ingest: Ingest, recorder: Recorder
+) -> None:
+    port, closed = free_port(), free_port()
+    monitors = (
+        f'[[monitor]]\nname = "api"\nurl = "{recorder.url}"\nmethod = "GET"\ninterval = "1s"\n'
+        f'[[monitor]]\nname = "db"\ntype = "tcp"\nurl = "tcp://127.0.0.1:{closed}"\n'
+        'interval = "1s"\n'
+    )
+    config = write_config(tmp_path, port, ingest.dsn, monitors)
+    daemon = DaemonProcess(config, port)
+    await daemon.start()
+    try:
+        for name in ("api", "db"):
+            await wait_for(
+                lambda name=name: daemon.metric("probed_monitor_status", name), 10, "a check"
+            )
+        await wait_for(lambda: len(recorder.headers) >= 4, 15, "four checks of the target")
+        assert await daemon.metric("probe_success", "api") == 0
+        assert await daemon.metric("probe_success", "db") == 0
+        # The checks are untouched: no trace propagated, and nothing reached the ingest.
+        for headers in recorder.headers:
+            assert "sentry-trace" not in headers and "baggage" not in headers, headers
+        assert ingest.items == []
+
+        # Probed's own error: a reload that fails (the problem quotes a URL with a password).
+        config.write_text(
+            config.read_text()
+            + '[[monitor]]\nname = "https://admin:hunter2@db.example/"\ninterval = "soon"\n'
+        )
+        daemon.signal(signal.SIGHUP)
+        await wait_for(lambda: ingest.events, 10, "the reload's error at the ingest")
+        await asyncio.sleep(1.5)  # more checks of the down targets, which must add nothing
+    finally:
+        assert await daemon.stop() == 0
+    [event] = ingest.events
+    assert event["logentry"]["message"] == "reload failed: keeping the running configuration"
+    assert event["level"] == "error" and event["logger"] == "probed"
+    assert event["release"] == f"probed@{__version__}"
+    assert event["tags"]["location"] == "lab"
+    assert "request" not in event and "user" not in event and not event.get("breadcrumbs")
+    sent = json.dumps(event)
+    assert "hunter2" not in sent and "admin:***@db.example" in sent
+    # No traces, sessions or other telemetry: events only.
+    assert {kind for kind, _ in ingest.items} == {"event"}
+    for headers in recorder.headers:
+        assert "sentry-trace" not in headers and "baggage" not in headers, headers
+
+
+async def test_a_daemon_that_cannot_run_reports_it_before_it_exits(
+    tmp_path: Path, ingest: Ingest
+) -> None:
+    port = free_port()
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    config = write_config(tmp_path, port, ingest.dsn, "")
+    daemon = DaemonProcess(config, port)
+    await daemon.start(wait_ready=False)
+    assert daemon.proc is not None
+    code = await asyncio.wait_for(daemon.proc.wait(), 20)
+    assert code != 0, daemon.logs()
+    # The event was sent before exit: it is there without waiting.
+    [event] = ingest.events
+    assert event["logentry"]["message"] in ("cannot run", "probed crashed"), daemon.logs()
+    assert event["level"] == "error"
