@@ -14,10 +14,12 @@ import structlog
 from structlog.testing import capture_logs
 
 from probed import logs
+from probed.cli import main
 from probed.config import load_config
 from probed.config.model import Settings
 from probed.errors import ConfigError
 from probed.service import sentry
+from tests.kit.sentry_ingest import require_sentry_sdk
 
 DSN = "https://0123456789abcdef@o1.ingest.sentry.io/42"
 
@@ -143,3 +145,20 @@ def test_without_a_dsn_nothing_is_set_up() -> None:
 
 def test_where_events_go_is_shown_without_the_key() -> None:
     assert sentry.destination(DSN) == "o1.ingest.sentry.io (project 42)"
+
+
+def test_probed_check_says_where_errors_go_or_that_sentry_sdk_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "monitors.toml"
+    path.write_text(f'[probed]\nsentry_dsn = "{DSN}"\n', encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "sentry_sdk", None)
+    assert main(["check", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert sentry.MISSING in out and "0123456789abcdef" not in out
+    monkeypatch.undo()
+    require_sentry_sdk()
+    assert main(["check", "-c", str(path)]) == 0
+    assert (
+        "errors reported to sentry at o1.ingest.sentry.io (project 42)" in capsys.readouterr().out
+    )

@@ -143,7 +143,8 @@ class Settings:
     """The base URL people reach probed's API on (``https://probed.example.com``): incident
     and acknowledgement links are built on it; None: alerts carry no links."""
     sentry_dsn: str | None = field(default=None, repr=False)
-    """Where probed's own errors go (``[probed] sentry_dsn``, else $SENTRY_DSN; §19.5)."""
+    """Where probed's own errors go, docs/design.md §19.5 (``[probed] sentry_dsn``, else
+    $SENTRY_DSN)."""
 
     @property
     def listen_host(self) -> str:
