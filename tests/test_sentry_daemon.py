@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -126,3 +127,40 @@ async def test_a_daemon_that_cannot_run_reports_it_before_it_exits(
     [event] = ingest.events
     assert event["logentry"]["message"] in ("cannot run", "probed crashed"), daemon.logs()
     assert event["level"] == "error"
+
+
+SCRIPT = """
+import sys
+import structlog
+from probed import logs
+from probed.config.model import Settings
+from probed.service import sentry
+
+logs.configure("info")
+close = sentry.start(Settings(sentry_dsn=sys.argv[1]))
+password = "hunter2"  # a local the event must not carry
+try:
+    raise ValueError("cannot reach https://admin:" + password + "@db.example/")
+except ValueError:
+    structlog.get_logger("probed").exception("check crashed", monitor="api")
+close()
+"""
+
+
+async def test_a_logged_exception_arrives_with_its_stack_and_without_locals_or_secrets(
+    tmp_path: Path, ingest: Ingest
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SCRIPT, ingest.dsn, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, stderr.decode()
+    [event] = ingest.events
+    assert event["logentry"]["message"] == "check crashed"
+    assert event["extra"]["monitor"] == "api"
+    [exception] = event["exception"]["values"]
+    assert exception["type"] == "ValueError"
+    assert exception["value"] == "cannot reach https://admin:***@db.example/"
+    frames = exception["stacktrace"]["frames"]
+    assert frames and not any("vars" in frame for frame in frames)
+    assert "hunter2" not in json.dumps(event)
