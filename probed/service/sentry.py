@@ -73,8 +73,8 @@ def start(settings: Settings) -> Callable[[], None] | None:
         dsn=settings.sentry_dsn,
         release=f"probed@{__version__}",
         send_default_pii=False,
-        # The defaults include the stdlib (http.client) integration and the auto-enabled ones
-        # aiohttp's: both would put trace headers on the checks' requests.
+        # The defaults include the stdlib (http.client) integration, the auto-enabled ones
+        # aiohttp's: either would put trace headers on the checks' requests.
         default_integrations=False,
         auto_enabling_integrations=False,
         # ERROR records become events; no breadcrumbs: INFO lines are mostly check results.
@@ -92,7 +92,8 @@ def start(settings: Settings) -> Callable[[], None] | None:
         before_send=scrub,
     )
     if settings.location is not None:
-        sentry_sdk.set_tag("location", settings.location)
+        # The global scope: events from any thread or task carry it.
+        sentry_sdk.get_global_scope().set_tag("location", settings.location)
     logs.report_errors(report)
     log.info("errors reported to sentry", to=destination(settings.sentry_dsn))
 
