@@ -164,3 +164,23 @@ async def test_a_logged_exception_arrives_with_its_stack_and_without_locals_or_s
     frames = exception["stacktrace"]["frames"]
     assert frames and not any("vars" in frame for frame in frames)
     assert "hunter2" not in json.dumps(event)
+
+
+async def test_an_sdk_that_refuses_to_set_up_leaves_a_warning_and_no_reporter() -> None:
+    require_sentry_sdk()
+    script = (
+        "import structlog\nfrom probed import logs\nfrom probed.config.model import Settings\n"
+        "from probed.service import sentry\nlogs.configure('info')\n"
+        "assert sentry.start(Settings(sentry_dsn='not a dsn')) is None\n"
+        "structlog.get_logger('probed').error('still logged')\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, stderr.decode()
+    lines = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert [(e["level"], e["event"]) for e in lines] == [
+        ("warning", "sentry not set up: probed's own errors are not reported"),
+        ("error", "still logged"),
+    ]

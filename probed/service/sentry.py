@@ -11,6 +11,7 @@ trace is propagated: the checks' requests carry no ``sentry-trace`` or ``baggage
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -64,13 +65,34 @@ def start(settings: Settings) -> Callable[[], None] | None:
         return None
     try:
         import sentry_sdk
-        from sentry_sdk.integrations.dedupe import DedupeIntegration
-        from sentry_sdk.integrations.logging import LoggingIntegration
     except ImportError:
         log.warning(MISSING)
         return None
+    try:
+        _init(settings, settings.sentry_dsn)
+    except Exception as exc:
+        # An SDK that will not set up (a version this code does not know) is no reason to stop.
+        log.warning("sentry not set up: probed's own errors are not reported", error=repr(exc))
+        return None
+    logs.report_errors(report)
+    log.info("errors reported to sentry", to=destination(settings.sentry_dsn))
+
+    def close() -> None:
+        # At exit, after the daemon's own outcome: a failing SDK must not change its status.
+        with contextlib.suppress(Exception):
+            sentry_sdk.get_client().close(timeout=CLOSE_TIMEOUT)
+
+    return close
+
+
+def _init(settings: Settings, dsn: str) -> None:
+    import sentry_sdk
+    from sentry_sdk.integrations.dedupe import DedupeIntegration
+    from sentry_sdk.integrations.logging import LoggingIntegration
+    from sentry_sdk.scope import Scope
+
     sentry_sdk.init(
-        dsn=settings.sentry_dsn,
+        dsn=dsn,
         release=f"probed@{__version__}",
         send_default_pii=False,
         # The defaults include the stdlib (http.client) integration, the auto-enabled ones
@@ -93,14 +115,7 @@ def start(settings: Settings) -> Callable[[], None] | None:
     )
     if settings.location is not None:
         # The global scope: events from any thread or task carry it.
-        sentry_sdk.get_global_scope().set_tag("location", settings.location)
-    logs.report_errors(report)
-    log.info("errors reported to sentry", to=destination(settings.sentry_dsn))
-
-    def close() -> None:
-        sentry_sdk.get_client().close(timeout=CLOSE_TIMEOUT)
-
-    return close
+        Scope.get_global_scope().set_tag("location", settings.location)
 
 
 def report(event: Mapping[str, Any]) -> None:
