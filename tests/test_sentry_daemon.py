@@ -184,3 +184,27 @@ async def test_an_sdk_that_refuses_to_set_up_leaves_a_warning_and_no_reporter() 
         ("warning", "sentry not set up: probed's own errors are not reported"),
         ("error", "still logged"),
     ]
+
+
+async def test_a_library_s_error_record_arrives_scrubbed_and_its_warnings_do_not(
+    ingest: Ingest,
+) -> None:
+    script = (
+        "import logging, sys\nfrom probed import logs\nfrom probed.config.model import Settings\n"
+        "from probed.service import sentry\nlogs.configure('info')\n"
+        "close = sentry.start(Settings(sentry_dsn=sys.argv[1]))\n"
+        "server = logging.getLogger('aiohttp.server')\n"
+        "server.warning('bad request line')\n"
+        "server.error('Error handling request GET /push/0123456789abcdef-backup?api_key=k1')\n"
+        "close()\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, ingest.dsn, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, stderr.decode()
+    [event] = ingest.events
+    assert event["logger"] == "aiohttp.server" and event["level"] == "error"
+    sent = json.dumps(event)
+    assert "0123456789abcdef-backup" not in sent and "k1" not in sent
+    assert "/push/***" in sent and "api_key=***" in sent
