@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -19,14 +20,15 @@ _PUSH_PATH = re.compile(r"/push/[^/\s?#'\"]+")
 errors about a malformed request quote it), the token is hidden."""
 
 
-def _redacted(value: object) -> object:
-    """Strings redacted, also inside lists, tuples and dicts (a reload's list of problems)."""
+def redacted(value: object) -> object:
+    """Strings redacted, also inside lists, tuples and dicts (a reload's list of problems): the
+    log's redaction, which error reports (probed.service.sentry) reuse."""
     if isinstance(value, str):
         return _PUSH_PATH.sub("/push/***", redact_request(value))
     if isinstance(value, list | tuple):
-        return [_redacted(v) for v in value]
+        return [redacted(v) for v in value]
     if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
+        return {k: redacted(v) for k, v in value.items()}
     return value
 
 
@@ -34,11 +36,40 @@ def _redact_secrets(
     _logger: object, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if any(s in key.lower() for s in _SECRET_KEYS):
+        if secret_key(key):
             event[key] = "***"
         else:
-            event[key] = _redacted(value)
+            event[key] = redacted(value)
     return event
+
+
+def secret_key(key: str) -> bool:
+    """Whether a field of this name holds a secret, whose value is never shown."""
+    return any(s in key.lower() for s in _SECRET_KEYS)
+
+
+class _Report:
+    """The processor ``report_errors`` adds: hands ERROR and CRITICAL events on, redacted."""
+
+    def __init__(self, report: Callable[[Mapping[str, Any]], None]) -> None:
+        self.report = report
+
+    def __call__(
+        self, _logger: object, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if event.get("level") in ("error", "critical"):
+            # Reporting an error must never cost its log line.
+            with contextlib.suppress(Exception):
+                self.report(event)
+        return event
+
+
+def report_errors(report: Callable[[Mapping[str, Any]], None]) -> None:
+    """After ``configure``: also hand every ERROR and CRITICAL event of probed's own log to
+    ``report``, after redaction and before its traceback is rendered (``exc_info`` intact)."""
+    processors = [p for p in structlog.get_config()["processors"] if not isinstance(p, _Report)]
+    processors.insert(processors.index(_redact_secrets) + 1, _Report(report))
+    structlog.configure(processors=processors)
 
 
 def configure(level: str = "info", stream: TextIO | None = None, json: bool | None = None) -> None:

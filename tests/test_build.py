@@ -43,6 +43,7 @@ async def test_apply_reports_what_changed_and_reaches_every_part(tmp_path):
                 listen="127.0.0.1:9999",
                 raw_retention=3600.0,
                 alert_max_age=60.0,
+                sentry_dsn="http://key@127.0.0.1:9/1",
             ),
             alerts=(("email", email_channel(25)),),
             maintenance=(window,),
@@ -52,7 +53,7 @@ async def test_apply_reports_what_changed_and_reaches_every_part(tmp_path):
         assert changes.removed == ["gone"]
         assert changes.restarted == ["moved"]
         assert changes.rescheduled == ["slow"]
-        assert changes.needs_restart == ["listen"]
+        assert changes.needs_restart == ["listen", "sentry_dsn"]
         assert sorted(parts.pipeline.monitors) == ["kept", "moved", "new", "slow"]
         assert parts.scheduler.next_run("gone") is None
         assert all(parts.scheduler.next_run(n) is not None for n in parts.pipeline.monitors)

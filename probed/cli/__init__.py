@@ -123,6 +123,14 @@ def summary_table(config: Config) -> str:
         lines.append(f"shard {shard}: {share} of {len(config.monitors)} monitors")
     if config.settings.location is not None:
         lines.append(f"location {config.settings.location}")
+    if (dsn := config.settings.sentry_dsn) is not None:
+        from probed.service import sentry
+
+        lines.append(
+            f"errors reported to sentry at {sentry.destination(dsn)}"
+            if sentry.installed()
+            else sentry.MISSING
+        )
     if any(inbound(m.check) is not None for m in config.monitors):
         lines.append(
             f"push: the job calls http://{config.settings.listen}/push/<token> (GET or POST;"

@@ -48,6 +48,9 @@ HELP: Final[dict[str, dict[str, str]]] = {
         " `https://probed.example.com` (no query; a trailing `/` is dropped): alerts link to"
         " the incident and carry a one-click acknowledgement link on it. Unset: no links, and"
         " `probed check` says so.",
+        "sentry_dsn": "Send probed's own errors (its ERROR log lines, never a target's failure)"
+        " to Sentry, scrubbed as log lines are; needs `pip install 'probed[sentry]'` (without"
+        ' it a warning at start). `""` turns it off even when `$SENTRY_DSN` is set.',
     },
     "monitor": {
         "name": "Unique; the label in metrics, the API and alerts.",
@@ -211,6 +214,7 @@ DEFAULT_TEXT: Final[dict[str, dict[str, str]]] = {
         "state_dir": "`$STATE_DIRECTORY`, else `$XDG_STATE_HOME/probed`, else"
         " `~/.local/state/probed`",
         "location": "`$PROBED_LOCATION`, else none",
+        "sentry_dsn": "`$SENTRY_DSN`, else none",
     },
     "monitor": {
         "timeout": '`"30s"`, or the interval if shorter',

@@ -142,6 +142,9 @@ class Settings:
     external_url: str | None = None
     """The base URL people reach probed's API on (``https://probed.example.com``): incident
     and acknowledgement links are built on it; None: alerts carry no links."""
+    sentry_dsn: str | None = field(default=None, repr=False)
+    """Where probed's own errors go, docs/design.md §19.5 (``[probed] sentry_dsn``, else
+    $SENTRY_DSN)."""
 
     @property
     def listen_host(self) -> str:

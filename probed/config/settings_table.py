@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from probed.config.model import Settings, default_state_dir
 from probed.config.oncall import read_external_url
 from probed.config.reader import Section, listen_problem, pick
+from probed.config.sentry import read_sentry_dsn
 from probed.config.shard import read_shard
 from probed.config.vantage import read_location
 
@@ -16,6 +17,7 @@ SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace"
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
 SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
 SETTINGS_KEYS += ("location", "shard", "external_url")
+SETTINGS_KEYS += ("sentry_dsn",)
 
 
 def read_settings(sec: Section, env: Mapping[str, str]) -> Settings:
@@ -65,6 +67,7 @@ def read_settings(sec: Section, env: Mapping[str, str]) -> Settings:
         location=read_location(sec, env),
         shard=read_shard(sec),
         external_url=read_external_url(sec),
+        sentry_dsn=read_sentry_dsn(sec, env),
     )
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from probed.config import Config, load_config
 from probed.errors import ConfigError, ProbedError, StoreError
+from probed.service import sentry
 from probed.service.build import Parts, build
 from probed.service.listener import KEEPALIVE_TIMEOUT, listen
 from probed.service.loop_errors import LoopErrors
@@ -243,6 +244,7 @@ def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
         for problem in exc.shown():
             log.error("invalid configuration", problem=problem)
         return 1
+    close_sentry = sentry.start(config.settings)
     try:
         return asyncio.run(Daemon(config, env).run())
     except ProbedError as exc:
@@ -257,3 +259,6 @@ def run(config_path: Path, env: Mapping[str, str] | None = None) -> int:
             traceback="".join(traceback.format_exception(exc)),
         )
         return EXIT_CRASHED
+    finally:
+        if close_sentry is not None:
+            close_sentry()  # the report of a crash goes out before the process does

@@ -58,6 +58,7 @@ RESTART_SETTINGS = (
     "state_dir",
     "max_concurrent_checks",
     "connectivity_check",
+    "sentry_dsn",
 )
 """Settings a running daemon cannot change; a reload keeps the old value and says so."""
 

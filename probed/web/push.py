@@ -6,6 +6,10 @@ as a path nothing serves is (aiohttp's own 404), in about the same time: nothing
 but a digest (see ``probed.engine.push``). Tokens are never logged: the daemon runs without an
 access log, and probed's log redaction hides ``/push/<token>`` in whatever else is logged.
 A token signalling faster than ``probed.engine.push_rate`` allows gets 429 and ``Retry-After``.
+
+Sentry Crons' HTTP check-in shape is accepted too, so a job instrumented for it needs only its
+URL changed: ``?status=ok`` is a ping, ``error`` a failure report, ``in_progress`` a start, and
+the trailing ``/`` of Sentry's check-in URL is allowed.
 """
 
 from __future__ import annotations
@@ -49,12 +53,30 @@ async def _message(request: web.Request) -> str:
     return text
 
 
-async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
+CRONS_STATUS = {"ok": Signal.PING, "error": Signal.FAIL, "in_progress": Signal.START}
+"""Sentry Crons' check-in ``status`` values and the signal each one is."""
+
+
+def _signal(request: web.Request) -> Signal:
+    """The path's signal, or the Sentry Crons ``status`` parameter's; 404 for a path nothing
+    serves, 400 for a status Sentry does not have or one the path contradicts."""
     signal = Signal.PING
     if "signal" in request.match_info:
         if request.match_info["signal"] not in (Signal.FAIL, Signal.START):
             raise web.HTTPNotFound()
         signal = Signal(request.match_info["signal"])
+    if "status" not in request.query:
+        return signal
+    status = request.query["status"]
+    if status not in CRONS_STATUS:
+        raise web.HTTPBadRequest(text="status must be ok, error or in_progress\n")
+    if "signal" in request.match_info and CRONS_STATUS[status] is not signal:
+        raise web.HTTPBadRequest(text=f"status={status} contradicts /{signal}\n")
+    return CRONS_STATUS[status]
+
+
+async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
+    signal = _signal(request)
     message = await _message(request) if signal is Signal.FAIL else ""
     answer = receiver.signal(request.match_info["token"], signal, message)
     if isinstance(answer, Limited):
@@ -66,9 +88,10 @@ async def _handle(receiver: PushReceiver, request: web.Request) -> web.Response:
 
 
 def push_routes(receiver: PushReceiver) -> list[web.AbstractRouteDef]:
-    """GET, HEAD and POST ``/push/{token}``, ``/push/{token}/fail`` and ``/push/{token}/start``."""
+    """GET, HEAD and POST ``/push/{token}`` (also with Sentry's trailing ``/``),
+    ``/push/{token}/fail`` and ``/push/{token}/start``."""
     handler = functools.partial(_handle, receiver)
     routes: list[web.AbstractRouteDef] = []
-    for path in ("/push/{token}", "/push/{token}/{signal}"):
+    for path in ("/push/{token}", "/push/{token}/", "/push/{token}/{signal}"):
         routes += [web.get(path, handler), web.post(path, handler)]
     return routes
