@@ -104,6 +104,13 @@ class Metrics:
                 ["monitor", "phase"],
             )
         )
+        self.icmp_hop_limit = keep(
+            Family(
+                "probe_icmp_reply_hop_limit",
+                "Hop limit (TTL) of the last reply of the last ping check, as it arrived",
+                m,
+            )
+        )
         self.icmp_loss = keep(
             Family(
                 "probed_icmp_packet_loss_ratio",
@@ -410,9 +417,14 @@ class Metrics:
                 self.icmp_duration.discard((name, "rtt"))
             else:
                 self.icmp_duration.set((name, "rtt"), icmp.rtt)
+            if icmp.hop_limit is None:
+                self.icmp_hop_limit.discard(key)
+            else:
+                self.icmp_hop_limit.set(key, icmp.hop_limit)
 
     def _drop_icmp(self, name: str) -> None:
         self.icmp_loss.discard((name,))
+        self.icmp_hop_limit.discard((name,))
         self.icmp_duration.discard((name, "rtt"))
 
     def _set_tls(self, name: str, tls: TlsFacts) -> None:

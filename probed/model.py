@@ -80,6 +80,8 @@ class IcmpFacts:
     received: int
     rtt: float | None = None
     """Mean round trip of the replies, in seconds; None when none came back."""
+    hop_limit: int | None = None
+    """The last reply's hop limit (IPv4 TTL) as it arrived; None when not known."""
 
     @property
     def loss(self) -> float:

@@ -4,10 +4,15 @@ loopback addresses, and a daemon that pings them."""
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,6 +26,12 @@ from probed.probes.ping import judge
 from tests.kit.configs import load_monitors, load_problems, monitor_problem
 from tests.kit.monitors import make_monitor
 from tests.kit.processes import DaemonProcess, free_port, probed
+
+
+def default_hop_limit(address: str) -> int:
+    if ":" in address:
+        return int(Path("/proc/sys/net/ipv6/conf/lo/hop_limit").read_text())
+    return int(Path("/proc/sys/net/ipv4/ip_default_ttl").read_text())
 
 
 def has_ipv6_loopback() -> bool:
@@ -139,6 +150,9 @@ async def test_a_loopback_address_answers_every_request(
     assert result.reason.startswith("2/2 replies, rtt ")
     assert result.icmp is not None and result.icmp.loss == 0
     assert result.icmp.rtt is not None and 0 < result.icmp.rtt < 1
+    # A loopback reply arrives with the hop limit it was sent with: this host's default.
+    assert result.icmp.hop_limit == default_hop_limit(address)
+    assert result.timings.dns is None  # an address needs no lookup
 
 
 async def test_a_name_is_pinged_at_the_address_of_the_family_asked(
@@ -171,12 +185,13 @@ def test_round_trip_and_loss_are_metrics_of_ping_monitors() -> None:
     metrics.add_monitor("gw", Status.UP, None, "ping")
     metrics.add_monitor("web", Status.UP, None, "http")
     metrics.observe_check(
-        "gw", CheckResult(True, "2/4", at, icmp=IcmpFacts(4, 2, 0.002)), Status.UP
+        "gw", CheckResult(True, "2/4", at, icmp=IcmpFacts(4, 2, 0.002, 61)), Status.UP
     )
     metrics.observe_check("web", CheckResult(True, "HTTP 200", at), Status.UP)
     text = metrics.render().decode()
     assert 'probe_icmp_duration_seconds{monitor="gw",phase="rtt"} 0.002' in text
     assert 'probed_icmp_packet_loss_ratio{monitor="gw"} 0.5' in text
+    assert 'probe_icmp_reply_hop_limit{monitor="gw"} 61.0' in text
     assert 'monitor="web"' not in "".join(
         line for line in text.splitlines() if "icmp" in line and not line.startswith("#")
     )
@@ -184,6 +199,7 @@ def test_round_trip_and_loss_are_metrics_of_ping_monitors() -> None:
     text = metrics.render().decode()
     assert 'probed_icmp_packet_loss_ratio{monitor="gw"} 1.0' in text
     assert 'probe_icmp_duration_seconds{monitor="gw"' not in text
+    assert 'probe_icmp_reply_hop_limit{monitor="gw"}' not in text
     metrics.add_monitor("gw", Status.UP, None, "http")  # a reload made it another kind
     assert "probed_icmp_packet_loss_ratio{" not in metrics.render().decode()
 
@@ -225,7 +241,90 @@ async def test_a_daemon_pings_the_loopback_addresses(tmp_path: Path) -> None:
         assert found == dict.fromkeys(targets, 1.0), daemon.logs()
         for name in targets:
             assert await daemon.metric("probed_icmp_packet_loss_ratio", name) == 0.0
+            assert await daemon.metric("probe_icmp_reply_hop_limit", name) == 64.0
         text = await daemon.metrics()
         assert 'probe_icmp_duration_seconds{monitor="v4",phase="rtt"}' in text
     finally:
         await daemon.stop()
+
+
+# The cases that need the kernel set otherwise (a range of groups, a host that stays silent, a
+# process without CAP_NET_RAW) run in a network namespace of their own: its sysctls and its
+# loopback are its own, and nothing it sends leaves it.
+IN_NAMESPACE = """
+import asyncio, json, sys
+from datetime import UTC, datetime
+from probed.probes import make_session, run_probe
+from tests.kit.monitors import make_monitor
+
+async def main():
+    monitor = make_monitor(kind="ping", url=sys.argv[1], timeout=2, count=3)
+    async with make_session() as session:
+        result = await run_probe(monitor, session, datetime.now(UTC))
+    icmp = result.icmp
+    print(json.dumps([result.ok, result.reason, icmp and [icmp.received, icmp.hop_limit],
+                      result.duration, result.evidence and result.evidence.facts]))
+
+asyncio.run(main())
+"""
+NOBODY = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+]
+
+
+def in_namespace(url: str, sysctls: dict[str, str], *, nobody: bool) -> list[Any]:
+    """run_probe of a ping to ``url`` in a new network namespace with ``sysctls`` set, as
+    root or as nobody without capabilities; skips where no namespace can be made."""
+    if shutil.which("unshare") is None or shutil.which("setpriv") is None:
+        pytest.skip("no unshare or setpriv on this host")
+    setup = ["ip link set lo up", *(f"sysctl -qw {k}='{v}'" for k, v in sysctls.items())]
+    run = [*(NOBODY if nobody else []), sys.executable, "-c", IN_NAMESPACE, url]
+    script = " && ".join(setup) + ' && exec "$@"'
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script, "sh", *run],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parent.parent,
+    )
+    if done.returncode != 0 and ("unshare" in done.stderr or "sysctl" in done.stderr):
+        pytest.skip(f"cannot set up a network namespace: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    result: list[Any] = json.loads(done.stdout)
+    return result
+
+
+WIDE = {"net.ipv4.ping_group_range": "0 2147483647"}
+SHUT = {"net.ipv4.ping_group_range": "1 0"}
+
+
+def test_a_process_without_privileges_pings_through_the_groups_the_kernel_allows() -> None:
+    ok, reason, (received, hop_limit), *_ = in_namespace("127.0.0.1", WIDE, nobody=True)
+    assert (ok, received, hop_limit) == (True, 3, 64), reason
+
+
+def test_a_process_holding_cap_net_raw_pings_where_no_group_is_allowed() -> None:
+    ok, reason, (received, hop_limit), *_ = in_namespace("127.0.0.1", SHUT, nobody=False)
+    assert (ok, received, hop_limit) == (True, 3, 64), reason
+
+
+def test_with_neither_the_reason_names_the_sysctl_and_the_capability() -> None:
+    ok, reason, icmp, *_ = in_namespace("127.0.0.1", SHUT, nobody=True)
+    assert (ok, icmp) == (False, None)
+    assert reason.startswith("probe host: not allowed to send ICMP: the sysctl")
+    assert "net.ipv4.ping_group_range" in reason and "AmbientCapabilities=CAP_NET_RAW" in reason
+
+
+@pytest.mark.parametrize("nobody", [True, False], ids=["datagram socket", "raw socket"])
+def test_a_host_that_does_not_answer_is_down_within_the_timeout(nobody: bool) -> None:
+    silent = {**WIDE, "net.ipv4.icmp_echo_ignore_all": "1"}
+    found = in_namespace("127.0.0.1", silent, nobody=nobody)
+    ok, reason, (received, hop_limit), duration, facts = found
+    assert (ok, reason, received, hop_limit) == (False, "no reply to 3 echo requests", 0, None)
+    assert 1.5 < duration < 2  # each request waited its share of the 2s timeout
+    assert facts == [["address", "127.0.0.1"], ["replies", "0/3"]]  # the incident's evidence

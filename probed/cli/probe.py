@@ -137,6 +137,9 @@ def format_result(monitor: Monitor, result: CheckResult) -> str:
         f"  first byte:  {ms(t.first_byte)}",
         f"  total:       {ms(t.total)}",
     ]
+    if (icmp := result.icmp) is not None:
+        hop = "-" if icmp.hop_limit is None else icmp.hop_limit
+        lines.append(f"  replies:     {icmp.received}/{icmp.sent}, hop limit {hop}")
     if result.cert_expires_at is not None:
         days = (result.cert_expires_at - result.at).total_seconds() / 86400
         lines.append(

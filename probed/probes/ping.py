@@ -1,21 +1,21 @@
-"""The ``ping`` probe: ``count`` ICMP echo requests with icmplib, through an unprivileged
-datagram socket, or a raw one when the kernel allows no datagram socket to probed's group but
-the process holds CAP_NET_RAW (as blackbox_exporter does)."""
+"""The ``ping`` probe: ``count`` ICMP echo requests (probed.probes.icmp_echo), through an
+unprivileged datagram socket, or a raw one when the kernel allows no datagram socket to probed's
+group but the process holds CAP_NET_RAW (as blackbox_exporter does)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import socket
 
 import aiohttp
-
-# icmplib ships no type information (no py.typed).
-from icmplib import Host, SocketPermissionError, async_ping  # type: ignore[import-untyped]
 
 from probed.config import Monitor
 from probed.config.ping import PingCheck, ping_host
 from probed.model import IcmpFacts
 from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
+from probed.probes.icmp_echo import Echoes, NoIcmpSocket, echo
 
 INTERVAL = 0.2
 """Seconds between two requests of a check: short, since a check waits for all of them."""
@@ -39,14 +39,27 @@ async def probe_ping(
     except ValueError as exc:
         raise ProbeError("invalid URL") from exc  # the config rejects these; `probed probe` may not
     address = await _resolve(host, check.ip_version, tracker)
-    tracker.address = (address,)
     budget = monitor.timeout * _BUDGET_SHARE - INTERVAL * (check.count - 1)
     wait = max(budget / check.count, 0.05)
-    result = await _ping(address, check.count, wait, monitor.source_address)
-    rtt = result.avg_rtt / 1000 if result.packets_received else None
-    facts = IcmpFacts(result.packets_sent, result.packets_received, rtt)
-    tracker.icmp = facts
-    return judge(facts, check.loss_max)
+    echoes = Echoes()
+    try:
+        await echo(address, check.count, wait, INTERVAL, monitor.source_address, echoes=echoes)
+    except NoIcmpSocket:
+        raise ProbeError(NO_SOCKET) from None
+    finally:
+        # Also when cut short: what came back so far is the check's (if anything was sent).
+        if echoes.sent:
+            tracker.icmp = _facts(echoes)
+    facts = _facts(echoes)
+    outcome = judge(facts, check.loss_max)
+    if not outcome.ok:
+        tracker.facts += [("address", address), ("replies", f"{facts.received}/{facts.sent}")]
+    return outcome
+
+
+def _facts(echoes: Echoes) -> IcmpFacts:
+    rtt = sum(echoes.rtts) / len(echoes.rtts) if echoes.rtts else None
+    return IcmpFacts(echoes.sent, len(echoes.rtts), rtt, echoes.hop_limit)
 
 
 def judge(facts: IcmpFacts, loss_max: float | None) -> ProbeOutcome:
@@ -66,7 +79,10 @@ def judge(facts: IcmpFacts, loss_max: float | None) -> ProbeOutcome:
 
 
 async def _resolve(host: str, ip_version: str, tracker: PhaseTracker) -> str:
-    """The address of ``host`` of the family ``ip_version`` asks for."""
+    """The address of ``host`` of the family ``ip_version`` asks for (an address is its own:
+    no lookup, as for the other kinds)."""
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host))
     family = _FAMILIES[ip_version]
     loop = asyncio.get_running_loop()
     try:
@@ -79,20 +95,3 @@ async def _resolve(host: str, ip_version: str, tracker: PhaseTracker) -> str:
             raise ProbeError(f"no such host: {host}") from exc
         raise ProbeError(f"DNS lookup of {host} failed ({exc.strerror})") from exc
     return str(infos[0][4][0])
-
-
-async def _ping(address: str, count: int, wait: float, source: str | None) -> Host:
-    """icmplib's unprivileged ping, or its raw one when the kernel refuses the first."""
-    for privileged in (False, True):
-        try:
-            return await async_ping(
-                address,
-                count=count,
-                interval=INTERVAL,
-                timeout=wait,
-                source=source,
-                privileged=privileged,
-            )
-        except SocketPermissionError:
-            continue
-    raise ProbeError(NO_SOCKET)
