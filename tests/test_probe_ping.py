@@ -328,3 +328,9 @@ def test_a_host_that_does_not_answer_is_down_within_the_timeout(nobody: bool) ->
     assert (ok, reason, received, hop_limit) == (False, "no reply to 3 echo requests", 0, None)
     assert 1.5 < duration < 2  # each request waited its share of the 2s timeout
     assert facts == [["address", "127.0.0.1"], ["replies", "0/3"]]  # the incident's evidence
+
+
+def test_a_host_with_no_route_to_the_target_is_the_probe_hosts_failure() -> None:
+    # A namespace with loopback alone: the request cannot even be sent.
+    ok, reason, icmp, *_ = in_namespace("10.1.2.3", WIDE, nobody=True)
+    assert (ok, reason, icmp) == (False, "probe host: no route to the network", None)

@@ -79,7 +79,10 @@ async def echo(
             try:
                 icmp.send(request)
             except ICMPLibError as exc:
-                raise OSError(str(exc)) from exc
+                # icmplib raises it from the OSError of sendto, whose errno says who failed
+                # (ENETUNREACH: this host's routing) to probed.probes.reasons.
+                cause = exc.__context__
+                raise cause if isinstance(cause, OSError) else OSError(str(exc)) from None
             echoes.sent += 1
             # A datagram socket's requests carry the kernel's identifier (icmplib updates it).
             replied, hop_limit = await _reply(sock, request.id, sequence, wait, (level, option))
