@@ -277,13 +277,15 @@ NOBODY = [
 ]
 
 
-def in_namespace(url: str, sysctls: dict[str, str], *, nobody: bool) -> list[Any]:
+def in_namespace(
+    url: str, sysctls: dict[str, str], *, nobody: bool, code: str = IN_NAMESPACE
+) -> list[Any]:
     """run_probe of a ping to ``url`` in a new network namespace with ``sysctls`` set, as
     root or as nobody without capabilities; skips where no namespace can be made."""
     if shutil.which("unshare") is None or shutil.which("setpriv") is None:
         pytest.skip("no unshare or setpriv on this host")
     setup = ["ip link set lo up", *(f"sysctl -qw {k}='{v}'" for k, v in sysctls.items())]
-    run = [*(NOBODY if nobody else []), sys.executable, "-c", IN_NAMESPACE, url]
+    run = [*(NOBODY if nobody else []), sys.executable, "-c", code, url]
     script = " && ".join(setup) + ' && exec "$@"'
     done = subprocess.run(
         ["unshare", "-n", "sh", "-c", script, "sh", *run],
@@ -334,3 +336,12 @@ def test_a_host_with_no_route_to_the_target_is_the_probe_hosts_failure() -> None
     # A namespace with loopback alone: the request cannot even be sent.
     ok, reason, icmp, *_ = in_namespace("10.1.2.3", WIDE, nobody=True)
     assert (ok, reason, icmp) == (False, "probe host: no route to the network", None)
+
+
+def test_more_requests_than_the_timeout_holds_still_end_within_it() -> None:
+    silent = {**WIDE, "net.ipv4.icmp_echo_ignore_all": "1"}
+    url = "127.0.0.1"
+    script = IN_NAMESPACE.replace("count=3", "count=100")
+    ok, reason, (received, _), duration, _ = in_namespace(url, silent, nobody=True, code=script)
+    assert (ok, received) == (False, 0) and reason.startswith("no reply to ")
+    assert duration < 2  # fewer than 100 sent, and no "timeout after 2s"

@@ -53,15 +53,16 @@ async def echo(
     address: str,
     count: int,
     wait: float,
+    budget: float,
     interval: float,
     source: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     echoes: Echoes | None = None,
 ) -> Echoes:
     """Send ``count`` echo requests to the IP ``address``, ``interval`` apart, waiting up to
-    ``wait`` seconds for each reply; fills and returns ``echoes`` (so a caller cancelled
-    midway still holds what came back). NoIcmpSocket when no socket may be opened; OSError
-    (icmplib's ICMPLibError) when sending fails."""
+    ``wait`` seconds for each reply, and none once ``budget`` seconds have passed; fills and
+    returns ``echoes`` (so a caller cancelled midway still holds what came back). NoIcmpSocket
+    when no socket may be opened; the OSError of sendto when sending fails."""
     echoes = Echoes() if echoes is None else echoes
     icmp = _open(address, source)
     with icmp:
@@ -71,9 +72,13 @@ async def echo(
         sock.setsockopt(level, receive, 1)
         sock.setblocking(False)
         ident = unique_identifier()
+        loop = asyncio.get_running_loop()
+        until = loop.time() + budget
         for sequence in range(count):
             if sequence:
                 await asyncio.sleep(interval)
+            if (left := until - loop.time()) <= 0:
+                break  # the planned waits overran (a busy loop): the check still ends in time
             request = ICMPRequest(destination=address, id=ident, sequence=sequence)
             started = clock()
             try:
@@ -85,7 +90,9 @@ async def echo(
                 raise cause if isinstance(cause, OSError) else OSError(str(exc)) from None
             echoes.sent += 1
             # A datagram socket's requests carry the kernel's identifier (icmplib updates it).
-            replied, hop_limit = await _reply(sock, request.id, sequence, wait, (level, option))
+            replied, hop_limit = await _reply(
+                sock, request.id, sequence, min(wait, left), (level, option)
+            )
             if replied:
                 echoes.rtts.append(clock() - started)
                 echoes.hop_limit = hop_limit

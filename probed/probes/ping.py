@@ -18,7 +18,8 @@ from probed.probes.check import Phase, PhaseTracker, ProbeError, ProbeOutcome
 from probed.probes.icmp_echo import Echoes, NoIcmpSocket, echo
 
 INTERVAL = 0.2
-"""Seconds between two requests of a check: short, since a check waits for all of them."""
+"""Seconds between two requests of a check: short, since a check waits for all of them; less
+when the timeout could not hold them (then at most half of it goes to the intervals)."""
 _BUDGET_SHARE = 0.9
 """Of the check's timeout, what the requests may spend, so the check ends with its own count
 of replies rather than run_probe's "timeout"."""
@@ -38,12 +39,17 @@ async def probe_ping(
         host = ping_host(monitor.url)
     except ValueError as exc:
         raise ProbeError("invalid URL") from exc  # the config rejects these; `probed probe` may not
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     address = await _resolve(host, check.ip_version, tracker)
-    budget = monitor.timeout * _BUDGET_SHARE - INTERVAL * (check.count - 1)
-    wait = max(budget / check.count, 0.05)
+    budget = monitor.timeout * _BUDGET_SHARE - (loop.time() - started)  # the lookup took some
+    interval = min(INTERVAL, budget / 2 / check.count)
+    wait = (budget - interval * (check.count - 1)) / check.count
     echoes = Echoes()
     try:
-        await echo(address, check.count, wait, INTERVAL, monitor.source_address, echoes=echoes)
+        await echo(
+            address, check.count, wait, budget, interval, monitor.source_address, echoes=echoes
+        )
     except NoIcmpSocket:
         raise ProbeError(NO_SOCKET) from None
     finally:
