@@ -345,3 +345,27 @@ def test_more_requests_than_the_timeout_holds_still_end_within_it() -> None:
     ok, reason, (received, _), duration, _ = in_namespace(url, silent, nobody=True, code=script)
     assert (ok, received) == (False, 0) and reason.startswith("no reply to ")
     assert duration < 2  # fewer than 100 sent, and no "timeout after 2s"
+
+
+def test_a_source_address_of_the_other_family_than_a_bare_address_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    keys = 'url = "::1"\nsource_address = "127.0.0.1"\n'
+    assert load_problems(tmp_path, PING + keys) == [
+        monitor_problem(
+            tmp_path,
+            "gw",
+            'source_address: "127.0.0.1" is an IPv4 address but the URL\'s host "::1" is IPv6',
+        )
+    ]
+
+
+async def test_a_ping_leaves_from_its_source_address(session: aiohttp.ClientSession) -> None:
+    monitor = ping("127.0.0.1", count=1, source_address="127.0.0.1")
+    result = await run_probe(monitor, session, datetime.now(UTC))
+    assert (result.ok, result.offline) == (True, False), result.reason
+    # An address of no interface here: binding fails before anything is sent.
+    elsewhere = ping("127.0.0.1", count=1, source_address="198.51.100.7")
+    result = await run_probe(elsewhere, session, datetime.now(UTC))
+    assert (result.ok, result.offline) == (False, True)
+    assert result.reason.startswith("probe host: cannot send from source_address 198.51.100.7")

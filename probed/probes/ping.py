@@ -41,7 +41,11 @@ async def probe_ping(
         raise ProbeError("invalid URL") from exc  # the config rejects these; `probed probe` may not
     loop = asyncio.get_running_loop()
     started = loop.time()
-    address = await _resolve(host, check.ip_version, tracker)
+    version = check.ip_version
+    if version == "auto" and monitor.source_address is not None:
+        # A name is resolved to the source's family, as for the other kinds.
+        version = "6" if ":" in monitor.source_address else "4"
+    address = await _resolve(host, version, tracker)
     budget = monitor.timeout * _BUDGET_SHARE - (loop.time() - started)  # the lookup took some
     interval = min(INTERVAL, budget / 2 / check.count)
     wait = (budget - interval * (check.count - 1)) / check.count
