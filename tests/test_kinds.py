@@ -120,7 +120,8 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["model", "reader", "http", "tls", "tcp", "json", "dns", "push", "kinds", "tables"]
+    "module",
+    ["model", "reader", "http", "tls", "tcp", "json", "dns", "ping", "push", "kinds", "tables"],
 )
 def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
     result = run_python(f"import probed.config.{module}")
