@@ -1,5 +1,6 @@
 """CPU per check of each kind, beside the http probe's: N checks in this process, one at a time,
-against loopback targets in another process (and dnsmasq), so only probed's side is counted.
+against loopback targets in another process (and dnsmasq; ping: the kernel's echo reply on
+127.0.0.1), so only probed's side is counted.
 
 Push has no probe: its figures are a ping (an HTTP request from another process to a probed
 built here, recorded as a check: state machine, SQLite transaction, metrics) and a scheduled
@@ -155,6 +156,8 @@ async def run(checks: int, http: int, tcp: int, tls: int, dns: int, tmp: str) ->
     await measure("tcp tls", f"tcp://127.0.0.1:{tls}", checks, tls=True, verify_tls=False)
     await measure("ssl", f"https://127.0.0.1:{tls}/", checks, verify_tls=False)
     await measure("dns", f"dns://127.0.0.1:{dns}/example.test?type=A", checks, expect=("10.0.0.1",))
+    # One echo request a check (count = 1): the default's three cost three of these, plus waits.
+    await measure("ping", "127.0.0.1", checks, count=1)
     await measure_push(checks, tmp)
 
 

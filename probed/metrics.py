@@ -97,6 +97,27 @@ class Metrics:
                 m,
             )
         )
+        self.icmp_duration = keep(
+            Family(
+                "probe_icmp_duration_seconds",
+                "Mean round trip of the last ping check's echo replies, in seconds",
+                ["monitor", "phase"],
+            )
+        )
+        self.icmp_hop_limit = keep(
+            Family(
+                "probe_icmp_reply_hop_limit",
+                "Hop limit (TTL) of the last reply of the last ping check, as it arrived",
+                m,
+            )
+        )
+        self.icmp_loss = keep(
+            Family(
+                "probed_icmp_packet_loss_ratio",
+                "Share of the last ping check's echo requests that went unanswered",
+                m,
+            )
+        )
         self.status = keep(
             Family(
                 "probed_monitor_status",
@@ -301,6 +322,8 @@ class Metrics:
         elif name in self._dns:  # a reload made a dns monitor of another kind
             self._dns.discard(name)
             self.dns_lookup.discard(key)
+        if kind != "ping":  # a reload made a ping monitor of another kind
+            self._drop_icmp(name)
         self.status.set(key, int(status))
         self.checks.ensure((name, "success"))
         self.checks.ensure((name, "failure"))
@@ -313,6 +336,7 @@ class Metrics:
         self._dns.discard(name)
         self._http.discard(name)
         self.http.remove(name)
+        self._drop_icmp(name)
         if (info := self._info.pop(name, None)) is not None:
             self.info.discard(info)
         if (version := self._tls_version.pop(name, None)) is not None:
@@ -387,6 +411,21 @@ class Metrics:
             self._set_tls(name, result.tls)
         if name in self._dns and result.timings.dns is not None:
             self.dns_lookup.set(key, result.timings.dns)
+        if (icmp := result.icmp) is not None:
+            self.icmp_loss.set(key, icmp.loss)
+            if icmp.rtt is None:  # nothing came back: no round trip to tell
+                self.icmp_duration.discard((name, "rtt"))
+            else:
+                self.icmp_duration.set((name, "rtt"), icmp.rtt)
+            if icmp.hop_limit is None:
+                self.icmp_hop_limit.discard(key)
+            else:
+                self.icmp_hop_limit.set(key, icmp.hop_limit)
+
+    def _drop_icmp(self, name: str) -> None:
+        self.icmp_loss.discard((name,))
+        self.icmp_hop_limit.discard((name,))
+        self.icmp_duration.discard((name, "rtt"))
 
     def _set_tls(self, name: str, tls: TlsFacts) -> None:
         if (old := self._tls_version.get(name)) != tls.version:

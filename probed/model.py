@@ -73,6 +73,23 @@ class TlsFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class IcmpFacts:
+    """The echo requests of a ping check."""
+
+    sent: int
+    received: int
+    rtt: float | None = None
+    """Mean round trip of the replies, in seconds; None when none came back."""
+    hop_limit: int | None = None
+    """The last reply's hop limit (IPv4 TTL) as it arrived; None when not known."""
+
+    @property
+    def loss(self) -> float:
+        """The share of requests that went unanswered (1.0 when none were sent)."""
+        return 1.0 - self.received / self.sent if self.sent else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """What one check found out about a target."""
 
@@ -95,6 +112,8 @@ class CheckResult:
     """For checks that made an HTTP request; not stored, so None for a restored result."""
     tls: TlsFacts | None = None
     """For checks that completed a TLS handshake; not stored either."""
+    icmp: IcmpFacts | None = None
+    """For ping checks that sent a request; not stored either."""
     evidence: Evidence | None = None
     """What the target answered, for failed checks (``probed.evidence``); kept with an
     incident only, never in the checks table."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from pathlib import Path
 
@@ -40,7 +39,7 @@ async def test_the_import_passes_probed_check(tmp_path: Path) -> None:
     )
 
     assert code == 0, err
-    carried = 7 if "push" in KINDS else 6
+    carried = 8 if "push" in KINDS else 7  # ping monitors too, since issue 24
     assert f"OK, {carried} monitors" in out
     # ... and an editor with the schema underlines nothing in it.
     assert errors(config.read_text()) == []
@@ -89,13 +88,35 @@ async def test_types_schedules_pauses_methods_and_auth_are_carried_over() -> Non
     assert (monitors["FTP"]["type"], monitors["Custom port"]["type"]) == ("tcp", "tcp")
 
 
+async def test_ping_monitors_are_carried_over_as_ping_monitors(tmp_path: Path) -> None:
+    answer = json.loads(SAMPLE.read_text())
+    router = next(m for m in answer["monitors"] if m["type"] == 3)
+    answer["monitors"] += [
+        {**router, "id": 1, "friendly_name": "v6", "url": "2001:db8::1"},
+        {**router, "id": 2, "friendly_name": "pasted", "url": "https://gw.example.com/x"},
+        {**router, "id": 3, "friendly_name": "blank", "url": ""},
+    ]
+    saved = tmp_path / "answer.json"
+    saved.write_text(json.dumps(answer))
+    text = await imported(saved)
+    monitors = {m["name"]: m for m in tomllib.loads(text).get("monitor", [])}
+    urls = {name: monitors[name]["url"] for name in ("Router ping", "v6", "pasted")}
+    assert urls == {
+        "Router ping": "icmp://192.0.2.1",
+        "v6": "icmp://[2001:db8::1]",
+        "pasted": "icmp://gw.example.com",
+    }
+    assert {monitors[name]["type"] for name in urls} == {"ping"}
+    assert monitors["Router ping"]["interval"] == "5m"
+    assert "blank" not in monitors and "not carried over: no host to ping in url ''" in text
+
+
 async def test_what_cannot_be_carried_over_is_said_and_no_credential_is_copied() -> None:
     text = await imported()
 
     assert "hunter2-do-not-print" not in text and "abc-secret" not in text
     assert "UPTIMEROBOT_PASSWORD_777712827" in text.split("[[monitor]]")[0]  # the header says so
-    assert "# not carried over: a ping monitor (ICMP)" in text
-    assert re.search(r"^# name = \"Router ping\"$", text, re.M)
+    assert "not carried over: a ping monitor" not in text
     assert "not carried over: alert contact 457" in text
     assert "not carried over: maintenance window id 345" in text
     assert "not carried over: history (logs)" in text

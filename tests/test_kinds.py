@@ -32,7 +32,11 @@ MISPLACED = [
 # A value for every required key of every kind: a new kind with a required key adds one here.
 TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
 # A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
-TOML_URLS = {"tcp": "tcp://example.com:5432", "dns": "dns:///example.com?type=A"}
+TOML_URLS = {
+    "tcp": "tcp://example.com:5432",
+    "dns": "dns:///example.com?type=A",
+    "ping": "icmp://example.com",
+}
 # What a kind needs that its fields do not say (a secret that may come from a file instead).
 TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 
@@ -116,7 +120,8 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["model", "reader", "http", "tls", "tcp", "json", "dns", "push", "kinds", "tables"]
+    "module",
+    ["model", "reader", "http", "tls", "tcp", "json", "dns", "ping", "push", "kinds", "tables"],
 )
 def test_each_config_module_imports_first_without_a_cycle(module: str) -> None:
     result = run_python(f"import probed.config.{module}")

@@ -98,8 +98,8 @@ def test_every_channel_type_is_known_to_the_schema() -> None:
         ("[defaults]\ninterval = 5m\n".replace("5m", '"5 minutes"'), "is not valid"),
         ('[[monitor]]\nname = "a"\ntype = "keyword"\nurl = "https://a.test/"\n', "'keyword'"),
         (
-            '[[monitor]]\nname = "a"\ntype = "ping"\nurl = "https://a.test/"\n',
-            "'ping' is not one of",
+            '[[monitor]]\nname = "a"\ntype = "gopher"\nurl = "https://a.test/"\n',
+            "'gopher' is not one of",
         ),
         (
             '[[monitor]]\nname = "a"\nurl = "https://a.test/"\nkeyword = "x"\n',

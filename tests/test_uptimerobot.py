@@ -97,6 +97,20 @@ async def test_get_monitors_answers_with_uptimerobots_field_names_and_types(clie
     )
 
 
+async def test_a_ping_monitor_is_type_3_with_its_host_as_url(make_harness):
+    h = make_harness(
+        [
+            make_monitor("router", "ping", id=5, url="icmp://[2001:db8::1]"),
+            make_monitor("gw", "ping", id=6, url="gw.example.test"),
+            make_monitor("Google", id=GOOGLE, url="http://www.google.com"),
+        ]
+    )
+    async for client in api_client(h):
+        body = await post(client, "getMonitors", data=dict(FORM, types="3"))
+        shown = [(m["id"], m["type"], m["url"]) for m in body["monitors"]]
+        assert shown == [(5, 3, "2001:db8::1"), (6, 3, "gw.example.test")]
+
+
 async def test_json_bodies_and_the_api_key_in_the_query_work_too(client):
     body = await post(
         client, "getMonitors", json={"api_key": TOKEN, "monitors": [PAGE], "logs": True}

@@ -17,7 +17,7 @@ from probed.cli import api_client, import_cmd, init, report_cmd
 from probed.cli.announce import add_announce
 from probed.cli.incidents_cmd import add_incident_commands
 from probed.cli.maintenance_cmd import add_maintenance_commands
-from probed.cli.probe import cmd_probe
+from probed.cli.probe import cmd_probe, loss_arg
 from probed.cli.probe_client import add_client_flags
 from probed.cli.subscribers_cmd import add_subscribers
 from probed.cli.updates_cmd import add_update_commands
@@ -300,13 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
         "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
         "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
+        "  probed probe --type ping --count 5 --loss-max 20% icmp://192.0.2.1\n"
         "  probed probe --source-address 192.0.2.10 https://example.org\n"
         "  probed probe --proxy http://proxy:3128 --client-cert c.pem --client-key c.key"
         " https://internal.example",
         "0 up; 1 usage error; 2 the check failed",
     )
     p.add_argument(
-        "url", help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A"
+        "url",
+        help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A, icmp://host",
     )
     # push is not among them: a push monitor is judged on what its job sends, not probed.
     probed_kinds = [name for name, kind in KINDS.items() if kind.probe is not None]
@@ -319,6 +321,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--expect", action="append", default=[], help="dns: a value the answer must hold (repeat)"
     )
     p.add_argument("--json-expect", help="json: the value it must give (JSON, else a string)")
+    p.add_argument(
+        "--count",
+        type=int,
+        choices=range(1, 101),
+        default=3,
+        metavar="N",
+        help="ping: echo requests to send (default 3)",
+    )
+    p.add_argument(
+        "--loss-max",
+        type=loss_arg,
+        metavar="RATIO",
+        help='ping: the share that may go unanswered (0.2 or "20%%"; default: all but one)',
+    )
+    p.add_argument(
+        "--ip-version",
+        choices=("4", "6", "auto"),
+        default="auto",
+        help="ping: which address of a name to ping (default auto)",
+    )
     p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import ssl
@@ -23,10 +24,12 @@ from probed.config import (
     JsonCheck,
     KeywordCheck,
     Monitor,
+    PingCheck,
     TcpCheck,
     parse_duration,
 )
 from probed.config.http_client import ClientOptions
+from probed.config.ping import parse_loss
 from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
 from probed.units import counted
@@ -99,6 +102,8 @@ def probe_check(args: argparse.Namespace) -> Check:
         return DnsCheck(expect=tuple(args.expect))
     if args.type == "json":
         return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
+    if args.type == "ping":
+        return PingCheck(count=args.count, loss_max=args.loss_max, ip_version=args.ip_version)
     check: Check = KINDS[args.type].check()
     return check
 
@@ -108,6 +113,17 @@ def with_client(check: Check, client: ClientOptions) -> Check:
     if not isinstance(check, HttpCheck):
         return check
     return replace(check, **{f.name: getattr(client, f.name) for f in fields(client)})
+
+
+def loss_arg(text: str) -> float:
+    """``--loss-max``: a ratio or a percentage, as the ``loss_max`` key takes it."""
+    value: object = text
+    with contextlib.suppress(ValueError):  # "20%", or words parse_loss explains
+        value = float(text)
+    try:
+        return parse_loss(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _json_value(text: str | None) -> object:
@@ -135,6 +151,9 @@ def format_result(monitor: Monitor, result: CheckResult) -> str:
         f"  first byte:  {ms(t.first_byte)}",
         f"  total:       {ms(t.total)}",
     ]
+    if (icmp := result.icmp) is not None:
+        hop = "-" if icmp.hop_limit is None else icmp.hop_limit
+        lines.append(f"  replies:     {icmp.received}/{icmp.sent}, hop limit {hop}")
     if result.cert_expires_at is not None:
         days = (result.cert_expires_at - result.at).total_seconds() / 86400
         lines.append(

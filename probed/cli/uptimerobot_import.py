@@ -22,6 +22,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from probed.config import KINDS
+from probed.config.ping import ping_url_problem
 
 # UptimeRobot's numbers (docs/interfaces.md §1.3).
 HTTP, KEYWORD, PING, PORT, HEARTBEAT = 1, 2, 3, 4, 5
@@ -137,16 +138,13 @@ def _convert(m: Mapping[str, Any]) -> Converted:
         _port(m, item)
     elif kind == HEARTBEAT:
         _heartbeat(m, item)
+    elif kind == PING:
+        _ping(m, item)
     else:
         item.carried = False
         name = TYPE_NAMES.get(kind, f"type {kind}") if isinstance(kind, int) else f"type {kind}"
         table.add("url", str(m.get("url", "")))
-        hint = (
-            " (ICMP); a tcp monitor on a port the host serves is the nearest"
-            if kind == PING
-            else ""
-        )
-        item.notes.append(f"not carried over: a {name} monitor{hint}: probed has no such check")
+        item.notes.append(f"not carried over: a {name} monitor: probed has no such check")
     _schedule(m, item)
     _rest(m, item)
     for note in item.notes:
@@ -276,6 +274,19 @@ def _port(m: Mapping[str, Any], item: Converted) -> None:
         return
     shown = f"[{host}]" if ":" in host else host
     item.table.add("url", f"tcp://{shown}:{port}")
+
+
+def _ping(m: Mapping[str, Any], item: Converted) -> None:
+    raw = str(m.get("url", "")).strip()
+    # UptimeRobot takes a host or an IP; some accounts hold a URL pasted in its place.
+    host = urlsplit(raw).hostname if "://" in raw else raw.split("/")[0]
+    item.table.add("type", "ping")
+    if not host or ping_url_problem(host):
+        item.carried = False
+        item.table.add("url", raw)
+        item.notes.append(f"not carried over: no host to ping in url {raw!r}")
+        return
+    item.table.add("url", f"icmp://[{host}]" if ":" in host else f"icmp://{host}")
 
 
 def _heartbeat(m: Mapping[str, Any], item: Converted) -> None:

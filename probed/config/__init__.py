@@ -21,6 +21,7 @@ from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
 from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
 from probed.config.model import Check, Config, Monitor, Settings, default_state_dir
+from probed.config.ping import PingCheck
 from probed.config.push import PushCheck
 from probed.config.reader import Reader, parse_duration
 from probed.config.tables import read_config
@@ -41,6 +42,7 @@ __all__ = [
     "KeywordCheck",
     "Kind",
     "Monitor",
+    "PingCheck",
     "PushCheck",
     "Settings",
     "SslCheck",

@@ -56,7 +56,7 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "name": "Unique; the label in metrics, the API and alerts.",
         "url": "What is checked: `http://` or `https://`; `tcp://host:port` for tcp;"
         " `dns://[server[:port]]/name?type=A` for dns (no server: the system's resolvers);"
-        " push monitors have none.",
+        " `icmp://host` or a bare host for ping; push monitors have none.",
         "type": "The kind of check (see the kinds table).",
         "interval": "How often the monitor is checked (1s at least).",
         "timeout": "How long a whole check may take (connect, TLS, headers and body); at most"
@@ -129,6 +129,11 @@ HELP: Final[dict[str, dict[str, str]]] = {
         " (`verify_tls`, `ca_file`) and judged on `ssl_expiry_days`.",
         "ssl_expiry_days": "DOWN when the certificate expires within this many days (0-3650);"
         " SSL alerts at lower thresholds of 30, 14, 7 and 1 days.",
+        "count": "ping: echo requests sent per check (1-100).",
+        "loss_max": "ping: DOWN when more than this share of the requests go unanswered, a"
+        ' ratio (`0.2`) or a percentage (`"20%"`); unset: DOWN only when all are lost.',
+        "ip_version": 'ping: which address of a name is pinged: `4`, `6` or `"auto"` (the'
+        " resolver's first).",
         "token": "At least 16 of `A-Z a-z 0-9 - _ . ~` (e.g. `openssl rand -hex 16`); the job"
         " calls `/push/<token>`.",
         "token_file": "A file holding `token` (the trailing newline is dropped).",

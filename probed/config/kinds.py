@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
+from probed.config.ping import PingCheck, ping_url_problem, read_ping
 from probed.config.push import PushCheck, read_push
 from probed.config.reader import Section, url_problem
 from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
@@ -127,6 +128,7 @@ KINDS: Final = _by_name(
     Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem, reads_url=False),
     Kind(JsonCheck, read_json, "probed.probes.json:probe_json", reads_url=False),
     Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem, reads_url=False),
+    Kind(PingCheck, read_ping, "probed.probes.ping:probe_ping", ping_url_problem, reads_url=False),
     Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
 )
 """Every kind by name; the first is the default ``type``."""

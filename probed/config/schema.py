@@ -108,6 +108,15 @@ SPECIAL: dict[str, Schema] = {
     },
     "json_expect": {"description": "Any TOML value the JMESPath result must equal."},
     "security": {"enum": list(SECURITY_PORTS)},
+    "loss_max": {
+        "description": 'A ratio (0.2) or a percentage ("20%").',
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 1},
+            {"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"},
+        ],
+    },
+    "ip_version": {"enum": [4, 6, "4", "6", "auto"]},
+    "count": {"type": "integer", "minimum": 1, "maximum": 100},
     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
     "from": {"type": "string"},
     "api_token_file": SECRET_FILE,

@@ -47,7 +47,8 @@ def family_problem(source: str, url: str) -> str | None:
     """Why a check from ``source`` cannot reach the address literal in ``url`` (an IPv4 source,
     an IPv6 target or the reverse), or None; a host name is resolved to the source's family."""
     try:
-        host = split_url(url).hostname
+        # A ping monitor's url may be a bare host ("::1"), no URL at all.
+        host = split_url(url).hostname if "://" in url else url.strip("[]")
         target = ipaddress.ip_address(host or "")
     except ValueError:
         return None

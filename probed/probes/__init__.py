@@ -119,6 +119,7 @@ async def run_probe(
         offline=local is not None,
         http=tracker.http_facts(),
         tls=tracker.tls,
+        icmp=tracker.icmp,
         evidence=evidence,
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from probed.model import HttpFacts, Timings, TlsFacts
+from probed.model import HttpFacts, IcmpFacts, Timings, TlsFacts
 
 
 class Phase(StrEnum):
@@ -64,6 +64,8 @@ class PhaseTracker:
         """The socket address of the last connection made (or tried, by tcp and ssl)."""
         self.ssl_object: Any = None
         """The last TLS connection's SSLObject (it still shows its certificate once closed)."""
+        self.icmp: IcmpFacts | None = None
+        """A ping check's echo requests, once sent."""
         self.facts: list[tuple[str, str]] = []
         """What a failed check of another kind learned (a DNS rcode, a JMESPath result)."""
         self.secrets: list[str] = []

@@ -7,7 +7,8 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from probed.config import Check, HttpCheck, KeywordCheck, PushCheck, TcpCheck
+from probed.config import Check, HttpCheck, KeywordCheck, PingCheck, PushCheck, TcpCheck
+from probed.config.ping import ping_host
 from probed.history.uptime import PeriodKind, periods
 from probed.web.context import DAY, EPOCH, Api, Facts, shown_url
 
@@ -16,9 +17,9 @@ MAX_UNIX_TIME = 32503680000  # 3000-01-01: far enough, and far from datetime's l
 _HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
 
 
-TYPE_CODES = {KeywordCheck: 2, TcpCheck: 4, PushCheck: 5}
+TYPE_CODES = {KeywordCheck: 2, PingCheck: 3, TcpCheck: 4, PushCheck: 5}
 """UptimeRobot's monitor types other than 1 (HTTP(s): http, ssl, json and dns): 2 keyword,
-4 "port", 5 "heartbeat"."""
+3 ping, 4 "port", 5 "heartbeat"."""
 
 
 def type_code(check: Check) -> int:
@@ -49,7 +50,8 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
         "friendly_name": monitor.name,
         # Every getMonitors call carries the api_key: a heartbeat's URL is shown whole, as
         # UptimeRobot shows its heartbeat URL.
-        "url": shown_url(monitor, holder=True),
+        # A ping monitor's url is its host alone, as UptimeRobot's type 3 has it.
+        "url": ping_host(monitor.url) if isinstance(check, PingCheck) else shown_url(monitor, True),
         "type": type_code(check),
         # A port monitor's sub_type 99 is UptimeRobot's "custom port": the port is in "port".
         "sub_type": 99 if isinstance(check, TcpCheck) else "",
