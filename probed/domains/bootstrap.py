@@ -107,6 +107,13 @@ class BootstrapSource:
         self._current = shipped()
         self._read_at: float | None = None
 
+    def configure(self, where: str | None) -> None:
+        """A reload's ``rdap_bootstrap``: another source is read at the next query."""
+        if where != self.where:
+            self.where, self._read_at = where, None
+            if where is None:
+                self._current = shipped()
+
     async def current(self, session: aiohttp.ClientSession, timeout: float) -> Bootstrap:
         if self.where is None:
             return self._current

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS domain_expiry (
     domain TEXT PRIMARY KEY,       -- the registrable domain, lower case (example.co.uk)
     checked_ms INTEGER NOT NULL,   -- when the registry was last asked
     expires_ms INTEGER,            -- NULL: unknown (see reason)
-    reason TEXT                    -- why unknown; NULL when expires_ms is known
+    reason TEXT                    -- why unknown, NULL when expires_ms is known
 ) WITHOUT ROWID;
 """
 
