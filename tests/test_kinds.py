@@ -33,6 +33,7 @@ MISPLACED = [
 TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
 # A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
 TOML_URLS = {"tcp": "tcp://example.com:5432", "dns": "dns:///example.com?type=A"}
+TOML_URLS["domain"] = "example.com"
 # What a kind needs that its fields do not say (a secret that may come from a file instead).
 TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 

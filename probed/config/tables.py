@@ -345,7 +345,7 @@ def _monitor(
         group=sec.label("group"),
         slo=_slo(sec),
         slow_threshold=_slow_threshold(sec, timeout),
-        domain_expiry_days=read_domain_expiry_days(sec, url),
+        domain_expiry_days=read_domain_expiry_days(sec, url, kind.name),
     )
 
 

@@ -64,7 +64,7 @@ def parse(data: bytes | str) -> Bootstrap:
         ):
             raise ValueError(f"a service is not [[names], [urls]]: {str(service)[:80]}")
         names, urls = service
-        # RFC 9224 §4: an https URL is preferred when a service lists both.
+        # RFC 9224 (section 4): an https URL is preferred when a service lists both.
         chosen = sorted((u for u in urls if isinstance(u, str)), key=_insecure_last)
         if not chosen:
             continue

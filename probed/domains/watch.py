@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiohttp
 import structlog
@@ -54,6 +54,7 @@ class DomainWatch:
         every: float = ROUND_SECONDS,
         timeout: float = TIMEOUT,
         concurrency: int = CONCURRENCY,
+        on_expiry: Callable[[str, str, datetime], None] | None = None,
     ) -> None:
         self.monitors = monitors
         """The configured monitors now (a reload changes them)."""
@@ -63,6 +64,9 @@ class DomainWatch:
         self.clock = clock
         self.every = every
         self.timeout = timeout
+        self.on_expiry = on_expiry
+        """Told (monitor, domain, expiry) of every watching monitor with a known expiry, each
+        round: the alert recorder's DOMAIN warnings."""
         self._gate = asyncio.Semaphore(concurrency)
         self._records: dict[str, DomainRecord] = {}
         """The last answer per domain, as stored (read from the store at first sight)."""
@@ -100,16 +104,12 @@ class DomainWatch:
             for name in names:
                 self.metrics.set_domain_expiry(name, expires)
                 shown.add(name)
+                if expires is not None and self.on_expiry is not None:
+                    when = datetime.fromtimestamp(expires, tz=UTC)
+                    self.on_expiry(name, domain, when)
         for gone in self._shown - shown:
             self.metrics.set_domain_expiry(gone, None)
         self._shown = shown
-
-    def expiry_of(self, domain: str) -> datetime | None:
-        """The domain's expiry as last known; None when unknown or not yet asked."""
-        record = self._records.get(domain)
-        if record is None or record.expires_ms is None:
-            return None
-        return datetime.fromtimestamp(record.expires_ms / 1000, tz=self.clock().tzinfo)
 
     def _due(self, domain: str, now_ms: int) -> bool:
         if domain not in self._records and (stored := self.store.domains.get(domain)):

@@ -156,6 +156,7 @@ def build(
         metrics,
         BootstrapSource(settings.rdap_bootstrap),
         clock,
+        on_expiry=recorder.domain_expiry,
     )
     all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:

@@ -1,8 +1,9 @@
-"""The ``domain_expiry`` table: each registrable domain's last RDAP answer (docs/design.md
-§19.2)."""
+"""The ``domain_expiry`` and ``domain_marks`` tables: each registrable domain's last RDAP
+answer, and the expiry warnings each monitor gave (docs/design.md §19.2)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -35,4 +36,19 @@ class DomainExpiries:
             "INSERT OR REPLACE INTO domain_expiry (domain, checked_ms, expires_ms, reason)"
             " VALUES (?, ?, ?, ?)",
             (record.domain, record.checked_ms, record.expires_ms, record.reason),
+        )
+
+    def marks(self, monitor: str) -> tuple[int, frozenset[int]] | None:
+        """The registration's expiry (unix ms) the monitor warned about, and at which
+        thresholds; None when it gave no warning."""
+        row = self._db.execute(
+            "SELECT expires_ms, passed FROM domain_marks WHERE monitor = ?", (monitor,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), frozenset(json.loads(row[1])))
+
+    def save_marks(self, monitor: str, expires_ms: int, passed: frozenset[int]) -> None:
+        """Inside the caller's transaction (with the alerts' outbox rows)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO domain_marks (monitor, expires_ms, passed) VALUES (?, ?, ?)",
+            (monitor, expires_ms, json.dumps(sorted(passed))),
         )
