@@ -4,13 +4,16 @@ restart, and an unknown expiry changes nothing else."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.kit.processes import DaemonProcess, free_port
 from tests.kit.rdap import rdap_server
+from tests.kit.receiver import Receiver
 from tests.kit.servers import wait_for
 
 pytestmark = pytest.mark.slow
@@ -18,7 +21,7 @@ pytestmark = pytest.mark.slow
 EXPIRES_TS = datetime(2027, 8, 13, 4, tzinfo=UTC).timestamp()
 
 
-def _config(tmp_path: Path, port: int, bootstrap: Path) -> Path:
+def _config(tmp_path: Path, port: int, bootstrap: Path, hook: str) -> Path:
     # Paused: the monitors' own checks would look the names up; domain expiry goes on.
     monitors = "".join(
         f'[[monitor]]\nname = "{name}"\nurl = "{url}"\ndomain_expiry_days = 30\npaused = true\n'
@@ -28,19 +31,26 @@ def _config(tmp_path: Path, port: int, bootstrap: Path) -> Path:
             ("lapsing", "https://malformed.com/"),
         )
     )
+    # A domain monitor sends nothing: it runs, and warns, without a lookup.
+    monitors += '[[monitor]]\nname = "soon"\ntype = "domain"\nurl = "soon.org"\nalert = ["hook"]\n'
     path = tmp_path / "monitors.toml"
     path.write_text(
         f'[probed]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{tmp_path / "state"}"\n'
-        f'shutdown_grace = "3s"\nrdap_bootstrap = "{bootstrap}"\n' + monitors
+        f'shutdown_grace = "3s"\nrdap_bootstrap = "{bootstrap}"\n'
+        f'[alerts.hook]\ntype = "webhook"\nurl = "{hook}/hook"\n' + monitors
     )
     return path
 
 
 async def test_domain_expiry_is_asked_once_per_domain_and_kept_across_a_restart(tmp_path):
+    hook = await Receiver().start()
+    soon = datetime.now(UTC) + timedelta(days=9, hours=12)
     async with rdap_server() as rdap:
         rdap.answers |= {"example.com": "2027-08-13T04:00:00Z", "malformed.com": "31.02.2027"}
+        rdap.answers["soon.org"] = soon.isoformat()
         port = free_port()
-        config = _config(tmp_path, port, rdap.bootstrap(tmp_path / "dns.json", "com"))
+        bootstrap = rdap.bootstrap(tmp_path / "dns.json", "com", "org")
+        config = _config(tmp_path, port, bootstrap, hook.url)
         daemon = DaemonProcess(config, port)
         await daemon.start()
         try:
@@ -59,9 +69,15 @@ async def test_domain_expiry_is_asked_once_per_domain_and_kept_across_a_restart(
             assert 'probed_domain_expiry_timestamp_seconds{monitor="lapsing"}' not in text
             assert 'malformed expiration date \\"31.02.2027\\"' in daemon.logs()
             assert await daemon.metric("probed_monitor_status", "lapsing") == 0  # still paused
+            [warning] = await hook.wait_for(1)
+            body = warning.json()
+            assert (body["kind"], body["monitor"]["name"]) == ("domain", "soon")
+            assert "soon.org expires in 9 days" in json.dumps(body)
+            await wait_for(lambda: daemon.metric("probe_success", "soon"), 10, "soon checked")
+            assert await daemon.metric("probe_success", "soon") == 1
         finally:
             assert await daemon.stop() == 0
-        assert rdap.asked == {"example.com": 1, "malformed.com": 1}
+        assert rdap.asked == {"example.com": 1, "malformed.com": 1, "soon.org": 1}
 
         restarted = DaemonProcess(config, port)
         await restarted.start()
@@ -72,6 +88,9 @@ async def test_domain_expiry_is_asked_once_per_domain_and_kept_across_a_restart(
                 return value == EXPIRES_TS
 
             await wait_for(again, 10, "domain expiry after the restart")
+            await asyncio.sleep(1)  # a second warning would have been sent by now
         finally:
             assert await restarted.stop() == 0
-        assert rdap.asked == {"example.com": 1, "malformed.com": 1}
+            await hook.stop()
+        assert rdap.asked == {"example.com": 1, "malformed.com": 1, "soon.org": 1}
+        assert len(hook.requests) == 1
