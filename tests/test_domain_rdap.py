@@ -11,6 +11,7 @@ import pytest
 from probed.domains.bootstrap import BootstrapSource, parse, shipped
 from probed.domains.names import registrable, url_host
 from probed.domains.rdap import Unknown, expiry
+from tests.kit.processes import run_cli
 from tests.kit.rdap import rdap_server
 
 
@@ -121,3 +122,18 @@ async def test_the_bootstrap_source_may_be_a_url():
 def test_the_registrable_domain_of_a_monitor_url(url, domain):
     host = url_host(url)
     assert (registrable(host) if host else None) == domain
+
+
+async def test_probe_domain_prints_the_expiry_or_why_it_is_unknown(tmp_path):
+    async with rdap_server() as rdap:
+        rdap.answers |= {"example.com": "2027-08-13T04:00:00Z", "malformed.com": "soon"}
+        bootstrap = str(rdap.bootstrap(tmp_path / "dns.json", "com"))
+        flags = ("probe", "--type", "domain", "--rdap-bootstrap", bootstrap, "--timeout", "5s")
+        code, out, _ = await run_cli(*flags, "www.example.com")
+        assert code == 0
+        assert out.startswith("example.com: registration expires 2027-08-13T04:00:00+00:00")
+        code, out, _ = await run_cli(*flags, "https://malformed.com/")
+        assert code == 2
+        assert 'malformed expiration date "soon"' in out
+        code, _, err = await run_cli(*flags, "127.0.0.1")
+        assert code == 1 and "no registrable domain" in err

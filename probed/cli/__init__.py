@@ -291,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
         "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
         "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
+        "  probed probe --type domain example.com\n"
         "  probed probe --source-address 192.0.2.10 https://example.org",
         "0 up; 1 usage error; 2 the check failed",
     )
@@ -308,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--expect", action="append", default=[], help="dns: a value the answer must hold (repeat)"
     )
     p.add_argument("--json-expect", help="json: the value it must give (JSON, else a string)")
+    p.add_argument(
+        "--rdap-bootstrap",
+        metavar="URL|FILE",
+        help="domain: IANA-format RDAP bootstrap instead of the shipped one",
+    )
     p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.add_argument(
