@@ -120,3 +120,22 @@ async def test_a_monitor_that_stops_watching_loses_its_series(tmp_path):
         await watch.round(session)
         assert _expiry(metrics, "site") is None
         store.close()
+
+
+async def test_the_recorder_is_told_of_each_known_expiry_once_a_day(tmp_path):
+    clock, metrics = FakeClock(), Metrics()
+    monitors = _monitors(("site", "https://www.example.com/"), ("lost", "https://huge.com/"))
+    told: list[tuple[str, str, datetime]] = []
+    async with rdap_server() as rdap, aiohttp.ClientSession() as session:
+        rdap.answers |= {"example.com": EXPIRES, "huge.com": "HUGE"}
+        watch, store = _watch(tmp_path, rdap, monitors, clock, metrics)
+        watch.on_expiry = lambda *args: told.append(args)
+        await watch.round(session)
+        clock.advance(3600)
+        await watch.round(session)
+        expires = datetime.fromtimestamp(EXPIRES_TS, tz=UTC)
+        assert told == [("site", "example.com", expires)]
+        clock.advance(86400)
+        await watch.round(session)
+        assert told == [("site", "example.com", expires)] * 2
+        store.close()
