@@ -2,6 +2,9 @@
 against loopback targets in another process (and dnsmasq; ping: the kernel's echo reply on
 127.0.0.1), so only probed's side is counted.
 
+A domain check sends nothing (always up); its row is followed by the RDAP query the domain
+watch makes once per domain every 12 h.
+
 Push has no probe: its figures are a ping (an HTTP request from another process to a probed
 built here, recorded as a check: state machine, SQLite transaction, metrics) and a scheduled
 check of its deadline (no ping due: nothing recorded).
@@ -33,10 +36,12 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from probed import logs
 from probed.config import Config, Settings
+from probed.domains.rdap import expiry
 from probed.probes import make_session, run_probe
 from probed.service.build import build
 from tests.kit.certs import issue, server_context
 from tests.kit.monitors import make_monitor
+from tests.kit.rdap import domain_answer
 
 
 def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
@@ -45,6 +50,8 @@ def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
     async def main() -> None:
         app = web.Application()
         app.router.add_get("/health", lambda _: web.json_response({"status": "success"}))
+        answer = domain_answer("example.com", "2027-08-13T04:00:00Z")
+        app.router.add_get("/rdap/domain/{name}", lambda _: web.json_response(answer))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -92,6 +99,22 @@ async def measure(name: str, url: str, checks: int, **settings: object) -> None:
     print(
         f"{name:<14} {cpu / checks * 1000:6.2f} CPU s per 1,000 checks"
         f"  {wall / checks * 1000:6.2f} ms per check  ({failed} failed: {result.reason})"
+    )
+
+
+async def measure_rdap(base: str, checks: int) -> None:
+    """A domain check sends nothing; its cost is the RDAP query, made once per domain every
+    12 h (docs/design.md §19.2), measured here per query."""
+    async with make_session() as session:
+        for _ in range(20):
+            await expiry(session, base, "example.com", 5)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(checks):
+            await expiry(session, base, "example.com", 5)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"{'domain rdap':<14} {cpu / checks * 1000:6.2f} CPU s per 1,000 queries"
+        f"  {wall / checks * 1000:6.2f} ms per query  (one per domain every 12 h)"
     )
 
 
@@ -158,6 +181,8 @@ async def run(checks: int, http: int, tcp: int, tls: int, dns: int, tmp: str) ->
     await measure("dns", f"dns://127.0.0.1:{dns}/example.test?type=A", checks, expect=("10.0.0.1",))
     # One echo request a check (count = 1): the default's three cost three of these, plus waits.
     await measure("ping", "127.0.0.1", checks, count=1)
+    await measure("domain", "example.com", checks)
+    await measure_rdap(f"http://127.0.0.1:{http}/rdap", checks)
     await measure_push(checks, tmp)
 
 

@@ -273,6 +273,13 @@ class Metrics:
                 m,
             )
         )
+        self.domain_expiry = keep(
+            Family(
+                "probed_domain_expiry_timestamp_seconds",
+                "When the registration of the monitor's domain expires (RDAP), in unix seconds",
+                m,
+            )
+        )
         self._info: dict[str, tuple[str, str, str, str]] = {}
         self._tls_version: dict[str, str] = {}
         self._http: set[str] = set()
@@ -351,6 +358,7 @@ class Metrics:
             self.last_chain_expiry,
             self.degraded,
             self.slo_budget,
+            self.domain_expiry,
         ):
             family.discard(key)
         for result in ("success", "failure"):
@@ -381,6 +389,15 @@ class Metrics:
             self.slo_budget.discard((name,))
         else:
             self.slo_budget.set((name,), ratio)
+
+    def set_domain_expiry(self, name: str, expires: float | None) -> None:
+        """When the monitor's domain expires, in unix seconds; None (unknown) drops it."""
+        if name not in self._monitors:
+            return
+        if expires is None:
+            self.domain_expiry.discard((name,))
+        else:
+            self.domain_expiry.set((name,), expires)
 
     def has_uptime(self, name: str) -> bool:
         """Whether the monitor has its probed_uptime_ratio series (set together, every window)."""

@@ -216,6 +216,9 @@ class AlertKind(StrEnum):
     """Up, but the last good checks were slower than ``slow_threshold`` on average."""
     RECOVERED = "recovered"
     """Back below ``slow_threshold`` after DEGRADED."""
+    DOMAIN = "domain"
+    """The registration of a monitor's domain expires within ``domain_expiry_days``
+    (docs/design.md §19.2); never a DOWN."""
     REPORT = "report"
     """The periodic monitoring report ([report], docs/design.md §18.6)."""
 

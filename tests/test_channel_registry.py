@@ -101,7 +101,7 @@ def test_kinds_are_the_single_alert_kinds_of_alert_kind(tmp_path: Path) -> None:
         )
         assert found == [
             f'{tmp_path / "m.toml"}: [alerts.hook] kinds: unknown alert kind "{kind}"'
-            " (known: down, up, ssl, reminder, degraded, recovered)"
+            " (known: down, up, ssl, reminder, degraded, recovered, domain)"
         ]
 
 

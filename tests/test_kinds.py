@@ -37,6 +37,7 @@ TOML_URLS = {
     "dns": "dns:///example.com?type=A",
     "ping": "icmp://example.com",
 }
+TOML_URLS["domain"] = "example.com"
 # What a kind needs that its fields do not say (a secret that may come from a file instead).
 TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 

@@ -24,6 +24,7 @@ COLOURS: Final = {
     AlertKind.SSL: AMBER,
     AlertKind.DEGRADED: AMBER,
     AlertKind.RECOVERED: GREEN,
+    AlertKind.DOMAIN: AMBER,
 }
 WORDS: Final = {
     AlertKind.DOWN: "DOWN",
@@ -33,6 +34,7 @@ WORDS: Final = {
     AlertKind.DEGRADED: "DEGRADED",
     AlertKind.RECOVERED: "RECOVERED",
     AlertKind.TEST: "TEST",
+    AlertKind.DOMAIN: "DOMAIN EXPIRING",
 }
 MAX_HEADERS: Final = 40
 """Response headers shown; the incident keeps all of them."""

@@ -85,6 +85,9 @@ def _subject(kind: AlertKind, payloads: Sequence[Payload], digest_of: AlertKind 
     if kind is AlertKind.SSL:
         days = p.days_left or 0
         return f"[probed] SSL: {name} certificate expires in {days} day{'s' * (days != 1)}"
+    if kind is AlertKind.DOMAIN:
+        days = p.days_left or 0
+        return f"[probed] DOMAIN: {name} {p.text} expires in {days} day{'s' * (days != 1)}"
     if kind is AlertKind.DEGRADED:
         return f"[probed] DEGRADED: {name} (slow responses)"
     if kind is AlertKind.RECOVERED:
@@ -201,6 +204,12 @@ def _fields(kind: AlertKind, p: Payload) -> tuple[str, list[tuple[str, str]]]:
         intro = f"The TLS certificate of {name} expires in {counted(p.days_left or 0, 'day')}."
         expires = ("Expires at", format_time(p.cert_expires_at))
         return intro, [url, expires, ("Last check", p.reason)]
+    if kind is AlertKind.DOMAIN:
+        intro = (
+            f"The registration of {p.text}, the domain of {name}, expires in"
+            f" {counted(p.days_left or 0, 'day')}."
+        )
+        return intro, [url, ("Expires at", format_time(p.cert_expires_at)), ("Reason", p.reason)]
     if kind in (AlertKind.DEGRADED, AlertKind.RECOVERED):
         word = "slow (degraded performance)" if kind is AlertKind.DEGRADED else "fast again"
         return f"{name} is up but {word}." if kind is AlertKind.DEGRADED else (

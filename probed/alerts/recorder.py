@@ -16,6 +16,7 @@ from email.utils import parseaddr
 
 import structlog
 
+from probed.alerts.domain_policy import domain_alerts
 from probed.alerts.outbox import Outbox, StormRule
 from probed.alerts.payload import CheckFacts, Payload
 from probed.alerts.policy import (
@@ -32,6 +33,7 @@ from probed.errors import StoreWriteError
 from probed.evidence import ALERT_BODY_BYTES
 from probed.incidents.book import IncidentBook
 from probed.model import AlertKind, CheckResult, Status, Transition
+from probed.units import from_ms
 
 log = structlog.get_logger("probed")
 
@@ -112,6 +114,29 @@ class AlertRecorder:
         self._write(tracked, decision.alerts, event.now, status)
         if decision.marks != marks:
             self.outbox.save_cert_marks(monitor.name, decision.marks)
+
+    def domain_expiry(self, name: str, domain: str, expires_at: datetime) -> None:
+        """Queue the DOMAIN warning due for the monitor, if any (``domain_policy``)."""
+        tracked = self.monitors.get(name)
+        if (
+            tracked is None
+            or tracked.state.status is Status.PAUSED
+            or not self._channels(tracked.monitor, str(AlertKind.DOMAIN))
+        ):
+            return
+        table = self.outbox.store.domains
+        found = table.marks(name)
+        marks = CertMarks() if found is None else CertMarks(from_ms(found[0]), found[1])
+        now = self.now()
+        alerts, after = domain_alerts(tracked.monitor, domain, expires_at, now, marks)
+        if after == marks:
+            return
+        # A full disk: the outbox holds the alert, the marks are not kept, and the next round
+        # may give the warning twice, which beats not at all.
+        with contextlib.suppress(StoreWriteError), self.outbox.store.transaction():
+            self._write(tracked, alerts, now, tracked.state.status)
+            assert after.expires_at is not None
+            table.save_marks(name, int(after.expires_at.timestamp() * 1000), after.passed)
 
     def remind(self, now: datetime) -> datetime | None:
         """Queue the REMINDERs due now; when the next one will be due (None: none pending)."""

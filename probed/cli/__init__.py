@@ -301,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
         "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
         "  probed probe --type ping --count 5 --loss-max 20% icmp://192.0.2.1\n"
+        "  probed probe --type domain example.com\n"
         "  probed probe --source-address 192.0.2.10 https://example.org\n"
         "  probed probe --proxy http://proxy:3128 --client-cert c.pem --client-key c.key"
         " https://internal.example",
@@ -340,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("4", "6", "auto"),
         default="auto",
         help="ping: which address of a name to ping (default auto)",
+    )
+    p.add_argument(
+        "--rdap-bootstrap",
+        metavar="URL|FILE",
+        help="domain: IANA-format RDAP bootstrap instead of the shipped one",
     )
     p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")

@@ -38,6 +38,10 @@ from probed.units import counted
 def cmd_probe(args: argparse.Namespace) -> int:
     from probed.probes import make_session, run_probe
 
+    if args.type == "domain":
+        from probed.cli.probe_domain import cmd_probe_domain
+
+        return cmd_probe_domain(args)
     if args.type == "keyword" and not args.keyword:
         print("probed probe: --type keyword needs --keyword", file=sys.stderr)
         return EXIT_USAGE

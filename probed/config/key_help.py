@@ -51,12 +51,16 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "sentry_dsn": "Send probed's own errors (its ERROR log lines, never a target's failure)"
         " to Sentry, scrubbed as log lines are; needs `pip install 'probed[sentry]'` (without"
         ' it a warning at start). `""` turns it off even when `$SENTRY_DSN` is set.',
+        "rdap_bootstrap": "A URL or file (relative to monitors.toml) in IANA's RDAP bootstrap"
+        " format (`dns.json`), read instead of the copy shipped with probed and again at most"
+        " once a day: for tests and sites that cannot reach data.iana.org.",
     },
     "monitor": {
         "name": "Unique; the label in metrics, the API and alerts.",
         "url": "What is checked: `http://` or `https://`; `tcp://host:port` for tcp;"
         " `dns://[server[:port]]/name?type=A` for dns (no server: the system's resolvers);"
-        " `icmp://host` or a bare host for ping; push monitors have none.",
+        " `icmp://host` or a bare host for ping; a domain name alone (`example.com`) for domain;"
+        " push monitors have none.",
         "type": "The kind of check (see the kinds table).",
         "interval": "How often the monitor is checked (1s at least).",
         "timeout": "How long a whole check may take (connect, TLS, headers and body); at most"
@@ -95,6 +99,9 @@ HELP: Final[dict[str, dict[str, str]]] = {
         " increasing from step to step; a monitor's list replaces `[defaults]`'.",
         "evidence_bytes": "Bytes of a failed check's body kept with its incident as evidence"
         " (0-65536; 0: none); only bytes the check read anyway.",
+        "domain_expiry_days": "Watch the registration of the URL's registrable domain (RDAP,"
+        " asked at most every 12 h per domain): DOMAIN alerts below this many days (1-3650) and"
+        ' again at 30, 14, 7 and 0; never a DOWN. `type = "domain"` monitors: 30 when unset.',
         "method": "GET HEAD POST PUT PATCH DELETE OPTIONS; a HEAD answered 405/501 is retried as"
         " GET. keyword and json checks always GET.",
         "expect_status": 'Statuses that count as up: codes (`200`), classes (`"2xx"`) or ranges'

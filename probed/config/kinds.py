@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from probed.config.dns import DnsCheck, dns_url_problem, read_dns
+from probed.config.domain import DomainCheck, domain_url_problem, read_domain
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
 from probed.config.ping import PingCheck, ping_url_problem, read_ping
@@ -130,6 +131,7 @@ KINDS: Final = _by_name(
     Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem, reads_url=False),
     Kind(PingCheck, read_ping, "probed.probes.ping:probe_ping", ping_url_problem, reads_url=False),
     Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
+    Kind(DomainCheck, read_domain, "probed.probes.domain:probe_domain", domain_url_problem),
 )
 """Every kind by name; the first is the default ``type``."""
 

@@ -72,6 +72,9 @@ class Monitor:
     """Steps in increasing ``after`` order (docs/design.md §17)."""
     evidence_bytes: int = EVIDENCE_BYTES
     """Body bytes a failed check keeps as evidence (at most 64 KiB)."""
+    domain_expiry_days: int | None = None
+    """Warn when the registration of the URL's registrable domain has fewer days left
+    (RDAP, docs/design.md §19.2); None: its expiry is not watched."""
 
     @property
     def type(self) -> str:
@@ -139,6 +142,9 @@ class Settings:
     and ``probed_build_info``."""
     shard: Shard | None = None
     """Check only the monitors this shard owns (docs/design.md §10); None: every monitor."""
+    rdap_bootstrap: str | None = None
+    """A URL or file in IANA's RDAP bootstrap format (``dns.json``) read instead of the copy
+    shipped with probed, at most daily; None: the shipped copy."""
     external_url: str | None = None
     """The base URL people reach probed's API on (``https://probed.example.com``): incident
     and acknowledgement links are built on it; None: alerts carry no links."""

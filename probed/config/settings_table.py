@@ -16,7 +16,7 @@ SETTINGS_KEYS: tuple[str, ...] = ("listen", "state_dir", "api_token", "api_token
 SETTINGS_KEYS += ("status_page_title", "max_concurrent_checks", "shutdown_grace")
 SETTINGS_KEYS += ("alert_max_age", "storm_threshold", "storm_window", "connectivity_check")
 SETTINGS_KEYS += ("raw_retention", "history_retention", "status_page_show_urls", "public_listen")
-SETTINGS_KEYS += ("location", "shard", "external_url")
+SETTINGS_KEYS += ("location", "shard", "external_url", "rdap_bootstrap")
 SETTINGS_KEYS += ("sentry_dsn",)
 
 
@@ -68,7 +68,23 @@ def read_settings(sec: Section, env: Mapping[str, str]) -> Settings:
         shard=read_shard(sec),
         external_url=read_external_url(sec),
         sentry_dsn=read_sentry_dsn(sec, env),
+        rdap_bootstrap=_rdap_bootstrap(sec),
     )
+
+
+def _rdap_bootstrap(sec: Section) -> str | None:
+    """A URL as written; a file relative to the config's directory, which must exist."""
+    where = sec.string("rdap_bootstrap", nonempty=True)
+    if where is None or where.startswith(("http://", "https://")):
+        return where
+    if "://" in where:
+        sec.problem("rdap_bootstrap", f'must be an http(s) URL or a file, got "{where}"')
+        return None
+    path = sec.reader.base_dir / where
+    if not path.is_file():
+        sec.problem("rdap_bootstrap", f"no such file: {path}")
+        return None
+    return str(path)
 
 
 def _addresses(sec: Section, key: str) -> tuple[str, ...]:

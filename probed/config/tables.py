@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from probed.config.channels import ChannelSettings, read_channel
+from probed.config.domain_expiry import read_domain_expiry_days
 from probed.config.http import HttpCheck, credentials_problem
 from probed.config.kinds import KIND_KEYS, KINDS, Kind, inbound
 from probed.config.maintenance import read_maintenance
@@ -344,6 +345,7 @@ def _monitor(
         group=sec.label("group"),
         slo=_slo(sec),
         slow_threshold=_slow_threshold(sec, timeout),
+        domain_expiry_days=read_domain_expiry_days(sec, url, kind.name),
     )
 
 

@@ -23,6 +23,8 @@ from probed.alerts.outbox import Outbox, OutboxRow
 from probed.alerts.recorder import AlertRecorder
 from probed.alerts.report_sender import ReportSender
 from probed.config import Config, Monitor
+from probed.domains.bootstrap import BootstrapSource
+from probed.domains.watch import DomainWatch
 from probed.engine.backlog import Backlog
 from probed.engine.connectivity import ConnectivityCheck
 from probed.engine.pauses import Pauses
@@ -148,6 +150,14 @@ def build(
     # The dispatcher's round runs it (above): reports stay out of the check path.
     reports = ReportSender(history, outbox, config, wake=bell.set)
     housekeeping = Housekeeping(history, monitors, metrics)
+    domains = DomainWatch(
+        lambda: [t.monitor for t in monitors.values()],
+        store,
+        metrics,
+        BootstrapSource(settings.rdap_bootstrap),
+        clock,
+        on_expiry=recorder.domain_expiry,
+    )
     all_sinks = [*sinks, housekeeping.on_transitions]
     if notifier is not None:
         all_sinks.append(lambda tracked, transitions: report_status_soon())
@@ -215,6 +225,7 @@ def build(
         pauses=pauses,
         pushes=pushes,
         housekeeping=housekeeping,
+        domains=domains,
         api=api,
         app=app,
         guard=guard,

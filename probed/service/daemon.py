@@ -132,6 +132,7 @@ class Daemon:
                 asyncio.create_task(parts.housekeeping.run()),
                 asyncio.create_task(parts.pauses.run()),
                 asyncio.create_task(parts.backlog.run()),
+                asyncio.create_task(parts.domains.run()),
             ]
             interval = watchdog_interval(self.env)
             if interval is not None:

@@ -23,6 +23,7 @@ from probed.alerts.recorder import AlertRecorder
 from probed.alerts.report_sender import ReportSender
 from probed.config import Config, Monitor, Settings
 from probed.config.kinds import inbound
+from probed.domains.watch import DomainWatch
 from probed.engine.backlog import Backlog
 from probed.engine.pauses import Pauses
 from probed.engine.pipeline import Pipeline, Tracked
@@ -161,6 +162,8 @@ class Parts:
     pushes: PushReceiver
     """What ``/push/<token>`` calls (``push_routes(parts.pushes)`` serves it on an app)."""
     housekeeping: Housekeeping
+    domains: DomainWatch
+    """Keeps the monitors' domain expiry from RDAP (docs/design.md §19.2)."""
     api: Api
     app: web.Application
     guard: ConnectionGuard
@@ -230,6 +233,7 @@ class Parts:
         )
         self.public.subscribe = self.subscriptions.off_reason is None
         self.metrics.set_location(settings.location)
+        self.domains.bootstrap.configure(settings.rdap_bootstrap)
         for channel in config.channels:
             self.metrics.add_alert_channel(channel)
         return changes

@@ -17,6 +17,7 @@ schema up to date (``migrations``); each table family is one module behind typed
     incidents.py     incidents, their timeline and evidence
     maintenance.py   maintenance windows added through the API
     report_marks.py  which periodic report went out
+    domain_expiries.py  each registrable domain's last RDAP answer
     subscribers.py   status page subscribers and their message queue
 
 Each check is recorded in one transaction together with the state and transitions it caused,
@@ -41,6 +42,7 @@ from probed.store.alertmanager import AlertmanagerTable, FiringRecord
 from probed.store.announcements import AnnouncementRow, Announcements
 from probed.store.checks import Checks
 from probed.store.db import PAGE_SIZE, Transaction
+from probed.store.domain_expiries import DomainExpiries
 from probed.store.incidents import Incidents
 from probed.store.maintenance import MaintenanceRow, MaintenanceTable
 from probed.store.monitors import Monitors, StoredMonitor
@@ -86,6 +88,7 @@ class Store:
         self.incidents = Incidents(db)
         self.maintenance = MaintenanceTable(db)
         self.report_marks = ReportMarks(db)
+        self.domains = DomainExpiries(db)
         self.subscribers = Subscribers(db)
         self._undo: list[Callable[[], None]] = []
         self._generation = 0

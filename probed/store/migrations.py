@@ -18,6 +18,7 @@ from probed.errors import StoreError
 from probed.store import (
     announcements_schema,
     channels_schema,
+    domain_expiry_schema,
     incident_updates_schema,
     incidents_schema,
     maintenance_schema,
@@ -49,6 +50,7 @@ STEPS: tuple[Step, ...] = (
     maintenance_schema.migrate,
     subscribers_schema.migrate,
     reports_schema.migrate,
+    domain_expiry_schema.migrate,
 )
 """STEPS[N-1] migrates version N-1 to N."""
 LATEST = len(STEPS)

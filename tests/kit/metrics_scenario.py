@@ -84,6 +84,9 @@ def play(metrics: Metrics, n: int = 40, steps: int = 3) -> None:
                 metrics.set_uptime(name(i), window, ratio)
             metrics.set_slo_budget(name(i), None if i % 2 else 0.5 - 0.1 * step)
         metrics.set_status(name(step), Status.DOWN)
+        for i in range(0, n, 4):  # a domain whose expiry became unknown loses its series
+            expires = None if (i + step) % 12 == 0 else T0.timestamp() + 86400.0 * (i + step)
+            metrics.set_domain_expiry(name(i), expires)
         metrics.set_degraded(name(step + 1), True)
         metrics.alert_outcome("email", "down", "sent" if step % 2 else "failed")
         metrics.alert_queue("webhook", step, 12.5 * step)
@@ -101,6 +104,7 @@ def play(metrics: Metrics, n: int = 40, steps: int = 3) -> None:
     metrics.observe_check(name(0), result(0, 9, "dns"), Status.UP)
     metrics.observe_check(name(1), result(1, 9, "http"), Status.UP)  # gone: ignored
     metrics.set_uptime(name(1), "1d", 0.5)  # gone: ignored
+    metrics.set_domain_expiry(name(1), 1.0)  # gone: ignored
     metrics.set_location("eu-west")
     metrics.store_waiting.set(3)
     metrics.store_dropped.inc(2)
