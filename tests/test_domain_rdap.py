@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
+from probed.config.domain_names import registrable, url_host
 from probed.domains.bootstrap import BootstrapSource, parse, shipped
-from probed.domains.names import registrable, url_host
 from probed.domains.rdap import Unknown, expiry
 from tests.kit.processes import run_cli
 from tests.kit.rdap import rdap_server

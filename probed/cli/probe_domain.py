@@ -12,8 +12,8 @@ import aiohttp
 
 from probed.cli.api_client import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from probed.config import parse_duration
+from probed.config.domain_names import registrable, url_host
 from probed.domains.bootstrap import BootstrapSource
-from probed.domains.names import registrable, url_host
 from probed.domains.rdap import Unknown, expiry
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from probed.config.domain_names import registrable, url_host
 from probed.config.reader import Section, unprintable_problem
-from probed.domains.names import registrable, url_host
 
 DEFAULT_DAYS = 30
 """A domain monitor's ``domain_expiry_days`` when it sets none: it exists to watch it."""

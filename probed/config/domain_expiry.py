@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from probed.config.domain import DEFAULT_DAYS, DomainCheck
+from probed.config.domain_names import registrable, url_host
 from probed.config.reader import Section
-from probed.domains.names import registrable, url_host
 
 
 def read_domain_expiry_days(sec: Section, url: str, kind: str) -> int | None:

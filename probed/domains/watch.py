@@ -13,8 +13,8 @@ import aiohttp
 import structlog
 
 from probed.config import Monitor
+from probed.config.domain_names import registrable, url_host
 from probed.domains.bootstrap import Bootstrap, BootstrapSource
-from probed.domains.names import registrable, url_host
 from probed.domains.rdap import Unknown, expiry
 from probed.errors import StoreWriteError
 from probed.metrics import Metrics
