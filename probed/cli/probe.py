@@ -18,9 +18,12 @@ from probed.config import (
     Check,
     DnsCheck,
     HttpCheck,
+    ImapCheck,
     JsonCheck,
     KeywordCheck,
     Monitor,
+    Pop3Check,
+    SmtpCheck,
     TcpCheck,
     parse_duration,
 )
@@ -90,6 +93,12 @@ def probe_check(args: argparse.Namespace) -> Check:
         return TcpCheck(tls=args.tls)
     if args.type == "dns":
         return DnsCheck(expect=tuple(args.expect))
+    if args.type in ("smtp", "imap", "pop3"):
+        banner = args.expect_banner
+        if args.type == "smtp":
+            return SmtpCheck(starttls=args.starttls, expect_banner=banner, ehlo=args.ehlo)
+        mail = ImapCheck if args.type == "imap" else Pop3Check
+        return mail(starttls=args.starttls, expect_banner=banner)
     if args.type == "json":
         return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
     check: Check = KINDS[args.type].check()

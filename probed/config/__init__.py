@@ -20,6 +20,7 @@ from probed.config.dns import DnsCheck
 from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
 from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
+from probed.config.mail import ImapCheck, Pop3Check, SmtpCheck
 from probed.config.model import Check, Config, Monitor, Settings, default_state_dir
 from probed.config.push import PushCheck
 from probed.config.reader import Reader, parse_duration
@@ -37,12 +38,15 @@ __all__ = [
     "DnsCheck",
     "EmailChannel",
     "HttpCheck",
+    "ImapCheck",
     "JsonCheck",
     "KeywordCheck",
     "Kind",
     "Monitor",
+    "Pop3Check",
     "PushCheck",
     "Settings",
+    "SmtpCheck",
     "SslCheck",
     "StatusRange",
     "TcpCheck",

@@ -23,6 +23,17 @@ from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
+from probed.config.mail import (
+    ImapCheck,
+    Pop3Check,
+    SmtpCheck,
+    imap_url_problem,
+    pop3_url_problem,
+    read_imap,
+    read_pop3,
+    read_smtp,
+    smtp_url_problem,
+)
 from probed.config.push import PushCheck, read_push
 from probed.config.reader import Section, url_problem
 from probed.config.tcp import TcpCheck, read_tcp, tcp_url_problem
@@ -127,6 +138,9 @@ KINDS: Final = _by_name(
     Kind(TcpCheck, read_tcp, "probed.probes.tcp:probe_tcp", tcp_url_problem, reads_url=False),
     Kind(JsonCheck, read_json, "probed.probes.json:probe_json", reads_url=False),
     Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem, reads_url=False),
+    Kind(SmtpCheck, read_smtp, "probed.probes.mail:probe_smtp", smtp_url_problem),
+    Kind(ImapCheck, read_imap, "probed.probes.mail:probe_imap", imap_url_problem),
+    Kind(Pop3Check, read_pop3, "probed.probes.mail:probe_pop3", pop3_url_problem),
     Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
 )
 """Every kind by name; the first is the default ``type``."""
