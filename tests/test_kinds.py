@@ -33,6 +33,8 @@ MISPLACED = [
 TOML_VALUES = {"keyword": '"ok"', "json_query": '"status"'}
 # A URL of every kind whose URL is not https: a new kind with its own scheme adds one here.
 TOML_URLS = {"tcp": "tcp://example.com:5432", "dns": "dns:///example.com?type=A"}
+TOML_URLS |= {"smtp": "smtp://mx.example.com", "imap": "imaps://mx.example.com"}
+TOML_URLS |= {"pop3": "pop3s://mx.example.com"}
 # What a kind needs that its fields do not say (a secret that may come from a file instead).
 TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 

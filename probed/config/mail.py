@@ -1,5 +1,5 @@
-"""The mail kinds' settings, readers and URL rule: ``smtp``, ``imap`` and ``pop3`` (docs/design.md
-§19.3); the reader contract is in probed.config.http."""
+"""The mail kinds' settings, readers and URL rule: ``smtp``, ``imap`` and ``pop3``
+(docs/design.md §19.3); the reader contract is in probed.config.http."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ SCHEMES: dict[str, tuple[str, int, str, int]] = {
 SSL_EXPIRY_DAYS = 30
 EHLO_NAME = "probed.invalid"
 """EHLO's default name: a reserved name (RFC 2606), so a server never takes it for a host."""
-# What EHLO may carry (RFC 5321 §4.1.1.1): a domain or an address literal, nothing to inject.
+# What EHLO may carry (RFC 5321, section 4.1.1.1): a domain or an address literal, nothing to inject.
 _EHLO_NAME = re.compile(r"^(\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?)$")
 
 
@@ -44,12 +44,13 @@ class MailCheck:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SmtpCheck(MailCheck):
     """``type = "smtp"``: up when ``smtp://`` (or ``smtps://``, implicit TLS) greets with 220
-    (and, with ``starttls``, the EHLO offers STARTTLS and the upgrade succeeds)."""
+    and answers EHLO with 250 (and, with ``starttls``, offers STARTTLS and the upgrade
+    succeeds)."""
 
     kind: ClassVar[str] = "smtp"
 
     ehlo: str = EHLO_NAME
-    """The name sent in EHLO (only sent with ``starttls``)."""
+    """The name sent in EHLO."""
 
     @property
     def key(self) -> tuple[object, ...]:
