@@ -18,7 +18,7 @@ SCHEMES: dict[str, tuple[str, int, str, int]] = {
 SSL_EXPIRY_DAYS = 30
 EHLO_NAME = "probed.invalid"
 """EHLO's default name: a reserved name (RFC 2606), so a server never takes it for a host."""
-# What EHLO may carry (RFC 5321, section 4.1.1.1): a domain or an address literal, nothing to inject.
+# What EHLO may carry (RFC 5321, section 4.1.1.1): a domain or an address literal, no spaces.
 _EHLO_NAME = re.compile(r"^(\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?)$")
 
 
