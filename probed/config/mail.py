@@ -90,6 +90,11 @@ def mail_target(kind: str, url: str) -> tuple[str, int, bool]:
     return parts.hostname, parts.port or (secure_port if implicit else plain_port), implicit
 
 
+def implicit_tls(check: MailCheck, url: str) -> bool:
+    """Whether ``url`` is the kind's TLS-first scheme (``smtps://``, ``imaps://``, ``pop3s://``)."""
+    return url.partition("://")[0].lower() == SCHEMES[check.kind][2]
+
+
 def smtp_url_problem(url: str) -> str | None:
     """Why url is not ``smtp://`` or ``smtps://host[:port]``, or None."""
     return _problem("smtp", url)

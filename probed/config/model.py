@@ -13,7 +13,7 @@ from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
 from probed.config.kinds import Check as Check  # re-exported: its home before the registry
 from probed.config.kinds import inbound
-from probed.config.mail import MailCheck
+from probed.config.mail import MailCheck, implicit_tls
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.oncall import EscalationStep
 from probed.config.push import HIDDEN_PATH
@@ -99,7 +99,7 @@ class Monitor:
         return (
             self.url.startswith("https:")
             or (isinstance(check, TcpCheck) and check.tls)
-            or (isinstance(check, MailCheck) and (check.starttls or "s://" in self.url))
+            or (isinstance(check, MailCheck) and (check.starttls or implicit_tls(check, self.url)))
         )
 
     @property

@@ -38,8 +38,10 @@ _SMTP_LINE = re.compile(r"^([2-5][0-9]{2})([ -]|$)")
 class Dialogue:
     """One connection's lines, both ways; what the server sent stays in ``heard``."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tracker: PhaseTracker
+    ) -> None:
+        self.reader, self.writer, self.tracker = reader, writer, tracker
         self.heard = bytearray()
         self._pending = bytearray()
 
@@ -54,6 +56,8 @@ class Dialogue:
             if not chunk:
                 said = "" if not self._pending else f' after "{_shown(bytes(self._pending))}"'
                 raise ProbeError(f"connection closed before the {waiting_for}{said}")
+            if not self.heard:
+                self.tracker.first_byte()  # the greeting begins
             self._pending += chunk
             if len(self.heard) < _HEARD_MAX:
                 self.heard += chunk[: _HEARD_MAX - len(self.heard)]
@@ -229,10 +233,9 @@ async def _probe(
                 )
         else:
             reader, writer = await asyncio.open_connection(sock=sock, limit=LINE_MAX)
-        talk = Dialogue(reader, writer)
+        talk = Dialogue(reader, writer, tracker)
         verdict = judge_tls(writer, tracker, check.ssl_expiry_days) if implicit else None
         greeting = await protocol.greet(talk, check)
-        tracker.first_byte()
         if check.starttls:
             assert context is not None
             await protocol.starttls(talk)
@@ -270,6 +273,6 @@ def _shown(text: str | bytes, limit: int = _SHOWN) -> str:
     """A server's words for a reason: decoded, control characters as ``?``, cut to ``limit``."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    text = text.rstrip("\r\n")
+    text = text.replace("\r\n", "\n").rstrip("\n")
     cut = "".join(c if c.isprintable() or c == "\n" else "?" for c in text[:limit])
     return cut + ("…" if len(text) > limit else "")
