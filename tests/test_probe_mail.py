@@ -250,6 +250,32 @@ async def test_a_server_that_closes_or_sends_garbage_is_one_readable_failure(
     assert (result.ok, result.reason) == (False, reason)
 
 
+@pytest.mark.parametrize(
+    ("kind", "script", "reason"),
+    [
+        ("smtp", b"220 hi\r\n502 5.5.1 no EHLO\r\n", 'EHLO refused: "502 5.5.1 no EHLO"'),
+        (
+            "pop3",
+            b"+OK hi\r\n+OK go ahead\r\n+OK injected\r\n",
+            "server sent data before the TLS handshake",
+        ),
+        ("imap", b"* OK hi\r\n* BYE\r\nP1 NO not now\r\n", 'STARTTLS refused: "P1 NO not now"'),
+    ],
+)
+async def test_a_server_that_answers_wrongly_after_the_greeting_is_down(
+    session: aiohttp.ClientSession, kind: str, script: bytes, reason: str
+) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(script)  # all at once: the greeting and whatever the probe asks next
+        await writer.drain()
+        await reader.read()  # until the probe leaves
+
+    async with raw_server(answer) as port:
+        monitor = mail(kind, f"{kind}://127.0.0.1:{port}", starttls=kind != "smtp")
+        result = await run_probe(monitor, session, datetime.now(UTC))
+    assert (result.ok, result.reason) == (False, reason)
+
+
 async def test_a_closed_port_and_an_unknown_host_are_the_usual_reasons(
     session: aiohttp.ClientSession,
 ) -> None:
