@@ -369,6 +369,9 @@ async def test_probe_on_the_command_line(
             "probed-test",
             url,
         )
+        injecting = await asyncio.to_thread(
+            probed, "probe", "--type", "smtp", "--ehlo", "x\r\nRCPT TO:<a@b>", url
+        )
         lacking = await asyncio.to_thread(
             probed, "probe", "--type", "smtp", "--expect-banner", "nope", url
         )
@@ -377,4 +380,5 @@ async def test_probe_on_the_command_line(
     assert up.returncode == 0, up.stdout + up.stderr
     assert up.stdout.startswith("UP  smtp smtp://127.0.0.1:")
     assert "certificate: expires" in up.stdout and "protocol:    TLS 1." in up.stdout
+    assert injecting.returncode == 1 and "--ehlo: must be a host name" in injecting.stderr
     assert lacking.returncode == 2 and 'greeting lacks "nope"' in lacking.stdout

@@ -27,6 +27,7 @@ from probed.config import (
     TcpCheck,
     parse_duration,
 )
+from probed.config.mail import ehlo_problem
 from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
 from probed.units import counted
@@ -40,6 +41,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.type == "json" and not args.json_query:
         print("probed probe: --type json needs --json-query", file=sys.stderr)
+        return EXIT_USAGE
+    if args.type == "smtp" and (problem := ehlo_problem(args.ehlo)):
+        print(f"probed probe: --ehlo: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
         timeout = parse_duration(args.timeout)

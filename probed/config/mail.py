@@ -128,14 +128,19 @@ def _common(sec: Section, kind: str, url: str) -> tuple[bool, str | None, int]:
     return starttls, sec.label("expect_banner"), pick(days, SSL_EXPIRY_DAYS)
 
 
+def ehlo_problem(name: str) -> str | None:
+    """Why ``name`` cannot be sent in EHLO, or None."""
+    if _EHLO_NAME.match(name):
+        return None
+    return f'must be a host name or an address literal like [192.0.2.1], got "{name}"'
+
+
 def read_smtp(sec: Section, url: str) -> SmtpCheck:
     """The smtp keys present in sec; ``url`` (already valid, or "") decides whether
     ``starttls`` may be set."""
     ehlo = sec.label("ehlo")
-    if ehlo is not None and not _EHLO_NAME.match(ehlo):
-        sec.problem(
-            "ehlo", f'must be a host name or an address literal like [192.0.2.1], got "{ehlo}"'
-        )
+    if ehlo is not None and (problem := ehlo_problem(ehlo)):
+        sec.problem("ehlo", problem)
         ehlo = None
     starttls, banner, days = _common(sec, "smtp", url)
     return SmtpCheck(

@@ -71,7 +71,7 @@ class Dialogue:
     async def upgrade(
         self, context: ssl.SSLContext, host: str, tracker: PhaseTracker, days: int
     ) -> ProbeOutcome:
-        """TLS over this connection; a judged expiry, or None when no certificate was shown."""
+        """TLS over this connection, its certificate judged on ``days`` (judge_tls)."""
         if self._pending:
             # A server that sends before the handshake is injecting plain text into it.
             raise ProbeError("server sent data before the TLS handshake")
