@@ -40,12 +40,15 @@ from probed.domains.rdap import expiry
 from probed.probes import make_session, run_probe
 from probed.service.build import build
 from tests.kit.certs import issue, server_context
+from tests.kit.mail_servers import Greeter, greeter_server
 from tests.kit.monitors import make_monitor
 from tests.kit.rdap import domain_answer
+from tests.kit.smtp import SmtpServer
 
 
 def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
-    """The targets, in a child process: an aiohttp app, a TCP listener and a TLS listener."""
+    """The targets, in a child process: an aiohttp app, a TCP listener, a TLS listener, an SMTP
+    server (aiosmtpd, offering STARTTLS) and the kit's IMAP and POP3 (implicit TLS) greeters."""
 
     async def main() -> None:
         app = web.Application()
@@ -72,7 +75,15 @@ def serve_targets(ports: multiprocessing.SimpleQueue[int]) -> None:
         cert = issue(trustme.CA(), expires_in=timedelta(days=90))
         tls = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=server_context(cert))
         ports.put(tls.sockets[0].getsockname()[1])
-        await asyncio.Event().wait()
+        smtp = await SmtpServer(starttls=server_context(cert)).start()
+        ports.put(smtp.port)
+        async with (
+            greeter_server(Greeter("imap")) as imap,
+            greeter_server(Greeter("pop3"), implicit_tls=server_context(cert)) as pop3s,
+        ):
+            ports.put(imap)
+            ports.put(pop3s)
+            await asyncio.Event().wait()
 
     asyncio.run(main())
 
@@ -170,7 +181,8 @@ async def measure_push(checks: int, tmp: str) -> None:
         await parts.aclose()
 
 
-async def run(checks: int, http: int, tcp: int, tls: int, dns: int, tmp: str) -> None:
+async def run(checks: int, ports: list[int], dns: int, tmp: str) -> None:
+    http, tcp, tls, smtp, imap, pop3s = ports
     base = f"http://127.0.0.1:{http}/health"
     await measure("http HEAD", base, checks, method="HEAD")
     await measure("http GET", base, checks)
@@ -183,6 +195,12 @@ async def run(checks: int, http: int, tcp: int, tls: int, dns: int, tmp: str) ->
     await measure("ping", "127.0.0.1", checks, count=1)
     await measure("domain", "example.com", checks)
     await measure_rdap(f"http://127.0.0.1:{http}/rdap", checks)
+    await measure("smtp", f"smtp://127.0.0.1:{smtp}", checks)
+    await measure(
+        "smtp starttls", f"smtp://127.0.0.1:{smtp}", checks, starttls=True, verify_tls=False
+    )
+    await measure("imap", f"imap://127.0.0.1:{imap}", checks)
+    await measure("pop3 pop3s", f"pop3s://127.0.0.1:{pop3s}", checks, verify_tls=False)
     await measure_push(checks, tmp)
 
 
@@ -193,7 +211,7 @@ def main() -> None:
     ports: multiprocessing.SimpleQueue[int] = multiprocessing.SimpleQueue()
     targets = multiprocessing.Process(target=serve_targets, args=(ports,), daemon=True)
     targets.start()
-    http, tcp, tls = ports.get(), ports.get(), ports.get()
+    target_ports = [ports.get() for _ in range(6)]
     dns_port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         dnsmasq = subprocess.Popen(
@@ -212,7 +230,7 @@ def main() -> None:
         )
         try:
             time.sleep(0.5)  # dnsmasq's start; a missed first query only costs a warm-up check
-            asyncio.run(run(args.checks, http, tcp, tls, dns_port, tmp))
+            asyncio.run(run(args.checks, target_ports, dns_port, tmp))
         finally:
             dnsmasq.terminate()
             dnsmasq.wait()

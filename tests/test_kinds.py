@@ -38,6 +38,8 @@ TOML_URLS = {
     "ping": "icmp://example.com",
 }
 TOML_URLS["domain"] = "example.com"
+TOML_URLS |= {"smtp": "smtp://mx.example.com", "imap": "imaps://mx.example.com"}
+TOML_URLS |= {"pop3": "pop3s://mx.example.com"}
 # What a kind needs that its fields do not say (a secret that may come from a file instead).
 TOML_EXTRA = {"push": 'token = "0123456789abcdef"\n'}
 

@@ -30,6 +30,7 @@ from probed.config import (
     load_config,
 )
 from probed.config.kinds import inbound
+from probed.config.mail import EHLO_NAME
 from probed.config.maintenance import describe_window
 from probed.config.report import describe_report
 from probed.config.subscriptions import off_reason
@@ -299,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  probed probe --type keyword --keyword ok https://example.org/health\n"
         "  probed probe --ca-file internal-ca.pem https://intranet.example\n"
         "  probed probe --type tcp --tls tcp://mail.example.com:465\n"
+        "  probed probe --type smtp --starttls smtp://mail.example.com:587\n"
         "  probed probe --type dns --expect 93.184.215.14 dns://1.1.1.1/example.com?type=A\n"
         "  probed probe --type ping --count 5 --loss-max 20% icmp://192.0.2.1\n"
         "  probed probe --type domain example.com\n"
@@ -309,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "url",
-        help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A, icmp://host",
+        help="URL to check: http(s)://…, tcp://host:port, dns://[server]/name?type=A,"
+        " icmp://host, smtp(s)://, imap(s)://, pop3(s)://host[:port]",
     )
     # push is not among them: a push monitor is judged on what its job sends, not probed.
     probed_kinds = [name for name, kind in KINDS.items() if kind.probe is not None]
@@ -347,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL|FILE",
         help="domain: IANA-format RDAP bootstrap instead of the shipped one",
     )
+    p.add_argument(
+        "--starttls", action="store_true", help="smtp, imap, pop3: upgrade with STARTTLS/STLS"
+    )
+    p.add_argument("--ehlo", default=EHLO_NAME, help=f"smtp: the EHLO name (default {EHLO_NAME})")
+    p.add_argument("--expect-banner", help="smtp, imap, pop3: text the greeting must hold")
     p.add_argument("--timeout", default="30s", help="bound on the whole check (default 30s)")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify certificates")
     p.add_argument(

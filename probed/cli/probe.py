@@ -21,14 +21,18 @@ from probed.config import (
     Check,
     DnsCheck,
     HttpCheck,
+    ImapCheck,
     JsonCheck,
     KeywordCheck,
     Monitor,
     PingCheck,
+    Pop3Check,
+    SmtpCheck,
     TcpCheck,
     parse_duration,
 )
 from probed.config.http_client import ClientOptions
+from probed.config.mail import ehlo_problem
 from probed.config.ping import parse_loss
 from probed.config.vantage import family_problem, source_address_problem
 from probed.model import CheckResult
@@ -47,6 +51,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.type == "json" and not args.json_query:
         print("probed probe: --type json needs --json-query", file=sys.stderr)
+        return EXIT_USAGE
+    if args.type == "smtp" and (problem := ehlo_problem(args.ehlo)):
+        print(f"probed probe: --ehlo: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
         timeout = parse_duration(args.timeout)
@@ -104,6 +111,12 @@ def probe_check(args: argparse.Namespace) -> Check:
         return TcpCheck(tls=args.tls)
     if args.type == "dns":
         return DnsCheck(expect=tuple(args.expect))
+    if args.type in ("smtp", "imap", "pop3"):
+        banner = args.expect_banner
+        if args.type == "smtp":
+            return SmtpCheck(starttls=args.starttls, expect_banner=banner, ehlo=args.ehlo)
+        mail = ImapCheck if args.type == "imap" else Pop3Check
+        return mail(starttls=args.starttls, expect_banner=banner)
     if args.type == "json":
         return JsonCheck(json_query=args.json_query, json_expect=_json_value(args.json_expect))
     if args.type == "ping":

@@ -20,6 +20,7 @@ from probed.config.dns import DnsCheck
 from probed.config.http import BasicAuth, HttpCheck, KeywordCheck, StatusRange
 from probed.config.json import JsonCheck
 from probed.config.kinds import KINDS, Kind
+from probed.config.mail import ImapCheck, Pop3Check, SmtpCheck
 from probed.config.model import Check, Config, Monitor, Settings, default_state_dir
 from probed.config.ping import PingCheck
 from probed.config.push import PushCheck
@@ -38,13 +39,16 @@ __all__ = [
     "DnsCheck",
     "EmailChannel",
     "HttpCheck",
+    "ImapCheck",
     "JsonCheck",
     "KeywordCheck",
     "Kind",
     "Monitor",
     "PingCheck",
+    "Pop3Check",
     "PushCheck",
     "Settings",
+    "SmtpCheck",
     "SslCheck",
     "StatusRange",
     "TcpCheck",

@@ -60,7 +60,8 @@ HELP: Final[dict[str, dict[str, str]]] = {
         "url": "What is checked: `http://` or `https://`; `tcp://host:port` for tcp;"
         " `dns://[server[:port]]/name?type=A` for dns (no server: the system's resolvers);"
         " `icmp://host` or a bare host for ping; a domain name alone (`example.com`) for domain;"
-        " push monitors have none.",
+        " `smtp://`, `imap://`, `pop3://host[:port]` (`smtps://`, `imaps://`, `pop3s://`: TLS"
+        " from the first byte) for the mail kinds; push monitors have none.",
         "type": "The kind of check (see the kinds table).",
         "interval": "How often the monitor is checked (1s at least).",
         "timeout": "How long a whole check may take (connect, TLS, headers and body); at most"
@@ -141,6 +142,10 @@ HELP: Final[dict[str, dict[str, str]]] = {
         ' ratio (`0.2`) or a percentage (`"20%"`); unset: DOWN only when all are lost.',
         "ip_version": 'ping: which address of a name is pinged: `4`, `6` or `"auto"` (the'
         " resolver's first).",
+        "starttls": "After the greeting, upgrade to TLS (STARTTLS; POP3's"
+        " STLS), verified as for https and judged on `ssl_expiry_days`; not with an `s://` URL.",
+        "ehlo": "The name probed gives in SMTP's EHLO (a host name or `[address]`).",
+        "expect_banner": "Text the server's greeting must contain (case-sensitive).",
         "token": "At least 16 of `A-Z a-z 0-9 - _ . ~` (e.g. `openssl rand -hex 16`); the job"
         " calls `/push/<token>`.",
         "token_file": "A file holding `token` (the trailing newline is dropped).",

@@ -24,6 +24,17 @@ from probed.config.dns import DnsCheck, dns_url_problem, read_dns
 from probed.config.domain import DomainCheck, domain_url_problem, read_domain
 from probed.config.http import HttpCheck, KeywordCheck, read_http, read_keyword
 from probed.config.json import JsonCheck, read_json
+from probed.config.mail import (
+    ImapCheck,
+    Pop3Check,
+    SmtpCheck,
+    imap_url_problem,
+    pop3_url_problem,
+    read_imap,
+    read_pop3,
+    read_smtp,
+    smtp_url_problem,
+)
 from probed.config.ping import PingCheck, ping_url_problem, read_ping
 from probed.config.push import PushCheck, read_push
 from probed.config.reader import Section, url_problem
@@ -130,6 +141,9 @@ KINDS: Final = _by_name(
     Kind(JsonCheck, read_json, "probed.probes.json:probe_json", reads_url=False),
     Kind(DnsCheck, read_dns, "probed.probes.dns:probe_dns", dns_url_problem, reads_url=False),
     Kind(PingCheck, read_ping, "probed.probes.ping:probe_ping", ping_url_problem, reads_url=False),
+    Kind(SmtpCheck, read_smtp, "probed.probes.mail:probe_smtp", smtp_url_problem),
+    Kind(ImapCheck, read_imap, "probed.probes.mail:probe_imap", imap_url_problem),
+    Kind(Pop3Check, read_pop3, "probed.probes.mail:probe_pop3", pop3_url_problem),
     Kind(PushCheck, read_push, None, None, down_after=1, extra_keys=("token_file",)),
     Kind(DomainCheck, read_domain, "probed.probes.domain:probe_domain", domain_url_problem),
 )

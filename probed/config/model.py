@@ -13,6 +13,7 @@ from probed.config.channels import ChannelSettings, EmailChannel
 from probed.config.http import HttpCheck
 from probed.config.kinds import Check as Check  # re-exported: its home before the registry
 from probed.config.kinds import inbound
+from probed.config.mail import MailCheck, implicit_tls
 from probed.config.maintenance import MaintenanceWindow
 from probed.config.oncall import EscalationStep
 from probed.config.push import HIDDEN_PATH
@@ -95,10 +96,13 @@ class Monitor:
 
     @property
     def sees_certificates(self) -> bool:
-        """Whether its checks meet a certificate (https URLs, tcp with ``tls``): then a check
-        that saw none (it failed first) leaves the last recorded expiry standing."""
-        return self.url.startswith("https:") or (
-            isinstance(self.check, TcpCheck) and self.check.tls
+        """Whether its checks meet a certificate (https URLs, tcp with ``tls``, mail over TLS):
+        then a check that saw none (it failed first) leaves the last recorded expiry standing."""
+        check = self.check
+        return (
+            self.url.startswith("https:")
+            or (isinstance(check, TcpCheck) and check.tls)
+            or (isinstance(check, MailCheck) and (check.starttls or implicit_tls(check, self.url)))
         )
 
     @property

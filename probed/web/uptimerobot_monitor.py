@@ -7,7 +7,19 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from probed.config import Check, HttpCheck, KeywordCheck, PingCheck, PushCheck, TcpCheck
+from probed.config import (
+    Check,
+    HttpCheck,
+    ImapCheck,
+    KeywordCheck,
+    Monitor,
+    PingCheck,
+    Pop3Check,
+    PushCheck,
+    SmtpCheck,
+    TcpCheck,
+)
+from probed.config.mail import SCHEMES
 from probed.config.ping import ping_host
 from probed.history.uptime import PeriodKind, periods
 from probed.web.context import DAY, EPOCH, Api, Facts, shown_url
@@ -17,9 +29,41 @@ MAX_UNIX_TIME = 32503680000  # 3000-01-01: far enough, and far from datetime's l
 _HTTP_CODE = re.compile(r"\bHTTP ([1-5][0-9]{2})\b")
 
 
-TYPE_CODES = {KeywordCheck: 2, PingCheck: 3, TcpCheck: 4, PushCheck: 5}
+TYPE_CODES = {
+    KeywordCheck: 2,
+    PingCheck: 3,
+    TcpCheck: 4,
+    SmtpCheck: 4,
+    ImapCheck: 4,
+    Pop3Check: 4,
+    PushCheck: 5,
+}
 """UptimeRobot's monitor types other than 1 (HTTP(s): http, ssl, json and dns): 2 keyword,
-3 ping, 4 "port", 5 "heartbeat"."""
+3 ping, 4 "port" (tcp and the mail kinds), 5 "heartbeat"."""
+_MAIL_SUB_TYPES = {"smtp": (25, 4), "pop3": (110, 5), "imap": (143, 6)}
+"""A port monitor's sub_type for a mail protocol on its standard plain port."""
+
+
+def monitor_sub_type(monitor: Monitor) -> int | str:
+    """A port monitor's sub_type: SMTP 4, POP3 5, IMAP 6 on their standard ports, else 99
+    ("custom port", the port in ``port``); "" for other types."""
+    if type_code(monitor.check) != 4:
+        return ""
+    parts = urlsplit(monitor.url)
+    standard = _MAIL_SUB_TYPES.get(parts.scheme)
+    if standard is not None and (parts.port or standard[0]) == standard[0]:
+        return standard[1]
+    return 99
+
+
+def _port(monitor: Monitor) -> str:
+    if type_code(monitor.check) != 4:
+        return ""
+    # A mail URL may leave its port out: then its scheme's (probed.config.mail.SCHEMES).
+    port = urlsplit(monitor.url).port
+    if port is None and (kind := SCHEMES.get(monitor.type)) is not None:
+        port = kind[3] if monitor.url.startswith(kind[2] + ":") else kind[1]
+    return str(port)
 
 
 def type_code(check: Check) -> int:
@@ -54,7 +98,7 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
         "url": ping_host(monitor.url) if isinstance(check, PingCheck) else shown_url(monitor, True),
         "type": type_code(check),
         # A port monitor's sub_type 99 is UptimeRobot's "custom port": the port is in "port".
-        "sub_type": 99 if isinstance(check, TcpCheck) else "",
+        "sub_type": monitor_sub_type(monitor),
         # UptimeRobot's keyword_type says when the monitor is DOWN: 1 = keyword exists,
         # 2 = keyword does not exist (probed's default, keyword_absent = false).
         "keyword_type": None if keyword is None else 1 if keyword.keyword_absent else 2,
@@ -62,7 +106,7 @@ def monitor_fields(facts: Facts, created: float) -> dict[str, object]:
         "keyword_value": "" if keyword is None else keyword.keyword,
         "http_username": auth.username if auth else "",
         "http_password": "",  # never revealed
-        "port": str(urlsplit(monitor.url).port) if isinstance(check, TcpCheck) else "",
+        "port": _port(monitor),
         "interval": int(monitor.interval),
         "timeout": int(monitor.timeout),
         "status": int(state.status),
