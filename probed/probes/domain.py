@@ -7,11 +7,15 @@ import aiohttp
 
 from probed.config import Monitor
 from probed.config.domain import DomainCheck
-from probed.probes.check import PhaseTracker, ProbeOutcome
+from probed.config.domain_names import url_host
+from probed.probes.check import PhaseTracker, ProbeError, ProbeOutcome
 
 
 async def probe_domain(
     monitor: Monitor, check: DomainCheck, session: aiohttp.ClientSession, tracker: PhaseTracker
 ) -> ProbeOutcome:
-    """Always up: the registry's answer is a metric and DOMAIN warnings, not a check result."""
+    """Up: the registry's answer is a metric and DOMAIN warnings, not a check result. A URL
+    with no host names nothing to watch (the config refuses it; `probed probe` may not)."""
+    if url_host(monitor.url) is None:
+        raise ProbeError("invalid URL")
     return ProbeOutcome(True, "registration expiry watched through RDAP")
