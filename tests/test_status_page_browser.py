@@ -16,6 +16,7 @@ from aiohttp import web
 
 from probed.config import load_config
 from probed.units import utcnow
+from tests.kit.browser import watched_page
 from tests.kit.clock import FakeClock
 from tests.kit.configs import TOKEN
 from tests.kit.harness import Harness
@@ -187,15 +188,10 @@ async def check_without_javascript(browser, base: str, shot: Path) -> None:  # t
 
 
 async def check_page(browser, base: str, width: int, scheme: str, shot: Path) -> None:  # type: ignore[no-untyped-def]
-    context = await browser.new_context(
-        viewport={"width": width, "height": 900}, color_scheme=scheme
-    )
-    page = await context.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
+    watched = await watched_page(browser, width, color_scheme=scheme)
+    context, page, errors, requests = (
+        watched.context, watched.page, watched.errors, watched.requests,
+    )  # fmt: skip
     await page.goto(base + "/")
     await page.wait_for_load_state("networkidle")
     assert await page.locator(".banner").inner_text() == "Partial outage"

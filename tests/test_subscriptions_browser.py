@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.kit.browser import watched_page
 from tests.kit.smtp import SmtpServer
 from tests.kit.subscribers import Site, confirm_link
 from tests.kit.tools import require_tool, tool
@@ -36,15 +37,10 @@ async def test_a_person_subscribes_and_confirms_in_a_browser(site: Site, smtp: S
 async def subscribe_as_a_person(  # type: ignore[no-untyped-def]
     browser, site: Site, smtp: SmtpServer, name: str, width: int, scheme: str
 ) -> None:
-    context = await browser.new_context(
-        viewport={"width": width, "height": 900}, color_scheme=scheme
-    )
-    page = await context.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
+    watched = await watched_page(browser, width, color_scheme=scheme)
+    context, page, errors, requests = (
+        watched.context, watched.page, watched.errors, watched.requests,
+    )  # fmt: skip
     await page.goto(site.base + "/")
     form = page.locator("form.subscribe")
     box = await form.bounding_box()

@@ -9,20 +9,18 @@ import getpass
 import json
 import os
 import sys
-import textwrap
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from probed.cli.api_client import (
-    DEFAULT_URL,
     EXIT_USAGE,
-    TOKEN_NOTE,
     _run,
     call,
     call_raw,
     use_colour,
 )
+from probed.cli.api_parsers import api_parser
 from probed.config.reader import parse_duration
 from probed.incidents.postmortem import describe
 from probed.store.incidents import Event
@@ -247,18 +245,7 @@ def _limit(text: str) -> int:
 
 
 def _parser(sub: Any, name: str, help: str, examples: str) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help,
-        description=textwrap.fill(help[0].upper() + help[1:] + ". " + TOKEN_NOTE),
-        epilog=f"examples:\n{examples}\n\n{EXITS}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--url", help=f"the daemon's address (default: listen in -c, else {DEFAULT_URL})"
-    )
-    p.add_argument("-c", "--config", help="monitors.toml to read listen and the API token from")
-    return p
+    return api_parser(sub, name, help, examples, EXITS)
 
 
 def add_incident_commands(sub: Any) -> Any:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from typing import Any
 
-from probed.cli.api_client import DEFAULT_URL, EXIT_USAGE, TOKEN_NOTE, _run, call
+from probed.cli.api_client import EXIT_USAGE, _run, call
+from probed.cli.api_parsers import api_parser
 
 EXITS = (
     "exit codes: 0 ok; 1 usage (unknown monitor or window, bad time, refused token); 2 the daemon"
@@ -74,18 +74,7 @@ def line(window: dict[str, Any]) -> str:
 
 
 def _parser(sub: Any, name: str, help: str, examples: str) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help,
-        description=textwrap.fill(help[0].upper() + help[1:] + ". " + TOKEN_NOTE),
-        epilog=f"examples:\n{examples}\n\n{EXITS}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--url", help=f"the daemon's address (default: listen in -c, else {DEFAULT_URL})"
-    )
-    p.add_argument("-c", "--config", help="monitors.toml to read listen and the API token from")
-    return p
+    return api_parser(sub, name, help, examples, EXITS)
 
 
 def add_maintenance_commands(sub: Any) -> None:
