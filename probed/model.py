@@ -35,6 +35,16 @@ class Timings:
     first_byte: float | None = None
     total: float = 0.0
 
+    def to_json(self) -> dict[str, float | None]:
+        """As the API, alert payloads and incidents show them (seconds; null: not happened)."""
+        return {
+            "dns": self.dns,
+            "connect": self.connect,
+            "tls": self.tls,
+            "first_byte": self.first_byte,
+            "total": self.total,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class HttpFacts:

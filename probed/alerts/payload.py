@@ -34,14 +34,12 @@ class CheckFacts:
         return cls(result.at, result.ok, result.reason, result.status_code, result.timings)
 
     def to_json(self) -> dict[str, object]:
-        t = self.timings
-        timings = {"dns": t.dns, "connect": t.connect, "tls": t.tls, "first_byte": t.first_byte}
         return {
             "at": iso(self.at),
             "ok": self.ok,
             "reason": self.reason,
             "status_code": self.status_code,
-            "timings": timings | {"total": t.total},
+            "timings": self.timings.to_json(),
         }
 
     @classmethod

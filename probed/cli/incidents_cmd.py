@@ -20,7 +20,7 @@ from probed.cli.api_client import (
     call_raw,
     use_colour,
 )
-from probed.cli.api_parsers import api_parser
+from probed.cli.parsers import api_parser
 from probed.config.reader import parse_duration
 from probed.incidents.postmortem import describe
 from probed.store.incidents import Event

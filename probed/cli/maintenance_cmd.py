@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from probed.cli.api_client import EXIT_USAGE, _run, call
-from probed.cli.api_parsers import api_parser
+from probed.cli.parsers import api_parser
 
 EXITS = (
     "exit codes: 0 ok; 1 usage (unknown monitor or window, bad time, refused token); 2 the daemon"

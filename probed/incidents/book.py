@@ -111,15 +111,15 @@ class IncidentBook:
         self.config = config
 
     def load(self, monitors: Iterable[Tracked]) -> None:
-        """Take up the open incidents of configured monitors (at start), and give the ones an
-        upgrade brought in their monitor's severity."""
+        """Take up the open incidents of configured monitors not known yet (at start, and a
+        monitor a reload adds), and give the ones an upgrade brought in their monitor's
+        severity. What memory holds already (the evidence of the DOWN) is kept."""
         by_id = {t.id: t for t in monitors}
         with self.store.transaction():
-            for t in by_id.values():
-                self.store.incidents.fill_severity(t.id, t.monitor.severity)
+            self.store.incidents.fill_severity({i: t.monitor.severity for i, t in by_id.items()})
         for row in self.store.incidents.open_ones():
             if row.monitor_id is not None and (found := by_id.get(row.monitor_id)) is not None:
-                self._refs[found.monitor.name] = _ref(row)
+                self._refs.setdefault(found.monitor.name, _ref(row))
 
     def ref(self, monitor: str) -> IncidentRef | None:
         return self._refs.get(monitor)

@@ -10,19 +10,12 @@ from probed.units import iso
 
 def check_json(result: CheckResult) -> dict[str, Any]:
     """A check with its evidence, as the incident keeps it."""
-    t = result.timings
     out: dict[str, Any] = {
         "at": iso(result.at),
         "ok": result.ok,
         "reason": result.reason,
         "status_code": result.status_code,
-        "timings": {
-            "dns": t.dns,
-            "connect": t.connect,
-            "tls": t.tls,
-            "first_byte": t.first_byte,
-            "total": t.total,
-        },
+        "timings": result.timings.to_json(),
     }
     if result.evidence is not None:
         out["evidence"] = result.evidence.to_json()

@@ -301,11 +301,19 @@ class Incidents:
         )
         return [_row(r) for r in rows], int(total)
 
-    def fill_severity(self, monitor_id: int, severity: str) -> None:
-        """Give incidents an upgrade brought in (no severity stored) the monitor's severity."""
-        self._db.execute(
+    def fill_severity(self, severities: Mapping[int, str]) -> None:
+        """Give incidents an upgrade brought in (no severity stored) their monitor's severity
+        (``severities`` by monitor id); a read and nothing else once they all have one."""
+        missing = [
+            int(mid)
+            for (mid,) in self._db.execute(
+                "SELECT DISTINCT monitor_id FROM incidents"
+                " WHERE severity IS NULL AND monitor_id IS NOT NULL"
+            )
+        ]
+        self._db.executemany(
             "UPDATE incidents SET severity = ? WHERE monitor_id = ? AND severity IS NULL",
-            (severity, monitor_id),
+            [(severities[m], m) for m in missing if m in severities],
         )
 
     def ack(self, code: str, by: str, note: str | None, at: datetime) -> AckOutcome:
